@@ -1,0 +1,1 @@
+"""Per-compound, hash-chained, append-only audit trail with signed checkpoints."""

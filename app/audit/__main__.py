@@ -1,0 +1,89 @@
+"""Command line: verify a chain (live database or exported file) and export it.
+
+    python -m app.audit verify --compound 1
+    python -m app.audit verify --file audit-1.jsonl [--public-key key.pem]
+    python -m app.audit export --compound 1 --output audit-1.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.audit.signing import load_public_key
+from app.audit.verify import (
+    checkpoint_view_from_record,
+    iter_event_views,
+    parse_export,
+    verify_chain,
+)
+
+
+def _verify_file(path: Path, public_key_path: Path | None) -> dict:
+    with path.open(encoding="utf-8") as fh:
+        header, events, checkpoints = parse_export(fh)
+    pem = public_key_path.read_text() if public_key_path else header.get("public_key_pem")
+    key = load_public_key(pem) if pem else None
+    report = verify_chain(
+        iter_event_views(events),
+        checkpoints=[checkpoint_view_from_record(c) for c in checkpoints],
+        public_key=key,
+    ).as_dict()
+    report["public_key_source"] = (
+        "given" if public_key_path else ("export header" if pem else "none")
+    )
+    return report
+
+
+def _verify_db(compound_id: int) -> dict:
+    from app.audit.service import verify_compound
+    from app.db import transaction
+
+    with transaction(write=False) as session:
+        return verify_compound(session, compound_id=compound_id)
+
+
+def _export(compound_id: int, output: Path) -> int:
+    from app.audit.service import export_lines
+    from app.db import transaction
+
+    with transaction(write=False) as session, output.open("w", encoding="utf-8") as fh:
+        n = 0
+        for line in export_lines(session, compound_id=compound_id):
+            fh.write(line + "\n")
+            n += 1
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.audit", description="审计链校验与导出")
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="verify a chain")
+    src = v.add_mutually_exclusive_group(required=True)
+    src.add_argument("--compound", type=int, help="compound id in the configured database")
+    src.add_argument("--file", type=Path, help="exported JSON Lines file")
+    v.add_argument("--public-key", type=Path, help="PEM of the deployment's Ed25519 key")
+    e = sub.add_parser("export", help="export a compound's chain as JSON Lines")
+    e.add_argument("--compound", type=int, required=True)
+    e.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "export":
+        n = _export(args.compound, args.output)
+        print(f"exported {n} lines to {args.output}")
+        return 0
+    report = _verify_file(args.file, args.public_key) if args.file else _verify_db(args.compound)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    if report["ok"]:
+        print(f"OK: {report['events']} events, head seq {report['head_seq']}", file=sys.stderr)
+        return 0
+    problem = report.get("first_problem") or (report.get("checkpoint_problems") or [{}])[0]
+    print(f"FAILED: {problem.get('kind')} at position {problem.get('position')}: "
+          f"{problem.get('message')}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Accounts, roles per compound, password and one-time-code login, JWT sessions."""

@@ -1,0 +1,232 @@
+"""Login, refresh, logout, the signed-in account, staff accounts and role grants."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlmodel import Session
+
+from app.auth import service
+from app.auth.models import ROLE_LABELS, Role, UserAccount
+from app.auth.schemas import (
+    AccountOut,
+    CompoundRoles,
+    GrantIn,
+    GrantOut,
+    LogoutRequest,
+    MeOut,
+    OtpRequest,
+    OtpVerify,
+    PasswordLogin,
+    RefreshRequest,
+    SessionOut,
+    StaffAccountIn,
+)
+from app.config import get_settings
+from app.deps import (
+    ACCESS_COOKIE,
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    REFRESH_COOKIE,
+    CompoundAccess,
+    CurrentPrincipal,
+    PlatformAdmin,
+    SessionDep,
+    compound_access,
+)
+from app.errors import Forbidden
+from app.privacy import mask_phone
+from app.roster import service as roster_service
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+accounts_router = APIRouter(tags=["accounts"])
+REFRESH_PATH = "/api/v1/auth"
+
+
+def _client_addr(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def build_me(session: Session, user: UserAccount) -> MeOut:
+    roles = service.compounds_with_grants(session, user=user)
+    if user.phone:
+        for cid in roster_service.compound_ids_for_phone(session, phone=user.phone):
+            roles.setdefault(cid, set()).add(Role.OWNER)
+    compounds = roster_service.list_compounds(session, ids=sorted(roles))
+    order = list(Role)
+    return MeOut(
+        id=user.id or 0,
+        display_name=user.display_name,
+        username=user.username,
+        phone_masked=mask_phone(user.phone),
+        is_platform_admin=user.is_platform_admin,
+        compounds=[
+            CompoundRoles(
+                compound_id=c.id or 0, compound_name=c.name,
+                roles=sorted(roles[c.id or 0], key=order.index),
+                role_labels=[ROLE_LABELS[r] for r in sorted(roles[c.id or 0], key=order.index)],
+            )
+            for c in compounds
+        ],
+    )
+
+
+def _start_session(
+    session: Session, response: Response, user: UserAccount, mode: str
+) -> SessionOut:
+    issued = service.issue_session(user)
+    out = SessionOut(
+        user=build_me(session, user), csrf_token=issued.csrf_token,
+        access_expires_at=issued.access_expires_at,
+    )
+    if mode == "bearer":
+        out.access_token = issued.access_token
+        out.refresh_token = issued.refresh_token
+        return out
+    secure = get_settings().cookie_secure
+    response.set_cookie(
+        ACCESS_COOKIE, issued.access_token, httponly=True, secure=secure, samesite="lax",
+        path="/", max_age=get_settings().access_token_minutes * 60,
+    )
+    response.set_cookie(
+        REFRESH_COOKIE, issued.refresh_token, httponly=True, secure=secure, samesite="strict",
+        path=REFRESH_PATH, max_age=get_settings().refresh_token_days * 86400,
+    )
+    response.set_cookie(
+        CSRF_COOKIE, issued.csrf_token, httponly=False, secure=secure, samesite="strict", path="/",
+        max_age=get_settings().refresh_token_days * 86400,
+    )
+    return out
+
+
+@router.post("/otp/request", status_code=202)
+def request_otp(body: OtpRequest, request: Request, session: SessionDep) -> dict[str, str]:
+    """Send a login code to an owner's phone (the answer does not tell whether it is registered)."""
+    phone = service.parse_phone(body.phone)
+    service.request_code(
+        session, phone=phone, client_addr=_client_addr(request),
+        known_owner=roster_service.phone_is_owner(session, phone=phone),
+    )
+    return {"detail": "如该手机号已登记为业主，验证码已发送，5分钟内有效"}
+
+
+@router.post("/otp/verify", response_model=SessionOut)
+def verify_otp(
+    body: OtpVerify, request: Request, response: Response, session: SessionDep
+) -> SessionOut:
+    phone = service.parse_phone(body.phone)
+    user = service.verify_code(
+        session, phone=phone, code=body.code, client_addr=_client_addr(request),
+        known_owner=roster_service.phone_is_owner(session, phone=phone),
+    )
+    return _start_session(session, response, user, body.mode)
+
+
+@router.post("/login", response_model=SessionOut)
+def login(
+    body: PasswordLogin, request: Request, response: Response, session: SessionDep
+) -> SessionOut:
+    user = service.login_password(
+        session, username=body.username, password=body.password, client_addr=_client_addr(request)
+    )
+    return _start_session(session, response, user, body.mode)
+
+
+@router.post("/refresh", response_model=SessionOut)
+def refresh(
+    body: RefreshRequest, request: Request, response: Response, session: SessionDep
+) -> SessionOut:
+    token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        from app.errors import Unauthorized
+
+        raise Unauthorized("请重新登录", code="refresh_missing")
+    # Cookie refresh is a write by the browser: the CSRF header must match the CSRF cookie.
+    if not body.refresh_token and (
+        not request.headers.get(CSRF_HEADER)
+        or request.headers.get(CSRF_HEADER) != request.cookies.get(CSRF_COOKIE)
+    ):
+        raise Forbidden("安全校验失败，请刷新页面后重试", code="csrf_failed")
+    issued = service.refresh_session(session, refresh_token=token)
+    return _start_session(session, response, issued.user, body.mode if body.refresh_token else "cookie")
+
+
+@router.post("/logout", status_code=200)
+def logout(
+    body: LogoutRequest, request: Request, response: Response, principal: CurrentPrincipal,
+    session: SessionDep,
+) -> dict[str, str]:
+    auth = request.headers.get("authorization", "")
+    access = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get(ACCESS_COOKIE)
+    service.logout(
+        session, access_token=access,
+        refresh_token=body.refresh_token or request.cookies.get(REFRESH_COOKIE),
+    )
+    if body.everywhere:
+        service.logout_everywhere(session, account=principal.user)
+    for name, path in ((ACCESS_COOKIE, "/"), (REFRESH_COOKIE, REFRESH_PATH), (CSRF_COOKIE, "/")):
+        response.delete_cookie(name, path=path)
+    return {"detail": "已退出登录"}
+
+
+@router.get("/me", response_model=MeOut)
+def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+    return build_me(session, principal.user)
+
+
+@accounts_router.post("/accounts", response_model=AccountOut, status_code=201)
+def create_account(body: StaffAccountIn, admin: PlatformAdmin, session: SessionDep) -> AccountOut:
+    """Create a staff account (committee member, reviewer, observer, clerk)."""
+    account = service.create_staff_account(
+        session, username=body.username, password=body.password,
+        display_name=body.display_name, phone=body.phone,
+    )
+    return AccountOut(id=account.id or 0, username=account.username,
+                      display_name=account.display_name, phone_masked=mask_phone(account.phone))
+
+
+@accounts_router.get("/accounts", response_model=list[AccountOut])
+def list_accounts(admin: PlatformAdmin, session: SessionDep) -> list[AccountOut]:
+    return [
+        AccountOut(id=a.id or 0, username=a.username, display_name=a.display_name,
+                   phone_masked=mask_phone(a.phone))
+        for a in service.list_staff_accounts(session)
+    ]
+
+
+GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN))]
+GrantReader = Annotated[
+    CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN, Role.COMMITTEE, Role.REVIEWER))
+]
+
+
+def _grant_out(grant, user) -> GrantOut:  # type: ignore[no-untyped-def]
+    role = Role(grant.role)
+    return GrantOut(
+        id=grant.id, user_id=user.id, display_name=user.display_name, username=user.username,
+        role=role, role_label=ROLE_LABELS[role], organization=grant.organization,
+        granted_at=grant.granted_at,
+    )
+
+
+@accounts_router.get("/compounds/{compound_id}/grants", response_model=list[GrantOut])
+def list_grants(access: GrantReader, session: SessionDep) -> list[GrantOut]:
+    return [_grant_out(g, u) for g, u in service.list_grants(session, compound_id=access.compound_id)]
+
+
+@accounts_router.post("/compounds/{compound_id}/grants", response_model=GrantOut, status_code=201)
+def grant(body: GrantIn, access: GrantAdmin, session: SessionDep) -> GrantOut:
+    g = service.grant_role(
+        session, compound_id=access.compound_id, user_id=body.user_id, role=body.role,
+        organization=body.organization, actor=access.actor,
+    )
+    user = session.get(UserAccount, body.user_id)
+    return _grant_out(g, user)
+
+
+@accounts_router.delete("/compounds/{compound_id}/grants/{grant_id}", response_model=GrantOut)
+def revoke(grant_id: int, access: GrantAdmin, session: SessionDep) -> GrantOut:
+    g = service.revoke_role(session, compound_id=access.compound_id, grant_id=grant_id,
+                            actor=access.actor)
+    return _grant_out(g, session.get(UserAccount, g.user_id))

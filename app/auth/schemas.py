@@ -1,0 +1,91 @@
+"""Request and response shapes for login and accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.auth.models import Role
+
+
+class OtpRequest(BaseModel):
+    phone: str = Field(min_length=6, max_length=20)
+
+
+class OtpVerify(BaseModel):
+    phone: str = Field(min_length=6, max_length=20)
+    code: str = Field(pattern=r"^\s*\d{6}\s*$")
+    mode: Literal["cookie", "bearer"] = "cookie"
+
+
+class PasswordLogin(BaseModel):
+    username: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=1024)
+    mode: Literal["cookie", "bearer"] = "cookie"
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str | None = None
+    mode: Literal["cookie", "bearer"] = "cookie"
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: str | None = None
+    everywhere: bool = False
+
+
+class CompoundRoles(BaseModel):
+    compound_id: int
+    compound_name: str
+    roles: list[Role]
+    role_labels: list[str]
+
+
+class MeOut(BaseModel):
+    id: int
+    display_name: str
+    username: str | None
+    phone_masked: str
+    is_platform_admin: bool
+    compounds: list[CompoundRoles]
+
+
+class SessionOut(BaseModel):
+    user: MeOut
+    csrf_token: str
+    access_expires_at: datetime
+    access_token: str | None = None
+    refresh_token: str | None = None
+
+
+class StaffAccountIn(BaseModel):
+    username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")
+    display_name: str = Field(min_length=1, max_length=50)
+    password: str = Field(min_length=1, max_length=1024)
+    phone: str | None = None
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str | None
+    display_name: str
+    phone_masked: str
+
+
+class GrantIn(BaseModel):
+    user_id: int
+    role: Role
+    organization: str = Field(default="", max_length=100)
+
+
+class GrantOut(BaseModel):
+    id: int
+    user_id: int
+    display_name: str
+    username: str | None
+    role: Role
+    role_label: str
+    organization: str
+    granted_at: datetime

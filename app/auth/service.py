@@ -1,0 +1,391 @@
+"""Login by password or one-time code, token issuing, refresh, logout and role grants."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from app.audit.service import Actor, append_event
+from app.auth import tokens
+from app.auth.models import (
+    GRANTABLE_ROLES,
+    ROLE_LABELS,
+    OtpCode,
+    RateLimitHit,
+    RevokedToken,
+    Role,
+    RoleGrant,
+    UserAccount,
+)
+from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from app.auth.sender import get_sender
+from app.clock import now
+from app.config import get_settings
+from app.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthorized
+from app.privacy import mask_phone, normalize_phone
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    access_token: str
+    refresh_token: str
+    csrf_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    user: UserAccount
+
+
+# --- rate limits (rows in the database, so every server process shares them) ---------------
+
+
+def _check_rate(session: Session, *, key: str, limit: int, window: timedelta, message: str) -> None:
+    since = now() - window
+    count = session.execute(
+        select(func.count()).select_from(RateLimitHit).where(
+            RateLimitHit.key == key, RateLimitHit.at >= since
+        )
+    ).scalar_one()
+    if count >= limit:
+        raise TooManyRequests(message)
+
+
+def _record_hit(session: Session, key: str) -> None:
+    session.add(RateLimitHit(key=key, at=now()))
+    session.flush()
+
+
+def purge_expired(session: Session) -> None:
+    """Delete rate-limit rows, codes and denylist entries that can no longer matter."""
+    current = now()
+    session.execute(delete(RateLimitHit).where(RateLimitHit.at < current - timedelta(days=1)))
+    session.execute(delete(OtpCode).where(OtpCode.expires_at < current - timedelta(days=1)))
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at < current))
+
+
+# --- one-time codes ------------------------------------------------------------------------
+
+
+def _code_hash(phone: str, code: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def parse_phone(raw: str) -> str:
+    phone = normalize_phone(raw)
+    if phone is None:
+        raise DomainError("请输入正确的11位手机号码", code="invalid_phone", status=422)
+    return phone
+
+
+def request_code(session: Session, *, phone: str, client_addr: str, known_owner: bool) -> None:
+    """Rate-limit, then send a fresh 6-digit code if the phone belongs to an owner."""
+    settings = get_settings()
+    phone = parse_phone(phone)
+    hour = timedelta(hours=1)
+    _check_rate(
+        session, key=f"otp:addr:{client_addr}", limit=settings.otp_per_address_per_hour,
+        window=hour, message="请求过于频繁，请稍后再试",
+    )
+    _check_rate(
+        session, key=f"otp:phone:{phone}", limit=settings.otp_per_phone_per_hour,
+        window=hour, message="该手机号获取验证码次数过多，请一小时后再试",
+    )
+    _check_rate(
+        session, key=f"otp:phone:{phone}", limit=1, window=timedelta(seconds=60),
+        message="验证码已发送，请60秒后再重新获取",
+    )
+    _record_hit(session, f"otp:addr:{client_addr}")
+    _record_hit(session, f"otp:phone:{phone}")
+    if not known_owner and _account_by_phone(session, phone) is None:
+        return  # same answer as success: do not reveal which numbers are registered
+    current = now()
+    session.execute(
+        update(OtpCode)
+        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))  # type: ignore[union-attr]
+        .values(consumed_at=current)
+    )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.add(
+        OtpCode(
+            phone=phone, code_hash=_code_hash(phone, code), created_at=current,
+            expires_at=current + timedelta(seconds=settings.otp_ttl_seconds),
+        )
+    )
+    session.flush()
+    get_sender().send(phone, code)
+
+
+def _account_by_phone(session: Session, phone: str) -> UserAccount | None:
+    return session.execute(select(UserAccount).where(UserAccount.phone == phone)).scalar_one_or_none()
+
+
+def verify_code(
+    session: Session, *, phone: str, code: str, client_addr: str, known_owner: bool
+) -> UserAccount:
+    """Check a code (5 tries, 5 minutes); create the owner's account on first login."""
+    settings = get_settings()
+    phone = parse_phone(phone)
+    _check_rate(
+        session, key=f"login:addr:{client_addr}", limit=settings.login_per_address_per_hour,
+        window=timedelta(hours=1), message="登录尝试过于频繁，请稍后再试",
+    )
+    _record_hit(session, f"login:addr:{client_addr}")
+    current = now()
+    otp = session.execute(
+        select(OtpCode)
+        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))  # type: ignore[union-attr]
+        .order_by(OtpCode.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if otp is None or otp.expires_at <= current:
+        raise Unauthorized("验证码已失效，请重新获取", code="otp_expired", keep_changes=True)
+    if otp.attempts >= settings.otp_max_attempts:
+        otp.consumed_at = current
+        raise Unauthorized("验证码错误次数过多，请重新获取", code="otp_locked", keep_changes=True)
+    otp.attempts += 1
+    if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code.strip())):
+        left = settings.otp_max_attempts - otp.attempts
+        if left <= 0:
+            otp.consumed_at = current
+            raise Unauthorized("验证码错误次数过多，请重新获取", code="otp_locked", keep_changes=True)
+        raise Unauthorized(f"验证码错误，还可尝试{left}次", code="otp_wrong", keep_changes=True)
+    otp.consumed_at = current
+    account = _account_by_phone(session, phone)
+    if account is None:
+        if not known_owner:
+            raise Unauthorized("该手机号未登记为业主，请联系业委会核对名册", code="phone_not_registered")
+        account = UserAccount(phone=phone, display_name=f"业主 {mask_phone(phone)}")
+        session.add(account)
+        session.flush()
+    if not account.is_active:
+        raise Unauthorized("账号已停用", code="account_disabled")
+    return account
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+
+def validate_new_password(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise DomainError(f"密码至少{MIN_LENGTH}个字符", code="password_too_short", status=422)
+    if len(password) > MAX_LENGTH:
+        raise DomainError("密码过长", code="password_too_long", status=422)
+
+
+def login_password(session: Session, *, username: str, password: str, client_addr: str) -> UserAccount:
+    """Staff login; a legacy bcrypt hash is upgraded to argon2 on success."""
+    settings = get_settings()
+    _check_rate(
+        session, key=f"login:addr:{client_addr}", limit=settings.login_per_address_per_hour,
+        window=timedelta(hours=1), message="登录尝试过于频繁，请稍后再试",
+    )
+    _check_rate(
+        session, key=f"login:user:{username.lower()}", limit=10, window=timedelta(minutes=15),
+        message="该账号密码错误次数过多，请15分钟后再试",
+    )
+    _record_hit(session, f"login:addr:{client_addr}")
+    account = session.execute(
+        select(UserAccount).where(UserAccount.username == username.strip())
+    ).scalar_one_or_none()
+    ok, new_hash = verify_password(password, account.password_hash if account else None)
+    if account is None or not ok:
+        _record_hit(session, f"login:user:{username.lower()}")
+        raise Unauthorized("用户名或密码错误", code="bad_credentials", keep_changes=True)
+    if not account.is_active:
+        raise Unauthorized("账号已停用", code="account_disabled")
+    if new_hash:
+        account.password_hash = new_hash
+        session.add(account)
+    return account
+
+
+def create_staff_account(
+    session: Session, *, username: str, password: str, display_name: str,
+    phone: str | None = None, is_platform_admin: bool = False,
+) -> UserAccount:
+    validate_new_password(password)
+    if session.execute(select(UserAccount.id).where(UserAccount.username == username)).first():
+        raise Conflict("用户名已存在", code="username_taken")
+    account = UserAccount(
+        username=username, display_name=display_name, password_hash=hash_password(password),
+        phone=normalize_phone(phone) if phone else None, is_platform_admin=is_platform_admin,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+def issue_session(account: UserAccount) -> IssuedSession:
+    assert account.id is not None
+    csrf = secrets.token_urlsafe(24)
+    access, access_claims = tokens.issue(account.id, account.token_version, "access", csrf)
+    refresh, refresh_claims = tokens.issue(account.id, account.token_version, "refresh", csrf)
+    return IssuedSession(
+        access_token=access, refresh_token=refresh, csrf_token=csrf,
+        access_expires_at=access_claims.expires_at, refresh_expires_at=refresh_claims.expires_at,
+        user=account,
+    )
+
+
+def _load_valid(session: Session, claims: tokens.TokenClaims) -> UserAccount:
+    row = session.execute(
+        select(
+            UserAccount,
+            select(RevokedToken.jti).where(RevokedToken.jti == claims.jti).exists(),
+        ).where(UserAccount.id == claims.user_id)
+    ).first()
+    if row is None:
+        raise Unauthorized("登录已失效，请重新登录", code="token_invalid")
+    account, revoked = row
+    if revoked or account.token_version != claims.version or not account.is_active:
+        raise Unauthorized("登录已失效，请重新登录", code="token_revoked")
+    return account
+
+
+def authenticate_access(session: Session, *, token: str) -> tuple[UserAccount, tokens.TokenClaims]:
+    """Decode an access token and check it is not revoked (one query)."""
+    try:
+        claims = tokens.decode(token, "access")
+    except tokens.InvalidToken as exc:
+        raise Unauthorized("登录已过期，请重新登录", code="token_invalid") from exc
+    return _load_valid(session, claims), claims
+
+
+def refresh_session(session: Session, *, refresh_token: str) -> IssuedSession:
+    """Rotate: the used refresh token is revoked and a new pair is issued."""
+    try:
+        claims = tokens.decode(refresh_token, "refresh")
+    except tokens.InvalidToken as exc:
+        raise Unauthorized("登录已过期，请重新登录", code="refresh_invalid") from exc
+    account = _load_valid(session, claims)
+    _revoke(session, claims.jti, claims.expires_at)
+    return issue_session(account)
+
+
+def _revoke(session: Session, jti: str, expires_at: datetime) -> None:
+    if session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+        session.flush()
+
+
+def logout(session: Session, *, access_token: str | None, refresh_token: str | None) -> None:
+    """Denylist the presented tokens so they fail on every server process."""
+    for token, kind in ((access_token, "access"), (refresh_token, "refresh")):
+        if not token:
+            continue
+        try:
+            claims = tokens.decode(token, kind)  # type: ignore[arg-type]
+        except tokens.InvalidToken:
+            continue
+        _revoke(session, claims.jti, claims.expires_at)
+
+
+def logout_everywhere(session: Session, *, account: UserAccount) -> None:
+    account.token_version += 1
+    session.add(account)
+    session.flush()
+
+
+# --- grants ----------------------------------------------------------------------------------
+
+
+def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> set[Role]:
+    roles = set(
+        session.execute(
+            select(RoleGrant.role).where(
+                RoleGrant.user_id == user.id,
+                RoleGrant.compound_id == compound_id,
+                RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+        ).scalars()
+    )
+    if user.is_platform_admin:
+        roles.add(Role.PLATFORM_ADMIN)
+    return {Role(r) for r in roles}
+
+
+def grant_role(
+    session: Session, *, compound_id: int, user_id: int, role: Role, organization: str,
+    actor: Actor,
+) -> RoleGrant:
+    if role not in GRANTABLE_ROLES:
+        raise DomainError("该角色不能授予", code="role_not_grantable", status=422)
+    account = session.get(UserAccount, user_id)
+    if account is None:
+        raise NotFound("账号不存在", code="user_not_found")
+    existing = session.execute(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
+            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).scalar_one_or_none()
+    if existing:
+        raise Conflict("该账号已有此角色", code="role_already_granted")
+    grant = RoleGrant(
+        compound_id=compound_id, user_id=user_id, role=role, organization=organization,
+        granted_by=actor.user_id,
+    )
+    session.add(grant)
+    session.flush()
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="role.granted",
+        object_type="role_grant", object_id=grant.id or 0,
+        payload={"user_id": user_id, "role": role.value, "role_label": ROLE_LABELS[role],
+                 "organization": organization},
+    )
+    return grant
+
+
+def revoke_role(session: Session, *, compound_id: int, grant_id: int, actor: Actor) -> RoleGrant:
+    grant = session.get(RoleGrant, grant_id)
+    if grant is None or grant.compound_id != compound_id:
+        raise NotFound("授权记录不存在", code="grant_not_found")
+    if grant.revoked_at is not None:
+        raise Conflict("该授权已撤销", code="grant_already_revoked")
+    grant.revoked_at = now()
+    session.add(grant)
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="role.revoked",
+        object_type="role_grant", object_id=grant_id,
+        payload={"user_id": grant.user_id, "role": Role(grant.role).value},
+    )
+    return grant
+
+
+def list_grants(session: Session, *, compound_id: int) -> list[tuple[RoleGrant, UserAccount]]:
+    rows = session.execute(
+        select(RoleGrant, UserAccount)
+        .join(UserAccount, UserAccount.id == RoleGrant.user_id)  # type: ignore[arg-type]
+        .where(RoleGrant.compound_id == compound_id, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(RoleGrant.id)  # type: ignore[arg-type]
+    ).all()
+    return [(g, u) for g, u in rows]
+
+
+def compounds_with_grants(session: Session, *, user: UserAccount) -> dict[int, set[Role]]:
+    out: dict[int, set[Role]] = {}
+    for compound_id, role in session.execute(
+        select(RoleGrant.compound_id, RoleGrant.role).where(
+            RoleGrant.user_id == user.id, RoleGrant.revoked_at.is_(None)  # type: ignore[union-attr]
+        )
+    ):
+        out.setdefault(compound_id, set()).add(Role(role))
+    return out
+
+
+def list_staff_accounts(session: Session) -> list[UserAccount]:
+    return list(
+        session.execute(
+            select(UserAccount).where(UserAccount.username.is_not(None)).order_by(UserAccount.id)  # type: ignore[union-attr,arg-type]
+        ).scalars()
+    )

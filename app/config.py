@@ -1,0 +1,62 @@
+"""Application settings, read from GONGJUE_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
+DEFAULT_ID_HASH_KEY = "dev-insecure-id-hash-key-change-me-0123456789"
+ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Deployment settings; production refuses the development defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="GONGJUE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{ROOT_DIR / 'data' / 'gongjue.db'}"
+    secret_key: str = DEFAULT_SECRET
+    id_hash_key: str = DEFAULT_ID_HASH_KEY
+    jwt_issuer: str = "gongjue"
+    jwt_audience: str = "gongjue-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    cookie_secure: bool = True
+    otp_sender: Literal["console", "memory"] = "console"
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_per_phone_per_hour: int = 5
+    otp_per_address_per_hour: int = 30
+    login_per_address_per_hour: int = 60
+    signing_key_path: Path = ROOT_DIR / "data" / "checkpoint_ed25519.pem"
+    frontend_dist: Path = ROOT_DIR / "frontend" / "dist"
+    demo_data: bool = True
+    db_pool_size: int = 20
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> Settings:
+        if len(self.secret_key.encode()) < 32:
+            raise ValueError("GONGJUE_SECRET_KEY must be at least 32 bytes")
+        if self.env == "production":
+            if self.secret_key == DEFAULT_SECRET or self.id_hash_key == DEFAULT_ID_HASH_KEY:
+                raise ValueError(
+                    "production mode refuses the default GONGJUE_SECRET_KEY / GONGJUE_ID_HASH_KEY"
+                )
+            if not self.cookie_secure:
+                raise ValueError("production mode requires GONGJUE_COOKIE_SECURE=true")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,152 @@
+"""Request-scoped plumbing: the transaction, the signed-in user, and role+compound checks."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlmodel import Session
+
+from app.audit.service import Actor
+from app.auth import service as auth_service
+from app.auth.models import Role, UserAccount
+from app.roster import service as roster_service
+from app.db import new_session
+from app.errors import DomainError, Forbidden, Unauthorized
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACCESS_COOKIE = "gj_access"
+REFRESH_COOKIE = "gj_refresh"
+CSRF_COOKIE = "gj_csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on error.
+
+    Writes open with BEGIN IMMEDIATE on SQLite; reads do not take the write lock. Errors marked
+    `keep_changes` (e.g. a counted wrong one-time code) commit what was recorded, then refuse.
+    """
+    session = new_session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except DomainError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@dataclass
+class Principal:
+    """The signed-in account with its grants, resolved once per request."""
+
+    user: UserAccount
+    via_cookie: bool
+    grants: dict[int, set[Role]] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> int:
+        assert self.user.id is not None
+        return self.user.id
+
+    def actor_as(self, role: Role) -> Actor:
+        return Actor(user_id=self.user_id, role=role.value)
+
+
+def _read_token(request: Request) -> tuple[str, bool]:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip(), False
+    token = request.cookies.get(ACCESS_COOKIE)
+    if token:
+        return token, True
+    raise Unauthorized("请先登录", code="not_authenticated")
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Authenticate the request (Bearer header or cookie + CSRF header for writes)."""
+    token, via_cookie = _read_token(request)
+    user, claims = auth_service.authenticate_access(session, token=token)
+    if via_cookie and request.method not in SAFE_METHODS:
+        header = request.headers.get(CSRF_HEADER, "")
+        if not header or not hmac.compare_digest(header, claims.csrf):
+            raise Forbidden("安全校验失败，请刷新页面后重试", code="csrf_failed")
+    return Principal(user=user, via_cookie=via_cookie)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class CompoundAccess:
+    """The caller's standing in one compound: the role they act in, for the audit trail."""
+
+    principal: Principal
+    compound_id: int
+    role: Role
+    roles: frozenset[Role]
+    owner_ids: tuple[int, ...] = ()
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.principal.user_id, role=self.role.value)
+
+    @property
+    def user_id(self) -> int:
+        return self.principal.user_id
+
+
+def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
+    """Build the one dependency that checks both role and compound for a route."""
+    allowed_set = frozenset(allowed)
+
+    def dependency(
+        principal: CurrentPrincipal,
+        session: SessionDep,
+        compound_id: Annotated[int, Path(ge=1)],
+    ) -> CompoundAccess:
+        roles = auth_service.granted_roles(session, user=principal.user, compound_id=compound_id)
+        owner_ids: list[int] = []
+        if principal.user.phone and Role.OWNER in allowed_set:
+            owner_ids = roster_service.owner_ids_for_phone(
+                session, compound_id=compound_id, phone=principal.user.phone
+            )
+            if owner_ids:
+                roles.add(Role.OWNER)
+        usable = [r for r in allowed if r in roles]
+        if not usable:
+            raise Forbidden("您在该小区没有此项操作的权限", code="forbidden_compound_role")
+        return CompoundAccess(
+            principal=principal,
+            compound_id=compound_id,
+            role=usable[0],
+            roles=frozenset(roles),
+            owner_ids=tuple(owner_ids),
+        )
+
+    dependency.__name__ = "compound_access_" + "_".join(sorted(r.value for r in allowed_set))
+    dependency.allowed_roles = allowed_set  # type: ignore[attr-defined]
+    return dependency
+
+
+def require_platform_admin(principal: CurrentPrincipal) -> Principal:
+    if not principal.user.is_platform_admin:
+        raise Forbidden("仅平台管理员可执行此操作", code="platform_admin_only")
+    return principal
+
+
+PlatformAdmin = Annotated[Principal, Depends(require_platform_admin)]

@@ -1,0 +1,79 @@
+"""The FastAPI application: API under /api/v1, health check, and the built front end at /."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.gzip import GZipMiddleware
+
+from app.audit.router import router as audit_router
+from app.auth.router import accounts_router
+from app.auth.router import router as auth_router
+from app.config import get_settings
+from app.db import get_engine
+from app.errors import NotFound, install_error_handlers
+from app.roster.router import router as roster_router
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, accounts_router, roster_router, audit_router):
+        api.include_router(router)
+    return api
+
+
+def _mount_frontend(app: FastAPI, dist: Path) -> None:
+    index = dist / "index.html"
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        if path.startswith("api/"):
+            raise NotFound("接口不存在", code="not_found")
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        if not index.is_file():
+            raise NotFound("前端尚未构建：请运行 scripts/run.sh", code="frontend_not_built")
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(
+        title="共决 Gongjue",
+        version="0.1.0",
+        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as exc:  # report, do not crash the probe
+            return JSONResponse(
+                {"status": "error", "database": f"unavailable: {type(exc).__name__}"},
+                status_code=503,
+            )
+        return JSONResponse(
+            {"status": "ok", "database": database, "dialect": get_engine().dialect.name}
+        )
+
+    app.include_router(api_router())
+    _mount_frontend(app, settings.frontend_dist)
+    return app

@@ -1,0 +1,9 @@
+"""Import every domain's tables, so metadata (create_all, alembic) sees all of them."""
+
+from __future__ import annotations
+
+
+def load_all_models() -> None:
+    import app.audit.models
+    import app.auth.models
+    import app.roster.models  # noqa: F401

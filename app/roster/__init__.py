@@ -1,0 +1,1 @@
+"""Compounds, buildings, units, owners and the voting subjects derived from them."""

@@ -1,0 +1,124 @@
+"""Roster tables: every row belongs to exactly one compound."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.clock import now
+from app.db import UTCDateTime
+
+
+class AreaSource(StrEnum):
+    REGISTER = "register"  # 不动产登记簿
+    SURVEY = "survey"  # 测绘
+    CONTRACT = "contract"  # 购房合同
+
+
+class UnitStatus(StrEnum):
+    DELIVERED = "delivered"  # 已交付 (sold and delivered): the owners vote
+    UNSOLD = "unsold"  # 未售: counts with the developer
+    UNDELIVERED = "undelivered"  # 已售未交付: counts with the developer
+
+
+class OwnerKind(StrEnum):
+    PERSON = "person"
+    ORGANIZATION = "organization"
+
+
+class SubjectKind(StrEnum):
+    OWNERS = "owners"
+    DEVELOPER = "developer"
+
+
+class Compound(SQLModel, table=True):
+    """A 物业管理区域 with its administrative chain."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    district: str = Field(max_length=50)  # 区
+    street: str = Field(max_length=50)  # 街道
+    community: str = Field(max_length=50, index=True)  # 社区
+    address: str = Field(default="", max_length=200)
+    developer_name: str = Field(default="开发建设单位", max_length=100)
+    parking_counts_as_area: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Building(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("compound_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    name: str = Field(max_length=50)  # e.g. 1栋
+
+
+class Unit(SQLModel, table=True):
+    """A 专有部分 with its exact exclusive area in hundredths of m²."""
+
+    __table_args__ = (UniqueConstraint("compound_id", "building_id", "entrance", "room"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    building_id: int = Field(foreign_key="building.id", index=True)
+    entrance: str = Field(default="", max_length=20)  # 单元
+    room: str = Field(max_length=30)  # 房号
+    area_hundredths: int = Field(gt=0)
+    area_source: AreaSource = Field(default=AreaSource.REGISTER, max_length=20)
+    usage: str = Field(default="住宅", max_length=20)  # 住宅 / 商业 / 车位 / 其他
+    status: UnitStatus = Field(default=UnitStatus.DELIVERED, max_length=20)
+
+
+class Owner(SQLModel, table=True):
+    """A natural person or organization; the ID number is kept only as a keyed hash."""
+
+    __table_args__ = (UniqueConstraint("compound_id", "id_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    kind: OwnerKind = Field(default=OwnerKind.PERSON, max_length=20)
+    name: str = Field(max_length=100)
+    id_hash: str | None = Field(default=None, max_length=64)
+    id_last4: str | None = Field(default=None, max_length=4)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+
+
+class UnitOwner(SQLModel, table=True):
+    """Ownership of a unit; several rows for one unit are co-ownership."""
+
+    __tablename__ = "unit_owner"
+
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    owner_id: int = Field(foreign_key="owner.id", primary_key=True, index=True)
+
+
+class VotingSubject(SQLModel, table=True):
+    """One 表决主体: units with an identical owner set, or all of the developer's units."""
+
+    __tablename__ = "voting_subject"
+    __table_args__ = (
+        UniqueConstraint("compound_id", "key"),
+        Index("ix_voting_subject_compound_rep", "compound_id", "representative_owner_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    key: str = Field(max_length=400)  # "developer" or "o:<sorted owner ids>"
+    kind: SubjectKind = Field(max_length=20)
+    area_hundredths: int
+    unit_count: int
+    representative_owner_id: int | None = Field(default=None, foreign_key="owner.id")
+
+
+class UnitSubject(SQLModel, table=True):
+    """Which subject each unit currently belongs to (derived, rebuilt with the subjects)."""
+
+    __tablename__ = "unit_subject"
+
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    subject_id: int = Field(foreign_key="voting_subject.id", index=True)

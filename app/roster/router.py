@@ -1,0 +1,116 @@
+"""Compounds, the roster's totals, units and voting subjects."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from app.auth import service as auth_service
+from app.auth.models import Role
+from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
+from app.roster import service
+from app.roster.models import Compound
+from app.roster.schemas import (
+    CompoundIn,
+    CompoundOut,
+    RepresentativeIn,
+    RosterSummary,
+    SubjectPage,
+    UnitPage,
+)
+
+router = APIRouter(tags=["roster"])
+
+ANY_ROLE = (Role.PLATFORM_ADMIN, Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.OWNER)
+RosterReader = Annotated[
+    CompoundAccess,
+    Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.CLERK, Role.REVIEWER,
+                            Role.OBSERVER)),
+]
+RosterKeeper = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+AnyMember = Annotated[CompoundAccess, Depends(compound_access(*ANY_ROLE))]
+PersonalDataReader = Annotated[
+    CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.CLERK))
+]
+
+
+def _out(c: Compound) -> CompoundOut:
+    return CompoundOut.model_validate(c, from_attributes=True)
+
+
+@router.post("/compounds", response_model=CompoundOut, status_code=201)
+def create_compound(body: CompoundIn, admin: PlatformAdmin, session: SessionDep) -> CompoundOut:
+    compound = service.create_compound(
+        session, **body.model_dump(), actor=admin.actor_as(Role.PLATFORM_ADMIN)
+    )
+    return _out(compound)
+
+
+@router.get("/compounds", response_model=list[CompoundOut])
+def list_compounds(principal: CurrentPrincipal, session: SessionDep) -> list[CompoundOut]:
+    """Compounds the caller belongs to (all of them for a platform admin)."""
+    if principal.user.is_platform_admin:
+        return [_out(c) for c in service.list_compounds(session)]
+    ids = set(auth_service.compounds_with_grants(session, user=principal.user))
+    if principal.user.phone:
+        ids |= set(service.compound_ids_for_phone(session, phone=principal.user.phone))
+    return [_out(c) for c in service.list_compounds(session, ids=sorted(ids))]
+
+
+@router.get("/compounds/{compound_id}", response_model=CompoundOut)
+def get_compound(access: AnyMember, session: SessionDep) -> CompoundOut:
+    return _out(service.get_compound(session, compound_id=access.compound_id))
+
+
+@router.get("/compounds/{compound_id}/roster/summary", response_model=RosterSummary)
+def roster_summary(access: RosterReader, session: SessionDep) -> RosterSummary:
+    t = service.roster_totals(session, compound_id=access.compound_id)
+    return RosterSummary(
+        compound_id=access.compound_id, unit_count=t.unit_count,
+        voting_unit_count=t.voting_unit_count, owner_count=t.owner_count,
+        subject_count=t.subject_count, total_area_hundredths=t.total_area_hundredths,
+        total_area=service.format_area(t.total_area_hundredths),
+        developer_unit_count=t.developer_unit_count, co_owned_unit_count=t.co_owned_unit_count,
+        by_building=t.by_building,  # type: ignore[arg-type]
+    )
+
+
+@router.get("/compounds/{compound_id}/units", response_model=UnitPage)
+def list_units(
+    access: PersonalDataReader,
+    session: SessionDep,
+    building: str | None = None,
+    q: Annotated[str | None, Query(max_length=30)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> UnitPage:
+    total, items = service.list_units(
+        session, compound_id=access.compound_id, building=building, query=q, offset=offset,
+        limit=limit,
+    )
+    return UnitPage.model_validate({"total": total, "items": items})
+
+
+@router.get("/compounds/{compound_id}/subjects", response_model=SubjectPage)
+def list_subjects(
+    access: PersonalDataReader,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SubjectPage:
+    total, items = service.list_subjects(
+        session, compound_id=access.compound_id, offset=offset, limit=limit
+    )
+    return SubjectPage.model_validate({"total": total, "items": items})
+
+
+@router.put("/compounds/{compound_id}/subjects/{subject_id}/representative")
+def set_representative(
+    subject_id: int, body: RepresentativeIn, access: RosterKeeper, session: SessionDep
+) -> dict[str, int | None]:
+    subject = service.set_representative(
+        session, compound_id=access.compound_id, subject_id=subject_id, owner_id=body.owner_id,
+        actor=access.actor,
+    )
+    return {"subject_id": subject.id, "representative_owner_id": subject.representative_owner_id}

@@ -1,0 +1,345 @@
+"""Roster rules: compounds, owners' lookup, subject derivation and the roster's totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from app.audit.service import Actor, append_event
+from app.errors import DomainError, NotFound
+from app.roster.models import (
+    Building,
+    Compound,
+    Owner,
+    SubjectKind,
+    Unit,
+    UnitOwner,
+    UnitStatus,
+    UnitSubject,
+    VotingSubject,
+)
+from app.roster.subjects import DEVELOPER_KEY, UnitFacts, derive_subjects
+
+PARKING_USAGES = frozenset({"车位", "车库"})
+
+
+def get_compound(session: Session, *, compound_id: int) -> Compound:
+    compound = session.get(Compound, compound_id)
+    if compound is None:
+        raise NotFound("小区不存在", code="compound_not_found")
+    return compound
+
+
+def create_compound(
+    session: Session, *, name: str, district: str, street: str, community: str,
+    address: str = "", developer_name: str = "开发建设单位", actor: Actor,
+) -> Compound:
+    compound = Compound(
+        name=name.strip(), district=district.strip(), street=street.strip(),
+        community=community.strip(), address=address.strip(),
+        developer_name=developer_name.strip() or "开发建设单位",
+    )
+    if not compound.name or not compound.community:
+        raise DomainError("小区名称和所属社区不能为空", code="compound_incomplete", status=422)
+    session.add(compound)
+    session.flush()
+    assert compound.id is not None
+    append_event(
+        session, compound_id=compound.id, actor=actor, action="compound.created",
+        object_type="compound", object_id=compound.id,
+        payload={"name": compound.name, "district": compound.district, "street": compound.street,
+                 "community": compound.community},
+    )
+    return compound
+
+
+def list_compounds(session: Session, *, ids: list[int] | None = None) -> list[Compound]:
+    stmt = select(Compound).order_by(Compound.id)  # type: ignore[arg-type]
+    if ids is not None:
+        stmt = stmt.where(Compound.id.in_(ids))  # type: ignore[union-attr]
+    return list(session.execute(stmt).scalars())
+
+
+def owner_ids_for_phone(session: Session, *, compound_id: int, phone: str) -> list[int]:
+    return list(
+        session.execute(
+            select(Owner.id).where(Owner.compound_id == compound_id, Owner.phone == phone)
+        ).scalars()
+    )
+
+
+def compound_ids_for_phone(session: Session, *, phone: str) -> list[int]:
+    return sorted(
+        set(session.execute(select(Owner.compound_id).where(Owner.phone == phone)).scalars())
+    )
+
+
+def phone_is_owner(session: Session, *, phone: str) -> bool:
+    return session.execute(select(Owner.id).where(Owner.phone == phone).limit(1)).first() is not None
+
+
+# --- voting subjects -------------------------------------------------------------------------
+
+
+def unit_facts(session: Session, *, compound_id: int) -> list[UnitFacts]:
+    """The facts subject derivation needs, read in two set-based queries."""
+    compound = get_compound(session, compound_id=compound_id)
+    owners: dict[int, set[int]] = defaultdict(set)
+    for unit_id, owner_id in session.execute(
+        select(UnitOwner.unit_id, UnitOwner.owner_id).where(UnitOwner.compound_id == compound_id)
+    ):
+        owners[unit_id].add(owner_id)
+    facts = []
+    for unit_id, area, status, usage in session.execute(
+        select(Unit.id, Unit.area_hundredths, Unit.status, Unit.usage).where(
+            Unit.compound_id == compound_id
+        )
+    ):
+        if usage in PARKING_USAGES and not compound.parking_counts_as_area:
+            continue
+        facts.append(
+            UnitFacts(
+                unit_id=unit_id, area_hundredths=area, owner_ids=frozenset(owners[unit_id]),
+                held_by_developer=UnitStatus(status) != UnitStatus.DELIVERED,
+            )
+        )
+    return facts
+
+
+def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
+    """Re-derive the subjects, keeping the id of every subject whose owner set is unchanged."""
+    derived = derive_subjects(unit_facts(session, compound_id=compound_id))
+    existing = {
+        s.key: s
+        for s in session.execute(
+            select(VotingSubject).where(VotingSubject.compound_id == compound_id)
+        ).scalars()
+    }
+    session.execute(delete(UnitSubject).where(UnitSubject.compound_id == compound_id))
+    wanted = {d.key for d in derived}
+    stale = [s.id for k, s in existing.items() if k not in wanted]
+    if stale:
+        session.execute(delete(VotingSubject).where(VotingSubject.id.in_(stale)))  # type: ignore[union-attr]
+    links = []
+    for d in derived:
+        subject = existing.get(d.key)
+        if subject is None:
+            subject = VotingSubject(
+                compound_id=compound_id, key=d.key,
+                kind=SubjectKind.DEVELOPER if d.is_developer else SubjectKind.OWNERS,
+                area_hundredths=d.area_hundredths, unit_count=len(d.unit_ids),
+                representative_owner_id=d.owner_ids[0] if d.owner_ids else None,
+            )
+            session.add(subject)
+        else:
+            subject.area_hundredths = d.area_hundredths
+            subject.unit_count = len(d.unit_ids)
+            if subject.representative_owner_id not in d.owner_ids:
+                subject.representative_owner_id = d.owner_ids[0] if d.owner_ids else None
+        session.flush()
+        links.extend(
+            {"compound_id": compound_id, "unit_id": u, "subject_id": subject.id} for u in d.unit_ids
+        )
+    if links:
+        session.execute(UnitSubject.__table__.insert(), links)  # type: ignore[attr-defined]
+    return sum(d.area_hundredths for d in derived), len(derived)
+
+
+@dataclass(frozen=True)
+class RosterTotals:
+    unit_count: int
+    voting_unit_count: int
+    subject_count: int
+    total_area_hundredths: int
+    developer_unit_count: int
+    co_owned_unit_count: int
+    owner_count: int
+    by_building: list[dict[str, int | str]]
+
+
+def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
+    """Total area and headcount, from the stored subjects, with per-building counts."""
+    subject_count, area = session.execute(
+        select(func.count(), func.coalesce(func.sum(VotingSubject.area_hundredths), 0)).where(
+            VotingSubject.compound_id == compound_id
+        )
+    ).one()
+    unit_count = session.execute(
+        select(func.count()).select_from(Unit).where(Unit.compound_id == compound_id)
+    ).scalar_one()
+    voting_units = session.execute(
+        select(func.count()).select_from(UnitSubject).where(UnitSubject.compound_id == compound_id)
+    ).scalar_one()
+    developer_units = session.execute(
+        select(func.count()).select_from(Unit).where(
+            Unit.compound_id == compound_id, Unit.status != UnitStatus.DELIVERED
+        )
+    ).scalar_one()
+    co_owned = session.execute(
+        select(func.count()).select_from(
+            select(UnitOwner.unit_id)
+            .where(UnitOwner.compound_id == compound_id)
+            .group_by(UnitOwner.unit_id)
+            .having(func.count() > 1)
+            .subquery()
+        )
+    ).scalar_one()
+    owners = session.execute(
+        select(func.count()).select_from(Owner).where(Owner.compound_id == compound_id)
+    ).scalar_one()
+    by_building = [
+        {"building": name, "units": n, "area_hundredths": int(a or 0)}
+        for name, n, a in session.execute(
+            select(Building.name, func.count(Unit.id), func.sum(Unit.area_hundredths))  # type: ignore[arg-type]
+            .join(Unit, Unit.building_id == Building.id, isouter=True)  # type: ignore[arg-type]
+            .where(Building.compound_id == compound_id)
+            .group_by(Building.id, Building.name)
+            .order_by(Building.id)  # type: ignore[arg-type]
+        )
+    ]
+    return RosterTotals(
+        unit_count=unit_count, voting_unit_count=voting_units, subject_count=subject_count,
+        total_area_hundredths=int(area), developer_unit_count=developer_units,
+        co_owned_unit_count=co_owned, owner_count=owners, by_building=by_building,
+    )
+
+
+def set_representative(
+    session: Session, *, compound_id: int, subject_id: int, owner_id: int, actor: Actor
+) -> VotingSubject:
+    """Record which co-owner votes for a co-owned subject."""
+    subject = session.get(VotingSubject, subject_id)
+    if subject is None or subject.compound_id != compound_id:
+        raise NotFound("表决主体不存在", code="subject_not_found")
+    if subject.key == DEVELOPER_KEY:
+        raise DomainError("开发建设单位的表决主体无需指定代表人", code="developer_subject", status=422)
+    members = {int(x) for x in subject.key[2:].split(",")}
+    if owner_id not in members:
+        raise DomainError("代表人必须是该房屋的共有人之一", code="representative_not_co_owner", status=422)
+    previous = subject.representative_owner_id
+    subject.representative_owner_id = owner_id
+    session.add(subject)
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="subject.representative_set",
+        object_type="voting_subject", object_id=subject_id,
+        payload={"owner_id": owner_id, "previous_owner_id": previous},
+    )
+    return subject
+
+
+def format_area(hundredths: int) -> str:
+    """2 decimals, exact: 12345 → '123.45'."""
+    sign = "-" if hundredths < 0 else ""
+    h = abs(hundredths)
+    return f"{sign}{h // 100}.{h % 100:02d}"
+
+
+def _masked_owner(owner: Owner) -> dict[str, object]:
+    from app.privacy import mask_name, mask_phone
+
+    return {
+        "id": owner.id,
+        "name_masked": owner.name if owner.kind == "organization" else mask_name(owner.name),
+        "phone_masked": mask_phone(owner.phone),
+        "kind": owner.kind,
+        "id_last4": owner.id_last4,
+    }
+
+
+def list_units(
+    session: Session, *, compound_id: int, building: str | None = None, query: str | None = None,
+    offset: int = 0, limit: int = 50,
+) -> tuple[int, list[dict[str, object]]]:
+    """A page of units with masked owners, filtered by building and room."""
+    base = (
+        select(Unit, Building.name, UnitSubject.subject_id)
+        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+        .join(UnitSubject, UnitSubject.unit_id == Unit.id, isouter=True)  # type: ignore[arg-type]
+        .where(Unit.compound_id == compound_id)
+    )
+    if building:
+        base = base.where(Building.name == building)
+    if query:
+        base = base.where(Unit.room.contains(query.strip()))  # type: ignore[attr-defined]
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(
+        base.order_by(Building.id, Unit.entrance, Unit.room).offset(offset).limit(limit)  # type: ignore[arg-type]
+    ).all()
+    unit_ids = [u.id for u, _, _ in rows]
+    owners_by_unit: dict[int, list[Owner]] = defaultdict(list)
+    if unit_ids:
+        for unit_id, owner in session.execute(
+            select(UnitOwner.unit_id, Owner)
+            .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
+            .where(UnitOwner.unit_id.in_(unit_ids))  # type: ignore[attr-defined]
+            .order_by(Owner.id)  # type: ignore[arg-type]
+        ):
+            owners_by_unit[unit_id].append(owner)
+    items = [
+        {
+            "id": u.id, "building": bname, "entrance": u.entrance, "room": u.room,
+            "area_hundredths": u.area_hundredths, "area": format_area(u.area_hundredths),
+            "area_source": u.area_source, "usage": u.usage, "status": u.status,
+            "subject_id": sid, "owners": [_masked_owner(o) for o in owners_by_unit[u.id]],
+        }
+        for u, bname, sid in rows
+    ]
+    return total, items
+
+
+def list_subjects(
+    session: Session, *, compound_id: int, offset: int = 0, limit: int = 50
+) -> tuple[int, list[dict[str, object]]]:
+    """A page of voting subjects with their units' labels and masked owners."""
+    compound = get_compound(session, compound_id=compound_id)
+    total = session.execute(
+        select(func.count()).select_from(VotingSubject).where(VotingSubject.compound_id == compound_id)
+    ).scalar_one()
+    subjects = list(
+        session.execute(
+            select(VotingSubject)
+            .where(VotingSubject.compound_id == compound_id)
+            .order_by(VotingSubject.id)  # type: ignore[arg-type]
+            .offset(offset)
+            .limit(limit)
+        ).scalars()
+    )
+    ids = [s.id for s in subjects]
+    labels: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        for sid, bname, entrance, room in session.execute(
+            select(UnitSubject.subject_id, Building.name, Unit.entrance, Unit.room)
+            .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
+            .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+            .where(UnitSubject.subject_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(Unit.id)  # type: ignore[arg-type]
+        ):
+            labels[sid].append(f"{bname}{entrance + '单元' if entrance else ''}{room}")
+    owner_ids = {int(x) for s in subjects if s.key.startswith("o:") for x in s.key[2:].split(",")}
+    owners = (
+        {o.id: o for o in session.execute(select(Owner).where(Owner.id.in_(owner_ids))).scalars()}  # type: ignore[union-attr]
+        if owner_ids
+        else {}
+    )
+    items = []
+    for s in subjects:
+        members = [owners[int(x)] for x in s.key[2:].split(",")] if s.key.startswith("o:") else []
+        rooms = labels[s.id or 0]
+        label = (
+            f"{compound.developer_name}（未售/未交付 {s.unit_count} 套）"
+            if s.key == DEVELOPER_KEY
+            else "、".join(rooms[:3]) + (f" 等{len(rooms)}套" if len(rooms) > 3 else "")
+        )
+        rep = owners.get(s.representative_owner_id) if s.representative_owner_id else None
+        items.append(
+            {
+                "id": s.id, "kind": s.kind, "label": label, "unit_count": s.unit_count,
+                "area_hundredths": s.area_hundredths, "area": format_area(s.area_hundredths),
+                "representative": _masked_owner(rep) if rep else None,
+                "owners": [_masked_owner(o) for o in members],
+            }
+        )
+    return total, items

@@ -1,0 +1,1 @@
+"""Owners' ballots: Art. 278 rules, tallies and the voting service."""

@@ -1,0 +1,118 @@
+"""Test database and client fixtures: SQLite by default, PostgreSQL via GONGJUE_TEST_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="gongjue-test-"))
+os.environ["GONGJUE_ENV"] = "test"
+os.environ["GONGJUE_OTP_SENDER"] = "memory"
+os.environ["GONGJUE_SIGNING_KEY_PATH"] = str(_TMP / "signing.pem")
+os.environ["GONGJUE_DATABASE_URL"] = os.environ.get(
+    "GONGJUE_TEST_DATABASE_URL", f"sqlite:///{_TMP / 'test.db'}"
+)
+os.environ["GONGJUE_FRONTEND_DIST"] = str(_TMP / "no-frontend")
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+from app import clock  # noqa: E402
+from app.auth import sender as sender_module  # noqa: E402
+from app.config import get_settings  # noqa: E402
+from app.db import make_engine, new_session, set_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.models import load_all_models  # noqa: E402
+
+load_all_models()
+
+
+def _reset_schema(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+
+
+def _clear(engine: Engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) +
+                              " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+            conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first() else None
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    engine = make_engine(get_settings().database_url)
+    _reset_schema(engine)
+    set_engine(engine)
+    yield engine
+    set_engine(None)
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with empty tables, the real clock and a fresh code outbox."""
+    sender_module.set_sender(sender_module.MemorySender())
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
+    if "engine" in request.fixturenames:
+        _clear(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A write session for arranging data; commit explicitly with db.commit()."""
+    session = new_session(write=True)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@pytest.fixture
+def app(engine: Engine):  # type: ignore[no-untyped-def]
+    return create_app()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="https://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def outbox() -> sender_module.MemorySender:
+    sender = sender_module.get_sender()
+    assert isinstance(sender, sender_module.MemorySender)
+    return sender
+
+
+@pytest.fixture
+def frozen_clock() -> clock.FrozenClock:
+    from datetime import UTC, datetime
+
+    fc = clock.FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    clock.set_now(fc)
+    return fc
+
+
+def pytest_report_header() -> str:
+    return f"gongjue test database: {get_settings().database_url.split('@')[-1]}"
