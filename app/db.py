@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -131,3 +132,15 @@ def transaction(*, write: bool = True) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def str_enum(enum_cls: type) -> SAEnum:
+    """Store an enum as its string value in a VARCHAR (no native PostgreSQL enum types)."""
+    return SAEnum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=30,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )

@@ -33,6 +33,9 @@ load_all_models()
 
 def _reset_schema(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
+        name = engine.url.database or ""
+        if "test" not in name and not name.startswith("gj_"):
+            raise RuntimeError(f"refusing to wipe database {name!r}: test databases contain 'test'")
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.clock import now
-from app.db import UTCDateTime
+from app.db import UTCDateTime, str_enum
 
 
 class Role(StrEnum):
@@ -58,7 +58,7 @@ class RoleGrant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
     user_id: int = Field(foreign_key="user_account.id")
-    role: Role = Field(max_length=30)
+    role: Role = Field(sa_type=str_enum(Role))
     organization: str = Field(default="", max_length=100)  # e.g. 幸福社区党委
     granted_by: int | None = Field(default=None, foreign_key="user_account.id")
     granted_at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime(), nullable=False))

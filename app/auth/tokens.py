@@ -81,13 +81,13 @@ def decode(token: str, expected_type: TokenType) -> TokenClaims:
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require_exp": True, "require_iat": True, "require_sub": True,
-                     "require_jti": True, "verify_exp": False, "verify_iat": False,
-                     "verify_nbf": False},
+            # exp is checked below against the injectable clock ("require_exp" would force
+            # python-jose's own wall-clock check back on).
+            options={"require_sub": True, "require_jti": True, "verify_exp": False,
+                     "verify_iat": False, "verify_nbf": False},
         )
     except JWTError as exc:
         raise InvalidToken(str(exc)) from exc
-    # Time claims are checked against the injectable clock, so tests can move time.
     exp = payload.get("exp")
     if not isinstance(exp, int) or exp <= int(now().timestamp()):
         raise InvalidToken("expired")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.clock import now
-from app.db import UTCDateTime
+from app.db import UTCDateTime, str_enum
 
 
 class AreaSource(StrEnum):
@@ -67,9 +67,9 @@ class Unit(SQLModel, table=True):
     entrance: str = Field(default="", max_length=20)  # 单元
     room: str = Field(max_length=30)  # 房号
     area_hundredths: int = Field(gt=0)
-    area_source: AreaSource = Field(default=AreaSource.REGISTER, max_length=20)
+    area_source: AreaSource = Field(default=AreaSource.REGISTER, sa_type=str_enum(AreaSource))
     usage: str = Field(default="住宅", max_length=20)  # 住宅 / 商业 / 车位 / 其他
-    status: UnitStatus = Field(default=UnitStatus.DELIVERED, max_length=20)
+    status: UnitStatus = Field(default=UnitStatus.DELIVERED, sa_type=str_enum(UnitStatus))
 
 
 class Owner(SQLModel, table=True):
@@ -79,7 +79,7 @@ class Owner(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
-    kind: OwnerKind = Field(default=OwnerKind.PERSON, max_length=20)
+    kind: OwnerKind = Field(default=OwnerKind.PERSON, sa_type=str_enum(OwnerKind))
     name: str = Field(max_length=100)
     id_hash: str | None = Field(default=None, max_length=64)
     id_last4: str | None = Field(default=None, max_length=4)
@@ -108,7 +108,7 @@ class VotingSubject(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
     key: str = Field(max_length=400)  # "developer" or "o:<sorted owner ids>"
-    kind: SubjectKind = Field(max_length=20)
+    kind: SubjectKind = Field(sa_type=str_enum(SubjectKind))
     area_hundredths: int
     unit_count: int
     representative_owner_id: int | None = Field(default=None, foreign_key="owner.id")
@@ -122,3 +122,33 @@ class UnitSubject(SQLModel, table=True):
     compound_id: int = Field(foreign_key="compound.id", index=True)
     unit_id: int = Field(foreign_key="unit.id", primary_key=True)
     subject_id: int = Field(foreign_key="voting_subject.id", index=True)
+
+
+class RosterImportStatus(StrEnum):
+    PREVIEWED = "previewed"  # validated and compared, waiting for confirmation
+    APPLIED = "applied"  # written to the roster
+
+
+class RosterImport(SQLModel, table=True):
+    """An uploaded roster file: its validated rows, the diff shown, and whether it was applied."""
+
+    __tablename__ = "roster_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    status: RosterImportStatus = Field(
+        default=RosterImportStatus.PREVIEWED, sa_type=str_enum(RosterImportStatus)
+    )
+    file_name: str = Field(max_length=255)
+    file_sha256: str = Field(max_length=64)
+    row_count: int
+    known_buildings_only: bool = Field(default=False)
+    # SHA-256 of the roster the preview was compared with; apply refuses if it changed since.
+    roster_fingerprint: str = Field(max_length=64)
+    rows_json: str = Field(sa_column=Column(Text, nullable=False))  # normalized rows, no clear IDs
+    summary_json: str = Field(sa_column=Column(Text, nullable=False))  # totals and diff counts
+    diff_json: str = Field(sa_column=Column(Text, nullable=False))  # masked diff shown to the user
+    uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime(), nullable=False))
+    applied_by: int | None = Field(default=None, foreign_key="user_account.id")
+    applied_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1d2e32750680
+Revision ID: 1cb9c1b020ad
 Revises: 
-Create Date: 2026-11-21 23:37:52.004837
+Create Date: 2026-11-21 23:40:59.886800
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 
-revision: str = '1d2e32750680'
+revision: str = '1cb9c1b020ad'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -132,7 +132,7 @@ def upgrade() -> None:
     op.create_table('owner',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('compound_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('PERSON', 'ORGANIZATION', name='ownerkind'), nullable=False),
+    sa.Column('kind', sa.Enum('person', 'organization', name='ownerkind', native_enum=False, length=30), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('id_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('id_last4', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=True),
@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('compound_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('role', sa.Enum('PLATFORM_ADMIN', 'COMMITTEE', 'REVIEWER', 'OBSERVER', 'CLERK', 'OWNER', name='role'), nullable=False),
+    sa.Column('role', sa.Enum('platform_admin', 'committee', 'reviewer', 'observer', 'clerk', 'owner', name='role', native_enum=False, length=30), nullable=False),
     sa.Column('organization', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('granted_by', sa.Integer(), nullable=True),
     sa.Column('granted_at', app.db.UTCDateTime(timezone=True), nullable=False),
@@ -170,9 +170,9 @@ def upgrade() -> None:
     sa.Column('entrance', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('room', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
     sa.Column('area_hundredths', sa.Integer(), nullable=False),
-    sa.Column('area_source', sa.Enum('REGISTER', 'SURVEY', 'CONTRACT', name='areasource'), nullable=False),
+    sa.Column('area_source', sa.Enum('register', 'survey', 'contract', name='areasource', native_enum=False, length=30), nullable=False),
     sa.Column('usage', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('status', sa.Enum('DELIVERED', 'UNSOLD', 'UNDELIVERED', name='unitstatus'), nullable=False),
+    sa.Column('status', sa.Enum('delivered', 'unsold', 'undelivered', name='unitstatus', native_enum=False, length=30), nullable=False),
     sa.ForeignKeyConstraint(['building_id'], ['building.id'], name=op.f('fk_unit_building_id_building')),
     sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_unit_compound_id_compound')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_unit')),
@@ -186,7 +186,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('compound_id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
-    sa.Column('kind', sa.Enum('OWNERS', 'DEVELOPER', name='subjectkind'), nullable=False),
+    sa.Column('kind', sa.Enum('owners', 'developer', name='subjectkind', native_enum=False, length=30), nullable=False),
     sa.Column('area_hundredths', sa.Integer(), nullable=False),
     sa.Column('unit_count', sa.Integer(), nullable=False),
     sa.Column('representative_owner_id', sa.Integer(), nullable=True),

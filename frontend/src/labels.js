@@ -1,0 +1,80 @@
+// Chinese labels for codes the API returns, and date formatting in Beijing time.
+
+export const ROLE_LABELS = {
+  platform_admin: '平台管理员',
+  committee: '业委会委员',
+  reviewer: '社区党组织审核人',
+  observer: '观察员（两代表一委员）',
+  clerk: '物业工作人员',
+  owner: '业主',
+  system: '系统',
+};
+
+export const ACTION_LABELS = {
+  'compound.created': '创建小区',
+  'roster.imported': '导入名册',
+  'role.granted': '授予角色',
+  'role.revoked': '撤销角色',
+  'subject.representative_set': '指定代表人',
+  'audit.checkpoint_signed': '签署检查点',
+};
+
+export const OBJECT_LABELS = {
+  compound: '小区',
+  roster_import: '名册导入',
+  role_grant: '角色授权',
+  voting_subject: '表决主体',
+  audit_checkpoint: '检查点',
+  checkpoint: '检查点',
+};
+
+export const UNIT_STATUS_LABELS = {
+  delivered: '已交付',
+  unsold: '未售',
+  undelivered: '已售未交付',
+};
+
+export const AREA_SOURCE_LABELS = {
+  register: '登记簿',
+  survey: '测绘',
+  contract: '购房合同',
+};
+
+export const CHECKPOINT_REASONS = {
+  manual: '手动签署',
+  daily: '每日签署',
+  ballot_closed: '表决结束',
+  ballot_published: '结果公布',
+};
+
+export const roleLabel = (code) => ROLE_LABELS[code] || code;
+export const actionLabel = (code) => ACTION_LABELS[code] || code;
+export const objectLabel = (code) => OBJECT_LABELS[code] || code;
+
+const beijing = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+
+/** An ISO timestamp (UTC) shown as Beijing time: 2026-11-21 23:37:05. */
+export function formatTime(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const parts = Object.fromEntries(beijing.formatToParts(d).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+export const shortHash = (h) => (h ? String(h).slice(0, 12) : '');
+
+/** "1栋1单元101" from a unit's parts. */
+export function unitLabel(u) {
+  if (!u) return '';
+  return `${u.building || ''}${u.entrance ? u.entrance + '单元' : ''}${u.room || ''}`;
+}
