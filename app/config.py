@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_per_address_per_hour: int = 60
     signing_key_path: Path = ROOT_DIR / "data" / "checkpoint_ed25519.pem"
     frontend_dist: Path = ROOT_DIR / "frontend" / "dist"
+    files_dir: Path = ROOT_DIR / "data" / "files"
+    max_upload_bytes: int = 20 * 1024 * 1024
+    public_base_url: str = "http://127.0.0.1:8000"
     demo_data: bool = True
     db_pool_size: int = 20
 

@@ -17,6 +17,9 @@ from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.db import get_engine
 from app.errors import NotFound, install_error_handlers
+from app.files.router import router as files_router
+from app.notices.router import router as notices_router
+from app.voting.router import router as voting_router
 from app.roster.router import router as roster_router
 
 API_PREFIX = "/api/v1"
@@ -24,7 +27,10 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    for router in (auth_router, accounts_router, roster_router, audit_router):
+    for router in (
+        auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
+        voting_router,
+    ):
         api.include_router(router)
     return api
 

@@ -6,4 +6,7 @@ from __future__ import annotations
 def load_all_models() -> None:
     import app.audit.models
     import app.auth.models
-    import app.roster.models  # noqa: F401
+    import app.files.models
+    import app.notices.models
+    import app.roster.models
+    import app.voting.models  # noqa: F401

@@ -81,8 +81,12 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Session]:
-    """A write session for arranging data; commit explicitly with db.commit()."""
-    session = new_session(write=True)
+    """A session for arranging and checking data; commit explicitly with db.commit().
+
+    It opens deferred transactions, so on SQLite its reads never hold the write lock that the
+    app's requests need.
+    """
+    session = new_session(write=False)
     try:
         yield session
     finally:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
-from app.roster import service
+from app.roster import importer, service, template
 from app.roster.models import Compound
 from app.roster.schemas import (
     CompoundIn,
     CompoundOut,
     RepresentativeIn,
+    RosterImportOut,
+    RosterImportPage,
     RosterSummary,
     SubjectPage,
     UnitPage,
@@ -114,3 +116,67 @@ def set_representative(
         actor=access.actor,
     )
     return {"subject_id": subject.id, "representative_owner_id": subject.representative_owner_id}
+
+
+# --- roster import ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/compounds/{compound_id}/roster/imports", response_model=RosterImportOut, status_code=201
+)
+def upload_roster(
+    access: RosterKeeper,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="名册文件（.xlsx 或 .csv）")],
+    known_buildings_only: Annotated[bool, Form()] = False,
+) -> RosterImportOut:
+    """Validate a roster file and store its preview (diff against the current roster)."""
+    content = importer.read_limited(file.file)
+    record = importer.create_preview(
+        session, compound_id=access.compound_id, content=content, file_name=file.filename or "",
+        known_buildings_only=known_buildings_only, uploaded_by=access.user_id,
+    )
+    return RosterImportOut.model_validate(importer.import_view(record))
+
+
+@router.get("/compounds/{compound_id}/roster/imports", response_model=RosterImportPage)
+def list_roster_imports(
+    access: RosterKeeper,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> RosterImportPage:
+    total, records = importer.list_imports(
+        session, compound_id=access.compound_id, offset=offset, limit=limit
+    )
+    items = [importer.import_view(r, with_diff=False) for r in records]
+    return RosterImportPage.model_validate({"total": total, "items": items})
+
+
+@router.get("/compounds/{compound_id}/roster/imports/{import_id}", response_model=RosterImportOut)
+def get_roster_import(import_id: int, access: RosterKeeper, session: SessionDep) -> RosterImportOut:
+    record = importer.get_import(session, compound_id=access.compound_id, import_id=import_id)
+    return RosterImportOut.model_validate(importer.import_view(record))
+
+
+@router.post(
+    "/compounds/{compound_id}/roster/imports/{import_id}/apply", response_model=RosterImportOut
+)
+def apply_roster_import(
+    import_id: int, access: RosterKeeper, session: SessionDep
+) -> RosterImportOut:
+    """Write a previewed roster; refused if the roster changed since the preview."""
+    record = importer.apply_import(
+        session, compound_id=access.compound_id, import_id=import_id, actor=access.actor
+    )
+    return RosterImportOut.model_validate(importer.import_view(record))
+
+
+@router.get("/compounds/{compound_id}/roster/template")
+def roster_template(
+    access: RosterKeeper, format: Literal["xlsx", "csv"] = "xlsx"
+) -> Response:
+    """The roster template with example rows (and, for xlsx, a sheet of instructions)."""
+    content, media_type, disposition = template.render_template(format)
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})

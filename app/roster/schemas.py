@@ -92,3 +92,127 @@ class SubjectPage(BaseModel):
 
 class RepresentativeIn(BaseModel):
     owner_id: int
+
+
+# --- roster import -----------------------------------------------------------------------------
+
+
+class ImportSummary(BaseModel):
+    """Totals of the uploaded roster (headcount = number of voting subjects, DOMAIN §1)."""
+
+    units: int
+    voting_units: int
+    developer_units: int
+    co_owned_units: int
+    parking_units: int
+    buildings: int
+    owners: int
+    subjects: int
+    headcount: int
+    total_area: str  # exact, 2 decimals, m²
+    total_area_hundredths: int
+
+
+class ImportCounts(BaseModel):
+    buildings_added: int
+    units_added: int
+    units_changed: int
+    units_removed: int
+    units_unchanged: int
+    owners_moved: int
+    owners_added: int
+    owners_updated: int
+    owners_removed: int
+
+
+class MaskedPerson(BaseModel):
+    name_masked: str
+    phone_masked: str
+    kind: str  # person / organization
+
+
+class ImportUnit(BaseModel):
+    label: str
+    building: str
+    entrance: str
+    room: str
+    area: str
+    area_hundredths: int
+    area_source: str  # 不动产登记 / 测绘 / 合同
+    usage: str
+    status: str  # 已交付 / 未售 / 已售未交付
+    owners: list[MaskedPerson]
+
+
+class FieldChange(BaseModel):
+    field: str
+    field_label: str
+    old: str
+    new: str
+
+
+class UnitChange(BaseModel):
+    label: str
+    changes: list[FieldChange]
+
+
+class OwnersMoved(BaseModel):
+    label: str
+    old_owners: list[MaskedPerson]
+    new_owners: list[MaskedPerson]
+
+
+class OwnerUpdated(MaskedPerson):
+    changes: list[FieldChange]
+
+
+class ImportDiff(BaseModel):
+    """What applying the file changes; each list holds at most `list_limit` entries."""
+
+    buildings_added: list[str]
+    units_added: list[ImportUnit]
+    units_changed: list[UnitChange]
+    units_removed: list[ImportUnit]
+    owners_moved: list[OwnersMoved]
+    owners_updated: list[OwnerUpdated]
+    counts: ImportCounts
+    list_limit: int
+    truncated: bool
+
+
+class ImportResult(BaseModel):
+    """The roster's totals right after the import was applied."""
+
+    units: int
+    owners: int
+    subjects: int
+    headcount: int
+    total_area: str
+    total_area_hundredths: int
+    audit_seq: int
+
+
+class RosterImportItem(BaseModel):
+    id: int
+    compound_id: int
+    status: str  # previewed / applied
+    file_name: str
+    file_sha256: str
+    row_count: int
+    known_buildings_only: bool
+    uploaded_by: int | None
+    created_at: datetime
+    applied_by: int | None
+    applied_at: datetime | None
+    summary: ImportSummary
+    counts: ImportCounts
+    result: ImportResult | None
+
+
+class RosterImportOut(RosterImportItem):
+    diff: ImportDiff
+
+
+class RosterImportPage(BaseModel):
+    total: int
+    items: list[RosterImportItem]

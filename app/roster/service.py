@@ -21,7 +21,7 @@ from app.roster.models import (
     UnitSubject,
     VotingSubject,
 )
-from app.roster.subjects import DEVELOPER_KEY, UnitFacts, derive_subjects
+from app.roster.subjects import DEVELOPER_KEY, DerivedSubject, UnitFacts, derive_subjects
 
 PARKING_USAGES = frozenset({"车位", "车库"})
 
@@ -121,9 +121,11 @@ def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
     session.execute(delete(UnitSubject).where(UnitSubject.compound_id == compound_id))
     wanted = {d.key for d in derived}
     stale = [s.id for k, s in existing.items() if k not in wanted]
-    if stale:
-        session.execute(delete(VotingSubject).where(VotingSubject.id.in_(stale)))  # type: ignore[union-attr]
-    links = []
+    for start in range(0, len(stale), 5000):  # bounded IN lists (SQLite/psycopg parameter caps)
+        chunk = stale[start:start + 5000]
+        session.execute(delete(VotingSubject).where(VotingSubject.id.in_(chunk)))  # type: ignore[union-attr]
+    links: list[dict[str, int | None]] = []
+    kept: list[tuple[VotingSubject, DerivedSubject]] = []
     for d in derived:
         subject = existing.get(d.key)
         if subject is None:
@@ -139,7 +141,9 @@ def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
             subject.unit_count = len(d.unit_ids)
             if subject.representative_owner_id not in d.owner_ids:
                 subject.representative_owner_id = d.owner_ids[0] if d.owner_ids else None
-        session.flush()
+        kept.append((subject, d))
+    session.flush()  # one flush: new subjects are inserted in batches, not one by one
+    for subject, d in kept:
         links.extend(
             {"compound_id": compound_id, "unit_id": u, "subject_id": subject.id} for u in d.unit_ids
         )

@@ -347,9 +347,10 @@ class RuleSettings:
         for category in sorted(ART278_CATEGORIES):
             statute = statutory_thresholds(category)
             majority = special_majority if category.needs_special_majority else simple_majority
-            q = quorum or statute.quorum_area
-            a = majority or statute.approval_area
-            overrides[category] = Thresholds.of(quorum=q, approval=a)
+            overrides[category] = Thresholds.of(
+                quorum=statute.quorum_area if quorum is None else quorum,
+                approval=statute.approval_area if majority is None else majority,
+            )
         return cls(overrides)
 
     def thresholds_for(self, category: Category) -> Thresholds:
@@ -409,6 +410,9 @@ class ChoiceTotals:
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
             _check_count(name, getattr(self, name))
+        for choice in Choice:
+            if getattr(self, f"{choice}_area") and not getattr(self, f"{choice}_headcount"):
+                raise TallyInputError(f"计票数据中“{choice.label}”有面积却没有人数")
         if self.participating_area > self.total_area:
             raise TallyInputError("参与表决的专有部分面积超过了总面积")
         if self.participating_headcount > self.total_headcount:

@@ -17,6 +17,26 @@ export const ACTION_LABELS = {
   'role.revoked': '撤销角色',
   'subject.representative_set': '指定代表人',
   'audit.checkpoint_signed': '签署检查点',
+  'file.stored': '存档文件',
+  'voting.settings_changed': '修改表决规则设置',
+  'ballot.drafted': '起草表决',
+  'ballot.draft_updated': '修改表决草稿',
+  'ballot.noticed': '发布表决公告',
+  'ballot.opened': '开始表决',
+  'ballot.closed': '结束表决',
+  'ballot.tallied': '完成计票',
+  'ballot.published': '公布表决结果',
+  'vote.cast': '投票',
+  'vote.changed': '修改投票',
+  'vote.conflict_recorded': '记录投票冲突',
+  'vote.conflict_resolved': '处理投票冲突',
+  'proxy.submitted': '提交委托投票',
+  'proxy.accepted': '接受委托投票',
+  'proxy.rejected': '驳回委托投票',
+  'paper.entered': '录入纸质表决票',
+  'paper.rejected': '认定纸质表决票无效',
+  'objection.raised': '提出异议',
+  'objection.answered': '答复异议',
 };
 
 export const OBJECT_LABELS = {
@@ -26,6 +46,8 @@ export const OBJECT_LABELS = {
   voting_subject: '表决主体',
   audit_checkpoint: '检查点',
   checkpoint: '检查点',
+  ballot: '表决',
+  file: '文件',
 };
 
 export const UNIT_STATUS_LABELS = {
@@ -35,9 +57,9 @@ export const UNIT_STATUS_LABELS = {
 };
 
 export const AREA_SOURCE_LABELS = {
-  register: '登记簿',
+  register: '不动产登记',
   survey: '测绘',
-  contract: '购房合同',
+  contract: '合同',
 };
 
 export const CHECKPOINT_REASONS = {

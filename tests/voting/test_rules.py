@@ -326,6 +326,8 @@ def test_totals_inconsistent_with_votes_are_refused() -> None:
         evaluate_matter(SIMPLE, total_area=-1, total_headcount=0, votes=[])
     with pytest.raises(TallyInputError):
         ChoiceTotals(total_area=10, total_headcount=1, agree_area=11, agree_headcount=1)
+    with pytest.raises(TallyInputError):
+        ChoiceTotals(total_area=10, total_headcount=1, oppose_area=5, oppose_headcount=0)
 
 
 def test_areas_must_be_integer_hundredths() -> None:

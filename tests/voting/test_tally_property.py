@@ -300,22 +300,32 @@ def elections(
     """Draw a roster, an election and each subject's ballot (none, ruled invalid, or approvals)."""
     areas = draw(areas_lists(max_subjects=15))
     roster = [RosterEntry(i, area) for i, area in enumerate(areas)]
-    candidates = tuple(f"c{k}" for k in range(draw(st.integers(min_value=1, max_value=9))))
     seats = draw(st.sampled_from([3, 3, 3, 5, 7]))
+    # Around as many candidates as seats: fewer (seats stay open) or more (a race).
+    count = max(1, seats + draw(st.sampled_from([1, 1, 2, 0, -1, -2, 3])))
+    candidates = tuple(f"c{k}" for k in range(count))
     matter = Matter("election", Category.COMMITTEE_ELECTION, seats=seats, candidates=candidates)
     # A few "blocs" of identical ballots make equal approvals (and ties at the cut) common.
     bloc = st.lists(st.sampled_from(candidates), unique=True, max_size=seats).map(frozenset)
     blocs = draw(st.lists(bloc, min_size=1, max_size=4))
     rotate = False
-    if len(candidates) > seats and draw(st.booleans()):
+    if len(candidates) > seats and draw(st.sampled_from([True, True, False])):
         # Each bloc leaves out one of seats + 1 front-runners: a race for the last seat.
         pool = frozenset(candidates[: seats + 1])
         blocs = sorted((pool - {left_out} for left_out in pool), key=sorted)
         # Handing blocs out in turn spreads voters evenly, so the race is often tied.
         rotate = draw(st.booleans())
-        if draw(st.booleans()):
+        area_mode = draw(st.sampled_from(["drawn", "equal", "two_sizes"]))
+        if area_mode == "equal":
             # Equal areas turn every equal headcount into a full tie.
             roster = [RosterEntry(entry.subject_id, areas[0]) for entry in roster]
+        elif area_mode == "two_sizes":
+            # Few large and many small units: more people need not mean more area.
+            large = draw(st.lists(st.booleans(), min_size=len(roster), max_size=len(roster)))
+            roster = [
+                RosterEntry(entry.subject_id, 20000 if is_large else 1000)
+                for entry, is_large in zip(roster, large, strict=True)
+            ]
     offset = draw(st.integers(min_value=0, max_value=len(blocs) - 1))
     kinds = ["none", "invalid", "free"] + ["bloc"] * 12
     votes = []

@@ -1,0 +1,1 @@
+"""Stored documents: attachments, scans and photos, content-addressed per compound."""

@@ -1,0 +1,67 @@
+"""Upload and download of a compound's files."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from app.auth.models import Role
+from app.config import get_settings
+from app.deps import CompoundAccess, SessionDep, compound_access
+from app.files import service
+
+router = APIRouter(tags=["files"])
+
+Uploader = Annotated[
+    CompoundAccess,
+    Depends(compound_access(Role.COMMITTEE, Role.CLERK, Role.PLATFORM_ADMIN, Role.REVIEWER,
+                            Role.OWNER)),
+]
+Member = Annotated[
+    CompoundAccess,
+    Depends(compound_access(Role.COMMITTEE, Role.CLERK, Role.PLATFORM_ADMIN, Role.REVIEWER,
+                            Role.OBSERVER, Role.OWNER)),
+]
+
+
+class FileOut(BaseModel):
+    id: int
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    purpose: str
+
+
+@router.post("/compounds/{compound_id}/files", response_model=FileOut, status_code=201)
+def upload(
+    access: Uploader,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    purpose: Annotated[str, Form()] = "attachment",
+) -> FileOut:
+    data = file.file.read(get_settings().max_upload_bytes + 1)
+    record = service.store_file(
+        session, compound_id=access.compound_id, data=data, file_name=file.filename or "file",
+        content_type=file.content_type or "", purpose=purpose, actor=access.actor,
+    )
+    return FileOut.model_validate(record, from_attributes=True)
+
+
+@router.get("/compounds/{compound_id}/files/{file_id}")
+def download(file_id: int, access: Member, session: SessionDep) -> FileResponse:
+    record = service.get_file(session, compound_id=access.compound_id, file_id=file_id)
+    service.check_can_read(record, user_id=access.user_id, roles=access.roles)
+    return FileResponse(
+        service.file_path(record),
+        media_type=record.content_type,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(record.file_name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )

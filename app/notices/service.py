@@ -1,0 +1,925 @@
+"""Notice rules: drafts, publication, corrections, audience, board postings and delivery (送达).
+
+Other domains publish through `publish_notice` and link their object with source_type/source_id;
+this module imports nothing from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from app.audit.canonical import canonical_json, format_time
+from app.audit.service import Actor, append_event
+from app.auth.models import Role, UserAccount
+from app.clock import SHANGHAI, now
+from app.db import is_postgres
+from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.files import service as files_service
+from app.files.models import StoredFile
+from app.notices import pdf
+from app.notices.models import (
+    KIND_LABELS,
+    AudienceScope,
+    DeliveryMethod,
+    Notice,
+    NoticeAttachment,
+    NoticeBuilding,
+    NoticeDelivery,
+    NoticeImmutable,
+    NoticeKind,
+    NoticePosting,
+)
+from app.notices.schemas import StructuredContent
+from app.roster import service as roster_service
+from app.roster.models import (
+    Building,
+    Owner,
+    SubjectKind,
+    Unit,
+    UnitOwner,
+    UnitSubject,
+    VotingSubject,
+)
+
+DEFAULT_DISPLAY_DAYS = 15
+MAX_DISPLAY_DAYS = 365
+EDITOR_ROLES = frozenset({Role.COMMITTEE, Role.PLATFORM_ADMIN})
+STAFF_ROLES = EDITOR_ROLES | {Role.CLERK, Role.REVIEWER, Role.OBSERVER}
+StatusFilter = Literal["published", "draft", "all"]
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # "leave this field as it is" in update_draft and supersede
+
+
+class NoticeNotFound(NotFound):
+    code = "notice_not_found"
+
+
+class NoticeNotPublished(Conflict):
+    code = "notice_not_published"
+
+
+class NoticeInvalid(DomainError):
+    code = "notice_invalid"
+    status = 422
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What a caller may see: drafts or not, and which audiences (None: every audience)."""
+
+    can_see_drafts: bool
+    building_ids: frozenset[int] | None
+
+
+SYSTEM_VIEWER = Viewer(can_see_drafts=True, building_ids=None)
+
+
+def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collection[int]) -> set[int]:
+    """The buildings where the given owners hold a unit."""
+    if not owner_ids:
+        return set()
+    return set(
+        session.execute(
+            select(Unit.building_id)
+            .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
+            .where(Unit.compound_id == compound_id, UnitOwner.owner_id.in_(list(owner_ids)))  # type: ignore[attr-defined]
+            .distinct()
+        ).scalars()
+    )
+
+
+def viewer_for(
+    session: Session, *, compound_id: int, roles: Collection[Role], owner_ids: Collection[int]
+) -> Viewer:
+    """Staff see every audience (editors also drafts); an owner sees their buildings' notices."""
+    role_set = set(roles)
+    if role_set & STAFF_ROLES:
+        return Viewer(can_see_drafts=bool(role_set & EDITOR_ROLES), building_ids=None)
+    buildings = owner_building_ids(session, compound_id=compound_id, owner_ids=owner_ids)
+    return Viewer(can_see_drafts=False, building_ids=frozenset(buildings))
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _visible(viewer: Viewer) -> list[Any]:
+    conditions: list[Any] = []
+    if not viewer.can_see_drafts:
+        conditions.append(Notice.published_at.is_not(None))  # type: ignore[union-attr]
+    if viewer.building_ids is not None:
+        addressed = exists().where(
+            NoticeBuilding.notice_id == Notice.id,
+            NoticeBuilding.building_id.in_(sorted(viewer.building_ids)),  # type: ignore[attr-defined]
+        )
+        conditions.append(or_(Notice.audience_scope == AudienceScope.COMPOUND, addressed))
+    return conditions
+
+
+def get_notice(
+    session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
+) -> Notice:
+    """One notice of the compound, if the viewer may see it (else "not found", revealing nothing)."""
+    notice = session.execute(
+        select(Notice).where(
+            Notice.id == notice_id, Notice.compound_id == compound_id, *_visible(viewer)
+        )
+    ).scalar_one_or_none()
+    if notice is None:
+        raise NoticeNotFound("公告不存在")
+    return notice
+
+
+def list_notices(
+    session: Session, *, compound_id: int, viewer: Viewer = SYSTEM_VIEWER,
+    kind: NoticeKind | None = None, status: StatusFilter = "published",
+    source_type: str | None = None, source_id: str | int | None = None,
+    offset: int = 0, limit: int = 50,
+) -> tuple[int, list[Notice]]:
+    """A page of the compound's notices the viewer may see, newest first, with the total."""
+    if status != "published" and not viewer.can_see_drafts:
+        raise Forbidden("仅业委会可查看公告草稿", code="notice_drafts_forbidden")
+    conditions = [Notice.compound_id == compound_id, *_visible(viewer)]
+    if status == "published":
+        conditions.append(Notice.published_at.is_not(None))  # type: ignore[union-attr]
+    elif status == "draft":
+        conditions.append(Notice.published_at.is_(None))  # type: ignore[union-attr]
+    if kind is not None:
+        conditions.append(Notice.kind == kind)
+    if source_type is not None:
+        conditions.append(Notice.source_type == source_type)
+    if source_id is not None:
+        conditions.append(Notice.source_id == str(source_id))
+    total = session.execute(select(func.count()).select_from(Notice).where(*conditions)).scalar_one()
+    rows = session.execute(
+        select(Notice)
+        .where(*conditions)
+        .order_by(Notice.published_at.desc().nulls_first(), Notice.id.desc())  # type: ignore[union-attr]
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return total, list(rows)
+
+
+def notices_for_source(
+    session: Session, *, compound_id: int, source_type: str, source_id: str | int,
+    published_only: bool = True,
+) -> list[Notice]:
+    """Every notice another domain published about one of its objects, newest first."""
+    _, rows = list_notices(
+        session, compound_id=compound_id, status="published" if published_only else "all",
+        source_type=source_type, source_id=source_id, limit=1000,
+    )
+    return rows
+
+
+def superseding_notice(session: Session, *, notice: Notice) -> Notice | None:
+    """The correction that superseded this notice, if any."""
+    return session.execute(
+        select(Notice).where(Notice.supersedes_id == notice.id, Notice.compound_id == notice.compound_id)
+    ).scalar_one_or_none()
+
+
+def effective_notice(session: Session, *, compound_id: int, notice_id: int) -> Notice:
+    """Follow corrections from a notice to the one now in force (itself when never corrected)."""
+    notice = get_notice(session, compound_id=compound_id, notice_id=notice_id)
+    seen = {notice.id}
+    while (newer := superseding_notice(session, notice=notice)) is not None and newer.id not in seen:
+        seen.add(newer.id)
+        notice = newer
+    return notice
+
+
+def published_date(notice: Notice) -> date | None:
+    """The day of publication in Asia/Shanghai."""
+    return notice.published_at.astimezone(SHANGHAI).date() if notice.published_at else None
+
+
+def display_until(notice: Notice) -> date | None:
+    """Last day of the display period; the day of publication does not count (Civil Code Art. 201)."""
+    day = published_date(notice)
+    return day + timedelta(days=notice.display_days) if day else None
+
+
+# --- the full picture of notices, loaded in batches -------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """A notice with its audience, attachments and correction links."""
+
+    notice: Notice
+    buildings: tuple[Building, ...]
+    attachments: tuple[StoredFile, ...]
+    supersedes: Notice | None
+    superseded_by: Notice | None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[NoticeKind(self.notice.kind)]
+
+    @property
+    def audience(self) -> Literal["compound"] | list[int]:
+        if self.notice.audience_scope == AudienceScope.COMPOUND:
+            return "compound"
+        return [b.id or 0 for b in self.buildings]
+
+    @property
+    def audience_label(self) -> str:
+        if self.notice.audience_scope == AudienceScope.COMPOUND:
+            return "全体业主"
+        return "、".join(b.name for b in self.buildings) + "业主"
+
+    @property
+    def display_until(self) -> date | None:
+        return display_until(self.notice)
+
+    @property
+    def status(self) -> Literal["draft", "on_display", "display_ended", "superseded"]:
+        until = self.display_until
+        if until is None:
+            return "draft"
+        if self.superseded_by is not None:
+            return "superseded"
+        return "display_ended" if now().astimezone(SHANGHAI).date() > until else "on_display"
+
+    @property
+    def status_label(self) -> str:
+        return {"draft": "草稿", "on_display": "公示中", "display_ended": "公示期满",
+                "superseded": "已被更正"}[self.status]
+
+    @property
+    def structured(self) -> dict[str, Any] | None:
+        return json.loads(self.notice.structured) if self.notice.structured else None
+
+    @property
+    def content_sha256(self) -> str | None:
+        """Fingerprint of what was published, as recorded in the audit trail."""
+        if self.notice.published_at is None:
+            return None
+        return content_digest(self.notice, building_ids=self._building_ids(),
+                              attachment_sha256s=[f.sha256 for f in self.attachments])
+
+    @property
+    def public_url(self) -> str:
+        return pdf.notice_url(self.notice.compound_id, self.notice.id or 0)
+
+    def _building_ids(self) -> list[int]:
+        return [b.id or 0 for b in self.buildings]
+
+
+def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[NoticeView]:
+    """Load the audience, attachments and correction links of many notices in a few queries."""
+    ids = [n.id for n in notices if n.id is not None]
+    if not ids:
+        return []
+    buildings: dict[int, list[Building]] = defaultdict(list)
+    for notice_id, building in session.execute(
+        select(NoticeBuilding.notice_id, Building)
+        .join(Building, Building.id == NoticeBuilding.building_id)  # type: ignore[arg-type]
+        .where(NoticeBuilding.notice_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(Building.id)  # type: ignore[arg-type]
+    ):
+        buildings[notice_id].append(building)
+    files: dict[int, list[StoredFile]] = defaultdict(list)
+    for notice_id, stored in session.execute(
+        select(NoticeAttachment.notice_id, StoredFile)
+        .join(StoredFile, StoredFile.id == NoticeAttachment.stored_file_id)  # type: ignore[arg-type]
+        .where(NoticeAttachment.notice_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(NoticeAttachment.position, NoticeAttachment.id)  # type: ignore[arg-type]
+    ):
+        files[notice_id].append(stored)
+    superseded_by = {
+        n.supersedes_id: n
+        for n in session.execute(
+            select(Notice).where(Notice.supersedes_id.in_(ids))  # type: ignore[union-attr]
+        ).scalars()
+    }
+    older_ids = [n.supersedes_id for n in notices if n.supersedes_id is not None]
+    older = (
+        {n.id: n for n in session.execute(select(Notice).where(Notice.id.in_(older_ids))).scalars()}  # type: ignore[union-attr]
+        if older_ids
+        else {}
+    )
+    return [
+        NoticeView(
+            notice=n, buildings=tuple(buildings[n.id or 0]), attachments=tuple(files[n.id or 0]),
+            supersedes=older.get(n.supersedes_id) if n.supersedes_id else None,
+            superseded_by=superseded_by.get(n.id),
+        )
+        for n in notices
+    ]
+
+
+def describe_notice(session: Session, *, notice: Notice) -> NoticeView:
+    return describe_notices(session, notices=[notice])[0]
+
+
+def content_digest(
+    notice: Notice, *, building_ids: Sequence[int], attachment_sha256s: Sequence[str]
+) -> str:
+    """SHA-256 over the canonical JSON of everything a reader of the notice is shown."""
+    content = {
+        "compound_id": notice.compound_id,
+        "notice_id": notice.id,
+        "kind": NoticeKind(notice.kind).value,
+        "title": notice.title,
+        "body": notice.body,
+        "audience": "compound" if notice.audience_scope == AudienceScope.COMPOUND
+        else sorted(building_ids),
+        "display_days": notice.display_days,
+        "structured": json.loads(notice.structured) if notice.structured else None,
+        "attachments": list(attachment_sha256s),
+        "supersedes_id": notice.supersedes_id,
+        "published_at": notice.published_at,
+    }
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+# --- drafting and publishing ------------------------------------------------------------------
+
+
+def _lock(session: Session, *, compound_id: int, notice_id: int) -> Notice:
+    # FOR UPDATE serializes publish/update/correct of one notice on PostgreSQL; SQLite writers
+    # already hold the database's write lock (BEGIN IMMEDIATE).
+    stmt = select(Notice).where(Notice.id == notice_id, Notice.compound_id == compound_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    notice = session.execute(stmt).scalar_one_or_none()
+    if notice is None:
+        raise NoticeNotFound("公告不存在")
+    return notice
+
+
+def _building_ids(session: Session, *, compound_id: int, building_ids: Iterable[int]) -> list[int]:
+    wanted = sorted(set(building_ids))
+    if not wanted:
+        raise NoticeInvalid("请选择公告面向的楼栋，或面向全体业主", code="notice_audience_empty")
+    found = set(
+        session.execute(
+            select(Building.id).where(
+                Building.compound_id == compound_id,
+                Building.id.in_(wanted),  # type: ignore[union-attr]
+            )
+        ).scalars()
+    )
+    missing = [b for b in wanted if b not in found]
+    if missing:
+        raise NoticeInvalid(f"楼栋不存在：{missing}", code="notice_building_not_found")
+    return wanted
+
+
+def _attachment_files(session: Session, *, compound_id: int, file_ids: Iterable[int]) -> list[StoredFile]:
+    files: list[StoredFile] = []
+    for file_id in dict.fromkeys(file_ids):  # keep order, drop repeats
+        stored = files_service.get_file(session, compound_id=compound_id, file_id=file_id)
+        # Owners read notices; signed authorizations and paper ballots must not reach them.
+        if stored.purpose in files_service.PRIVATE_PURPOSES:
+            raise NoticeInvalid(f"文件「{stored.file_name}」含个人信息，不能作为公告附件",
+                                code="notice_attachment_private")
+        files.append(stored)
+    return files
+
+
+def _structured_text(value: StructuredContent | Mapping[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        model = (
+            value if isinstance(value, StructuredContent)
+            else StructuredContent.model_validate(dict(value))
+        )
+        data = model.model_dump(mode="python")
+        if data.get("data") is None:
+            data.pop("data", None)
+        return canonical_json(data)
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise NoticeInvalid(f"公告的结构化内容格式不正确：{exc}",
+                            code="notice_structured_invalid") from exc
+
+
+def _display_days(days: int) -> int:
+    if not 1 <= days <= MAX_DISPLAY_DAYS:
+        raise NoticeInvalid(f"公示期应为1至{MAX_DISPLAY_DAYS}日", code="notice_display_days_invalid")
+    return days
+
+
+def _set_audience(session: Session, notice: Notice, building_ids: list[int] | None) -> None:
+    for link in session.execute(
+        select(NoticeBuilding).where(NoticeBuilding.notice_id == notice.id)
+    ).scalars():
+        session.delete(link)
+    session.flush()
+    notice.audience_scope = AudienceScope.COMPOUND if building_ids is None else AudienceScope.BUILDINGS
+    for building_id in building_ids or ():
+        session.add(NoticeBuilding(compound_id=notice.compound_id, notice_id=notice.id or 0,
+                                   building_id=building_id))
+
+
+def _set_attachments(session: Session, notice: Notice, files: list[StoredFile]) -> None:
+    for link in session.execute(
+        select(NoticeAttachment).where(NoticeAttachment.notice_id == notice.id)
+    ).scalars():
+        session.delete(link)
+    session.flush()
+    for position, stored in enumerate(files):
+        session.add(NoticeAttachment(compound_id=notice.compound_id, notice_id=notice.id or 0,
+                                     stored_file_id=stored.id or 0, position=position))
+
+
+def _new_notice(
+    session: Session, *, compound_id: int, kind: NoticeKind, title: str, body: str,
+    audience_building_ids: Iterable[int] | None, display_days: int,
+    attachment_file_ids: Iterable[int], source_type: str | None, source_id: str | int | None,
+    structured: StructuredContent | Mapping[str, Any] | None, supersedes_id: int | None,
+    actor: Actor,
+) -> Notice:
+    roster_service.get_compound(session, compound_id=compound_id)
+    buildings = (
+        None if audience_building_ids is None
+        else _building_ids(session, compound_id=compound_id, building_ids=audience_building_ids)
+    )
+    files = _attachment_files(session, compound_id=compound_id, file_ids=attachment_file_ids)
+    notice = Notice(
+        compound_id=compound_id, kind=NoticeKind(kind), title=title.strip(), body=body,
+        display_days=_display_days(display_days), created_at=now(), created_by=actor.user_id,
+        supersedes_id=supersedes_id, source_type=source_type,
+        source_id=None if source_id is None else str(source_id),
+        structured=_structured_text(structured),
+    )
+    session.add(notice)
+    session.flush()
+    _set_audience(session, notice, buildings)
+    _set_attachments(session, notice, files)
+    session.flush()
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="notice.draft_created",
+        object_type="notice", object_id=notice.id or 0,
+        payload={"kind": notice.kind, "title": notice.title, "audience": buildings or "compound",
+                 "display_days": notice.display_days, "attachment_file_ids": [f.id for f in files],
+                 "source_type": source_type, "source_id": notice.source_id,
+                 "supersedes_id": supersedes_id},
+    )
+    return notice
+
+
+def create_draft(
+    session: Session, *, compound_id: int, kind: NoticeKind, title: str = "", body: str = "",
+    audience_building_ids: Iterable[int] | None = None, display_days: int = DEFAULT_DISPLAY_DAYS,
+    attachment_file_ids: Iterable[int] = (), source_type: str | None = None,
+    source_id: str | int | None = None,
+    structured: StructuredContent | Mapping[str, Any] | None = None, actor: Actor,
+) -> Notice:
+    """Create an unpublished notice (audience None: the whole compound)."""
+    return _new_notice(
+        session, compound_id=compound_id, kind=kind, title=title, body=body,
+        audience_building_ids=audience_building_ids, display_days=display_days,
+        attachment_file_ids=attachment_file_ids, source_type=source_type, source_id=source_id,
+        structured=structured, supersedes_id=None, actor=actor,
+    )
+
+
+def update_draft(
+    session: Session, *, compound_id: int, notice_id: int, actor: Actor,
+    kind: NoticeKind | _Keep = KEEP, title: str | _Keep = KEEP, body: str | _Keep = KEEP,
+    audience_building_ids: Iterable[int] | _Keep | None = KEEP,
+    display_days: int | _Keep = KEEP, attachment_file_ids: Iterable[int] | _Keep = KEEP,
+    structured: StructuredContent | Mapping[str, Any] | _Keep | None = KEEP,
+) -> Notice:
+    """Change a draft; a published notice is refused with "notice_immutable"."""
+    notice = _lock(session, compound_id=compound_id, notice_id=notice_id)
+    if notice.published_at is not None:
+        raise NoticeImmutable()
+    changed: dict[str, Any] = {}
+    if not isinstance(kind, _Keep):
+        notice.kind = NoticeKind(kind)
+        changed["kind"] = notice.kind
+    if not isinstance(title, _Keep):
+        notice.title = title.strip()
+        changed["title"] = notice.title
+    if not isinstance(body, _Keep):
+        notice.body = body
+        changed["body_sha256"] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    if not isinstance(display_days, _Keep):
+        notice.display_days = _display_days(display_days)
+        changed["display_days"] = display_days
+    if not isinstance(structured, _Keep):
+        notice.structured = _structured_text(structured)
+        changed["structured"] = notice.structured is not None
+    if not isinstance(audience_building_ids, _Keep):
+        buildings = (
+            None if audience_building_ids is None
+            else _building_ids(session, compound_id=compound_id, building_ids=audience_building_ids)
+        )
+        _set_audience(session, notice, buildings)
+        changed["audience"] = buildings or "compound"
+    if not isinstance(attachment_file_ids, _Keep):
+        files = _attachment_files(session, compound_id=compound_id, file_ids=attachment_file_ids)
+        _set_attachments(session, notice, files)
+        changed["attachment_file_ids"] = [f.id for f in files]
+    session.add(notice)
+    session.flush()
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="notice.draft_updated",
+        object_type="notice", object_id=notice_id, payload={"changed": changed},
+    )
+    return notice
+
+
+def _publish(session: Session, notice: Notice, *, actor: Actor) -> Notice:
+    if not notice.title.strip() or not notice.body.strip():
+        raise NoticeInvalid("公告标题和正文不能为空", code="notice_incomplete")
+    notice.published_at = now()
+    notice.published_by = actor.user_id
+    session.add(notice)
+    session.flush()
+    view = describe_notice(session, notice=notice)
+    append_event(
+        session, compound_id=notice.compound_id, actor=actor, action="notice.published",
+        object_type="notice", object_id=notice.id or 0,
+        payload={
+            "kind": notice.kind, "title": notice.title, "audience": view.audience,
+            "display_days": notice.display_days, "published_at": format_time(notice.published_at),
+            "display_until": str(view.display_until), "supersedes_id": notice.supersedes_id,
+            "source_type": notice.source_type, "source_id": notice.source_id,
+            "attachments": [{"file_id": f.id, "sha256": f.sha256} for f in view.attachments],
+            "content_sha256": view.content_sha256,
+        },
+    )
+    return notice
+
+
+def publish(session: Session, *, compound_id: int, notice_id: int, actor: Actor) -> Notice:
+    """Publish a draft: it is dated now and can never change again."""
+    notice = _lock(session, compound_id=compound_id, notice_id=notice_id)
+    if notice.published_at is not None:
+        raise Conflict("公告已发布", code="notice_already_published")
+    return _publish(session, notice, actor=actor)
+
+
+def publish_notice(
+    session: Session, *, compound_id: int, kind: NoticeKind, title: str, body: str,
+    audience_building_ids: Iterable[int] | None = None, display_days: int = DEFAULT_DISPLAY_DAYS,
+    attachments: Iterable[int] = (), source_type: str | None = None,
+    source_id: str | int | None = None,
+    structured: StructuredContent | Mapping[str, Any] | None = None, actor: Actor,
+) -> Notice:
+    """Create and publish a notice in one call (the API for other domains; attachments are file ids)."""
+    notice = create_draft(
+        session, compound_id=compound_id, kind=kind, title=title, body=body,
+        audience_building_ids=audience_building_ids, display_days=display_days,
+        attachment_file_ids=attachments, source_type=source_type, source_id=source_id,
+        structured=structured, actor=actor,
+    )
+    return _publish(session, notice, actor=actor)
+
+
+def supersede(
+    session: Session, *, compound_id: int, notice_id: int, title: str, body: str,
+    audience_building_ids: Iterable[int] | _Keep | None = KEEP,
+    display_days: int | _Keep = KEEP, attachment_file_ids: Iterable[int] | _Keep = KEEP,
+    structured: StructuredContent | Mapping[str, Any] | _Keep | None = KEEP, actor: Actor,
+) -> Notice:
+    """Publish a correction of a published notice; both stay visible and are linked."""
+    original = _lock(session, compound_id=compound_id, notice_id=notice_id)
+    if original.published_at is None:
+        raise NoticeNotPublished("草稿尚未发布，无需更正，可直接修改", code="notice_not_published")
+    newer = superseding_notice(session, notice=original)
+    if newer is not None:
+        raise Conflict(f"该公告已被更正（公告编号 {newer.id}），请对最新的更正公告再行更正",
+                       code="notice_already_superseded", extra={"superseded_by_id": newer.id})
+    view = describe_notice(session, notice=original)
+    kept_audience = None if view.audience == "compound" else list(view.audience)
+    correction = _new_notice(
+        session, compound_id=compound_id, kind=NoticeKind(original.kind), title=title, body=body,
+        audience_building_ids=kept_audience if isinstance(audience_building_ids, _Keep)
+        else audience_building_ids,
+        display_days=original.display_days if isinstance(display_days, _Keep) else display_days,
+        attachment_file_ids=[f.id or 0 for f in view.attachments]
+        if isinstance(attachment_file_ids, _Keep) else attachment_file_ids,
+        source_type=original.source_type, source_id=original.source_id,
+        structured=view.structured if isinstance(structured, _Keep) else structured,
+        supersedes_id=original.id, actor=actor,
+    )
+    return _publish(session, correction, actor=actor)
+
+
+# --- board postings and delivery (送达) -------------------------------------------------------
+
+
+def _published(session: Session, *, compound_id: int, notice_id: int, lock: bool) -> Notice:
+    notice = (
+        _lock(session, compound_id=compound_id, notice_id=notice_id) if lock
+        else get_notice(session, compound_id=compound_id, notice_id=notice_id)
+    )
+    if notice.published_at is None:
+        raise NoticeNotPublished("公告尚未发布")
+    return notice
+
+
+def _audience_building_ids(session: Session, notice: Notice) -> list[int] | None:
+    if notice.audience_scope == AudienceScope.COMPOUND:
+        return None
+    return list(
+        session.execute(
+            select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id)
+        ).scalars()
+    )
+
+
+def record_posting(
+    session: Session, *, compound_id: int, notice_id: int, posted_on: date, location: str,
+    photo_file_id: int, actor: Actor,
+) -> NoticePosting:
+    """Record that a published notice was put on a board, with the photo proving it."""
+    notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=True)
+    if actor.user_id is None:
+        raise NoticeInvalid("张贴记录须由具体人员登记", code="notice_recorder_required")
+    location = location.strip()
+    if not location:
+        raise NoticeInvalid("请填写张贴位置", code="notice_posting_location_required")
+    first_day = published_date(notice)
+    today = now().astimezone(SHANGHAI).date()
+    if first_day is None or not first_day <= posted_on <= today:
+        raise NoticeInvalid(f"张贴日期应在公告发布日（{first_day}）至今天之间",
+                            code="notice_posting_date_invalid")
+    photo = files_service.get_file(session, compound_id=compound_id, file_id=photo_file_id)
+    if not photo.content_type.startswith("image/"):
+        raise NoticeInvalid("张贴照片须为图片文件", code="notice_posting_photo_invalid")
+    posting = NoticePosting(
+        compound_id=compound_id, notice_id=notice_id, posted_on=posted_on, location=location,
+        photo_file_id=photo_file_id, recorded_by=actor.user_id, recorded_at=now(),
+    )
+    session.add(posting)
+    session.flush()
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="notice.posted",
+        object_type="notice", object_id=notice_id,
+        payload={"posting_id": posting.id, "posted_on": posted_on.isoformat(),
+                 "location": location, "photo_file_id": photo_file_id,
+                 "photo_sha256": photo.sha256},
+    )
+    return posting
+
+
+def _subject_in_audience(session: Session, *, notice: Notice, subject_id: int) -> bool:
+    buildings = _audience_building_ids(session, notice)
+    if buildings is None:
+        return True
+    return session.execute(
+        select(UnitSubject.unit_id)
+        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
+        .where(UnitSubject.subject_id == subject_id, Unit.building_id.in_(buildings))  # type: ignore[attr-defined]
+        .limit(1)
+    ).first() is not None
+
+
+def record_paper_delivery(
+    session: Session, *, compound_id: int, notice_id: int, subject_id: int,
+    evidence_file_id: int | None = None, delivered_at: datetime | None = None, actor: Actor,
+) -> NoticeDelivery:
+    """Record a paper delivery to one voting subject, with an optional signed receipt."""
+    notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=True)
+    if actor.user_id is None:
+        raise NoticeInvalid("纸质送达须由具体人员登记", code="notice_recorder_required")
+    subject = session.get(VotingSubject, subject_id)
+    if subject is None or subject.compound_id != compound_id:
+        raise NotFound("表决主体不存在", code="subject_not_found")
+    if not _subject_in_audience(session, notice=notice, subject_id=subject_id):
+        raise NoticeInvalid("该业主不在本公告的发布范围内", code="notice_subject_not_in_audience")
+    when = now() if delivered_at is None else (
+        delivered_at.replace(tzinfo=SHANGHAI) if delivered_at.tzinfo is None else delivered_at
+    )
+    assert notice.published_at is not None
+    if not notice.published_at <= when <= now():
+        raise NoticeInvalid("送达时间应在公告发布之后、当前时间之前",
+                            code="notice_delivery_time_invalid")
+    evidence = (
+        files_service.get_file(session, compound_id=compound_id, file_id=evidence_file_id)
+        if evidence_file_id is not None else None
+    )
+    duplicate = session.execute(
+        select(NoticeDelivery.id).where(
+            NoticeDelivery.notice_id == notice_id, NoticeDelivery.subject_id == subject_id,
+            NoticeDelivery.method == DeliveryMethod.PAPER,
+        )
+    ).first()
+    if duplicate is not None:
+        raise Conflict("已登记过该业主的纸质送达", code="notice_delivery_exists")
+    delivery = NoticeDelivery(
+        compound_id=compound_id, notice_id=notice_id, subject_id=subject_id,
+        method=DeliveryMethod.PAPER, delivered_at=when, evidence_file_id=evidence_file_id,
+        recorded_by=actor.user_id,
+    )
+    session.add(delivery)
+    session.flush()
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="notice.delivered_paper",
+        object_type="notice", object_id=notice_id,
+        payload={"delivery_id": delivery.id, "subject_id": subject_id,
+                 "delivered_at": format_time(when), "evidence_file_id": evidence_file_id,
+                 "evidence_sha256": evidence.sha256 if evidence else None},
+    )
+    return delivery
+
+
+def _owner_subject_ids(
+    session: Session, *, compound_id: int, phone: str, building_ids: list[int] | None
+) -> list[int]:
+    stmt = (
+        select(UnitSubject.subject_id)
+        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)  # type: ignore[arg-type]
+        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
+        .where(UnitSubject.compound_id == compound_id, Owner.compound_id == compound_id,
+               Owner.phone == phone)
+    )
+    if building_ids is not None:
+        stmt = stmt.join(Unit, Unit.id == UnitSubject.unit_id).where(  # type: ignore[arg-type]
+            Unit.building_id.in_(building_ids)  # type: ignore[attr-defined]
+        )
+    return sorted(set(session.execute(stmt).scalars()))
+
+
+def record_online_read(
+    session: Session, *, compound_id: int, notice_id: int, user: UserAccount
+) -> list[int]:
+    """Record that an owner opened a published notice, once per subject; returns newly reached subjects."""
+    notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=False)
+    if not user.phone:
+        return []
+    subject_ids = _owner_subject_ids(
+        session, compound_id=compound_id, phone=user.phone,
+        building_ids=_audience_building_ids(session, notice),
+    )
+    if not subject_ids:
+        return []
+    read_at = now()
+    rows = [
+        {"compound_id": compound_id, "notice_id": notice_id, "subject_id": sid,
+         "method": DeliveryMethod.ONLINE_READ, "delivered_at": read_at}
+        for sid in subject_ids
+    ]
+    # ON CONFLICT DO NOTHING keeps two simultaneous openings from failing or double-recording.
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
+    stmt = (
+        insert(NoticeDelivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["notice_id", "subject_id", "method"])
+        .returning(NoticeDelivery.subject_id)
+    )
+    added = sorted(session.execute(stmt).scalars())
+    if added:
+        append_event(
+            session, compound_id=compound_id, actor=Actor(user_id=user.id, role=Role.OWNER.value),
+            action="notice.read_online", object_type="notice", object_id=notice_id,
+            payload={"subject_ids": added, "read_at": format_time(read_at)},
+        )
+    return added
+
+
+@dataclass(frozen=True)
+class SubjectReach:
+    method: DeliveryMethod
+    delivered_at: datetime
+    evidence_file_id: int | None
+
+
+@dataclass(frozen=True)
+class AudienceSubject:
+    subject_id: int
+    label: str  # building/room of its units; never names or phones
+    reached_by: tuple[SubjectReach, ...]
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """Who in the audience was reached and how, who was not, and the board postings."""
+
+    view: NoticeView
+    subjects: tuple[AudienceSubject, ...]
+    postings: tuple[NoticePosting, ...]
+
+    @property
+    def reached(self) -> list[AudienceSubject]:
+        return [s for s in self.subjects if s.reached_by]
+
+    @property
+    def not_reached(self) -> list[AudienceSubject]:
+        return [s for s in self.subjects if not s.reached_by]
+
+    def count_by(self, method: DeliveryMethod) -> int:
+        return sum(1 for s in self.subjects if any(r.method == method for r in s.reached_by))
+
+
+def _unit_label(building: str, entrance: str, room: str) -> str:
+    return f"{building}{entrance + '单元' if entrance else ''}{room}"
+
+
+def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> DeliveryStatus:
+    """Every subject in the notice's audience with how it was reached, in building/room order."""
+    notice = get_notice(session, compound_id=compound_id, notice_id=notice_id)
+    view = describe_notice(session, notice=notice)
+    audience = None if view.audience == "compound" else set(view.audience)
+    units: dict[int, list[tuple[tuple[int, str, str], str]]] = defaultdict(list)
+    in_audience: set[int] = set()
+    for subject_id, building_id, building, entrance, room in session.execute(
+        select(UnitSubject.subject_id, Building.id, Building.name, Unit.entrance, Unit.room)
+        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
+        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+        .where(UnitSubject.compound_id == compound_id)
+    ):
+        units[subject_id].append(((building_id, entrance, room), _unit_label(building, entrance, room)))
+        if audience is None or building_id in audience:
+            in_audience.add(subject_id)
+    kinds: dict[int, SubjectKind] = {
+        subject_id: kind
+        for subject_id, kind in session.execute(
+            select(VotingSubject.id, VotingSubject.kind).where(VotingSubject.compound_id == compound_id)
+        )
+    }
+    reaches: dict[int, list[SubjectReach]] = defaultdict(list)
+    for d in session.execute(
+        select(NoticeDelivery)
+        .where(NoticeDelivery.notice_id == notice_id)
+        .order_by(NoticeDelivery.delivered_at, NoticeDelivery.id)  # type: ignore[arg-type]
+    ).scalars():
+        reaches[d.subject_id].append(
+            SubjectReach(method=DeliveryMethod(d.method), delivered_at=d.delivered_at,
+                         evidence_file_id=d.evidence_file_id)
+        )
+    subjects = []
+    for subject_id in sorted(in_audience, key=lambda s: min(units[s])[0]):
+        ordered = sorted(units[subject_id])
+        if kinds.get(subject_id) == SubjectKind.DEVELOPER:
+            label = f"开发建设单位（未售/未交付{len(ordered)}套）"
+        else:
+            label = "、".join(lbl for _, lbl in ordered[:3])
+            label += f" 等{len(ordered)}套" if len(ordered) > 3 else ""
+        subjects.append(AudienceSubject(subject_id=subject_id, label=label,
+                                        reached_by=tuple(reaches[subject_id])))
+    postings = session.execute(
+        select(NoticePosting)
+        .where(NoticePosting.notice_id == notice_id)
+        .order_by(NoticePosting.posted_on, NoticePosting.id)  # type: ignore[arg-type]
+    ).scalars()
+    return DeliveryStatus(view=view, subjects=tuple(subjects), postings=tuple(postings))
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticePdf:
+    file_name: str
+    content: bytes
+
+
+def notice_pdf(
+    session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
+) -> NoticePdf:
+    """The A4 board print of a published notice (drafts are refused with 409)."""
+    notice = get_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
+    if notice.published_at is None:
+        raise NoticeNotPublished("公告尚未发布，不能打印")
+    view = describe_notice(session, notice=notice)
+    compound = roster_service.get_compound(session, compound_id=compound_id)
+    until = view.display_until
+    assert until is not None
+
+    def ref(other: Notice | None) -> pdf.NoticeRef | None:
+        if other is None or other.published_at is None:
+            return None
+        return pdf.NoticeRef(notice_id=other.id or 0, title=other.title,
+                             published_at=other.published_at)
+
+    printable = pdf.PrintableNotice(
+        compound_name=compound.name, notice_id=notice.id or 0, kind_label=view.kind_label,
+        title=notice.title, body=notice.body, audience_label=view.audience_label,
+        published_at=notice.published_at, display_days=notice.display_days,
+        display_until=until,
+        structured=StructuredContent.model_validate(view.structured) if view.structured else None,
+        attachment_names=tuple(f.file_name for f in view.attachments),
+        corrects=ref(view.supersedes), corrected_by=ref(view.superseded_by),
+        url=view.public_url, content_sha256=view.content_sha256 or "",
+    )
+    return NoticePdf(file_name=f"公告{notice.id}-{notice.title}.pdf",
+                     content=pdf.render_notice_pdf(printable))

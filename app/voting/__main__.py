@@ -1,0 +1,99 @@
+"""Independent recount of a closed ballot from its exported tally inputs (no database needed).
+
+    python -m app.voting recount tally-12.json
+
+Checks every vote's commitment against the audit trail's hashes, recounts every matter with the
+pure rules (app/voting/tally.py) and compares with the published results. Exit 1 on mismatch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.audit.canonical import canonical_json
+from app.voting import rules, tally
+from app.voting.settings import rule_settings
+
+
+def recount(data: dict[str, Any]) -> dict[str, Any]:
+    """Recount from the export; returns per-matter recount and mismatches."""
+    roster = [tally.RosterEntry(subject_id=s["subject_id"], area=s["area_hundredths"]) for s in data["subjects"]]
+    problems: list[str] = []
+    matters = []
+    for m in data["matters"]:
+        category = rules.Category(m["category"])
+        affected = None
+        if category == rules.Category.ART279:
+            wanted = set(m["affected_building_ids"])
+            affected = frozenset(s["subject_id"] for s in data["subjects"] if set(s["building_ids"]) & wanted)
+        matters.append(tally.Matter(
+            matter_id=m["matter_id"], category=category, seats=m.get("seats"),
+            candidates=tuple(c["id"] for c in m.get("candidates", [])), affected_subject_ids=affected))
+    by_id = {m.matter_id: m for m in matters}
+    votes: list[tally.Vote | tally.ElectionVote] = []
+    for s in data["subjects"]:
+        choices = s.get("choices")
+        if choices is None:
+            continue
+        expected = hashlib.sha256(canonical_json({
+            "ballot_id": data["ballot_id"], "subject_id": s["subject_id"], "choices": choices,
+            "nonce": s["nonce"]}).encode()).hexdigest()
+        if expected != s.get("commitment"):
+            problems.append(f"subject {s['subject_id']}: choices do not match the committed hash")
+        for key, value in choices.items():
+            matter = by_id[int(key)]
+            if matter.affected_subject_ids is not None and s["subject_id"] not in matter.affected_subject_ids:
+                continue
+            if matter.is_election:
+                approvals = frozenset(value["approve"]) if isinstance(value, dict) else frozenset()
+                invalid = value == "invalid" or len(approvals) > (matter.seats or 0)
+                votes.append(tally.ElectionVote(subject_id=s["subject_id"], matter_id=matter.matter_id,
+                                                approvals=frozenset() if invalid else approvals,
+                                                invalid=invalid))
+            else:
+                votes.append(tally.Vote(subject_id=s["subject_id"], matter_id=matter.matter_id,
+                                        choice=rules.Choice(value)))
+    settings = rule_settings(json.dumps(data.get("settings", {}).get("thresholds") or {}))
+    result = tally.tally_ballot(roster=roster, matters=matters, votes=votes, settings=settings)
+    published = {r["matter_id"]: r for r in data.get("results", [])}
+    rows = []
+    for matter in matters:
+        outcome = result.results[matter.matter_id]
+        passed = (outcome.all_seats_filled if isinstance(outcome, rules.ElectionResult)
+                  else getattr(outcome, "passed", None))
+        pub = published.get(matter.matter_id)
+        same = pub is None or pub["passed"] == passed
+        if isinstance(outcome, rules.ElectionResult) and pub is not None:
+            same = same and sorted(outcome.elected) == sorted(pub["result"]["elected"])
+        if not same:
+            problems.append(f"matter {matter.matter_id}: recount {passed} differs from published {pub['passed'] if pub else None}")
+        rows.append({"matter_id": matter.matter_id, "passed": passed,
+                     "explanation": getattr(outcome, "explanation", "")})
+    return {"ok": not problems, "problems": problems, "matters": rows,
+            "total_area_hundredths": result.total_area, "total_headcount": result.total_headcount}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.voting", description="独立复核计票")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("recount", help="recount an exported ballot (tally JSON)")
+    r.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    data = json.loads(args.file.read_text(encoding="utf-8"))
+    report = recount(data)
+    for row in report["matters"]:
+        verdict = "—" if row["passed"] is None else ("通过" if row["passed"] else "未通过")
+        print(f"事项 {row['matter_id']}: {verdict}")
+    for p in report["problems"]:
+        print("MISMATCH:", p, file=sys.stderr)
+    print("复核一致 (recount matches)" if report["ok"] else "复核不一致 (recount differs)")
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

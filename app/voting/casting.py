@@ -1,0 +1,543 @@
+"""Casting votes: online, by proxy and on paper, one effective vote per subject, with receipts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from app.audit.canonical import canonical_json
+from app.audit.service import Actor, append_event
+from app.auth.models import Role, RoleGrant, UserAccount
+from app.clock import now
+from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.files import service as files_service
+from app.privacy import normalize_phone
+from app.voting import rules
+from app.voting.models import (
+    CHANNEL_LABELS,
+    Ballot,
+    BallotMatter,
+    BallotSubject,
+    BallotVoter,
+    Channel,
+    EffectiveApproval,
+    EffectiveChoice,
+    PaperEntry,
+    ProxyAuthorization,
+    VoteCast,
+    VoteConflict,
+)
+from app.voting.service import candidates_by_matter, list_matters
+from app.voting.settings import get_settings
+
+ONLINE_CHOICES = {rules.Choice.AGREE, rules.Choice.OPPOSE, rules.Choice.ABSTAIN}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    audit_seq: int
+    audit_hash: str
+    cast_id: int
+    cast_at: str
+
+
+def _require_voting_open(ballot: Ballot) -> None:
+    current = now()
+    if ballot.opened_at is None or ballot.closed_at is not None:
+        raise DomainError("该表决当前不在投票期内", code="vote_outside_period", status=409)
+    if current < ballot.starts_at or current >= ballot.ends_at:
+        raise DomainError("投票期已结束或尚未开始，不能投票", code="vote_outside_period", status=409)
+
+
+def _require_not_closed(ballot: Ballot) -> None:
+    if ballot.opened_at is None or ballot.closed_at is not None:
+        raise DomainError("该表决未在进行中", code="ballot_not_open", status=409)
+
+
+def normalize_choices(
+    session: Session, *, ballot: Ballot, raw: dict[str, Any], allow_blank_and_invalid: bool
+) -> dict[str, Any]:
+    """Check a submission against the ballot's matters; returns canonical choices by matter id.
+
+    Online votes answer every matter with 同意/反对/弃权 (or approve up to `seats` candidates);
+    paper ballots may leave a matter blank (not taking part in it) or mark it invalid.
+    """
+    matters = list_matters(session, ballot_id=ballot.id or 0)
+    cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
+    known = {str(m.id) for m in matters}
+    unknown = set(raw) - known
+    if unknown:
+        raise DomainError("提交中包含不属于本表决的事项", code="vote_unknown_matter", status=422)
+    out: dict[str, Any] = {}
+    for m in matters:
+        key = str(m.id)
+        value = raw.get(key)
+        if value is None or value == "":
+            if allow_blank_and_invalid:
+                continue
+            raise DomainError(f"请对事项“{m.title}”作出选择", code="vote_incomplete", status=422)
+        if value == rules.Choice.INVALID.value:
+            if not allow_blank_and_invalid:
+                raise DomainError("选择不正确", code="vote_choice_invalid", status=422)
+            out[key] = value
+            continue
+        if m.category == rules.Category.COMMITTEE_ELECTION.value:
+            approvals = value.get("approve") if isinstance(value, dict) else value
+            if not isinstance(approvals, list) or not all(isinstance(x, int) for x in approvals):
+                raise DomainError(f"事项“{m.title}”须选择候选人", code="vote_choice_invalid", status=422)
+            valid = {c.id for c in cands[m.id or 0]}
+            chosen = sorted(set(approvals))
+            if not set(chosen) <= valid:
+                raise DomainError("所选候选人不属于该选举", code="vote_unknown_candidate", status=422)
+            if len(chosen) > (m.seats or 0) and not allow_blank_and_invalid:
+                raise DomainError(f"“{m.title}”最多可选{m.seats}名候选人",
+                                  code="vote_too_many_candidates", status=422)
+            out[key] = {"approve": chosen}
+            continue
+        try:
+            choice = rules.Choice(value)
+        except ValueError as exc:
+            raise DomainError("选择不正确，只能是同意、反对或弃权", code="vote_choice_invalid",
+                              status=422) from exc
+        if choice not in ONLINE_CHOICES:
+            raise DomainError("选择不正确，只能是同意、反对或弃权", code="vote_choice_invalid", status=422)
+        out[key] = choice.value
+    if not out:
+        raise DomainError("表决票没有任何有效内容", code="vote_empty", status=422)
+    return out
+
+
+def _lock_subject(session: Session, ballot: Ballot, subject_id: int) -> BallotSubject:
+    stmt = select(BallotSubject).where(
+        BallotSubject.ballot_id == ballot.id, BallotSubject.subject_id == subject_id
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    subject = session.execute(stmt).scalar_one_or_none()
+    if subject is None:
+        raise NotFound("该房屋不在本次表决范围内", code="subject_not_in_ballot")
+    return subject
+
+
+def voter_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> list[BallotVoter]:
+    """The frozen subjects this phone may vote for (as sole owner or co-owners' representative)."""
+    if not phone:
+        return []
+    return list(
+        session.execute(
+            select(BallotVoter).where(BallotVoter.ballot_id == ballot.id, BallotVoter.phone == phone)
+        ).scalars()
+    )
+
+
+def proxy_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> list[ProxyAuthorization]:
+    if not phone:
+        return []
+    return list(
+        session.execute(
+            select(ProxyAuthorization).where(
+                ProxyAuthorization.ballot_id == ballot.id,
+                ProxyAuthorization.proxy_phone == phone,
+                ProxyAuthorization.accepted_at.is_not(None),
+            )
+        ).scalars()
+    )
+
+
+def _record_cast(
+    session: Session, *, ballot: Ballot, subject: BallotSubject, channel: Channel,
+    choices: dict[str, Any], actor: Actor, proxy_id: int | None = None,
+    paper_entry_id: int | None = None,
+) -> VoteCast:
+    """Store the cast, make it the subject's effective vote and chain its audit event."""
+    cast_at = now()
+    nonce = secrets.token_hex(16)
+    choices_json = canonical_json(choices)
+    commitment = hashlib.sha256(
+        canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
+                        "choices": choices, "nonce": nonce}).encode()
+    ).hexdigest()
+    receipt = hashlib.sha256(
+        canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
+                        "choices": choices, "cast_at": cast_at, "nonce": nonce}).encode()
+    ).hexdigest()[:32]
+    cast = VoteCast(
+        compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject.subject_id,
+        channel=channel, cast_at=cast_at, cast_by=actor.user_id, proxy_id=proxy_id,
+        paper_entry_id=paper_entry_id, choices_json=choices_json, nonce=nonce,
+        commitment=commitment, receipt_code=receipt,
+    )
+    session.add(cast)
+    session.flush()
+    previous_id = subject.effective_cast_id
+    if previous_id is not None:
+        previous = session.get(VoteCast, previous_id)
+        assert previous is not None
+        previous.superseded_at = cast_at
+        previous.superseded_by_id = cast.id
+        session.add(previous)
+    _replace_effective(session, ballot=ballot, subject_id=subject.subject_id, choices=choices)
+    subject.effective_cast_id = cast.id
+    subject.effective_channel = channel.value
+    if subject.first_voted_at is None:
+        subject.first_voted_at = cast_at
+    session.add(subject)
+    event = append_event(
+        session, compound_id=ballot.compound_id, actor=actor,
+        action="vote.changed" if previous_id else "vote.cast",
+        object_type="vote_cast", object_id=cast.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": subject.subject_id, "channel": channel.value,
+                 "commitment": commitment, "receipt_code": receipt,
+                 "supersedes_cast_id": previous_id, "proxy_id": proxy_id,
+                 "paper_entry_id": paper_entry_id},
+    )
+    cast.audit_seq, cast.audit_hash = event.seq, event.hash
+    session.add(cast)
+    session.flush()
+    return cast
+
+
+def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, choices: dict[str, Any]) -> None:
+    session.execute(delete(EffectiveChoice).where(
+        EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.subject_id == subject_id))
+    session.execute(delete(EffectiveApproval).where(
+        EffectiveApproval.ballot_id == ballot.id, EffectiveApproval.subject_id == subject_id))
+    choice_rows, approval_rows = [], []
+    for matter_id, value in choices.items():
+        if isinstance(value, dict):
+            choice_rows.append({"ballot_id": ballot.id, "matter_id": int(matter_id),
+                                "subject_id": subject_id, "compound_id": ballot.compound_id,
+                                "choice": "approve"})
+            approval_rows += [{"ballot_id": ballot.id, "matter_id": int(matter_id),
+                               "subject_id": subject_id, "candidate_id": c,
+                               "compound_id": ballot.compound_id} for c in value["approve"]]
+        else:
+            choice_rows.append({"ballot_id": ballot.id, "matter_id": int(matter_id),
+                                "subject_id": subject_id, "compound_id": ballot.compound_id,
+                                "choice": value})
+    if choice_rows:
+        session.execute(EffectiveChoice.__table__.insert(), choice_rows)
+    if approval_rows:
+        session.execute(EffectiveApproval.__table__.insert(), approval_rows)
+
+
+def _conflict(
+    session: Session, *, ballot: Ballot, subject: BallotSubject, channel: Channel,
+    choices: dict[str, Any], actor: Actor, proxy_id: int | None = None,
+    paper_entry_id: int | None = None,
+) -> VoteConflict:
+    assert subject.effective_cast_id is not None
+    conflict = VoteConflict(
+        compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject.subject_id,
+        existing_cast_id=subject.effective_cast_id, incoming_channel=channel,
+        incoming_choices_json=canonical_json(choices), incoming_by=actor.user_id,
+        incoming_proxy_id=proxy_id, incoming_paper_entry_id=paper_entry_id, created_at=now(),
+    )
+    session.add(conflict)
+    session.flush()
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="vote.conflict_recorded",
+        object_type="vote_conflict", object_id=conflict.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": subject.subject_id,
+                 "existing_channel": subject.effective_channel, "incoming_channel": channel.value},
+    )
+    return conflict
+
+
+def _refuse_as_conflict(existing_channel: str | None) -> Conflict:
+    label = CHANNEL_LABELS.get(Channel(existing_channel), "其他方式") if existing_channel else ""
+    return Conflict(
+        f"该房屋已通过{label}表决，每户只有一票有效；本次提交已记录为冲突，由业委会核实处理",
+        code="vote_conflict", keep_changes=True,
+    )
+
+
+def cast_vote(
+    session: Session, *, ballot: Ballot, subject_id: int, user: UserAccount, raw_choices: dict[str, Any],
+) -> VoteCast:
+    """An owner (or the co-owners' representative, or an accepted proxy) votes or changes the vote."""
+    _require_voting_open(ballot)
+    subject = _lock_subject(session, ballot, subject_id)
+    voters = [v for v in voter_subjects(session, ballot=ballot, phone=user.phone)
+              if v.subject_id == subject_id]
+    proxies = [p for p in proxy_subjects(session, ballot=ballot, phone=user.phone)
+               if p.subject_id == subject_id and p.rejected_at is None]
+    if any(v.is_representative for v in voters):
+        channel, proxy_id, role = Channel.ONLINE, None, Role.OWNER.value
+    elif proxies:
+        channel, proxy_id, role = Channel.PROXY, proxies[0].id, "proxy"
+    elif voters:
+        raise Forbidden("该房屋为多人共有，由共有人推举的代表人投票", code="not_representative")
+    else:
+        raise Forbidden("您不能为该房屋投票", code="not_a_voter_for_subject")
+    choices = normalize_choices(session, ballot=ballot, raw=raw_choices, allow_blank_and_invalid=False)
+    actor = Actor(user_id=user.id, role=role)
+    if subject.effective_channel and subject.effective_channel != channel.value:
+        _conflict(session, ballot=ballot, subject=subject, channel=channel, choices=choices,
+                  actor=actor, proxy_id=proxy_id)
+        raise _refuse_as_conflict(subject.effective_channel)
+    return _record_cast(session, ballot=ballot, subject=subject, channel=channel, choices=choices,
+                        actor=actor, proxy_id=proxy_id)
+
+
+def receipt_of(cast: VoteCast) -> Receipt:
+    from app.audit.canonical import format_time
+
+    return Receipt(code=cast.receipt_code, audit_seq=cast.audit_seq or 0,
+                   audit_hash=cast.audit_hash or "", cast_id=cast.id or 0,
+                   cast_at=format_time(cast.cast_at))
+
+
+# --- proxies ---------------------------------------------------------------------------------
+
+
+def submit_proxy(
+    session: Session, *, ballot: Ballot, subject_id: int, proxy_name: str, proxy_phone: str,
+    document_file_id: int, actor: Actor, submitted_by_owner_phone: str | None,
+) -> ProxyAuthorization:
+    """Register a written authorization (by the owner or by the committee on their behalf)."""
+    if ballot.noticed_at is None or ballot.closed_at is not None:
+        raise DomainError("只能为已公告且未结束的表决办理委托", code="proxy_ballot_state", status=409)
+    phone = normalize_phone(proxy_phone)
+    if phone is None:
+        raise DomainError("受托人手机号格式不正确", code="invalid_phone", status=422)
+    if not proxy_name.strip():
+        raise DomainError("请填写受托人姓名", code="proxy_name_missing", status=422)
+    document = files_service.get_file(session, compound_id=ballot.compound_id, file_id=document_file_id)
+    if document.purpose != "proxy_authorization":
+        raise DomainError("请上传书面委托书", code="proxy_document_missing", status=422)
+    if submitted_by_owner_phone is not None:
+        mine = {v.subject_id for v in voter_subjects(session, ballot=ballot, phone=submitted_by_owner_phone)
+                if v.is_representative}
+        if subject_id not in mine and ballot.opened_at is not None:
+            raise Forbidden("只能为自己（或作为共有人代表）的房屋办理委托", code="not_a_voter_for_subject")
+    proxy = ProxyAuthorization(
+        compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
+        proxy_name=proxy_name.strip(), proxy_phone=phone, document_file_id=document_file_id,
+        submitted_by=actor.user_id, submitted_at=now(),
+    )
+    session.add(proxy)
+    session.flush()
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="proxy.submitted",
+        object_type="proxy_authorization", object_id=proxy.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": subject_id, "document_file_id": document_file_id},
+    )
+    return proxy
+
+
+def _get_proxy(session: Session, ballot: Ballot, proxy_id: int) -> ProxyAuthorization:
+    proxy = session.get(ProxyAuthorization, proxy_id)
+    if proxy is None or proxy.ballot_id != ballot.id:
+        raise NotFound("委托记录不存在", code="proxy_not_found")
+    if proxy.accepted_at or proxy.rejected_at:
+        raise Conflict("该委托已处理", code="proxy_already_decided")
+    return proxy
+
+
+def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Actor) -> ProxyAuthorization:
+    """Accept after checking the per-proxy limit and that the proxy is not property staff."""
+    proxy = _get_proxy(session, ballot, proxy_id)
+    limit = get_settings(session, compound_id=ballot.compound_id).proxy_limit
+    held = session.execute(
+        select(func.count()).select_from(ProxyAuthorization).where(
+            ProxyAuthorization.ballot_id == ballot.id,
+            ProxyAuthorization.proxy_phone == proxy.proxy_phone,
+            ProxyAuthorization.accepted_at.is_not(None),
+        )
+    ).scalar_one()
+    if held >= limit:
+        raise DomainError(f"每位受托人最多接受{limit}户委托（本小区议事规则）",
+                          code="proxy_limit_reached", status=422)
+    staff = session.execute(
+        select(RoleGrant.id).join(UserAccount, UserAccount.id == RoleGrant.user_id).where(
+            UserAccount.phone == proxy.proxy_phone, RoleGrant.compound_id == ballot.compound_id,
+            RoleGrant.role == Role.CLERK, RoleGrant.revoked_at.is_(None),
+        )
+    ).first()
+    if staff:
+        raise DomainError("物业服务企业工作人员不得接受业主委托投票", code="proxy_is_property_staff",
+                          status=422)
+    duplicate = session.execute(
+        select(ProxyAuthorization.id).where(
+            ProxyAuthorization.ballot_id == ballot.id, ProxyAuthorization.subject_id == proxy.subject_id,
+            ProxyAuthorization.accepted_at.is_not(None),
+        )
+    ).first()
+    if duplicate:
+        raise Conflict("该房屋已有被接受的委托", code="proxy_duplicate")
+    if session.execute(select(UserAccount.id).where(UserAccount.phone == proxy.proxy_phone)).first() is None:
+        # The proxy logs in with a one-time code like an owner.
+        session.add(UserAccount(phone=proxy.proxy_phone, display_name=f"受托人 {proxy.proxy_name[:1]}*"))
+    proxy.accepted_at, proxy.accepted_by = now(), actor.user_id
+    session.add(proxy)
+    session.flush()
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="proxy.accepted",
+        object_type="proxy_authorization", object_id=proxy.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": proxy.subject_id},
+    )
+    return proxy
+
+
+def reject_proxy(session: Session, *, ballot: Ballot, proxy_id: int, reason: str, actor: Actor) -> ProxyAuthorization:
+    proxy = _get_proxy(session, ballot, proxy_id)
+    if not reason.strip():
+        raise DomainError("请填写不予接受的理由", code="reason_missing", status=422)
+    proxy.rejected_at, proxy.rejected_by, proxy.rejection_reason = now(), actor.user_id, reason.strip()
+    session.add(proxy)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="proxy.rejected",
+        object_type="proxy_authorization", object_id=proxy.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": proxy.subject_id, "reason": reason.strip()},
+    )
+    return proxy
+
+
+# --- paper ballots ---------------------------------------------------------------------------
+
+
+def enter_paper(
+    session: Session, *, ballot: Ballot, subject_id: int, raw_choices: dict[str, Any],
+    scan_file_id: int, actor: Actor,
+) -> PaperEntry:
+    """First committee member types in a paper ballot, with its scan attached."""
+    _require_not_closed(ballot)
+    _lock_subject(session, ballot, subject_id)
+    scan = files_service.get_file(session, compound_id=ballot.compound_id, file_id=scan_file_id)
+    if scan.purpose != "paper_ballot":
+        raise DomainError("请上传书面表决票扫描件", code="paper_scan_missing", status=422)
+    choices = normalize_choices(session, ballot=ballot, raw=raw_choices, allow_blank_and_invalid=True)
+    entry = PaperEntry(
+        compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
+        choices_json=canonical_json(choices), scan_file_id=scan_file_id, entered_by=actor.user_id or 0,
+        entered_at=now(),
+    )
+    session.add(entry)
+    session.flush()
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="paper.entered",
+        object_type="paper_entry", object_id=entry.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": subject_id, "scan_file_id": scan_file_id,
+                 "choices_sha256": hashlib.sha256(entry.choices_json.encode()).hexdigest()},
+    )
+    return entry
+
+
+def _pending_paper(session: Session, ballot: Ballot, entry_id: int) -> PaperEntry:
+    entry = session.get(PaperEntry, entry_id)
+    if entry is None or entry.ballot_id != ballot.id:
+        raise NotFound("书面表决票记录不存在", code="paper_not_found")
+    if entry.confirmed_at or entry.rejected_at:
+        raise Conflict("该书面表决票已处理", code="paper_already_decided")
+    return entry
+
+
+def confirm_paper(session: Session, *, ballot: Ballot, entry_id: int, actor: Actor) -> PaperEntry:
+    """A second committee member confirms; the paper vote counts unless the subject already voted."""
+    _require_not_closed(ballot)
+    entry = _pending_paper(session, ballot, entry_id)
+    if entry.entered_by == actor.user_id:
+        raise Forbidden("书面表决票须由另一名业委会委员复核确认", code="paper_same_person")
+    subject = _lock_subject(session, ballot, entry.subject_id)
+    choices = json.loads(entry.choices_json)
+    entry.confirmed_at, entry.confirmed_by = now(), actor.user_id
+    session.add(entry)
+    if subject.effective_cast_id is not None:
+        _conflict(session, ballot=ballot, subject=subject, channel=Channel.PAPER, choices=choices,
+                  actor=actor, paper_entry_id=entry.id)
+        raise _refuse_as_conflict(subject.effective_channel)
+    cast = _record_cast(session, ballot=ballot, subject=subject, channel=Channel.PAPER,
+                        choices=choices, actor=actor, paper_entry_id=entry.id)
+    entry.cast_id = cast.id
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def reject_paper(session: Session, *, ballot: Ballot, entry_id: int, reason: str, actor: Actor) -> PaperEntry:
+    entry = _pending_paper(session, ballot, entry_id)
+    if not reason.strip():
+        raise DomainError("请填写退回理由", code="reason_missing", status=422)
+    entry.rejected_at, entry.rejected_by, entry.rejection_reason = now(), actor.user_id, reason.strip()
+    session.add(entry)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="paper.rejected",
+        object_type="paper_entry", object_id=entry.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": entry.subject_id, "reason": reason.strip()},
+    )
+    return entry
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+def resolve_conflict(
+    session: Session, *, ballot: Ballot, conflict_id: int, accept_incoming: bool, note: str, actor: Actor,
+) -> VoteConflict:
+    """The committee decides which vote stands; the decision and its reason are on record."""
+    _require_not_closed(ballot)
+    conflict = session.get(VoteConflict, conflict_id)
+    if conflict is None or conflict.ballot_id != ballot.id:
+        raise NotFound("冲突记录不存在", code="conflict_not_found")
+    if conflict.resolved_at is not None:
+        raise Conflict("该冲突已处理", code="conflict_already_resolved")
+    if not note.strip():
+        raise DomainError("请填写处理说明（例如已与业主核实）", code="reason_missing", status=422)
+    subject = _lock_subject(session, ballot, conflict.subject_id)
+    if accept_incoming:
+        cast = _record_cast(
+            session, ballot=ballot, subject=subject, channel=Channel(conflict.incoming_channel),
+            choices=json.loads(conflict.incoming_choices_json), actor=actor,
+            proxy_id=conflict.incoming_proxy_id, paper_entry_id=conflict.incoming_paper_entry_id,
+        )
+        if conflict.incoming_paper_entry_id:
+            entry = session.get(PaperEntry, conflict.incoming_paper_entry_id)
+            if entry:
+                entry.cast_id = cast.id
+                session.add(entry)
+    conflict.resolved_at, conflict.resolved_by = now(), actor.user_id
+    conflict.resolution = "accept_incoming" if accept_incoming else "keep_existing"
+    conflict.note = note.strip()
+    session.add(conflict)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="vote.conflict_resolved",
+        object_type="vote_conflict", object_id=conflict.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": conflict.subject_id,
+                 "resolution": conflict.resolution, "note": conflict.note},
+    )
+    return conflict
+
+
+def list_conflicts(session: Session, *, ballot: Ballot) -> list[VoteConflict]:
+    return list(session.execute(
+        select(VoteConflict).where(VoteConflict.ballot_id == ballot.id).order_by(VoteConflict.id)
+    ).scalars())
+
+
+def effective_cast_for(session: Session, *, ballot: Ballot, subject_id: int) -> VoteCast | None:
+    subject = session.get(BallotSubject, (ballot.id, subject_id))
+    if subject is None or subject.effective_cast_id is None:
+        return None
+    return session.get(VoteCast, subject.effective_cast_id)
+
+
+def matters_by_id(session: Session, *, ballot: Ballot) -> dict[int, BallotMatter]:
+    return {m.id or 0: m for m in list_matters(session, ballot_id=ballot.id or 0)}
+
+
+def holds_accepted_proxy(session: Session, *, compound_id: int, phone: str | None) -> bool:
+    if not phone:
+        return False
+    return session.execute(
+        select(ProxyAuthorization.id).where(
+            ProxyAuthorization.compound_id == compound_id, ProxyAuthorization.proxy_phone == phone,
+            ProxyAuthorization.accepted_at.is_not(None)).limit(1)
+    ).first() is not None

@@ -1,0 +1,526 @@
+"""Progress while open, closing and tallying, the objection window, publication and exports."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.audit import service as audit_service
+from app.audit.canonical import canonical_json, format_time
+from app.audit.service import Actor, append_event
+from app.clock import SHANGHAI, now
+from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.notices import service as notices_service
+from app.roster.models import Building
+from app.voting import rules
+from app.voting.casting import voter_subjects
+from app.voting.models import (
+    Ballot,
+    BallotMatter,
+    BallotObjection,
+    BallotResult,
+    BallotSubject,
+    EffectiveApproval,
+    EffectiveChoice,
+    VoteCast,
+)
+from app.voting.service import candidates_by_matter, list_matters
+from app.voting.settings import rule_settings
+
+# --- progress (participation only: choices stay hidden until closing) -------------------------
+
+
+def progress(session: Session, *, ballot: Ballot) -> dict[str, Any]:
+    """Participation by area and headcount against the quorum, overall and per building."""
+    if ballot.opened_at is None:
+        raise DomainError("表决尚未开始", code="ballot_not_open", status=409)
+    total_area, total_heads = ballot.total_area_hundredths or 0, ballot.total_headcount or 0
+    voted_area, voted_heads = session.execute(
+        select(func.coalesce(func.sum(BallotSubject.area_hundredths), 0), func.count()).where(
+            BallotSubject.ballot_id == ballot.id, BallotSubject.effective_cast_id.is_not(None)
+        )
+    ).one()
+    per_building: dict[int, dict[str, int]] = defaultdict(lambda: {"subjects": 0, "voted": 0,
+                                                                  "area": 0, "voted_area": 0})
+    for building_ids, area, voted in session.execute(
+        select(BallotSubject.building_ids, BallotSubject.area_hundredths,
+               BallotSubject.effective_cast_id.is_not(None)).where(BallotSubject.ballot_id == ballot.id)
+    ):
+        for bid in json.loads(building_ids):
+            row = per_building[bid]
+            row["subjects"] += 1
+            row["area"] += area
+            if voted:
+                row["voted"] += 1
+                row["voted_area"] += area
+    names = dict(session.execute(
+        select(Building.id, Building.name).where(Building.compound_id == ballot.compound_id)).all())
+    quorum = rules.STATUTORY_QUORUM
+    settings = json.loads(ballot.settings_json or "{}")
+    if settings.get("thresholds", {}).get("quorum"):
+        quorum = rules.Threshold.from_text(settings["thresholds"]["quorum"])
+    return {
+        "ballot_id": ballot.id,
+        "total_area_hundredths": total_area,
+        "total_headcount": total_heads,
+        "voted_area_hundredths": int(voted_area),
+        "voted_headcount": int(voted_heads),
+        "area_ratio": _ratio(int(voted_area), total_area),
+        "headcount_ratio": _ratio(int(voted_heads), total_heads),
+        "quorum": quorum.to_text(),
+        "quorum_area_met": quorum.is_met(int(voted_area), total_area),
+        "quorum_headcount_met": quorum.is_met(int(voted_heads), total_heads),
+        "by_building": [
+            {"building_id": bid, "building": names.get(bid, str(bid)), **row,
+             "headcount_ratio": _ratio(row["voted"], row["subjects"])}
+            for bid, row in sorted(per_building.items())
+        ],
+    }
+
+
+def _ratio(num: int, den: int) -> dict[str, str] | None:
+    if den <= 0:
+        return None
+    f = Fraction(num, den)
+    return {"fraction": f"{f.numerator}/{f.denominator}", "percent": rules.format_percent(f)}
+
+
+def non_voters(session: Session, *, ballot: Ballot, offset: int = 0, limit: int = 100) -> tuple[int, list[dict[str, Any]]]:
+    """Subjects that have not voted, by building/room only (for reminders; no names, no phones)."""
+    base = select(BallotSubject).where(BallotSubject.ballot_id == ballot.id,
+                                       BallotSubject.effective_cast_id.is_(None))
+    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = session.execute(base.order_by(BallotSubject.subject_id).offset(offset).limit(limit)).scalars()
+    return total, [{"subject_id": r.subject_id, "label": r.label,
+                    "area": rules.format_area(r.area_hundredths)} for r in rows]
+
+
+# --- tally -----------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return {"fraction": f"{value.numerator}/{value.denominator}", "percent": rules.format_percent(value)}
+    if isinstance(value, rules.Threshold):
+        return {"text": value.to_text(), "label": value.describe_zh()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [_jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "value") and isinstance(value.value, str):
+        return value.value
+    return value
+
+
+def _choice_totals(session: Session, ballot: Ballot, matter_id: int) -> rules.ChoiceTotals:
+    counts: dict[str, tuple[int, int]] = {}
+    for choice, area, heads in session.execute(
+        select(EffectiveChoice.choice, func.coalesce(func.sum(BallotSubject.area_hundredths), 0), func.count())
+        .join(BallotSubject, (BallotSubject.ballot_id == EffectiveChoice.ballot_id)
+              & (BallotSubject.subject_id == EffectiveChoice.subject_id))
+        .where(EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter_id)
+        .group_by(EffectiveChoice.choice)
+    ):
+        counts[choice] = (int(area), int(heads))
+
+    def pick(c: rules.Choice) -> tuple[int, int]:
+        return counts.get(c.value, (0, 0))
+
+    return rules.ChoiceTotals(
+        total_area=ballot.total_area_hundredths or 0, total_headcount=ballot.total_headcount or 0,
+        agree_area=pick(rules.Choice.AGREE)[0], agree_headcount=pick(rules.Choice.AGREE)[1],
+        oppose_area=pick(rules.Choice.OPPOSE)[0], oppose_headcount=pick(rules.Choice.OPPOSE)[1],
+        abstain_area=pick(rules.Choice.ABSTAIN)[0], abstain_headcount=pick(rules.Choice.ABSTAIN)[1],
+        invalid_area=pick(rules.Choice.INVALID)[0], invalid_headcount=pick(rules.Choice.INVALID)[1],
+    )
+
+
+def _subject_votes(session: Session, ballot: Ballot, matter_id: int,
+                   only_buildings: set[int] | None = None) -> list[rules.SubjectVote]:
+    choices = dict(session.execute(
+        select(EffectiveChoice.subject_id, EffectiveChoice.choice).where(
+            EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter_id)
+    ).all())
+    out = []
+    for sid, area, building_ids in session.execute(
+        select(BallotSubject.subject_id, BallotSubject.area_hundredths, BallotSubject.building_ids)
+        .where(BallotSubject.ballot_id == ballot.id)
+    ):
+        if only_buildings is not None and not (set(json.loads(building_ids)) & only_buildings):
+            continue
+        c = choices.get(sid)
+        out.append(rules.SubjectVote(subject_id=sid, area=area, choice=rules.Choice(c) if c else None))
+    return out
+
+
+def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: rules.RuleSettings,
+              candidate_ids: list[int]) -> rules.ElectionResult:
+    approvals: dict[int, set[int]] = defaultdict(set)
+    for sid, cid in session.execute(
+        select(EffectiveApproval.subject_id, EffectiveApproval.candidate_id).where(
+            EffectiveApproval.ballot_id == ballot.id, EffectiveApproval.matter_id == matter.id)
+    ):
+        approvals[sid].add(cid)
+    took_part = dict(session.execute(
+        select(EffectiveChoice.subject_id, EffectiveChoice.choice).where(
+            EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter.id)
+    ).all())
+    ballots = []
+    for sid, area in session.execute(
+        select(BallotSubject.subject_id, BallotSubject.area_hundredths).where(BallotSubject.ballot_id == ballot.id)
+    ):
+        state = took_part.get(sid)
+        invalid = state == rules.Choice.INVALID.value or (
+            state == "approve" and len(approvals[sid]) > (matter.seats or 0))
+        ballots.append(rules.ElectionBallot(
+            subject_id=sid, area=area, invalid=invalid,
+            approvals=frozenset(approvals[sid]) if state == "approve" and not invalid else None))
+    return rules.evaluate_election(
+        total_area=ballot.total_area_hundredths or 0, total_headcount=ballot.total_headcount or 0,
+        seats=matter.seats or 0, candidates=candidate_ids, ballots=ballots, settings=settings)
+
+
+def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMatter, Any]]:
+    """Evaluate every matter from the effective votes (set-based sums for Art. 278 matters)."""
+    settings = rule_settings(json.dumps(json.loads(ballot.settings_json or "{}").get("thresholds") or {}))
+    cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
+    out: list[tuple[BallotMatter, Any]] = []
+    for matter in list_matters(session, ballot_id=ballot.id or 0):
+        category = rules.Category(matter.category)
+        if category == rules.Category.COMMITTEE_ELECTION:
+            result: Any = _election(session, ballot, matter, settings, [c.id or 0 for c in cands[matter.id or 0]])
+        elif category == rules.Category.SURVEY:
+            result = rules.evaluate_survey(
+                total_area=ballot.total_area_hundredths or 0, total_headcount=ballot.total_headcount or 0,
+                votes=_subject_votes(session, ballot, matter.id or 0))
+        elif category == rules.Category.ART279:
+            affected = set(json.loads(matter.affected_building_ids))
+            result = rules.evaluate_unanimity(
+                affected=_subject_votes(session, ballot, matter.id or 0, only_buildings=affected))
+        else:
+            result = rules.evaluate_totals(category, _choice_totals(session, ballot, matter.id or 0),
+                                           settings=settings)
+        out.append((matter, result))
+    return out
+
+
+def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
+    """After the end: close, tally, publish the preliminary result, open the objection window."""
+    if ballot.opened_at is None:
+        raise DomainError("表决尚未开始", code="ballot_not_open", status=409)
+    if ballot.closed_at is not None:
+        raise Conflict("表决已关闭", code="ballot_already_closed")
+    current = now()
+    if current < ballot.ends_at:
+        raise DomainError("投票期尚未结束，不能提前关闭", code="ballot_not_ended", status=409)
+    ballot.closed_at = current
+    session.add(ballot)
+    append_event(session, compound_id=ballot.compound_id, actor=actor, action="ballot.closed",
+                 object_type="ballot", object_id=ballot.id or 0, payload={})
+    results = compute_results(session, ballot=ballot)
+    for matter, result in results:
+        session.add(BallotResult(
+            ballot_id=ballot.id or 0, matter_id=matter.id or 0, compound_id=ballot.compound_id,
+            passed=getattr(result, "passed", None) if not isinstance(result, rules.ElectionResult)
+            else result.all_seats_filled,
+            result_json=canonical_json(_jsonable(result)), computed_at=current))
+    session.flush()
+    seq, head = audit_service.chain_head(session, compound_id=ballot.compound_id)
+    ballot.closing_seq, ballot.closing_hash = seq, head
+    checkpoint = audit_service.sign_checkpoint(session, compound_id=ballot.compound_id,
+                                               reason=f"ballot {ballot.id} closed", actor=actor)
+    ballot.closing_checkpoint_id = checkpoint.id
+    ballot.tallied_at = current
+    setting_days = json.loads(ballot.settings_json or "{}").get("objection_days", 3)
+    ballot.objection_ends_at = _end_of_day(current, setting_days)
+    summary = results_summary(session, ballot=ballot)
+    notice = notices_service.publish_notice(
+        session, compound_id=ballot.compound_id, kind="result",
+        title=f"{ballot.title}：表决结果（初步，询异期内）",
+        body=_result_body(ballot, summary, final=False),
+        audience_building_ids=json.loads(ballot.scope_building_ids) or None,
+        display_days=max(setting_days, 3), source_type="ballot", source_id=str(ballot.id),
+        structured=_result_structured(summary, {"ballot_id": ballot.id,
+                                                "audit_head": {"seq": seq, "hash": head}}),
+        actor=actor,
+    )
+    ballot.preliminary_notice_id = notice.id
+    session.add(ballot)
+    append_event(session, compound_id=ballot.compound_id, actor=actor, action="ballot.tallied",
+                 object_type="ballot", object_id=ballot.id or 0,
+                 payload={"results": [{"matter_id": m["matter_id"], "passed": m["passed"]} for m in summary],
+                          "closing_seq": seq, "closing_hash": head,
+                          "objection_ends_at": ballot.objection_ends_at})
+    return ballot
+
+
+def _result_structured(summary: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """The printed results table, with the machine-readable results kept alongside."""
+    rows = []
+    for m in summary:
+        r = m["result"]
+        verdict = "—" if m["passed"] is None else ("通过" if m["passed"] else "未通过")
+        rows.append([str(m["position"]), m["title"], verdict,
+                     f"{rules.format_area(r.get('participating_area', 0) or 0)}㎡ / {r.get('participating_headcount', 0)}人",
+                     f"{rules.format_area(r.get('agree_area', 0) or 0)}㎡ / {r.get('agree_headcount', 0)}人"
+                     if "agree_area" in r else "见说明"])
+    return {"sections": [{"type": "table", "heading": "表决结果",
+                          "columns": ["序号", "事项", "结果", "参与（面积/人数）", "同意（面积/人数）"],
+                          "rows": rows}],
+            "data": {**data, "matters": summary}}
+
+
+def _end_of_day(start: datetime, days: int) -> datetime:
+    """The end (24:00 Asia/Shanghai) of the N-th day after `start` (its own day not counted)."""
+    d = start.astimezone(SHANGHAI).date() + timedelta(days=days + 1)
+    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
+
+
+def results_summary(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]:
+    matters = {m.id: m for m in list_matters(session, ballot_id=ballot.id or 0)}
+    cands = {c.id: c.name for cs in candidates_by_matter(session, ballot_id=ballot.id or 0).values() for c in cs}
+    out = []
+    for r in session.execute(select(BallotResult).where(BallotResult.ballot_id == ballot.id)).scalars():
+        m = matters[r.matter_id]
+        detail = json.loads(r.result_json)
+        if "candidates" in detail:
+            for c in detail["candidates"]:
+                c["name"] = cands.get(c["candidate_id"], str(c["candidate_id"]))
+        out.append({"matter_id": m.id, "position": m.position, "title": m.title,
+                    "category": m.category, "category_label": rules.Category(m.category).label,
+                    "passed": r.passed, "result": detail})
+    return sorted(out, key=lambda x: x["position"])
+
+
+def _result_body(ballot: Ballot, summary: list[dict[str, Any]], *, final: bool) -> str:
+    lines = [f"{ballot.title}投票已于{_day(ballot.ends_at)}结束。"
+             f"参与表决总人数基数 {ballot.total_headcount} 人，专有部分总面积 "
+             f"{rules.format_area(ballot.total_area_hundredths or 0)} 平方米。", ""]
+    for m in summary:
+        verdict = "—" if m["passed"] is None else ("通过" if m["passed"] else "未通过")
+        lines.append(f"{m['position']}. {m['title']}：{verdict}")
+        lines.append(m["result"].get("explanation", ""))
+        lines.append("")
+    if not final:
+        lines.append(f"询异期至{_day(ballot.objection_ends_at)}：业主可登录查看本户投票记录（查票），"
+                     "如有异议请在询异期内提出，业委会将逐一书面答复。")
+    return "\n".join(lines)
+
+
+def _day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    d = value.astimezone(SHANGHAI)
+    return f"{d.year}年{d.month}月{d.day}日{d.hour:02d}:{d.minute:02d}"
+
+
+# --- objections (询异) ------------------------------------------------------------------------
+
+
+def my_votes(session: Session, *, ballot: Ballot, phone: str | None) -> list[dict[str, Any]]:
+    """查票: how each of the caller's subjects' votes were recorded (after closing; or own receipts)."""
+    out = []
+    matters = {str(m.id): m for m in list_matters(session, ballot_id=ballot.id or 0)}
+    for voter in voter_subjects(session, ballot=ballot, phone=phone):
+        subject = session.get(BallotSubject, (ballot.id, voter.subject_id))
+        if subject is None:
+            continue
+        casts = list(session.execute(
+            select(VoteCast).where(VoteCast.ballot_id == ballot.id, VoteCast.subject_id == voter.subject_id)
+            .order_by(VoteCast.id)).scalars())
+        out.append({
+            "subject_id": voter.subject_id, "label": subject.label,
+            "is_representative": voter.is_representative,
+            "casts": [{
+                "cast_id": c.id, "channel": c.channel, "cast_at": c.cast_at, "receipt_code": c.receipt_code,
+                "audit_seq": c.audit_seq, "audit_hash": c.audit_hash,
+                "effective": c.id == subject.effective_cast_id,
+                "choices": [_choice_view(matters[k], v) for k, v in json.loads(c.choices_json).items()
+                            if k in matters],
+            } for c in casts],
+        })
+    return out
+
+
+def _choice_view(matter: BallotMatter, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {"matter_id": matter.id, "title": matter.title, "approve": value["approve"]}
+    return {"matter_id": matter.id, "title": matter.title, "choice": value,
+            "choice_label": rules.Choice(value).label}
+
+
+def raise_objection(session: Session, *, ballot: Ballot, phone: str | None, user_id: int,
+                    subject_id: int, text: str) -> BallotObjection:
+    if ballot.tallied_at is None or ballot.published_at is not None:
+        raise DomainError("当前不在询异期", code="objection_window_closed", status=409)
+    if now() >= (ballot.objection_ends_at or now()):
+        raise DomainError("询异期已结束", code="objection_window_closed", status=409)
+    if subject_id not in {v.subject_id for v in voter_subjects(session, ballot=ballot, phone=phone)}:
+        raise Forbidden("只能就本户的表决记录提出异议", code="not_a_voter_for_subject")
+    if not text.strip():
+        raise DomainError("请填写异议内容", code="objection_empty", status=422)
+    obj = BallotObjection(compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
+                          raised_by=user_id, text=text.strip()[:2000], raised_at=now())
+    session.add(obj)
+    session.flush()
+    append_event(session, compound_id=ballot.compound_id, actor=Actor(user_id=user_id, role="owner"),
+                 action="objection.raised", object_type="ballot_objection", object_id=obj.id or 0,
+                 payload={"ballot_id": ballot.id, "subject_id": subject_id, "text": obj.text})
+    return obj
+
+
+def answer_objection(session: Session, *, ballot: Ballot, objection_id: int, answer: str,
+                     actor: Actor) -> BallotObjection:
+    obj = session.get(BallotObjection, objection_id)
+    if obj is None or obj.ballot_id != ballot.id:
+        raise NotFound("异议不存在", code="objection_not_found")
+    if obj.answered_at is not None:
+        raise Conflict("该异议已答复", code="objection_already_answered")
+    if not answer.strip():
+        raise DomainError("请填写答复内容", code="answer_empty", status=422)
+    obj.answer, obj.answered_by, obj.answered_at = answer.strip()[:4000], actor.user_id, now()
+    session.add(obj)
+    append_event(session, compound_id=ballot.compound_id, actor=actor, action="objection.answered",
+                 object_type="ballot_objection", object_id=obj.id or 0,
+                 payload={"ballot_id": ballot.id, "answer": obj.answer})
+    return obj
+
+
+def list_objections(session: Session, *, ballot: Ballot) -> list[BallotObjection]:
+    return list(session.execute(select(BallotObjection).where(BallotObjection.ballot_id == ballot.id)
+                                .order_by(BallotObjection.id)).scalars())
+
+
+# --- publication -----------------------------------------------------------------------------
+
+
+def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
+    """After the objection window, with every objection answered: the 决议公告."""
+    if ballot.tallied_at is None:
+        raise DomainError("尚未计票", code="ballot_not_tallied", status=409)
+    if ballot.published_at is not None:
+        raise Conflict("决议已公告", code="ballot_already_published")
+    current = now()
+    if current < (ballot.objection_ends_at or current):
+        raise DomainError(f"询异期至{_day(ballot.objection_ends_at)}结束，结束后方可公告决议",
+                          code="objection_window_open", status=409)
+    open_objections = [o for o in list_objections(session, ballot=ballot) if o.answered_at is None]
+    if open_objections:
+        raise DomainError(f"尚有{len(open_objections)}条异议未答复", code="objections_unanswered", status=409)
+    summary = results_summary(session, ballot=ballot)
+    checkpoint = audit_service.sign_checkpoint(session, compound_id=ballot.compound_id,
+                                               reason=f"ballot {ballot.id} published", actor=actor)
+    closing_cp = audit_service.list_checkpoints(session, compound_id=ballot.compound_id)
+    closing = next((c for c in closing_cp if c.id == ballot.closing_checkpoint_id), None)
+    revoke_until = (current.astimezone(SHANGHAI) + timedelta(days=365)).date()
+    body = _result_body(ballot, summary, final=True) + "\n" + "\n".join([
+        f"审计链（关闭时）：序号 {ballot.closing_seq}，哈希 {ballot.closing_hash}",
+        f"签名检查点：{closing.key_id if closing else ''} / {closing.signature[:32] if closing else ''}…",
+        "全部投票回执码已随本公告公开，业主可核对本户回执码是否计入。",
+        f"业主认为本决定侵害其合法权益的，可自知道或者应当知道之日起一年内（最迟约至{revoke_until.year}年"
+        f"{revoke_until.month}月{revoke_until.day}日）请求人民法院予以撤销（《民法典》第二百八十条）。",
+    ])
+    notice = notices_service.publish_notice(
+        session, compound_id=ballot.compound_id, kind="result", title=f"{ballot.title}：决议公告",
+        body=body, audience_building_ids=json.loads(ballot.scope_building_ids) or None, display_days=30,
+        source_type="ballot", source_id=str(ballot.id),
+        structured=_result_structured(summary, {
+            "ballot_id": ballot.id,
+            "audit_head": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
+            "checkpoint": audit_service.checkpoint_record(closing) if closing else None,
+            "receipts": receipt_codes(session, ballot=ballot)}),
+        actor=actor,
+    )
+    ballot.result_notice_id = notice.id
+    ballot.published_at = current
+    ballot.publish_checkpoint_id = checkpoint.id
+    session.add(ballot)
+    append_event(session, compound_id=ballot.compound_id, actor=actor, action="ballot.published",
+                 object_type="ballot", object_id=ballot.id or 0,
+                 payload={"notice_id": notice.id, "publish_checkpoint_id": checkpoint.id})
+    return ballot
+
+
+def receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:
+    """Receipt codes of the effective votes, sorted (they reveal neither subject nor choice)."""
+    return sorted(session.execute(
+        select(VoteCast.receipt_code).join(
+            BallotSubject, (BallotSubject.ballot_id == VoteCast.ballot_id)
+            & (BallotSubject.effective_cast_id == VoteCast.id))
+        .where(VoteCast.ballot_id == ballot.id)).scalars())
+
+
+def unit_record(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]:
+    """Per-unit record (building/room and choice, no names) when the compound's rules publish it."""
+    settings = json.loads(ballot.settings_json or "{}")
+    if not ballot.published_at or not settings.get("publish_unit_record"):
+        raise Forbidden("本小区议事规则未规定公开分户表决记录", code="unit_record_not_published")
+    return _tally_rows(session, ballot=ballot, with_nonce=False)
+
+
+def _tally_rows(session: Session, *, ballot: Ballot, with_nonce: bool) -> list[dict[str, Any]]:
+    rows = []
+    for subject, cast in session.execute(
+        select(BallotSubject, VoteCast).join(VoteCast, VoteCast.id == BallotSubject.effective_cast_id, isouter=True)
+        .where(BallotSubject.ballot_id == ballot.id).order_by(BallotSubject.subject_id)
+    ):
+        row: dict[str, Any] = {"subject_id": subject.subject_id, "label": subject.label,
+                               "area_hundredths": subject.area_hundredths,
+                               "building_ids": json.loads(subject.building_ids),
+                               "channel": cast.channel if cast else None,
+                               "choices": json.loads(cast.choices_json) if cast else None}
+        if with_nonce:
+            row.update({"receipt_code": cast.receipt_code if cast else None,
+                        "nonce": cast.nonce if cast else None,
+                        "commitment": cast.commitment if cast else None,
+                        "audit_seq": cast.audit_seq if cast else None})
+        rows.append(row)
+    return rows
+
+
+def tally_inputs(session: Session, *, ballot: Ballot) -> dict[str, Any]:
+    """Everything needed to recount independently (after closing), as one JSON document."""
+    if ballot.closed_at is None:
+        raise DomainError("表决结束后才能导出计票数据", code="ballot_not_closed", status=409)
+    cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
+    return {
+        "format": "gongjue-tally/1",
+        "ballot_id": ballot.id, "compound_id": ballot.compound_id, "title": ballot.title,
+        "total_area_hundredths": ballot.total_area_hundredths, "total_headcount": ballot.total_headcount,
+        "settings": json.loads(ballot.settings_json or "{}"),
+        "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
+        "matters": [{"matter_id": m.id, "title": m.title, "category": m.category, "seats": m.seats,
+                     "affected_building_ids": json.loads(m.affected_building_ids),
+                     "candidates": [{"id": c.id, "name": c.name} for c in cands[m.id or 0]]}
+                    for m in list_matters(session, ballot_id=ballot.id or 0)],
+        "subjects": _tally_rows(session, ballot=ballot, with_nonce=True),
+        "results": results_summary(session, ballot=ballot),
+        "exported_at": format_time(now()),
+    }
+
+
+def tally_csv(data: dict[str, Any]) -> str:
+    """One row per subject and matter: the flat form of the tally inputs for spreadsheets."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["subject_id", "label", "area_hundredths", "channel", "matter_id", "choice", "approved_candidates"])
+    for s in data["subjects"]:
+        for m in data["matters"]:
+            value = (s["choices"] or {}).get(str(m["matter_id"]))
+            approve = ";".join(str(c) for c in value["approve"]) if isinstance(value, dict) else ""
+            choice = "approve" if isinstance(value, dict) else (value or "")
+            w.writerow([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "",
+                        m["matter_id"], choice, approve])
+    return out.getvalue()

@@ -1,0 +1,333 @@
+"""HTTP for ballots: committee lifecycle, owners' votes, proxies, paper, results and exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+
+from app.auth.models import Role
+from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
+from app.errors import Forbidden
+from app.voting import casting, results, service, views
+from app.voting import settings as voting_settings
+from app.voting.schemas import (
+    AnswerIn,
+    BallotIn,
+    NoticeIn,
+    ObjectionIn,
+    PaperIn,
+    ProxyIn,
+    ReasonIn,
+    ResolveIn,
+    SettingsIn,
+    VoteIn,
+)
+
+router = APIRouter(tags=["voting"])
+
+Manager = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+Watcher = Annotated[
+    CompoundAccess,
+    Depends(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)),
+]
+
+
+def _or_proxy(base: Callable[..., CompoundAccess]) -> Callable[..., CompoundAccess]:
+    """Let people holding an accepted proxy in the compound through as voters (role owner)."""
+
+    def dependency(
+        principal: CurrentPrincipal, session: SessionDep, compound_id: Annotated[int, Path(ge=1)]
+    ) -> CompoundAccess:
+        try:
+            return base(principal, session, compound_id)
+        except Forbidden:
+            if not casting.holds_accepted_proxy(session, compound_id=compound_id,
+                                                phone=principal.user.phone):
+                raise
+            return CompoundAccess(principal=principal, compound_id=compound_id, role=Role.OWNER,
+                                  roles=frozenset({Role.OWNER}))
+
+    return dependency
+
+
+Member = Annotated[
+    CompoundAccess,
+    Depends(_or_proxy(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER,
+                                      Role.PLATFORM_ADMIN, Role.CLERK, Role.OWNER))),
+]
+Voter = Annotated[CompoundAccess, Depends(_or_proxy(compound_access(Role.OWNER)))]
+OwnerOrManager = Annotated[
+    CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.OWNER))
+]
+B = "/compounds/{compound_id}/ballots/{ballot_id}"
+
+
+def _specs(body: BallotIn) -> list[service.MatterSpec]:
+    return [
+        service.MatterSpec(
+            title=m.title, category=m.category, description=m.description, seats=m.seats,
+            candidates=tuple(service.CandidateSpec(c.name, c.intro) for c in m.candidates),
+            affected_building_ids=tuple(m.affected_building_ids),
+            document_file_ids=tuple(m.document_file_ids),
+        )
+        for m in body.matters
+    ]
+
+
+def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
+    ballot = service.get_ballot(session, compound_id=access.compound_id, ballot_id=ballot_id, lock=lock)
+    views.check_visible(session, ballot=ballot, access=access)
+    return ballot
+
+
+@router.get("/compounds/{compound_id}/voting/settings")
+def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
+    return views.settings_view(voting_settings.get_settings(session, compound_id=access.compound_id))
+
+
+@router.put("/compounds/{compound_id}/voting/settings")
+def put_settings(body: SettingsIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+    setting = voting_settings.update_settings(
+        session, compound_id=access.compound_id, changes=body.model_dump(), actor=access.actor)
+    return views.settings_view(setting)
+
+
+@router.post("/compounds/{compound_id}/ballots", status_code=201)
+def create_ballot(body: BallotIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = service.create_ballot(
+        session, compound_id=access.compound_id, title=body.title, description=body.description,
+        starts_at=body.starts_at, ends_at=body.ends_at, scope_building_ids=body.scope_building_ids,
+        matters=_specs(body), actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.get("/compounds/{compound_id}/ballots")
+def list_ballots(access: Member, session: SessionDep) -> list[dict[str, Any]]:
+    return views.ballot_list(session, access=access)
+
+
+@router.get(B)
+def get_ballot(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
+    return views.ballot_detail(session, ballot=_ballot(session, access, ballot_id), access=access)
+
+
+@router.put(B)
+def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = service.update_draft(
+        session, ballot=_ballot(session, access, ballot_id, lock=True), title=body.title,
+        description=body.description, starts_at=body.starts_at, ends_at=body.ends_at,
+        scope_building_ids=body.scope_building_ids, matters=_specs(body), actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.post(B + "/notice")
+def publish_notice(ballot_id: int, body: NoticeIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = service.publish_notice(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                    actor=access.actor, extra_body=body.extra_body)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.post(B + "/open")
+def open_ballot(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = service.open_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True), actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.post(B + "/votes", status_code=201)
+def vote(ballot_id: int, body: VoteIn, access: Voter, session: SessionDep) -> dict[str, Any]:
+    """Vote or change the vote; the answer is the receipt."""
+    ballot = _ballot(session, access, ballot_id)
+    cast = casting.cast_vote(session, ballot=ballot, subject_id=body.subject_id,
+                             user=access.principal.user, raw_choices=body.choices)
+    receipt = casting.receipt_of(cast)
+    return {"receipt_code": receipt.code, "audit_seq": receipt.audit_seq,
+            "audit_hash": receipt.audit_hash, "cast_at": receipt.cast_at, "cast_id": receipt.cast_id,
+            "channel": cast.channel}
+
+
+@router.get(B + "/my-votes")
+def my_votes(ballot_id: int, access: Voter, session: SessionDep) -> list[dict[str, Any]]:
+    """查票: the caller's own recorded votes and receipts."""
+    ballot = _ballot(session, access, ballot_id)
+    return results.my_votes(session, ballot=ballot, phone=access.principal.user.phone)
+
+
+@router.get(B + "/progress")
+def progress(ballot_id: int, access: Watcher, session: SessionDep) -> dict[str, Any]:
+    return results.progress(session, ballot=_ballot(session, access, ballot_id))
+
+
+@router.get(B + "/non-voters")
+def non_voters(
+    ballot_id: int, access: Manager, session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    total, items = results.non_voters(session, ballot=_ballot(session, access, ballot_id),
+                                      offset=offset, limit=limit)
+    return {"total": total, "items": items}
+
+
+@router.post(B + "/proxies", status_code=201)
+def submit_proxy(ballot_id: int, body: ProxyIn, access: OwnerOrManager, session: SessionDep) -> dict[str, Any]:
+    ballot = _ballot(session, access, ballot_id)
+    by_owner = access.role == Role.OWNER
+    proxy = casting.submit_proxy(
+        session, ballot=ballot, subject_id=body.subject_id, proxy_name=body.proxy_name,
+        proxy_phone=body.proxy_phone, document_file_id=body.document_file_id, actor=access.actor,
+        submitted_by_owner_phone=access.principal.user.phone if by_owner else None)
+    return views.proxy_view(proxy)
+
+
+@router.get(B + "/proxies")
+def list_proxies(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
+    return [views.proxy_view(p) for p in views.proxies(session, ballot=_ballot(session, access, ballot_id))]
+
+
+@router.post(B + "/proxies/{proxy_id}/accept")
+def accept_proxy(ballot_id: int, proxy_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = _ballot(session, access, ballot_id)
+    return views.proxy_view(casting.accept_proxy(session, ballot=ballot, proxy_id=proxy_id, actor=access.actor))
+
+
+@router.post(B + "/proxies/{proxy_id}/reject")
+def reject_proxy(ballot_id: int, proxy_id: int, body: ReasonIn, access: Manager,
+                 session: SessionDep) -> dict[str, Any]:
+    ballot = _ballot(session, access, ballot_id)
+    return views.proxy_view(casting.reject_proxy(session, ballot=ballot, proxy_id=proxy_id,
+                                                 reason=body.reason, actor=access.actor))
+
+
+@router.post(B + "/paper", status_code=201)
+def enter_paper(ballot_id: int, body: PaperIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+    if access.role != Role.COMMITTEE:
+        raise Forbidden("书面表决票由业委会委员录入", code="committee_only")
+    entry = casting.enter_paper(session, ballot=_ballot(session, access, ballot_id), subject_id=body.subject_id,
+                                raw_choices=body.choices, scan_file_id=body.scan_file_id, actor=access.actor)
+    return views.paper_view(entry)
+
+
+@router.get(B + "/paper")
+def list_paper(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
+    return [views.paper_view(p) for p in views.paper_entries(session, ballot=_ballot(session, access, ballot_id))]
+
+
+@router.post(B + "/paper/{entry_id}/confirm")
+def confirm_paper(ballot_id: int, entry_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+    if access.role != Role.COMMITTEE:
+        raise Forbidden("书面表决票由业委会委员复核", code="committee_only")
+    entry = casting.confirm_paper(session, ballot=_ballot(session, access, ballot_id), entry_id=entry_id,
+                                  actor=access.actor)
+    return views.paper_view(entry)
+
+
+@router.post(B + "/paper/{entry_id}/reject")
+def reject_paper(ballot_id: int, entry_id: int, body: ReasonIn, access: Manager,
+                 session: SessionDep) -> dict[str, Any]:
+    entry = casting.reject_paper(session, ballot=_ballot(session, access, ballot_id), entry_id=entry_id,
+                                 reason=body.reason, actor=access.actor)
+    return views.paper_view(entry)
+
+
+@router.get(B + "/conflicts")
+def list_conflicts(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
+    ballot = _ballot(session, access, ballot_id)
+    return [views.conflict_view(session, c) for c in casting.list_conflicts(session, ballot=ballot)]
+
+
+@router.post(B + "/conflicts/{conflict_id}/resolve")
+def resolve_conflict(ballot_id: int, conflict_id: int, body: ResolveIn, access: Manager,
+                     session: SessionDep) -> dict[str, Any]:
+    c = casting.resolve_conflict(session, ballot=_ballot(session, access, ballot_id), conflict_id=conflict_id,
+                                 accept_incoming=body.accept_incoming, note=body.note, actor=access.actor)
+    return views.conflict_view(session, c)
+
+
+@router.post(B + "/close")
+def close_ballot(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = results.close_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True), actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.get(B + "/results")
+def get_results(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
+    ballot = _ballot(session, access, ballot_id)
+    if ballot.tallied_at is None:
+        raise Forbidden("计票完成后才能查看结果", code="results_not_ready")
+    return {"ballot_id": ballot.id, "final": ballot.published_at is not None,
+            "total_area_hundredths": ballot.total_area_hundredths,
+            "total_headcount": ballot.total_headcount,
+            "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
+            "objection_ends_at": ballot.objection_ends_at,
+            "matters": results.results_summary(session, ballot=ballot)}
+
+
+@router.post(B + "/objections", status_code=201)
+def raise_objection(ballot_id: int, body: ObjectionIn, access: Voter, session: SessionDep) -> dict[str, Any]:
+    obj = results.raise_objection(session, ballot=_ballot(session, access, ballot_id),
+                                  phone=access.principal.user.phone, user_id=access.user_id,
+                                  subject_id=body.subject_id, text=body.text)
+    return views.objection_view(obj)
+
+
+@router.get(B + "/objections")
+def list_objections(ballot_id: int, access: Member, session: SessionDep) -> list[dict[str, Any]]:
+    ballot = _ballot(session, access, ballot_id)
+    items = results.list_objections(session, ballot=ballot)
+    if access.role in (Role.OWNER, Role.CLERK):
+        items = [o for o in items if o.raised_by == access.user_id]
+    return [views.objection_view(o) for o in items]
+
+
+@router.post(B + "/objections/{objection_id}/answer")
+def answer_objection(ballot_id: int, objection_id: int, body: AnswerIn, access: Manager,
+                     session: SessionDep) -> dict[str, Any]:
+    obj = results.answer_objection(session, ballot=_ballot(session, access, ballot_id),
+                                   objection_id=objection_id, answer=body.answer, actor=access.actor)
+    return views.objection_view(obj)
+
+
+@router.post(B + "/publish")
+def publish(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+    ballot = results.publish_result(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                    actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.get(B + "/receipts")
+def receipts(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
+    """The public list of receipt codes of counted votes (after publication)."""
+    ballot = _ballot(session, access, ballot_id)
+    if ballot.published_at is None:
+        raise Forbidden("决议公告后公开回执码", code="receipts_not_public")
+    codes = results.receipt_codes(session, ballot=ballot)
+    return {"ballot_id": ballot.id, "count": len(codes), "receipt_codes": codes}
+
+
+@router.get(B + "/unit-record")
+def unit_record(ballot_id: int, access: Member, session: SessionDep) -> list[dict[str, Any]]:
+    ballot = _ballot(session, access, ballot_id)
+    return [{"label": r["label"], "choices": r["choices"], "channel": r["channel"]}
+            for r in results.unit_record(session, ballot=ballot)]
+
+
+@router.get(B + "/tally-inputs")
+def tally_inputs(
+    ballot_id: int, access: Watcher, session: SessionDep,
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+) -> Response:
+    """Tally inputs for an independent recount: `python -m app.voting recount tally-<id>.json`."""
+    data = results.tally_inputs(session, ballot=_ballot(session, access, ballot_id))
+    name = f"tally-{ballot_id}"
+    if format == "csv":
+        body, media = ("\ufeff" + results.tally_csv(data)).encode("utf-8"), "text/csv; charset=utf-8"
+    elif format == "xlsx":
+        body, media = views.tally_xlsx(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = json.dumps(data, ensure_ascii=False, default=str, indent=1).encode("utf-8")
+        media = "application/json"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})

@@ -1,0 +1,428 @@
+"""Ballots: drafting, the meeting notice, opening (the roster frozen), listing and access."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.audit.service import Actor, append_event
+from app.clock import SHANGHAI, now
+from app.errors import Conflict, DomainError, NotFound
+from app.notices import service as notices_service
+from app.roster import service as roster_service
+from app.roster.models import Building, Owner, Unit, UnitOwner, UnitSubject, VotingSubject
+from app.roster.subjects import DEVELOPER_KEY
+from app.voting import rules
+from app.voting.models import (
+    Ballot,
+    BallotCandidate,
+    BallotMatter,
+    BallotSubject,
+    BallotVoter,
+)
+from app.voting.settings import frozen_settings_json, get_settings
+
+
+@dataclass(frozen=True)
+class CandidateSpec:
+    name: str
+    intro: str = ""
+
+
+@dataclass(frozen=True)
+class MatterSpec:
+    title: str
+    category: str
+    description: str = ""
+    seats: int | None = None
+    candidates: tuple[CandidateSpec, ...] = ()
+    affected_building_ids: tuple[int, ...] = ()
+    document_file_ids: tuple[int, ...] = ()
+
+
+def status_of(ballot: Ballot, at: datetime | None = None) -> str:
+    """The lifecycle stage, read from the timestamps."""
+    at = at or now()
+    if ballot.published_at:
+        return "published"
+    if ballot.tallied_at:
+        return "tallied"
+    if ballot.closed_at:
+        return "closed"
+    if ballot.opened_at:
+        return "open" if at < ballot.ends_at else "ended"
+    if ballot.noticed_at:
+        return "noticed"
+    return "draft"
+
+
+STATUS_LABELS = {
+    "draft": "草稿", "noticed": "已公告", "open": "投票中", "ended": "投票期已结束（待关闭）",
+    "closed": "已关闭", "tallied": "已计票（询异期）", "published": "决议已公告",
+}
+
+
+def get_ballot(session: Session, *, compound_id: int, ballot_id: int, lock: bool = False) -> Ballot:
+    stmt = select(Ballot).where(Ballot.id == ballot_id, Ballot.compound_id == compound_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    ballot = session.execute(stmt).scalar_one_or_none()
+    if ballot is None:
+        raise NotFound("表决不存在", code="ballot_not_found")
+    return ballot
+
+
+def list_matters(session: Session, *, ballot_id: int) -> list[BallotMatter]:
+    return list(
+        session.execute(
+            select(BallotMatter).where(BallotMatter.ballot_id == ballot_id).order_by(BallotMatter.position)
+        ).scalars()
+    )
+
+
+def candidates_by_matter(session: Session, *, ballot_id: int) -> dict[int, list[BallotCandidate]]:
+    out: dict[int, list[BallotCandidate]] = defaultdict(list)
+    for c in session.execute(
+        select(BallotCandidate)
+        .join(BallotMatter, BallotMatter.id == BallotCandidate.matter_id)
+        .where(BallotMatter.ballot_id == ballot_id)
+        .order_by(BallotCandidate.matter_id, BallotCandidate.position)
+    ).scalars():
+        out[c.matter_id].append(c)
+    return out
+
+
+def _validate_matters(session: Session, compound_id: int, matters: list[MatterSpec]) -> None:
+    if not matters:
+        raise DomainError("表决至少要有一个事项", code="ballot_without_matters", status=422)
+    building_ids = set(
+        session.execute(select(Building.id).where(Building.compound_id == compound_id)).scalars()
+    )
+    for i, m in enumerate(matters, start=1):
+        try:
+            category = rules.Category(m.category)
+        except ValueError as exc:
+            raise DomainError(f"第{i}个事项的类别不正确", code="matter_category_invalid",
+                              status=422) from exc
+        if not m.title.strip():
+            raise DomainError(f"第{i}个事项缺少标题", code="matter_title_missing", status=422)
+        if category == rules.Category.COMMITTEE_ELECTION:
+            try:
+                rules.validate_election_setup(m.seats or 0, [c.name for c in m.candidates])
+            except rules.VotingRuleError as exc:
+                raise DomainError(f"第{i}个事项：{exc}", code=exc.code, status=422) from exc
+        elif m.candidates or m.seats:
+            raise DomainError(f"第{i}个事项不是选举，不能设置候选人", code="matter_not_election",
+                              status=422)
+        if category == rules.Category.ART279:
+            if not m.affected_building_ids:
+                raise DomainError(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing",
+                                  status=422)
+        if not set(m.affected_building_ids) <= building_ids:
+            raise DomainError(f"第{i}个事项的楼栋不属于本小区", code="building_not_in_compound",
+                              status=422)
+
+
+def _check_period(session: Session, compound_id: int, starts_at: datetime, ends_at: datetime) -> None:
+    setting = get_settings(session, compound_id=compound_id)
+    if ends_at <= starts_at:
+        raise DomainError("投票结束时间须晚于开始时间", code="voting_period_invalid", status=422)
+    days = (ends_at - starts_at) / timedelta(days=1)
+    if days < setting.min_voting_days or days > setting.max_voting_days:
+        raise DomainError(
+            f"投票期须在{setting.min_voting_days}至{setting.max_voting_days}日之间（本小区议事规则）",
+            code="voting_period_out_of_range", status=422,
+        )
+
+
+def _scope(session: Session, compound_id: int, building_ids: list[int]) -> list[int]:
+    if not building_ids:
+        return []
+    known = set(
+        session.execute(
+            select(Building.id).where(Building.compound_id == compound_id, Building.id.in_(building_ids))
+        ).scalars()
+    )
+    if known != set(building_ids):
+        raise DomainError("表决范围中的楼栋不属于本小区", code="building_not_in_compound", status=422)
+    return sorted(known)
+
+
+def create_ballot(
+    session: Session, *, compound_id: int, title: str, description: str, starts_at: datetime,
+    ends_at: datetime, scope_building_ids: list[int], matters: list[MatterSpec], actor: Actor,
+) -> Ballot:
+    """Create a draft ballot with its matters (and candidates for elections)."""
+    if not title.strip():
+        raise DomainError("请填写表决标题", code="ballot_title_missing", status=422)
+    _validate_matters(session, compound_id, matters)
+    _check_period(session, compound_id, starts_at, ends_at)
+    ballot = Ballot(
+        compound_id=compound_id, title=title.strip(), description=description,
+        starts_at=starts_at, ends_at=ends_at,
+        scope_building_ids=json.dumps(_scope(session, compound_id, scope_building_ids)),
+        created_by=actor.user_id,
+    )
+    session.add(ballot)
+    session.flush()
+    _write_matters(session, ballot, matters)
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="ballot.drafted",
+        object_type="ballot", object_id=ballot.id or 0,
+        payload={"title": ballot.title, "matters": [m.title for m in matters]},
+    )
+    return ballot
+
+
+def _write_matters(session: Session, ballot: Ballot, matters: list[MatterSpec]) -> None:
+    for pos, m in enumerate(matters, start=1):
+        matter = BallotMatter(
+            compound_id=ballot.compound_id, ballot_id=ballot.id or 0, position=pos,
+            title=m.title.strip(), description=m.description, category=rules.Category(m.category).value,
+            seats=m.seats, affected_building_ids=json.dumps(sorted(m.affected_building_ids)),
+            document_file_ids=json.dumps(list(m.document_file_ids)),
+        )
+        session.add(matter)
+        session.flush()
+        for cpos, c in enumerate(m.candidates, start=1):
+            session.add(BallotCandidate(compound_id=ballot.compound_id, matter_id=matter.id or 0,
+                                        position=cpos, name=c.name.strip(), intro=c.intro))
+    session.flush()
+
+
+def update_draft(
+    session: Session, *, ballot: Ballot, title: str, description: str, starts_at: datetime,
+    ends_at: datetime, scope_building_ids: list[int], matters: list[MatterSpec], actor: Actor,
+) -> Ballot:
+    """Replace a draft's content; once the notice is out, matters can no longer change."""
+    if ballot.noticed_at is not None:
+        raise Conflict("会议通知已公告，表决事项不能再修改（未经公告的事项不得表决）",
+                       code="ballot_already_noticed")
+    _validate_matters(session, ballot.compound_id, matters)
+    _check_period(session, ballot.compound_id, starts_at, ends_at)
+    old = list_matters(session, ballot_id=ballot.id or 0)
+    for m in old:
+        for c in session.execute(select(BallotCandidate).where(BallotCandidate.matter_id == m.id)).scalars():
+            session.delete(c)
+    session.flush()
+    for m in old:
+        session.delete(m)
+    session.flush()
+    ballot.title, ballot.description = title.strip(), description
+    ballot.starts_at, ballot.ends_at = starts_at, ends_at
+    ballot.scope_building_ids = json.dumps(_scope(session, ballot.compound_id, scope_building_ids))
+    session.add(ballot)
+    _write_matters(session, ballot, matters)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="ballot.draft_updated",
+        object_type="ballot", object_id=ballot.id or 0,
+        payload={"title": ballot.title, "matters": [m.title for m in matters]},
+    )
+    return ballot
+
+
+def earliest_start(published_at: datetime, notice_days: int) -> datetime:
+    """Art. 201: the publication day is not counted; voting may start on day N after it (00:00)."""
+    day = published_at.astimezone(SHANGHAI).date() + timedelta(days=notice_days)
+    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
+
+
+def _format_day(value: datetime) -> str:
+    d = value.astimezone(SHANGHAI)
+    return f"{d.year}年{d.month}月{d.day}日{d.hour:02d}:{d.minute:02d}"
+
+
+def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body: str = "") -> Ballot:
+    """Publish the meeting notice listing every matter; the start must respect the notice period."""
+    if ballot.noticed_at is not None:
+        raise Conflict("会议通知已公告", code="ballot_already_noticed")
+    setting = get_settings(session, compound_id=ballot.compound_id)
+    current = now()
+    first = earliest_start(current, setting.notice_days)
+    if ballot.starts_at < first:
+        raise DomainError(
+            f"会议通知须在投票开始{setting.notice_days}日前公告（公告当日不计入）：今日公告，"
+            f"投票最早可于{_format_day(first)}开始，请调整开始时间",
+            code="notice_period_too_short", status=422,
+        )
+    matters = list_matters(session, ballot_id=ballot.id or 0)
+    cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
+    lines = [ballot.description.strip(), "", "表决事项："] if ballot.description.strip() else ["表决事项："]
+    structured_matters = []
+    for m in matters:
+        category = rules.Category(m.category)
+        lines.append(f"{m.position}. {m.title}（{category.label}）")
+        entry: dict[str, Any] = {"position": m.position, "title": m.title, "category": category.value,
+                                 "category_label": category.label}
+        if m.seats:
+            names = "、".join(c.name for c in cands[m.id or 0])
+            lines.append(f"   应选{m.seats}名，候选人：{names}")
+            entry["seats"] = m.seats
+            entry["candidates"] = [c.name for c in cands[m.id or 0]]
+        structured_matters.append(entry)
+    lines += ["", f"投票时间：{_format_day(ballot.starts_at)} 至 {_format_day(ballot.ends_at)}",
+              "投票方式：业主可通过手机在线投票，也可提交书面表决票或书面委托他人投票。"]
+    if extra_body.strip():
+        lines += ["", extra_body.strip()]
+    scope = json.loads(ballot.scope_building_ids)
+    notice = notices_service.publish_notice(
+        session, compound_id=ballot.compound_id, kind="meeting",
+        title=f"关于{ballot.title}的表决公告", body="\n".join(lines),
+        audience_building_ids=scope or None, display_days=max(setting.notice_days, 15),
+        source_type="ballot", source_id=str(ballot.id),
+        structured={
+            "sections": [{"type": "table", "heading": "表决事项", "columns": ["序号", "事项", "类别"],
+                          "rows": [[str(m["position"]), m["title"], m["category_label"]]
+                                   for m in structured_matters]}],
+            "data": {"ballot_id": ballot.id, "matters": structured_matters,
+                     "starts_at": ballot.starts_at, "ends_at": ballot.ends_at},
+        },
+        actor=actor,
+    )
+    ballot.notice_id = notice.id
+    ballot.noticed_at = current
+    session.add(ballot)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="ballot.noticed",
+        object_type="ballot", object_id=ballot.id or 0,
+        payload={"notice_id": notice.id, "starts_at": ballot.starts_at, "ends_at": ballot.ends_at},
+    )
+    return ballot
+
+
+def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
+    """Open voting: check the notice period again and freeze the roster of the scope."""
+    current = now()
+    if ballot.opened_at is not None:
+        raise Conflict("表决已开始", code="ballot_already_open")
+    if ballot.noticed_at is None or ballot.notice_id is None:
+        raise DomainError("会议通知尚未公告，不能开始投票", code="ballot_not_noticed", status=409)
+    setting = get_settings(session, compound_id=ballot.compound_id)
+    notice = notices_service.get_notice(session, compound_id=ballot.compound_id, notice_id=ballot.notice_id)
+    assert notice.published_at is not None
+    first = earliest_start(notice.published_at, setting.notice_days)
+    if current < ballot.starts_at or current < first:
+        raise DomainError(
+            f"投票开始时间未到：最早于{_format_day(max(ballot.starts_at, first))}开始",
+            code="ballot_not_started", status=409,
+        )
+    if current >= ballot.ends_at:
+        raise DomainError("投票期已过，不能再开始投票", code="ballot_period_over", status=409)
+    area, headcount = freeze_roster(session, ballot=ballot)
+    if headcount == 0:
+        raise DomainError("表决范围内没有业主，不能开始投票", code="ballot_scope_empty", status=422)
+    ballot.opened_at = current
+    ballot.total_area_hundredths = area
+    ballot.total_headcount = headcount
+    ballot.settings_json = frozen_settings_json(setting)
+    session.add(ballot)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action="ballot.opened",
+        object_type="ballot", object_id=ballot.id or 0,
+        payload={"total_area_hundredths": area, "total_headcount": headcount,
+                 "settings": json.loads(ballot.settings_json)},
+    )
+    return ballot
+
+
+def freeze_roster(session: Session, *, ballot: Ballot) -> tuple[int, int]:
+    """Copy the subjects in scope, their in-scope area and their voters into the ballot."""
+    compound_id = ballot.compound_id
+    scope = set(json.loads(ballot.scope_building_ids))
+    rows = session.execute(
+        select(UnitSubject.subject_id, Unit.area_hundredths, Unit.building_id, Building.name,
+               Unit.entrance, Unit.room)
+        .join(Unit, Unit.id == UnitSubject.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .where(UnitSubject.compound_id == compound_id)
+        .order_by(Unit.building_id, Unit.entrance, Unit.room)
+    ).all()
+    area: dict[int, int] = defaultdict(int)
+    labels: dict[int, list[str]] = defaultdict(list)
+    buildings: dict[int, set[int]] = defaultdict(set)
+    for sid, a, bid, bname, entrance, room in rows:
+        if scope and bid not in scope:
+            continue
+        area[sid] += a
+        labels[sid].append(f"{bname}{entrance + '单元' if entrance else ''}{room}")
+        buildings[sid].add(bid)
+    subjects = {
+        s.id: s
+        for s in session.execute(
+            select(VotingSubject).where(VotingSubject.compound_id == compound_id)
+        ).scalars()
+    }
+    compound = roster_service.get_compound(session, compound_id=compound_id)
+    snapshot = []
+    for sid in sorted(area):
+        s = subjects[sid]
+        is_dev = s.key == DEVELOPER_KEY
+        units = labels[sid]
+        label = (f"{compound.developer_name}（{len(units)}套）" if is_dev
+                 else "、".join(units[:3]) + (f" 等{len(units)}套" if len(units) > 3 else ""))
+        snapshot.append({
+            "ballot_id": ballot.id, "subject_id": sid, "compound_id": compound_id,
+            "area_hundredths": area[sid], "label": label[:300],
+            "building_ids": json.dumps(sorted(buildings[sid])), "is_developer": is_dev,
+        })
+    if snapshot:
+        session.execute(BallotSubject.__table__.insert(), snapshot)
+    voters = []
+    owner_rows = session.execute(
+        select(UnitSubject.subject_id, Owner.id, Owner.phone)
+        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)
+        .join(Owner, Owner.id == UnitOwner.owner_id)
+        .where(UnitSubject.compound_id == compound_id)
+        .distinct()
+    ).all()
+    for sid, owner_id, phone in owner_rows:
+        if sid not in area or subjects[sid].key == DEVELOPER_KEY:
+            continue
+        s = subjects[sid]
+        members = s.key[2:].split(",")
+        if str(owner_id) not in members:
+            continue
+        rep = s.representative_owner_id == owner_id or len(members) == 1
+        voters.append({"compound_id": compound_id, "ballot_id": ballot.id, "subject_id": sid,
+                       "owner_id": owner_id, "phone": phone, "is_representative": rep})
+    if voters:
+        session.execute(BallotVoter.__table__.insert(), voters)
+    session.flush()
+    return sum(area.values()), len(area)
+
+
+def list_ballots(session: Session, *, compound_id: int, include_drafts: bool,
+                 building_ids: set[int] | None = None) -> list[Ballot]:
+    """Ballots of a compound; owners see only noticed ones whose scope includes their buildings."""
+    stmt = select(Ballot).where(Ballot.compound_id == compound_id).order_by(Ballot.id.desc())
+    if not include_drafts:
+        stmt = stmt.where(Ballot.noticed_at.is_not(None))
+    ballots = list(session.execute(stmt).scalars())
+    if building_ids is None:
+        return ballots
+    return [b for b in ballots
+            if not json.loads(b.scope_building_ids) or set(json.loads(b.scope_building_ids)) & building_ids]
+
+
+def owner_building_ids(session: Session, *, compound_id: int, owner_ids: tuple[int, ...]) -> set[int]:
+    if not owner_ids:
+        return set()
+    return set(
+        session.execute(
+            select(Unit.building_id)
+            .join(UnitOwner, UnitOwner.unit_id == Unit.id)
+            .where(UnitOwner.owner_id.in_(owner_ids), Unit.compound_id == compound_id)
+        ).scalars()
+    )
+
+
+def subject_count(session: Session, *, ballot_id: int) -> int:
+    return session.execute(
+        select(func.count()).select_from(BallotSubject).where(BallotSubject.ballot_id == ballot_id)
+    ).scalar_one()

@@ -1,0 +1,207 @@
+"""Response views of ballots and their records (personal data minimal and masked)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.deps import CompoundAccess
+from app.errors import NotFound
+from app.privacy import mask_name, mask_phone
+from app.voting import casting, rules, service
+from app.voting.models import (
+    CHANNEL_LABELS,
+    Ballot,
+    BallotObjection,
+    BallotSubject,
+    Channel,
+    PaperEntry,
+    ProxyAuthorization,
+    VoteConflict,
+    VotingSetting,
+)
+from app.voting.settings import thresholds_levels
+
+MANAGERS = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
+
+
+def settings_view(setting: VotingSetting) -> dict[str, Any]:
+    return {
+        "notice_days": setting.notice_days, "min_voting_days": setting.min_voting_days,
+        "max_voting_days": setting.max_voting_days, "objection_days": setting.objection_days,
+        "proxy_limit": setting.proxy_limit, "publish_unit_record": setting.publish_unit_record,
+        "thresholds": thresholds_levels(setting),
+    }
+
+
+def _is_manager(access: CompoundAccess) -> bool:
+    return bool(access.roles & MANAGERS)
+
+
+def _staff(access: CompoundAccess) -> bool:
+    return bool(access.roles - {Role.OWNER})
+
+
+def check_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> None:
+    """Drafts are the committee's; owners see noticed ballots of their buildings (or as voters)."""
+    if _is_manager(access):
+        return
+    if ballot.noticed_at is None:
+        raise NotFound("表决不存在", code="ballot_not_found")
+    if _staff(access):
+        return
+    scope = set(json.loads(ballot.scope_building_ids))
+    if not scope:
+        return
+    phone = access.principal.user.phone
+    mine = service.owner_building_ids(session, compound_id=ballot.compound_id, owner_ids=access.owner_ids)
+    if scope & mine or casting.voter_subjects(session, ballot=ballot, phone=phone) or \
+            casting.proxy_subjects(session, ballot=ballot, phone=phone):
+        return
+    raise NotFound("表决不存在", code="ballot_not_found")
+
+
+def ballot_summary(ballot: Ballot) -> dict[str, Any]:
+    status = service.status_of(ballot)
+    return {
+        "id": ballot.id, "title": ballot.title, "status": status,
+        "status_label": service.STATUS_LABELS[status],
+        "starts_at": ballot.starts_at, "ends_at": ballot.ends_at,
+        "noticed_at": ballot.noticed_at, "opened_at": ballot.opened_at, "closed_at": ballot.closed_at,
+        "tallied_at": ballot.tallied_at, "objection_ends_at": ballot.objection_ends_at,
+        "published_at": ballot.published_at, "notice_id": ballot.notice_id,
+        "preliminary_notice_id": ballot.preliminary_notice_id,
+        "result_notice_id": ballot.result_notice_id,
+        "scope_building_ids": json.loads(ballot.scope_building_ids),
+    }
+
+
+def ballot_list(session: Session, *, access: CompoundAccess) -> list[dict[str, Any]]:
+    if _is_manager(access):
+        ballots = service.list_ballots(session, compound_id=access.compound_id, include_drafts=True)
+    elif _staff(access):
+        ballots = service.list_ballots(session, compound_id=access.compound_id, include_drafts=False)
+    else:
+        ballots = [
+            b for b in service.list_ballots(session, compound_id=access.compound_id, include_drafts=False)
+            if _owner_may_see(session, b, access)
+        ]
+    return [ballot_summary(b) for b in ballots]
+
+
+def _owner_may_see(session: Session, ballot: Ballot, access: CompoundAccess) -> bool:
+    try:
+        check_visible(session, ballot=ballot, access=access)
+    except NotFound:
+        return False
+    return True
+
+
+def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -> dict[str, Any]:
+    cands = service.candidates_by_matter(session, ballot_id=ballot.id or 0)
+    out = ballot_summary(ballot)
+    out["description"] = ballot.description
+    out["total_area_hundredths"] = ballot.total_area_hundredths
+    out["total_headcount"] = ballot.total_headcount
+    out["matters"] = [
+        {
+            "id": m.id, "position": m.position, "title": m.title, "description": m.description,
+            "category": m.category, "category_label": rules.Category(m.category).label,
+            "needs_special_majority": rules.Category(m.category).needs_special_majority,
+            "seats": m.seats,
+            "candidates": [{"id": c.id, "name": c.name, "intro": c.intro} for c in cands[m.id or 0]],
+            "affected_building_ids": json.loads(m.affected_building_ids),
+            "document_file_ids": json.loads(m.document_file_ids),
+        }
+        for m in service.list_matters(session, ballot_id=ballot.id or 0)
+    ]
+    phone = access.principal.user.phone
+    mine = []
+    for v in casting.voter_subjects(session, ballot=ballot, phone=phone):
+        mine.append(_my_subject(session, ballot, v.subject_id, "owner" if v.is_representative else "co_owner"))
+    for p in casting.proxy_subjects(session, ballot=ballot, phone=phone):
+        mine.append(_my_subject(session, ballot, p.subject_id, "proxy"))
+    out["my_subjects"] = mine
+    out["can_vote"] = service.status_of(ballot) == "open" and any(
+        s["may_vote"] for s in mine)
+    return out
+
+
+def _my_subject(session: Session, ballot: Ballot, subject_id: int, as_: str) -> dict[str, Any]:
+    s = session.get(BallotSubject, (ballot.id, subject_id))
+    return {
+        "subject_id": subject_id, "label": s.label if s else "", "as": as_,
+        "may_vote": as_ in ("owner", "proxy"),
+        "voted": bool(s and s.effective_cast_id),
+        "voted_channel": s.effective_channel if s else None,
+    }
+
+
+def proxies(session: Session, *, ballot: Ballot) -> list[ProxyAuthorization]:
+    return list(session.execute(select(ProxyAuthorization).where(ProxyAuthorization.ballot_id == ballot.id)
+                                .order_by(ProxyAuthorization.id)).scalars())
+
+
+def _subject_label(session: Session, ballot_id: int, subject_id: int) -> str:
+    s = session.get(BallotSubject, (ballot_id, subject_id))
+    return s.label if s else f"表决主体{subject_id}"
+
+
+def proxy_view(p: ProxyAuthorization) -> dict[str, Any]:
+    state = "accepted" if p.accepted_at else ("rejected" if p.rejected_at else "pending")
+    return {"id": p.id, "subject_id": p.subject_id, "proxy_name_masked": mask_name(p.proxy_name),
+            "proxy_phone_masked": mask_phone(p.proxy_phone), "document_file_id": p.document_file_id,
+            "submitted_at": p.submitted_at, "state": state, "accepted_at": p.accepted_at,
+            "rejected_at": p.rejected_at, "rejection_reason": p.rejection_reason}
+
+
+def paper_entries(session: Session, *, ballot: Ballot) -> list[PaperEntry]:
+    return list(session.execute(select(PaperEntry).where(PaperEntry.ballot_id == ballot.id)
+                                .order_by(PaperEntry.id)).scalars())
+
+
+def paper_view(e: PaperEntry) -> dict[str, Any]:
+    state = "confirmed" if e.confirmed_at else ("rejected" if e.rejected_at else "pending")
+    return {"id": e.id, "subject_id": e.subject_id, "choices": json.loads(e.choices_json),
+            "scan_file_id": e.scan_file_id, "entered_by": e.entered_by, "entered_at": e.entered_at,
+            "confirmed_by": e.confirmed_by, "confirmed_at": e.confirmed_at, "state": state,
+            "counted": e.cast_id is not None, "rejection_reason": e.rejection_reason}
+
+
+def conflict_view(session: Session, c: VoteConflict) -> dict[str, Any]:
+    existing = session.get(BallotSubject, (c.ballot_id, c.subject_id))
+    return {"id": c.id, "subject_id": c.subject_id, "label": _subject_label(session, c.ballot_id, c.subject_id),
+            "existing_cast_id": c.existing_cast_id,
+            "existing_channel": existing.effective_channel if existing else None,
+            "incoming_channel": c.incoming_channel,
+            "incoming_channel_label": CHANNEL_LABELS[Channel(c.incoming_channel)],
+            "created_at": c.created_at, "resolved_at": c.resolved_at, "resolution": c.resolution,
+            "note": c.note}
+
+
+def objection_view(o: BallotObjection) -> dict[str, Any]:
+    return {"id": o.id, "subject_id": o.subject_id, "text": o.text, "raised_at": o.raised_at,
+            "answer": o.answer, "answered_at": o.answered_at}
+
+
+def tally_xlsx(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "计票数据"
+    ws.append(["表决主体", "房屋", "专有面积(0.01㎡)", "方式", "事项", "选择", "同意的候选人"])
+    for s in data["subjects"]:
+        for m in data["matters"]:
+            value = (s["choices"] or {}).get(str(m["matter_id"]))
+            approve = ";".join(str(c) for c in value["approve"]) if isinstance(value, dict) else ""
+            ws.append([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "未投票",
+                       m["title"], "选举" if isinstance(value, dict) else (value or ""), approve])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

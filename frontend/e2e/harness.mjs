@@ -1,0 +1,241 @@
+// Test harness: a fresh database, the real back end (uvicorn) and Debian's Chromium at phone size.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+export const FRONTEND = resolve(here, '..');
+export const REPO = resolve(FRONTEND, '..');
+export const SCREENSHOTS = join(here, 'screenshots');
+export const PYTHON = process.env.GONGJUE_PYTHON || join(REPO, '.venv', 'bin', 'python');
+export const CHROMIUM = process.env.GONGJUE_CHROMIUM || '/usr/bin/chromium';
+export const DEMO_PASSWORD = 'gongjue-demo-2026';
+export const OWNER_PHONES = ['13800000001', '13800000002'];
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function run(cmd, args, env) {
+  return new Promise((ok, fail) => {
+    const child = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', fail);
+    child.on('exit', (code) =>
+      code === 0 ? ok(out) : fail(new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${out}`)),
+    );
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Start a back end on a fresh SQLite database seeded with the demo compound.
+ * The seed is `python -m app.demo`, or the script named by GONGJUE_E2E_SEED when set.
+ */
+export async function startBackend() {
+  if (!existsSync(join(FRONTEND, 'dist', 'index.html'))) {
+    throw new Error('frontend/dist is missing: run `npm run build` first (e2e/run.sh does)');
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'gongjue-e2e-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    GONGJUE_DATABASE_URL: `sqlite:///${join(tmp, 'e2e.db')}`,
+    GONGJUE_SIGNING_KEY_PATH: join(tmp, 'key.pem'),
+    GONGJUE_FRONTEND_DIST: join(FRONTEND, 'dist'),
+    GONGJUE_OTP_SENDER: 'console',
+    PYTHONUNBUFFERED: '1',
+  };
+  await run(PYTHON, ['-m', 'alembic', 'upgrade', 'head'], env);
+  const seed = process.env.GONGJUE_E2E_SEED;
+  if (!seed && !existsSync(join(REPO, 'app', 'demo.py')) && !existsSync(join(REPO, 'app', 'demo', '__main__.py'))) {
+    throw new Error('no demo seed: app/demo.py is missing (or set GONGJUE_E2E_SEED=<script>)');
+  }
+  await run(PYTHON, seed ? [seed] : ['-m', 'app.demo'], env);
+
+  const server = spawn(
+    PYTHON,
+    ['-m', 'uvicorn', 'app.main:create_app', '--factory', '--host', '127.0.0.1', '--port', String(port)],
+    { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  const codes = []; // [phone, code] in the order the console sender printed them
+  const onData = (chunk) => {
+    const text = chunk.toString();
+    log += text;
+    for (const m of text.matchAll(/\[gongjue\] OTP for (\S+): (\d{6})/g)) codes.push([m[1], m[2]]);
+  };
+  server.stdout.on('data', onData);
+  server.stderr.on('data', onData);
+  let exited = null;
+  server.on('exit', (code) => (exited = code));
+
+  const baseURL = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`back end exited with ${exited}:\n${log}`);
+    try {
+      const res = await fetch(`${baseURL}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`back end did not become healthy:\n${log}`);
+    await sleep(200);
+  }
+
+  return {
+    baseURL,
+    tmp,
+    log: () => log,
+    /** The newest code sent to `phone` after `since` codes had been seen. */
+    async otp(phone, since = 0) {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const hit = codes.slice(since).reverse().find(([p]) => p === phone);
+        if (hit) return hit[1];
+        if (Date.now() > until) throw new Error(`no OTP printed for ${phone}:\n${log}`);
+        await sleep(100);
+      }
+    },
+    codeCount: () => codes.length,
+    async stop() {
+      if (exited === null) {
+        server.kill('SIGTERM');
+        const until = Date.now() + 5000;
+        while (exited === null && Date.now() < until) await sleep(100);
+        if (exited === null) server.kill('SIGKILL');
+      }
+      if (!process.env.GONGJUE_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Launch Chromium and open a phone-sized context (390×844, touch, 2× pixels). */
+export async function startBrowser(baseURL) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 2,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    acceptDownloads: true,
+  });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  return { browser, context, page, consoleErrors };
+}
+
+/**
+ * Save a screenshot to e2e/screenshots/<name>.png: the whole page from the top, or, with `at`,
+ * the phone's screen scrolled so that the given locator sits just below the sticky header, or,
+ * with `here`, the screen as it is.
+ */
+export async function screenshot(page, name, { at, here = false } = {}) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.waitForLoadState('networkidle').catch(() => {});
+  const path = join(SCREENSHOTS, `${name}.png`);
+  if (here) {
+    await page.screenshot({ path }); // as the phone shows it now (e.g. with a dialog open)
+  } else if (at) {
+    await at.evaluate((el) => {
+      const top = el.getBoundingClientRect().top + window.scrollY - 64;
+      window.scrollTo(0, Math.max(0, top));
+    });
+    await page.screenshot({ path });
+  } else {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path, fullPage: true });
+  }
+}
+
+/** Log in as staff through the 工作人员登录 tab. */
+export async function staffLogin(page, username, password = DEMO_PASSWORD) {
+  await page.goto('/login');
+  await page.getByRole('tab', { name: '工作人员登录' }).click();
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+/** Open the demo compound from the home screen; returns its id. */
+export async function openCompound(page, name = '阳光花园') {
+  await page.getByText(name, { exact: true }).first().click();
+  await page.waitForURL(/\/c\/\d+$/);
+  return Number(new URL(page.url()).pathname.split('/')[2]);
+}
+
+/**
+ * Accessibility of the current screen: axe-core's WCAG 2 A/AA rules (what Lighthouse's score is
+ * built from) and touch targets of at least 44×44 px. Returns a list of problems ([] when fine).
+ */
+export async function accessibilityProblems(page) {
+  await page.waitForLoadState('networkidle').catch(() => {});
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const axe = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return result.violations.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  });
+  const targets = await page.evaluate(() => {
+    const small = [];
+    const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [role=tab], [role=link]';
+    for (const el of document.querySelectorAll(selector)) {
+      const rect = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (!rect.width || !rect.height || style.visibility === 'hidden' || el.closest('.visually-hidden')) continue;
+      if (el.classList.contains('visually-hidden')) continue;
+      // A checkbox counts with its label, which is the real target.
+      const target = el.matches('input[type=checkbox], input[type=radio]') && el.closest('label') ? el.closest('label').getBoundingClientRect() : rect;
+      if (target.height < 44 || target.width < 44) {
+        small.push(`small target ${Math.round(target.width)}×${Math.round(target.height)}: ${el.tagName.toLowerCase()} “${(el.textContent || el.getAttribute('aria-label') || el.name || '').trim().slice(0, 20)}”`);
+      }
+    }
+    const base = parseFloat(getComputedStyle(document.body).fontSize);
+    if (base < 16) small.push(`base font ${base}px`);
+    return small;
+  });
+  return [...axe, ...targets];
+}
+
+/** Fail with the list of problems when the current screen is not accessible. */
+export async function assertAccessible(page, screen) {
+  const problems = await accessibilityProblems(page);
+  if (problems.length) throw new Error(`accessibility problems on ${screen}:\n${problems.join('\n')}`);
+}

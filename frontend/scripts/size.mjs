@@ -1,0 +1,49 @@
+// Gzip size of what a screen set downloads (JS + CSS, from dist/.vite/manifest.json).
+// Usage: node scripts/size.mjs [--max-kb 150]   (owner screens: login, home, compound)
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), 'utf8'));
+
+const SETS = {
+  owner: ['index.html', 'src/views/LoginView.vue', 'src/views/HomeView.vue', 'src/views/CompoundView.vue'],
+  staff: ['index.html', 'src/views/LoginView.vue', 'src/views/HomeView.vue', 'src/views/CompoundView.vue',
+    'src/views/RosterView.vue', 'src/views/AuditView.vue'],
+};
+
+function closure(keys) {
+  const files = new Set();
+  const seen = new Set();
+  const visit = (key) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    const chunk = manifest[key];
+    if (!chunk) throw new Error(`not in manifest: ${key}`);
+    files.add(chunk.file);
+    (chunk.css || []).forEach((f) => files.add(f));
+    (chunk.imports || []).forEach(visit);
+  };
+  keys.forEach(visit);
+  return [...files];
+}
+
+const gz = (file) => gzipSync(readFileSync(join(dist, file)), { level: 9 }).length;
+const args = process.argv.slice(2);
+const maxKb = args.includes('--max-kb') ? Number(args[args.indexOf('--max-kb') + 1]) : null;
+let failed = false;
+for (const [name, keys] of Object.entries(SETS)) {
+  const files = closure(keys);
+  const js = files.filter((f) => f.endsWith('.js')).reduce((n, f) => n + gz(f), 0);
+  const css = files.filter((f) => f.endsWith('.css')).reduce((n, f) => n + gz(f), 0);
+  const html = gz('index.html');
+  const total = js + css;
+  console.log(`${name}: JS ${(js / 1024).toFixed(1)} KB + CSS ${(css / 1024).toFixed(1)} KB = ${(total / 1024).toFixed(1)} KB gzip (${files.length} files; index.html ${(html / 1024).toFixed(1)} KB)`);
+  if (name === 'owner' && maxKb !== null && total / 1024 > maxKb) failed = true;
+}
+if (failed) {
+  console.error(`owner screens exceed ${maxKb} KB gzip`);
+  process.exit(1);
+}
