@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -93,6 +94,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"error": "validation_error", "detail": f"请求参数有误：{names}", "fields": fields},
             status_code=422,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logging.getLogger("gongjue").exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            {"error": "internal_error", "detail": "服务器内部错误，请稍后再试；如持续出现请联系管理员"},
+            status_code=500,
         )
 
     @app.exception_handler(StarletteHTTPException)

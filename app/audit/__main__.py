@@ -3,6 +3,7 @@
     python -m app.audit verify --compound 1
     python -m app.audit verify --file audit-1.jsonl [--public-key key.pem]
     python -m app.audit export --compound 1 --output audit-1.jsonl
+    python -m app.audit checkpoint            # daily, from cron
 """
 
 from __future__ import annotations
@@ -57,6 +58,26 @@ def _export(compound_id: int, output: Path) -> int:
     return n
 
 
+def _checkpoint_all(reason: str) -> int:
+    """Sign a checkpoint for every compound whose chain moved since its last checkpoint."""
+    from sqlalchemy import select
+
+    from app.audit.models import AuditChainHead
+    from app.audit.service import list_checkpoints, sign_checkpoint
+    from app.db import transaction
+
+    signed = 0
+    with transaction() as session:
+        for head in session.execute(select(AuditChainHead)).scalars().all():
+            last = list_checkpoints(session, compound_id=head.compound_id)
+            # The signing itself appends one event; nothing else happened since then.
+            if last and head.seq <= last[-1].seq + 1:
+                continue
+            sign_checkpoint(session, compound_id=head.compound_id, reason=reason)
+            signed += 1
+    return signed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.audit", description="审计链校验与导出")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -68,8 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("export", help="export a compound's chain as JSON Lines")
     e.add_argument("--compound", type=int, required=True)
     e.add_argument("--output", type=Path, required=True)
+    c = sub.add_parser("checkpoint", help="sign checkpoints of every changed chain (run daily)")
+    c.add_argument("--reason", default="daily")
     args = parser.parse_args(argv)
 
+    if args.command == "checkpoint":
+        print(f"signed {_checkpoint_all(args.reason)} checkpoint(s)")
+        return 0
     if args.command == "export":
         n = _export(args.compound, args.output)
         print(f"exported {n} lines to {args.output}")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from passlib.context import CryptContext
 
-_context = CryptContext(schemes=["argon2", "bcrypt"], deprecated="auto")
+from app.config import get_settings
+
+# Tests use cheap argon2 parameters (hashing cost is not what they test); deployments keep
+# passlib's defaults (64 MiB, 3 passes).
+_cheap = {"argon2__memory_cost": 1024, "argon2__rounds": 1, "bcrypt__rounds": 4}
+_context = CryptContext(
+    schemes=["argon2", "bcrypt"], deprecated="auto",
+    **(_cheap if get_settings().env == "test" else {}),
+)
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024

@@ -134,7 +134,12 @@ class NoticePosting(SQLModel, table=True):
 
 
 class NoticeDelivery(SQLModel, table=True):
-    """A voting subject reached by a notice (送达), online or on paper."""
+    """A voting subject reached by a notice (送达), online or on paper.
+
+    subject_id has no foreign key on purpose: roster rebuilds delete subjects whose owner set
+    changed, and a record of delivery must outlive them (as ballot_subject does). The subject's
+    key and label are kept as they were when it was reached.
+    """
 
     __tablename__ = "notice_delivery"
     __table_args__ = (UniqueConstraint("notice_id", "subject_id", "method"),)
@@ -142,7 +147,9 @@ class NoticeDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)
     notice_id: int = Field(foreign_key="notice.id")
-    subject_id: int = Field(foreign_key="voting_subject.id", index=True)
+    subject_id: int = Field(index=True)  # voting_subject.id at the time of delivery
+    subject_key: str = Field(max_length=400)  # the subject's owner set then (voting_subject.key)
+    subject_label: str = Field(max_length=300)  # building/room then; never names
     method: DeliveryMethod = Field(sa_type=str_enum(DeliveryMethod))
     delivered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     evidence_file_id: int | None = Field(default=None, foreign_key="stored_file.id")

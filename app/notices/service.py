@@ -102,7 +102,10 @@ def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collect
         session.execute(
             select(Unit.building_id)
             .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
-            .where(Unit.compound_id == compound_id, UnitOwner.owner_id.in_(list(owner_ids)))  # type: ignore[attr-defined]
+            .where(
+                Unit.compound_id == compound_id,
+                UnitOwner.owner_id.in_(list(owner_ids)),  # type: ignore[attr-defined]
+            )
             .distinct()
         ).scalars()
     )
@@ -315,11 +318,12 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
         ).scalars()
     }
     older_ids = [n.supersedes_id for n in notices if n.supersedes_id is not None]
-    older = (
-        {n.id: n for n in session.execute(select(Notice).where(Notice.id.in_(older_ids))).scalars()}  # type: ignore[union-attr]
-        if older_ids
-        else {}
-    )
+    older = {
+        n.id: n
+        for n in session.execute(
+            select(Notice).where(Notice.id.in_(older_ids))  # type: ignore[union-attr]
+        ).scalars()
+    } if older_ids else {}
     return [
         NoticeView(
             notice=n, buildings=tuple(buildings[n.id or 0]), attachments=tuple(files[n.id or 0]),
@@ -417,6 +421,13 @@ def _structured_text(value: StructuredContent | Mapping[str, Any] | None) -> str
                             code="notice_structured_invalid") from exc
 
 
+def _kind(value: NoticeKind | str) -> NoticeKind:
+    try:
+        return NoticeKind(value)
+    except ValueError as exc:
+        raise NoticeInvalid(f"公告类型不正确：{value}", code="notice_kind_invalid") from exc
+
+
 def _display_days(days: int) -> int:
     if not 1 <= days <= MAX_DISPLAY_DAYS:
         raise NoticeInvalid(f"公示期应为1至{MAX_DISPLAY_DAYS}日", code="notice_display_days_invalid")
@@ -447,7 +458,7 @@ def _set_attachments(session: Session, notice: Notice, files: list[StoredFile]) 
 
 
 def _new_notice(
-    session: Session, *, compound_id: int, kind: NoticeKind, title: str, body: str,
+    session: Session, *, compound_id: int, kind: NoticeKind | str, title: str, body: str,
     audience_building_ids: Iterable[int] | None, display_days: int,
     attachment_file_ids: Iterable[int], source_type: str | None, source_id: str | int | None,
     structured: StructuredContent | Mapping[str, Any] | None, supersedes_id: int | None,
@@ -460,7 +471,7 @@ def _new_notice(
     )
     files = _attachment_files(session, compound_id=compound_id, file_ids=attachment_file_ids)
     notice = Notice(
-        compound_id=compound_id, kind=NoticeKind(kind), title=title.strip(), body=body,
+        compound_id=compound_id, kind=_kind(kind), title=title.strip(), body=body,
         display_days=_display_days(display_days), created_at=now(), created_by=actor.user_id,
         supersedes_id=supersedes_id, source_type=source_type,
         source_id=None if source_id is None else str(source_id),
@@ -483,7 +494,7 @@ def _new_notice(
 
 
 def create_draft(
-    session: Session, *, compound_id: int, kind: NoticeKind, title: str = "", body: str = "",
+    session: Session, *, compound_id: int, kind: NoticeKind | str, title: str = "", body: str = "",
     audience_building_ids: Iterable[int] | None = None, display_days: int = DEFAULT_DISPLAY_DAYS,
     attachment_file_ids: Iterable[int] = (), source_type: str | None = None,
     source_id: str | int | None = None,
@@ -500,7 +511,7 @@ def create_draft(
 
 def update_draft(
     session: Session, *, compound_id: int, notice_id: int, actor: Actor,
-    kind: NoticeKind | _Keep = KEEP, title: str | _Keep = KEEP, body: str | _Keep = KEEP,
+    kind: NoticeKind | str | _Keep = KEEP, title: str | _Keep = KEEP, body: str | _Keep = KEEP,
     audience_building_ids: Iterable[int] | _Keep | None = KEEP,
     display_days: int | _Keep = KEEP, attachment_file_ids: Iterable[int] | _Keep = KEEP,
     structured: StructuredContent | Mapping[str, Any] | _Keep | None = KEEP,
@@ -511,7 +522,7 @@ def update_draft(
         raise NoticeImmutable()
     changed: dict[str, Any] = {}
     if not isinstance(kind, _Keep):
-        notice.kind = NoticeKind(kind)
+        notice.kind = _kind(kind)
         changed["kind"] = notice.kind
     if not isinstance(title, _Keep):
         notice.title = title.strip()
@@ -577,7 +588,7 @@ def publish(session: Session, *, compound_id: int, notice_id: int, actor: Actor)
 
 
 def publish_notice(
-    session: Session, *, compound_id: int, kind: NoticeKind, title: str, body: str,
+    session: Session, *, compound_id: int, kind: NoticeKind | str, title: str, body: str,
     audience_building_ids: Iterable[int] | None = None, display_days: int = DEFAULT_DISPLAY_DAYS,
     attachments: Iterable[int] = (), source_type: str | None = None,
     source_id: str | int | None = None,
@@ -681,16 +692,55 @@ def record_posting(
     return posting
 
 
-def _subject_in_audience(session: Session, *, notice: Notice, subject_id: int) -> bool:
-    buildings = _audience_building_ids(session, notice)
-    if buildings is None:
-        return True
-    return session.execute(
-        select(UnitSubject.unit_id)
+@dataclass(frozen=True)
+class _Subject:
+    """A voting subject as the delivery records see it: identity, label and buildings."""
+
+    key: str
+    label: str  # building/room of its units; never names or phones
+    order: tuple[int, str, str]  # its first unit by building, entrance, room
+    building_ids: frozenset[int]
+
+
+def _unit_label(building: str, entrance: str, room: str) -> str:
+    return f"{building}{entrance + '单元' if entrance else ''}{room}"
+
+
+def _subjects(
+    session: Session, *, compound_id: int, subject_ids: Collection[int] | None = None
+) -> dict[int, _Subject]:
+    """The compound's current subjects (or some of them) with labels, in one query."""
+    stmt = (
+        select(VotingSubject.id, VotingSubject.key, VotingSubject.kind, Building.id,
+               Building.name, Unit.entrance, Unit.room)
+        .join(UnitSubject, UnitSubject.subject_id == VotingSubject.id)  # type: ignore[arg-type]
         .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .where(UnitSubject.subject_id == subject_id, Unit.building_id.in_(buildings))  # type: ignore[attr-defined]
-        .limit(1)
-    ).first() is not None
+        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+        .where(VotingSubject.compound_id == compound_id)
+    )
+    if subject_ids is not None:
+        stmt = stmt.where(VotingSubject.id.in_(sorted(subject_ids)))  # type: ignore[union-attr]
+    units: dict[int, list[tuple[tuple[int, str, str], str]]] = defaultdict(list)
+    facts: dict[int, tuple[str, SubjectKind]] = {}
+    for subject_id, key, kind, building_id, building, entrance, room in session.execute(stmt):
+        units[subject_id].append(((building_id, entrance, room), _unit_label(building, entrance, room)))
+        facts[subject_id] = (key, SubjectKind(kind))
+    out = {}
+    for subject_id, rows in units.items():
+        rows.sort()
+        key, kind = facts[subject_id]
+        if kind == SubjectKind.DEVELOPER:
+            label = f"开发建设单位（未售/未交付{len(rows)}套）"
+        else:
+            label = "、".join(text for _, text in rows[:3])
+            label += f" 等{len(rows)}套" if len(rows) > 3 else ""
+        out[subject_id] = _Subject(key=key, label=label, order=rows[0][0],
+                                   building_ids=frozenset(order[0] for order, _ in rows))
+    return out
+
+
+def _in_audience(subject: _Subject, audience: list[int] | None) -> bool:
+    return audience is None or bool(subject.building_ids & set(audience))
 
 
 def record_paper_delivery(
@@ -701,10 +751,10 @@ def record_paper_delivery(
     notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=True)
     if actor.user_id is None:
         raise NoticeInvalid("纸质送达须由具体人员登记", code="notice_recorder_required")
-    subject = session.get(VotingSubject, subject_id)
-    if subject is None or subject.compound_id != compound_id:
+    subject = _subjects(session, compound_id=compound_id, subject_ids=[subject_id]).get(subject_id)
+    if subject is None:
         raise NotFound("表决主体不存在", code="subject_not_found")
-    if not _subject_in_audience(session, notice=notice, subject_id=subject_id):
+    if not _in_audience(subject, _audience_building_ids(session, notice)):
         raise NoticeInvalid("该业主不在本公告的发布范围内", code="notice_subject_not_in_audience")
     when = now() if delivered_at is None else (
         delivered_at.replace(tzinfo=SHANGHAI) if delivered_at.tzinfo is None else delivered_at
@@ -727,6 +777,7 @@ def record_paper_delivery(
         raise Conflict("已登记过该业主的纸质送达", code="notice_delivery_exists")
     delivery = NoticeDelivery(
         compound_id=compound_id, notice_id=notice_id, subject_id=subject_id,
+        subject_key=subject.key, subject_label=subject.label,
         method=DeliveryMethod.PAPER, delivered_at=when, evidence_file_id=evidence_file_id,
         recorded_by=actor.user_id,
     )
@@ -736,27 +787,22 @@ def record_paper_delivery(
         session, compound_id=compound_id, actor=actor, action="notice.delivered_paper",
         object_type="notice", object_id=notice_id,
         payload={"delivery_id": delivery.id, "subject_id": subject_id,
-                 "delivered_at": format_time(when), "evidence_file_id": evidence_file_id,
+                 "subject_label": subject.label, "delivered_at": format_time(when),
+                 "evidence_file_id": evidence_file_id,
                  "evidence_sha256": evidence.sha256 if evidence else None},
     )
     return delivery
 
 
-def _owner_subject_ids(
-    session: Session, *, compound_id: int, phone: str, building_ids: list[int] | None
-) -> list[int]:
-    stmt = (
+def _owner_subject_ids(session: Session, *, compound_id: int, phone: str) -> list[int]:
+    """The subjects of every unit whose owners include the holder of this phone."""
+    return sorted(set(session.execute(
         select(UnitSubject.subject_id)
         .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)  # type: ignore[arg-type]
         .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
         .where(UnitSubject.compound_id == compound_id, Owner.compound_id == compound_id,
                Owner.phone == phone)
-    )
-    if building_ids is not None:
-        stmt = stmt.join(Unit, Unit.id == UnitSubject.unit_id).where(  # type: ignore[arg-type]
-            Unit.building_id.in_(building_ids)  # type: ignore[attr-defined]
-        )
-    return sorted(set(session.execute(stmt).scalars()))
+    ).scalars()))
 
 
 def record_online_read(
@@ -766,17 +812,23 @@ def record_online_read(
     notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=False)
     if not user.phone:
         return []
-    subject_ids = _owner_subject_ids(
-        session, compound_id=compound_id, phone=user.phone,
-        building_ids=_audience_building_ids(session, notice),
-    )
-    if not subject_ids:
+    audience = _audience_building_ids(session, notice)
+    subjects = {
+        sid: subject
+        for sid, subject in _subjects(
+            session, compound_id=compound_id,
+            subject_ids=_owner_subject_ids(session, compound_id=compound_id, phone=user.phone),
+        ).items()
+        if _in_audience(subject, audience)
+    }
+    if not subjects:
         return []
     read_at = now()
     rows = [
         {"compound_id": compound_id, "notice_id": notice_id, "subject_id": sid,
+         "subject_key": subject.key, "subject_label": subject.label,
          "method": DeliveryMethod.ONLINE_READ, "delivered_at": read_at}
-        for sid in subject_ids
+        for sid, subject in sorted(subjects.items())
     ]
     # ON CONFLICT DO NOTHING keeps two simultaneous openings from failing or double-recording.
     insert = postgresql.insert if is_postgres(session) else sqlite.insert
@@ -830,31 +882,15 @@ class DeliveryStatus:
         return sum(1 for s in self.subjects if any(r.method == method for r in s.reached_by))
 
 
-def _unit_label(building: str, entrance: str, room: str) -> str:
-    return f"{building}{entrance + '单元' if entrance else ''}{room}"
-
-
 def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> DeliveryStatus:
     """Every subject in the notice's audience with how it was reached, in building/room order."""
     notice = get_notice(session, compound_id=compound_id, notice_id=notice_id)
     view = describe_notice(session, notice=notice)
-    audience = None if view.audience == "compound" else set(view.audience)
-    units: dict[int, list[tuple[tuple[int, str, str], str]]] = defaultdict(list)
-    in_audience: set[int] = set()
-    for subject_id, building_id, building, entrance, room in session.execute(
-        select(UnitSubject.subject_id, Building.id, Building.name, Unit.entrance, Unit.room)
-        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
-        .where(UnitSubject.compound_id == compound_id)
-    ):
-        units[subject_id].append(((building_id, entrance, room), _unit_label(building, entrance, room)))
-        if audience is None or building_id in audience:
-            in_audience.add(subject_id)
-    kinds: dict[int, SubjectKind] = {
-        subject_id: kind
-        for subject_id, kind in session.execute(
-            select(VotingSubject.id, VotingSubject.kind).where(VotingSubject.compound_id == compound_id)
-        )
+    audience = None if view.audience == "compound" else list(view.audience)
+    current = {
+        sid: subject
+        for sid, subject in _subjects(session, compound_id=compound_id).items()
+        if _in_audience(subject, audience)
     }
     reaches: dict[int, list[SubjectReach]] = defaultdict(list)
     for d in session.execute(
@@ -862,26 +898,23 @@ def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> De
         .where(NoticeDelivery.notice_id == notice_id)
         .order_by(NoticeDelivery.delivered_at, NoticeDelivery.id)  # type: ignore[arg-type]
     ).scalars():
-        reaches[d.subject_id].append(
-            SubjectReach(method=DeliveryMethod(d.method), delivered_at=d.delivered_at,
-                         evidence_file_id=d.evidence_file_id)
-        )
-    subjects = []
-    for subject_id in sorted(in_audience, key=lambda s: min(units[s])[0]):
-        ordered = sorted(units[subject_id])
-        if kinds.get(subject_id) == SubjectKind.DEVELOPER:
-            label = f"开发建设单位（未售/未交付{len(ordered)}套）"
-        else:
-            label = "、".join(lbl for _, lbl in ordered[:3])
-            label += f" 等{len(ordered)}套" if len(ordered) > 3 else ""
-        subjects.append(AudienceSubject(subject_id=subject_id, label=label,
-                                        reached_by=tuple(reaches[subject_id])))
+        subject = current.get(d.subject_id)
+        # A subject whose owner set changed since (a title transfer) is a new person to reach.
+        if subject is not None and subject.key == d.subject_key:
+            reaches[d.subject_id].append(
+                SubjectReach(method=DeliveryMethod(d.method), delivered_at=d.delivered_at,
+                             evidence_file_id=d.evidence_file_id)
+            )
+    subjects = tuple(
+        AudienceSubject(subject_id=sid, label=subject.label, reached_by=tuple(reaches[sid]))
+        for sid, subject in sorted(current.items(), key=lambda item: item[1].order)
+    )
     postings = session.execute(
         select(NoticePosting)
         .where(NoticePosting.notice_id == notice_id)
         .order_by(NoticePosting.posted_on, NoticePosting.id)  # type: ignore[arg-type]
     ).scalars()
-    return DeliveryStatus(view=view, subjects=tuple(subjects), postings=tuple(postings))
+    return DeliveryStatus(view=view, subjects=subjects, postings=tuple(postings))
 
 
 # --- printing ---------------------------------------------------------------------------------

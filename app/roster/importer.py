@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import PurePath
 from typing import Any, BinaryIO
 
@@ -95,6 +96,7 @@ _FIELD_LABELS = {
 }
 
 _SEPARATORS = re.compile(r"[；;、]")
+_SPACES = re.compile(r"\s+")
 _AREA_TEXT = re.compile(r"^\d+(\.\d+)?$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d+$", re.IGNORECASE)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -305,7 +307,7 @@ class OwnerEntry:
     id_last4: str | None
     phone: str | None
 
-    @property
+    @cached_property
     def key(self) -> str:
         return owner_key(id_hash=self.id_hash, name=self.name, phone=self.phone)
 
@@ -343,6 +345,8 @@ class ValidatedRoster:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -358,11 +362,12 @@ def _text(value: Any) -> str:
 
 def _normal(value: Any) -> str:
     """Cell text with full-width forms folded (１０１ → 101) and surrounding spaces removed."""
-    return unicodedata.normalize("NFKC", _text(value)).strip()
+    text = _text(value)
+    return text if text.isascii() else unicodedata.normalize("NFKC", text).strip()
 
 
 def _choice(value: Any) -> str:
-    return re.sub(r"\s+", "", _normal(value))
+    return _SPACES.sub("", _normal(value))
 
 
 def _split(text: str) -> list[str]:
@@ -378,7 +383,7 @@ def map_headers(header: Sequence[Any]) -> tuple[dict[str, int], list[RowError]]:
     positions: dict[str, int] = {}
     errors: list[RowError] = []
     for index, cell in enumerate(header):
-        column = wanted.get(re.sub(r"\s+", "", _normal(cell)))
+        column = wanted.get(_SPACES.sub("", _normal(cell)))
         if column is None:
             continue
         if column in positions:
@@ -590,7 +595,7 @@ class _RowChecker:
             if len(name) > 100:
                 fail(COL_OWNER_NAME, f"{who}姓名过长（最多100个字）")
                 continue
-            id_number = re.sub(r"\s+", "", ids[i]) if ids else ""
+            id_number = _SPACES.sub("", ids[i]) if ids else ""
             phone_text = phones[i] if phones else ""
             id_hash = id_last4 = phone = None
             if id_number:
@@ -1262,49 +1267,48 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
                 for o, e, _ in plan.owners_updated
             ],
         )
-    if plan.owners_added:
-        session.execute(
-            owner_table.insert(),
-            [
-                {"compound_id": compound_id, "kind": e.kind, "name": e.name, "id_hash": e.id_hash,
-                 "id_last4": e.id_last4, "phone": e.phone}
-                for e in (roster.owners[k] for k in plan.owners_added)
-            ],
-        )
-        added = set(plan.owners_added)
-        for oid, name, id_hash, phone in session.execute(
-            select(Owner.id, Owner.name, Owner.id_hash, Owner.phone).where(
-                Owner.compound_id == compound_id
-            )
-        ):
-            key = owner_key(id_hash=id_hash, name=name, phone=phone)
-            if key in added:
-                plan.owner_ids.setdefault(key, oid)
-    if plan.units_added:
-        session.execute(
-            unit_table.insert(),
-            [
-                {"compound_id": compound_id, "building_id": building_ids[r.building],
-                 "entrance": r.entrance, "room": r.room, "area_hundredths": r.area_hundredths,
-                 "area_source": r.area_source, "usage": r.usage, "status": r.status}
-                for r in plan.units_added
-            ],
-        )
+    new_owners = _insert_many(
+        session, owner_table,
+        [
+            {"compound_id": compound_id, "kind": e.kind, "name": e.name, "id_hash": e.id_hash,
+             "id_last4": e.id_last4, "phone": e.phone}
+            for e in (roster.owners[k] for k in plan.owners_added)
+        ],
+        owner_table.c.id, owner_table.c.name, owner_table.c.id_hash, owner_table.c.phone,
+    )
+    for oid, name, id_hash, phone in new_owners:
+        plan.owner_ids.setdefault(owner_key(id_hash=id_hash, name=name, phone=phone), oid)
+    new_units = _insert_many(
+        session, unit_table,
+        [
+            {"compound_id": compound_id, "building_id": building_ids[r.building],
+             "entrance": r.entrance, "room": r.room, "area_hundredths": r.area_hundredths,
+             "area_source": r.area_source, "usage": r.usage, "status": r.status}
+            for r in plan.units_added
+        ],
+        unit_table.c.id, unit_table.c.building_id, unit_table.c.entrance, unit_table.c.room,
+    )
     names = {bid: name for name, bid in building_ids.items()}
-    unit_ids = {
-        (names[bid], entrance, room): uid
-        for uid, bid, entrance, room in session.execute(
-            select(Unit.id, Unit.building_id, Unit.entrance, Unit.room).where(
-                Unit.compound_id == compound_id
-            )
-        )
-    }
-    links = [
-        {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
-         "owner_id": plan.owner_ids[k]}
-        for r in [*plan.units_added, *(r for _, r in plan.units_relinked)]
-        for k in r.owner_keys
-    ]
-    if links:
-        session.execute(link_table.insert(), links)
+    unit_ids = {(names[bid], entrance, room): uid for uid, bid, entrance, room in new_units}
+    unit_ids.update((u.unit_key, u.id) for u, _ in plan.units_relinked)
+    _insert_many(
+        session, link_table,
+        [
+            {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
+             "owner_id": plan.owner_ids[k]}
+            for r in [*plan.units_added, *(r for _, r in plan.units_relinked)]
+            for k in r.owner_keys
+        ],
+        link_table.c.unit_id,
+    )
     session.flush()
+
+
+def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]],
+                 *returning: Any) -> list[Any]:
+    """Insert rows in multi-row batches and return the requested columns of the new rows."""
+    if not rows:
+        return []
+    # With RETURNING, SQLAlchemy sends batches of up to 1000 rows per INSERT ("insertmanyvalues");
+    # a plain executemany costs psycopg a protocol round of its own for every row.
+    return list(session.execute(table.insert().returning(*returning), rows).all())

@@ -270,7 +270,8 @@ def list_units(
         base = base.where(Unit.room.contains(query.strip()))  # type: ignore[attr-defined]
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(
-        base.order_by(Building.id, Unit.entrance, Unit.room).offset(offset).limit(limit)  # type: ignore[arg-type]
+        base.order_by(Building.id, Unit.entrance, func.length(Unit.room), Unit.room)
+        .offset(offset).limit(limit)  # type: ignore[arg-type]
     ).all()
     unit_ids = [u.id for u, _, _ in rows]
     owners_by_unit: dict[int, list[Owner]] = defaultdict(list)

@@ -427,7 +427,10 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     revoke_until = (current.astimezone(SHANGHAI) + timedelta(days=365)).date()
     body = _result_body(ballot, summary, final=True) + "\n" + "\n".join([
         f"审计链（关闭时）：序号 {ballot.closing_seq}，哈希 {ballot.closing_hash}",
-        f"签名检查点：{closing.key_id if closing else ''} / {closing.signature[:32] if closing else ''}…",
+        f"关闭时签名检查点：密钥 {closing.key_id if closing else ''}，签名 {closing.signature if closing else ''}",
+        f"公告时签名检查点：序号 {checkpoint.seq}，哈希 {checkpoint.head_hash}，密钥 {checkpoint.key_id}，"
+        f"签名 {checkpoint.signature}",
+        "可用 python -m app.audit verify --file <导出文件> 离线核验审计链与上述检查点。",
         "全部投票回执码已随本公告公开，业主可核对本户回执码是否计入。",
         f"业主认为本决定侵害其合法权益的，可自知道或者应当知道之日起一年内（最迟约至{revoke_until.year}年"
         f"{revoke_until.month}月{revoke_until.day}日）请求人民法院予以撤销（《民法典》第二百八十条）。",

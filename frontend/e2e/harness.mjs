@@ -75,12 +75,17 @@ export async function startBackend() {
     GONGJUE_OTP_SENDER: 'console',
     PYTHONUNBUFFERED: '1',
   };
-  await run(PYTHON, ['-m', 'alembic', 'upgrade', 'head'], env);
-  const seed = process.env.GONGJUE_E2E_SEED;
-  if (!seed && !existsSync(join(REPO, 'app', 'demo.py')) && !existsSync(join(REPO, 'app', 'demo', '__main__.py'))) {
-    throw new Error('no demo seed: app/demo.py is missing (or set GONGJUE_E2E_SEED=<script>)');
+  try {
+    await run(PYTHON, ['-m', 'alembic', 'upgrade', 'head'], env);
+    const seed = process.env.GONGJUE_E2E_SEED;
+    if (!seed && !existsSync(join(REPO, 'app', 'demo.py')) && !existsSync(join(REPO, 'app', 'demo', '__main__.py'))) {
+      throw new Error('no demo seed: app/demo.py is missing (or set GONGJUE_E2E_SEED=<script>)');
+    }
+    await run(PYTHON, seed ? [seed] : ['-m', 'app.demo'], env);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
   }
-  await run(PYTHON, seed ? [seed] : ['-m', 'app.demo'], env);
 
   const server = spawn(
     PYTHON,
@@ -98,6 +103,8 @@ export async function startBackend() {
   server.stderr.on('data', onData);
   let exited = null;
   server.on('exit', (code) => (exited = code));
+  // Never leave a server behind, even when the test process dies early.
+  process.once('exit', () => exited === null && server.kill('SIGKILL'));
 
   const baseURL = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -109,7 +116,10 @@ export async function startBackend() {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`back end did not become healthy:\n${log}`);
+    if (Date.now() > deadline) {
+      server.kill('SIGKILL');
+      throw new Error(`back end did not become healthy:\n${log}`);
+    }
     await sleep(200);
   }
 

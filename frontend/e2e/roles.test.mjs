@@ -80,10 +80,10 @@ test('platform admin creates a compound', async () => {
 
   await page.getByRole('button', { name: '创建小区' }).click();
   await page.getByRole('alert').filter({ hasText: '请填写小区名称' }).waitFor();
-  await page.getByLabel('小区名称').fill('幸福里');
+  await page.getByLabel('小区名称', { exact: true }).fill('幸福里');
   await page.getByLabel('区', { exact: true }).fill('海淀区');
-  await page.getByLabel('街道').fill('学院路街道');
-  await page.getByLabel('社区').fill('幸福里社区');
+  await page.getByLabel('街道', { exact: true }).fill('学院路街道');
+  await page.getByLabel('社区', { exact: true }).fill('幸福里社区');
   await page.getByRole('button', { name: '创建小区' }).click();
   await page.getByText('幸福里', { exact: true }).waitFor();
   await screenshot(page, '18-home-admin');

@@ -5,6 +5,15 @@
 #      /usr/bin/chromium), GONGJUE_E2E_SEED (a seed script instead of `python -m app.demo`),
 #      GONGJUE_E2E_REBUILD=1 (build even if dist exists), GONGJUE_E2E_CONCURRENCY (test files at once).
 set -u
+# Test files given relative to the caller's directory stay valid after the cd below.
+orig="$PWD"
+for arg in "$@"; do
+  shift
+  case "$arg" in
+    /* | -*) set -- "$@" "$arg" ;;
+    *) set -- "$@" "$orig/$arg" ;;
+  esac
+done
 cd "$(dirname "$0")/.." || exit 2
 
 if [ ! -d node_modules ]; then

@@ -100,3 +100,11 @@ export function unitLabel(u) {
   if (!u) return '';
   return `${u.building || ''}${u.entrance ? u.entrance + '单元' : ''}${u.room || ''}`;
 }
+
+/** Integer hundredths of m² as an exact 2-decimal string: 12345 → "123.45". */
+export function formatArea(hundredths) {
+  const n = Number(hundredths);
+  if (!Number.isInteger(n)) return '—';
+  const abs = Math.abs(n);
+  return `${n < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}

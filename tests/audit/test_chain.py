@@ -246,3 +246,20 @@ def test_parallel_writers_never_fork_the_chain(engine, db: Session) -> None:  # 
     seqs = db.execute(text("SELECT seq FROM audit_event WHERE compound_id = :c ORDER BY seq"),
                       {"c": compound_id}).scalars().all()
     assert seqs == list(range(1, 122))
+
+
+def test_daily_checkpoint_command_signs_only_changed_chains(
+    db: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _chain(db, n=1)
+    _chain(db, n=1)
+    assert audit_cli(["checkpoint"]) == 0
+    assert "signed 2" in capsys.readouterr().out
+    assert audit_cli(["checkpoint"]) == 0
+    assert "signed 0" in capsys.readouterr().out
+    append_event(db, compound_id=a, actor=ACTOR, action="later", object_type="x", object_id=1)
+    db.commit()
+    assert audit_cli(["checkpoint"]) == 0
+    assert "signed 1" in capsys.readouterr().out
+    db.expire_all()
+    assert service.verify_compound(db, compound_id=a)["ok"] is True

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from app.audit.models import AuditEvent
@@ -14,8 +14,9 @@ from app.audit.service import SYSTEM
 from app.clock import FrozenClock
 from app.errors import DomainError
 from app.notices import service
-from app.notices.models import DeliveryMethod, NoticeImmutable, NoticeKind
-from app.roster.models import Owner
+from app.notices.models import DeliveryMethod, NoticeDelivery, NoticeImmutable, NoticeKind
+from app.roster import service as roster_service
+from app.roster.models import Owner, UnitOwner
 from tests.notices.conftest import PDF_BYTES, PHONES, Site, count_events, store
 
 
@@ -399,3 +400,41 @@ def test_every_change_appends_an_audit_event(db: Session, site: Site) -> None:
         service.update_draft(db, compound_id=site.id, notice_id=notice.id, actor=site.actor,
                              title="x")
     assert count_events(db, site.id, "notice.draft_updated") == 1
+
+
+def test_a_title_transfer_after_delivery_keeps_the_record_and_needs_a_new_delivery(
+    db: Session, site: Site
+) -> None:
+    notice = _published(db, site, audience_building_ids=[site.buildings["2栋"]])
+    service.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
+                                  subject_id=site.subjects["赵六"], actor=site.actor)
+    db.commit()
+    # 2栋101 passes from 赵六 to 李四 alone: 赵六's subject is retired by the roster rebuild.
+    zhao, li = (
+        db.execute(select(Owner).where(Owner.compound_id == site.id, Owner.name == name)).scalar_one()
+        for name in ("赵六", "李四")
+    )
+    unit_id = db.execute(select(UnitOwner.unit_id).where(UnitOwner.owner_id == zhao.id)).scalar_one()
+    db.execute(delete(UnitOwner).where(UnitOwner.owner_id == zhao.id))
+    db.add(UnitOwner(compound_id=site.id, unit_id=unit_id, owner_id=li.id or 0))
+    db.flush()
+    roster_service.rebuild_subjects(db, compound_id=site.id)
+    db.commit()
+
+    kept = db.execute(select(NoticeDelivery).where(NoticeDelivery.notice_id == notice.id)).scalar_one()
+    assert (kept.subject_id, kept.subject_label) == (site.subjects["赵六"], "2栋101")
+    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    assert status.reached == []
+    assert "2栋101" in [s.label for s in status.not_reached]
+
+
+def test_kinds_may_be_given_as_text_and_unknown_kinds_are_refused(
+    db: Session, site: Site
+) -> None:
+    notice = service.publish_notice(db, compound_id=site.id, kind="ledger", title="公共收益公示",
+                                    body="见附表。", actor=SYSTEM)
+    assert notice.kind == NoticeKind.LEDGER
+    with pytest.raises(DomainError) as refused:
+        service.publish_notice(db, compound_id=site.id, kind="poster", title="t", body="b",
+                               actor=SYSTEM)
+    assert (refused.value.code, refused.value.status) == ("notice_kind_invalid", 422)
