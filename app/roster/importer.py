@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from functools import cached_property
 from pathlib import PurePath
 from typing import Any, BinaryIO
@@ -1267,48 +1268,62 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
                 for o, e, _ in plan.owners_updated
             ],
         )
-    new_owners = _insert_many(
-        session, owner_table,
-        [
+    if plan.owners_added:
+        _insert_many(session, owner_table, [
             {"compound_id": compound_id, "kind": e.kind, "name": e.name, "id_hash": e.id_hash,
              "id_last4": e.id_last4, "phone": e.phone}
             for e in (roster.owners[k] for k in plan.owners_added)
-        ],
-        owner_table.c.id, owner_table.c.name, owner_table.c.id_hash, owner_table.c.phone,
-    )
-    for oid, name, id_hash, phone in new_owners:
-        plan.owner_ids.setdefault(owner_key(id_hash=id_hash, name=name, phone=phone), oid)
-    new_units = _insert_many(
-        session, unit_table,
-        [
+        ])
+        added = set(plan.owners_added)
+        for oid, name, id_hash, phone in session.execute(
+            select(Owner.id, Owner.name, Owner.id_hash, Owner.phone).where(
+                Owner.compound_id == compound_id
+            )
+        ):
+            key = owner_key(id_hash=id_hash, name=name, phone=phone)
+            if key in added:
+                plan.owner_ids.setdefault(key, oid)
+    unit_ids = {u.unit_key: u.id for u, _ in plan.units_relinked}
+    if plan.units_added:
+        _insert_many(session, unit_table, [
             {"compound_id": compound_id, "building_id": building_ids[r.building],
              "entrance": r.entrance, "room": r.room, "area_hundredths": r.area_hundredths,
              "area_source": r.area_source, "usage": r.usage, "status": r.status}
             for r in plan.units_added
-        ],
-        unit_table.c.id, unit_table.c.building_id, unit_table.c.entrance, unit_table.c.room,
-    )
-    names = {bid: name for name, bid in building_ids.items()}
-    unit_ids = {(names[bid], entrance, room): uid for uid, bid, entrance, room in new_units}
-    unit_ids.update((u.unit_key, u.id) for u, _ in plan.units_relinked)
-    _insert_many(
-        session, link_table,
-        [
-            {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
-             "owner_id": plan.owner_ids[k]}
-            for r in [*plan.units_added, *(r for _, r in plan.units_relinked)]
-            for k in r.owner_keys
-        ],
-        link_table.c.unit_id,
-    )
+        ])
+        names = {bid: name for name, bid in building_ids.items()}
+        unit_ids.update(
+            ((names[bid], entrance, room), uid)
+            for uid, bid, entrance, room in session.execute(
+                select(Unit.id, Unit.building_id, Unit.entrance, Unit.room).where(
+                    Unit.compound_id == compound_id
+                )
+            )
+        )
+    _insert_many(session, link_table, [
+        {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
+         "owner_id": plan.owner_ids[k]}
+        for r in [*plan.units_added, *(r for _, r in plan.units_relinked)]
+        for k in r.owner_keys
+    ])
     session.flush()
 
 
-def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]],
-                 *returning: Any) -> list[Any]:
-    """Insert rows in multi-row batches and return the requested columns of the new rows."""
+def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows: COPY on PostgreSQL, the driver's executemany on SQLite."""
     if not rows:
-        return []
-    # With RETURNING, SQLAlchemy sends batches of up to 1000 rows per INSERT ("insertmanyvalues");
-    # a plain executemany costs psycopg a protocol round of its own for every row.
-    return list(session.execute(table.insert().returning(*returning), rows).all())
+        return
+    if not is_postgres(session):
+        session.execute(table.insert(), rows)
+        return
+    # psycopg sends an executemany as one protocol round per row, and parses multi-row VALUES
+    # statements slowly; COPY streams the rows into the same transaction instead.
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with connection.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+        f'COPY "{table.name}" ({names}) FROM STDIN'
+    ) as copy:
+        for row in rows:
+            copy.write_row([v.value if isinstance(v, Enum) else v for v in map(row.get, columns)])

@@ -259,3 +259,22 @@ def test_tampered_or_foreign_tokens_are_refused(client: TestClient, db: Session)
     for bad in (forged_key, none_alg, wrong_aud, token[:-2] + "xx", "garbage"):
         r = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {bad}"})
         assert r.status_code == 401, bad
+
+
+def test_purge_removes_only_expired_rows(db: Session, frozen_clock: FrozenClock) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from app.auth.__main__ import main as auth_cli
+    from app.auth.models import RateLimitHit, RevokedToken
+
+    db.add(RateLimitHit(key="old", at=frozen_clock.current - timedelta(days=2)))
+    db.add(RateLimitHit(key="new", at=frozen_clock.current))
+    db.add(RevokedToken(jti="gone", expires_at=frozen_clock.current - timedelta(minutes=1)))
+    db.add(RevokedToken(jti="kept", expires_at=frozen_clock.current + timedelta(minutes=10)))
+    db.commit()
+    assert auth_cli(["purge"]) == 0
+    db.expire_all()
+    assert db.execute(select(RateLimitHit.key)).scalars().all() == ["new"]
+    assert db.execute(select(func.count()).select_from(RevokedToken)).scalar_one() == 1
