@@ -161,7 +161,8 @@ test('the audit page lists the import and verifies the chain', async () => {
   await newest.getByText('导入名册').waitFor();
   assert.match(await newest.textContent(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
   assert.match(await newest.textContent(), /业委会委员/);
-  await events.getByText('创建小区').waitFor();
+  // The demo's ballots add many events: the first page holds more than one of them.
+  assert.ok((await events.locator('li').count()) > 1);
   await screenshot(page, '12-audit');
 
   await page.getByRole('button', { name: '校验记录链' }).click();

@@ -28,7 +28,7 @@ test('observer sees the audit page and no import controls', async () => {
 
   await page.getByText('审计记录', { exact: true }).click();
   await page.waitForURL(new RegExp(`/c/${compoundId}/audit$`));
-  await page.getByTestId('events').getByText('创建小区').waitFor();
+  await page.getByTestId('events').locator('li').first().waitFor();
   await page.getByRole('button', { name: '校验记录链' }).click();
   assert.match(await page.getByTestId('verify-result').textContent(), /校验通过/);
   await screenshot(page, '15-audit-observer');
