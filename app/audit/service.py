@@ -64,33 +64,20 @@ def append_event(
     """Append one event to the compound's chain inside the caller's transaction."""
     head = _lock_head(session, compound_id)
     payload_json = canonical_json(payload or {})
-    occurred_at = format_time(now())
-    seq = head.seq + 1
-    digest = event_hash(
-        compound_id=compound_id,
-        seq=seq,
-        occurred_at=occurred_at,
-        actor_user_id=actor.user_id,
-        actor_role=actor.role,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        payload_json=payload_json,
-        prev_hash=head.hash,
-    )
-    event = AuditEvent(
-        compound_id=compound_id,
-        seq=seq,
-        occurred_at=occurred_at,
-        actor_user_id=actor.user_id,
-        actor_role=actor.role,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        payload=payload_json,
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    fields: dict[str, Any] = {
+        "compound_id": compound_id,
+        "seq": head.seq + 1,
+        "occurred_at": format_time(now()),
+        "actor_user_id": actor.user_id,
+        "actor_role": actor.role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "prev_hash": head.hash,
+    }
+    digest = event_hash(**fields, payload_json=payload_json)
+    event = AuditEvent(**fields, payload=payload_json, hash=digest)
+    seq = fields["seq"]
     head.seq = seq
     head.hash = digest
     session.add(event)

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from app.audit.canonical import canonical_json
@@ -70,7 +70,9 @@ def normalize_choices(
     paper ballots may leave a matter blank (not taking part in it) or mark it invalid.
     """
     matters = list_matters(session, ballot_id=ballot.id or 0)
-    cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
+    # Candidates matter only to elections: most ballots have none, so skip that query.
+    cands = (candidates_by_matter(session, ballot_id=ballot.id or 0)
+             if any(m.category == rules.Category.COMMITTEE_ELECTION.value for m in matters) else {})
     known = {str(m.id) for m in matters}
     unknown = set(raw) - known
     if unknown:
@@ -137,6 +139,30 @@ def voter_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> li
     )
 
 
+def _subject_voter_flags(session: Session, *, ballot: Ballot, subject_id: int, phone: str | None) -> list[bool]:
+    """For each frozen voter row of this phone and subject: whether it is the representative."""
+    if not phone:
+        return []
+    return list(session.execute(
+        select(BallotVoter.is_representative).where(
+            BallotVoter.ballot_id == ballot.id, BallotVoter.phone == phone,
+            BallotVoter.subject_id == subject_id)
+    ).scalars())
+
+
+def _subject_proxy_ids(session: Session, *, ballot: Ballot, subject_id: int, phone: str | None) -> list[int]:
+    """Accepted, not rejected proxies of this phone for this subject, oldest first."""
+    if not phone:
+        return []
+    return list(session.execute(
+        select(ProxyAuthorization.id).where(
+            ProxyAuthorization.ballot_id == ballot.id, ProxyAuthorization.proxy_phone == phone,
+            ProxyAuthorization.subject_id == subject_id,
+            ProxyAuthorization.accepted_at.is_not(None), ProxyAuthorization.rejected_at.is_(None),
+        ).order_by(ProxyAuthorization.id)
+    ).scalars())
+
+
 def proxy_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> list[ProxyAuthorization]:
     if not phone:
         return []
@@ -177,13 +203,16 @@ def _record_cast(
     session.add(cast)
     session.flush()
     previous_id = subject.effective_cast_id
+    previous_choices: str | None = None
     if previous_id is not None:
-        previous = session.get(VoteCast, previous_id)
-        assert previous is not None
-        previous.superseded_at = cast_at
-        previous.superseded_by_id = cast.id
-        session.add(previous)
-    _replace_effective(session, ballot=ballot, subject_id=subject.subject_id, choices=choices)
+        # One UPDATE … RETURNING instead of loading the superseded cast and then updating it.
+        previous_choices = session.execute(
+            update(VoteCast).where(VoteCast.id == previous_id)
+            .values(superseded_at=cast_at, superseded_by_id=cast.id)
+            .returning(VoteCast.choices_json)
+        ).scalar_one()
+    _replace_effective(session, ballot=ballot, subject_id=subject.subject_id, choices=choices,
+                       previous_choices=previous_choices)
     subject.effective_cast_id = cast.id
     subject.effective_channel = channel.value
     if subject.first_voted_at is None:
@@ -204,11 +233,18 @@ def _record_cast(
     return cast
 
 
-def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, choices: dict[str, Any]) -> None:
-    session.execute(delete(EffectiveChoice).where(
-        EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.subject_id == subject_id))
-    session.execute(delete(EffectiveApproval).where(
-        EffectiveApproval.ballot_id == ballot.id, EffectiveApproval.subject_id == subject_id))
+def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, choices: dict[str, Any],
+                       previous_choices: str | None) -> None:
+    """Make `choices` the subject's effective rows; `previous_choices` is the superseded vote's JSON.
+
+    A first vote has no rows to delete, and approvals exist only if the previous vote held some.
+    """
+    if previous_choices is not None:
+        session.execute(delete(EffectiveChoice).where(
+            EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.subject_id == subject_id))
+        if '"approve"' in previous_choices:
+            session.execute(delete(EffectiveApproval).where(
+                EffectiveApproval.ballot_id == ballot.id, EffectiveApproval.subject_id == subject_id))
     choice_rows, approval_rows = [], []
     for matter_id, value in choices.items():
         if isinstance(value, dict):
@@ -265,14 +301,14 @@ def cast_vote(
     """An owner (or the co-owners' representative, or an accepted proxy) votes or changes the vote."""
     _require_voting_open(ballot)
     subject = _lock_subject(session, ballot, subject_id)
-    voters = [v for v in voter_subjects(session, ballot=ballot, phone=user.phone)
-              if v.subject_id == subject_id]
-    proxies = [p for p in proxy_subjects(session, ballot=ballot, phone=user.phone)
-               if p.subject_id == subject_id and p.rejected_at is None]
-    if any(v.is_representative for v in voters):
+    # Only this subject's rows; the proxy table is read only when the caller is not the owner.
+    voters = _subject_voter_flags(session, ballot=ballot, subject_id=subject_id, phone=user.phone)
+    proxies = [] if any(voters) else _subject_proxy_ids(session, ballot=ballot, subject_id=subject_id,
+                                                         phone=user.phone)
+    if any(voters):
         channel, proxy_id, role = Channel.ONLINE, None, Role.OWNER.value
     elif proxies:
-        channel, proxy_id, role = Channel.PROXY, proxies[0].id, "proxy"
+        channel, proxy_id, role = Channel.PROXY, proxies[0], "proxy"
     elif voters:
         raise Forbidden("该房屋为多人共有，由共有人推举的代表人投票", code="not_representative")
     else:
@@ -387,17 +423,26 @@ def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Acto
     return proxy
 
 
+def _reject(
+    session: Session, *, ballot: Ballot, record: ProxyAuthorization | PaperEntry, reason: str,
+    actor: Actor, action: str, object_type: str,
+) -> None:
+    """Record a refusal with its reason (nothing is deleted) and its audit event."""
+    if not reason.strip():
+        raise DomainError("请填写理由", code="reason_missing", status=422)
+    record.rejected_at, record.rejected_by, record.rejection_reason = now(), actor.user_id, reason.strip()
+    session.add(record)
+    append_event(
+        session, compound_id=ballot.compound_id, actor=actor, action=action,
+        object_type=object_type, object_id=record.id or 0,
+        payload={"ballot_id": ballot.id, "subject_id": record.subject_id, "reason": reason.strip()},
+    )
+
+
 def reject_proxy(session: Session, *, ballot: Ballot, proxy_id: int, reason: str, actor: Actor) -> ProxyAuthorization:
     proxy = _get_proxy(session, ballot, proxy_id)
-    if not reason.strip():
-        raise DomainError("请填写不予接受的理由", code="reason_missing", status=422)
-    proxy.rejected_at, proxy.rejected_by, proxy.rejection_reason = now(), actor.user_id, reason.strip()
-    session.add(proxy)
-    append_event(
-        session, compound_id=ballot.compound_id, actor=actor, action="proxy.rejected",
-        object_type="proxy_authorization", object_id=proxy.id or 0,
-        payload={"ballot_id": ballot.id, "subject_id": proxy.subject_id, "reason": reason.strip()},
-    )
+    _reject(session, ballot=ballot, record=proxy, reason=reason, actor=actor,
+            action="proxy.rejected", object_type="proxy_authorization")
     return proxy
 
 
@@ -464,15 +509,8 @@ def confirm_paper(session: Session, *, ballot: Ballot, entry_id: int, actor: Act
 
 def reject_paper(session: Session, *, ballot: Ballot, entry_id: int, reason: str, actor: Actor) -> PaperEntry:
     entry = _pending_paper(session, ballot, entry_id)
-    if not reason.strip():
-        raise DomainError("请填写退回理由", code="reason_missing", status=422)
-    entry.rejected_at, entry.rejected_by, entry.rejection_reason = now(), actor.user_id, reason.strip()
-    session.add(entry)
-    append_event(
-        session, compound_id=ballot.compound_id, actor=actor, action="paper.rejected",
-        object_type="paper_entry", object_id=entry.id or 0,
-        payload={"ballot_id": ballot.id, "subject_id": entry.subject_id, "reason": reason.strip()},
-    )
+    _reject(session, ballot=ballot, record=entry, reason=reason, actor=actor,
+            action="paper.rejected", object_type="paper_entry")
     return entry
 
 

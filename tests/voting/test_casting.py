@@ -206,3 +206,25 @@ def test_paper_ballot_needs_a_second_member_and_conflicts_with_online(
         assert action in actions
     total = db.execute(select(func.count()).select_from(VoteCast).where(VoteCast.ballot_id == bid)).scalar_one()
     assert total == 2
+
+
+def test_rejections_need_a_reason_and_keep_the_record(
+    client: TestClient, db: Session, outbox: MemorySender, frozen_clock: FrozenClock
+) -> None:
+    world = build_world(db, client)
+    ballot = open_ballot(client, world, frozen_clock)
+    bid = ballot["id"]
+    sid = _subject(client, world, owner(client, outbox, world, "D"), bid)
+    scan = _upload(client, world, world.committee, "paper_ballot")
+    entry = client.post(world.url(f"/ballots/{bid}/paper"), headers=world.committee,
+                        json={"subject_id": sid, "choices": _choices(ballot), "scan_file_id": scan}).json()
+    blank = client.post(world.url(f"/ballots/{bid}/paper/{entry['id']}/reject"), headers=world.committee2,
+                        json={"reason": " "})
+    assert blank.status_code == 422
+    r = client.post(world.url(f"/ballots/{bid}/paper/{entry['id']}/reject"), headers=world.committee2,
+                    json={"reason": "签名与业主不符"})
+    assert r.status_code == 200 and r.json()["state"] == "rejected"
+    again = client.post(world.url(f"/ballots/{bid}/paper/{entry['id']}/confirm"), headers=world.committee2)
+    assert again.status_code == 409
+    listing = client.get(world.url(f"/ballots/{bid}/paper"), headers=world.observer).json()
+    assert [(p["state"], p["rejection_reason"]) for p in listing] == [("rejected", "签名与业主不符")]
