@@ -144,3 +144,24 @@ def str_enum(enum_cls: type) -> SAEnum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of one table: COPY on PostgreSQL, the driver's executemany on SQLite."""
+    from enum import Enum
+
+    if not rows:
+        return
+    if not is_postgres(session):
+        session.execute(table.insert(), rows)
+        return
+    # psycopg runs an executemany as one protocol round per row and parses long multi-row
+    # VALUES statements slowly; COPY streams the rows inside the same transaction instead.
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+        f'COPY "{table.name}" ({names}) FROM STDIN'
+    ) as copy:
+        for row in rows:
+            copy.write_row([v.value if isinstance(v, Enum) else v for v in map(row.get, columns)])

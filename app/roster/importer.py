@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from functools import cached_property
 from pathlib import PurePath
 from typing import Any, BinaryIO
@@ -25,7 +24,7 @@ from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
 from app.clock import now
-from app.db import is_postgres
+from app.db import bulk_insert, is_postgres
 from app.errors import Conflict, DomainError, NotFound
 from app.privacy import hash_id_number, mask_name, mask_phone, normalize_phone
 from app.roster import service as roster_service
@@ -93,7 +92,7 @@ OWNER_KINDS: dict[str, OwnerKind] = {"个人": OwnerKind.PERSON, "单位": Owner
 OWNER_KIND_LABELS = {v: k for k, v in OWNER_KINDS.items()}
 _FIELD_LABELS = {
     "area": "专有面积（㎡）", "area_source": "面积来源", "usage": "用途", "status": "状态",
-    "name": "业主姓名", "phone": "手机号", "kind": "业主类型",
+    "name": "业主姓名", "phone": "手机号", "kind": "业主类型", "id_number": "证件号码",
 }
 
 _SEPARATORS = re.compile(r"[；;、]")
@@ -384,13 +383,13 @@ def map_headers(header: Sequence[Any]) -> tuple[dict[str, int], list[RowError]]:
     positions: dict[str, int] = {}
     errors: list[RowError] = []
     for index, cell in enumerate(header):
-        column = wanted.get(_SPACES.sub("", _normal(cell)))
-        if column is None:
+        found = wanted.get(_SPACES.sub("", _normal(cell)))
+        if found is None:
             continue
-        if column in positions:
-            errors.append(RowError(1, column, f"表头“{column}”重复出现"))
+        if found in positions:
+            errors.append(RowError(1, found, f"表头“{found}”重复出现"))
             continue
-        positions[column] = index
+        positions[found] = index
     for column in COLUMNS:
         if column in REQUIRED_COLUMNS and column not in positions:
             errors.append(RowError(1, column, f"缺少必填列“{column}”"))
@@ -653,6 +652,12 @@ def validate_table(table: RawTable, *, known_buildings: set[str] | None = None) 
     """Validate every row; raise RosterInvalid listing all bad rows, else the clean roster."""
     positions, header_errors = map_headers(table.header)
     if header_errors:
+        for number, values in table.rows[:5]:
+            found, problems = map_headers(values)
+            if found and not problems:  # a title above the header, as many rosters have
+                header_errors.append(RowError(
+                    number, "", f"表头须在第1行：第{number}行像是表头，请删除其上方的标题行"))
+                break
         raise RosterInvalid(header_errors)
     if not table.rows:
         raise RosterInvalid([RowError(2, "", "名册没有数据行")])
@@ -703,8 +708,10 @@ def parse_roster(
 # --- the roster as stored ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CurrentUnit:
+    """A stored unit (read-only by convention; slots keep 100,000 of them cheap)."""
+
     id: int
     building: str
     entrance: str
@@ -720,18 +727,20 @@ class CurrentUnit:
         return (self.building, self.entrance, self.room)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CurrentOwner:
+    """A stored owner with its identity key."""
+
     id: int
     kind: OwnerKind
     name: str
     id_hash: str | None
     id_last4: str | None
     phone: str | None
+    key: str = field(init=False)
 
-    @property
-    def key(self) -> str:
-        return owner_key(id_hash=self.id_hash, name=self.name, phone=self.phone)
+    def __post_init__(self) -> None:
+        self.key = owner_key(id_hash=self.id_hash, name=self.name, phone=self.phone)
 
 
 @dataclass
@@ -741,9 +750,6 @@ class CurrentRoster:
     buildings: dict[str, int]
     units: dict[tuple[str, str, str], CurrentUnit]
     owners: dict[int, CurrentOwner]
-
-    def owner_keys(self, unit: CurrentUnit) -> frozenset[str]:
-        return frozenset(self.owners[i].key for i in unit.owner_ids)
 
 
 def load_current(session: Session, *, compound_id: int) -> CurrentRoster:
@@ -769,12 +775,12 @@ def load_current(session: Session, *, compound_id: int) -> CurrentRoster:
     ):
         unit = CurrentUnit(
             id=uid, building=names[bid], entrance=entrance, room=room, area_hundredths=area,
-            area_source=AreaSource(source), usage=usage, status=UnitStatus(status),
+            area_source=source, usage=usage, status=status,  # the column type gives enums
             owner_ids=frozenset(links.get(uid, ())),
         )
         units[unit.unit_key] = unit
     owners = {
-        oid: CurrentOwner(id=oid, kind=OwnerKind(kind), name=name, id_hash=id_hash,
+        oid: CurrentOwner(id=oid, kind=kind, name=name, id_hash=id_hash,
                           id_last4=last4, phone=phone)
         for oid, kind, name, id_hash, last4, phone in session.execute(
             select(Owner.id, Owner.kind, Owner.name, Owner.id_hash, Owner.id_last4, Owner.phone)
@@ -786,17 +792,18 @@ def load_current(session: Session, *, compound_id: int) -> CurrentRoster:
 
 def roster_fingerprint(current: CurrentRoster) -> str:
     """SHA-256 over the roster's content (not its ids), to tell whether it changed."""
-    units = sorted(
-        [u.building, u.entrance, u.room, u.area_hundredths, u.area_source.value, u.usage,
-         u.status.value, sorted(current.owner_keys(u))]
+    keys = {o.id: o.key for o in current.owners.values()}
+    lines = sorted(
+        "\x1e".join((u.building, u.entrance, u.room, str(u.area_hundredths), u.area_source.value,
+                     u.usage, u.status.value, *sorted(keys[i] for i in u.owner_ids)))
         for u in current.units.values()
     )
-    owners = sorted(
-        [o.key, o.kind.value, o.name, o.id_last4 or "", o.phone or ""]
+    lines.append("\x1d")  # units above, owners below
+    lines += sorted(
+        "\x1e".join((o.key, o.kind.value, o.name, o.id_last4 or "", o.phone or ""))
         for o in current.owners.values()
     )
-    blob = json.dumps({"units": units, "owners": owners}, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 # --- comparing ---------------------------------------------------------------------------------
@@ -811,7 +818,6 @@ class RosterPlan:
     units_removed: list[CurrentUnit] = field(default_factory=list)
     units_changed: list[tuple[CurrentUnit, RosterRow, list[str]]] = field(default_factory=list)
     owners_moved: list[tuple[CurrentUnit, RosterRow]] = field(default_factory=list)
-    units_relinked: list[tuple[CurrentUnit, RosterRow]] = field(default_factory=list)
     owners_added: list[str] = field(default_factory=list)
     owners_updated: list[tuple[CurrentOwner, OwnerEntry, list[str]]] = field(default_factory=list)
     owners_removed: list[CurrentOwner] = field(default_factory=list)
@@ -835,11 +841,19 @@ class RosterPlan:
 def plan_changes(current: CurrentRoster, roster: ValidatedRoster) -> RosterPlan:
     """Compare the file with the stored roster: units by building/entrance/room, owners by key."""
     plan = RosterPlan()
+    without_id: dict[tuple[str, str], int] = {}
     for owner in sorted(current.owners.values(), key=lambda o: o.id):
         plan.owner_ids.setdefault(owner.key, owner.id)
+        if owner.id_hash is None and owner.phone:
+            without_id.setdefault((owner.name, owner.phone), owner.id)
     kept_ids = set()
     for key, entry in roster.owners.items():
         oid = plan.owner_ids.get(key)
+        if oid is None and entry.id_hash and entry.phone:
+            # An owner stored without an ID number, now given one: the same person, updated.
+            candidate = without_id.get((entry.name, entry.phone))
+            if candidate is not None and candidate not in kept_ids:
+                oid = plan.owner_ids[key] = candidate
         if oid is None:
             plan.owners_added.append(key)
             continue
@@ -850,6 +864,7 @@ def plan_changes(current: CurrentRoster, roster: ValidatedRoster) -> RosterPlan:
                 ("name", stored.name, entry.name),
                 ("kind", stored.kind, entry.kind),
                 ("phone", stored.phone, entry.phone or stored.phone),
+                ("id_number", stored.id_hash, entry.id_hash or stored.id_hash),
             ) if old != new
         ]
         if changed:
@@ -876,12 +891,10 @@ def plan_changes(current: CurrentRoster, roster: ValidatedRoster) -> RosterPlan:
         ]
         if changed:
             plan.units_changed.append((unit, row, changed))
-        moved = current.owner_keys(unit) != frozenset(row.owner_keys)
+        # Compared by stored owner id (None: a new owner), so an owner updated in place stays.
+        moved = {plan.owner_ids.get(k) for k in row.owner_keys} != unit.owner_ids
         if moved:
             plan.owners_moved.append((unit, row))
-        target = {plan.owner_ids.get(k) for k in row.owner_keys}
-        if moved or target != set(unit.owner_ids):
-            plan.units_relinked.append((unit, row))
         if not changed and not moved:
             plan.unchanged += 1
     plan.units_removed = [u for k, u in current.units.items() if k not in wanted_units]
@@ -948,6 +961,7 @@ def describe_diff(plan: RosterPlan, current: CurrentRoster, roster: ValidatedRos
             "name": (_person_name(old.kind, old.name), _person_name(new.kind, new.name)),
             "phone": (mask_phone(old.phone), mask_phone(new.phone or old.phone)),
             "kind": (OWNER_KIND_LABELS[old.kind], OWNER_KIND_LABELS[new.kind]),
+            "id_number": ("已登记" if old.id_hash else "未登记", "已登记"),
         }
         return [{"field": n, "field_label": _FIELD_LABELS[n], "old": shown[n][0],
                  "new": shown[n][1]} for n in names]
@@ -1239,7 +1253,7 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
     # Unit-subject links are rebuilt below; dropping them first frees units for deletion.
     subject_links = UnitSubject.__table__  # type: ignore[attr-defined]
     session.execute(subject_links.delete().where(subject_links.c.compound_id == compound_id))
-    stale_links = [u.id for u in plan.units_removed] + [u.id for u, _ in plan.units_relinked]
+    stale_links = [u.id for u in plan.units_removed] + [u.id for u, _ in plan.owners_moved]
     for ids in _chunks(stale_links):
         session.execute(link_table.delete().where(link_table.c.unit_id.in_(ids)))
     for ids in _chunks([u.id for u in plan.units_removed]):
@@ -1261,15 +1275,16 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
             update(owner_table)
             .where(owner_table.c.id == bindparam("b_id"))
             .values(name=bindparam("b_name"), kind=bindparam("b_kind"),
-                    phone=bindparam("b_phone"), id_last4=bindparam("b_last4")),
+                    phone=bindparam("b_phone"), id_hash=bindparam("b_hash"),
+                    id_last4=bindparam("b_last4")),
             [
                 {"b_id": o.id, "b_name": e.name, "b_kind": e.kind, "b_phone": e.phone or o.phone,
-                 "b_last4": e.id_last4 or o.id_last4}
+                 "b_hash": e.id_hash or o.id_hash, "b_last4": e.id_last4 or o.id_last4}
                 for o, e, _ in plan.owners_updated
             ],
         )
     if plan.owners_added:
-        _insert_many(session, owner_table, [
+        bulk_insert(session, owner_table, [
             {"compound_id": compound_id, "kind": e.kind, "name": e.name, "id_hash": e.id_hash,
              "id_last4": e.id_last4, "phone": e.phone}
             for e in (roster.owners[k] for k in plan.owners_added)
@@ -1283,9 +1298,9 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
             key = owner_key(id_hash=id_hash, name=name, phone=phone)
             if key in added:
                 plan.owner_ids.setdefault(key, oid)
-    unit_ids = {u.unit_key: u.id for u, _ in plan.units_relinked}
+    unit_ids = {u.unit_key: u.id for u, _ in plan.owners_moved}
     if plan.units_added:
-        _insert_many(session, unit_table, [
+        bulk_insert(session, unit_table, [
             {"compound_id": compound_id, "building_id": building_ids[r.building],
              "entrance": r.entrance, "room": r.room, "area_hundredths": r.area_hundredths,
              "area_source": r.area_source, "usage": r.usage, "status": r.status}
@@ -1300,30 +1315,11 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
                 )
             )
         )
-    _insert_many(session, link_table, [
+    bulk_insert(session, link_table, [
         {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
          "owner_id": plan.owner_ids[k]}
-        for r in [*plan.units_added, *(r for _, r in plan.units_relinked)]
+        for r in [*plan.units_added, *(r for _, r in plan.owners_moved)]
         for k in r.owner_keys
     ])
     session.flush()
 
-
-def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: COPY on PostgreSQL, the driver's executemany on SQLite."""
-    if not rows:
-        return
-    if not is_postgres(session):
-        session.execute(table.insert(), rows)
-        return
-    # psycopg sends an executemany as one protocol round per row, and parses multi-row VALUES
-    # statements slowly; COPY streams the rows into the same transaction instead.
-    columns = list(rows[0])
-    names = ", ".join(f'"{c}"' for c in columns)
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    with connection.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
-        f'COPY "{table.name}" ({names}) FROM STDIN'
-    ) as copy:
-        for row in rows:
-            copy.write_row([v.value if isinstance(v, Enum) else v for v in map(row.get, columns)])

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
+from app.db import bulk_insert
 from app.errors import DomainError, NotFound
 from app.roster.models import (
     Building,
@@ -21,7 +22,7 @@ from app.roster.models import (
     UnitSubject,
     VotingSubject,
 )
-from app.roster.subjects import DEVELOPER_KEY, DerivedSubject, UnitFacts, derive_subjects
+from app.roster.subjects import DEVELOPER_KEY, UnitFacts, derive_subjects
 
 PARKING_USAGES = frozenset({"车位", "车库"})
 
@@ -124,31 +125,41 @@ def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
     for start in range(0, len(stale), 5000):  # bounded IN lists (SQLite/psycopg parameter caps)
         chunk = stale[start:start + 5000]
         session.execute(delete(VotingSubject).where(VotingSubject.id.in_(chunk)))  # type: ignore[union-attr]
-    links: list[dict[str, int | None]] = []
-    kept: list[tuple[VotingSubject, DerivedSubject]] = []
+    new_subjects: list[dict[str, object]] = []
     for d in derived:
         subject = existing.get(d.key)
         if subject is None:
-            subject = VotingSubject(
-                compound_id=compound_id, key=d.key,
-                kind=SubjectKind.DEVELOPER if d.is_developer else SubjectKind.OWNERS,
-                area_hundredths=d.area_hundredths, unit_count=len(d.unit_ids),
-                representative_owner_id=d.owner_ids[0] if d.owner_ids else None,
-            )
-            session.add(subject)
+            new_subjects.append({
+                "compound_id": compound_id, "key": d.key,
+                "kind": SubjectKind.DEVELOPER if d.is_developer else SubjectKind.OWNERS,
+                "area_hundredths": d.area_hundredths, "unit_count": len(d.unit_ids),
+                "representative_owner_id": d.owner_ids[0] if d.owner_ids else None,
+            })
         else:
-            subject.area_hundredths = d.area_hundredths
-            subject.unit_count = len(d.unit_ids)
+            # Assign only real changes: a re-import touches tens of thousands of subjects.
+            if subject.area_hundredths != d.area_hundredths:
+                subject.area_hundredths = d.area_hundredths
+            if subject.unit_count != len(d.unit_ids):
+                subject.unit_count = len(d.unit_ids)
             if subject.representative_owner_id not in d.owner_ids:
                 subject.representative_owner_id = d.owner_ids[0] if d.owner_ids else None
-        kept.append((subject, d))
-    session.flush()  # one flush: new subjects are inserted in batches, not one by one
-    for subject, d in kept:
-        links.extend(
-            {"compound_id": compound_id, "unit_id": u, "subject_id": subject.id} for u in d.unit_ids
+    session.flush()
+    # New subjects go in as one bulk insert (a roster import may create tens of thousands).
+    bulk_insert(session, VotingSubject.__table__, new_subjects)  # type: ignore[attr-defined]
+    subject_ids = {
+        key: sid
+        for key, sid in session.execute(
+            select(VotingSubject.key, VotingSubject.id).where(
+                VotingSubject.compound_id == compound_id
+            )
         )
-    if links:
-        session.execute(UnitSubject.__table__.insert(), links)  # type: ignore[attr-defined]
+    }
+    links = [
+        {"compound_id": compound_id, "unit_id": u, "subject_id": subject_ids[d.key]}
+        for d in derived
+        for u in d.unit_ids
+    ]
+    bulk_insert(session, UnitSubject.__table__, links)  # type: ignore[attr-defined]
     return sum(d.area_hundredths for d in derived), len(derived)
 
 

@@ -193,6 +193,19 @@ def test_every_error_kind_is_reported_with_its_row_number() -> None:
     assert errors == expected
 
 
+def test_id_in_scientific_notation_and_owner_without_name() -> None:
+    errors = errors_of(csv_bytes([
+        row(room="101", id_number="1.10105E+17"),
+        row(room="102", name="", phone="13800000001"),
+        row(room="103", name="张三；张三", phone="13800000001；13800000001"),
+    ]))
+    assert errors == [
+        (2, "证件号码", "证件号码被显示为科学计数法，请将该列设为“文本”格式后重新填写"),
+        (3, "业主姓名", "填写了证件号码或手机号，但缺少业主姓名"),
+        (4, "业主姓名", "同一房屋的共有人重复"),
+    ]
+
+
 def test_invalid_roster_error_shape() -> None:
     with pytest.raises(RosterInvalid) as caught:
         importer.parse_roster(csv_bytes([row(area="1.001", phone="13800000001"),
@@ -217,6 +230,23 @@ def test_missing_required_header_is_an_error() -> None:
     header = ("楼栋", "单元", "专有面积（㎡）", "业主姓名", "手机号")
     errors = errors_of(csv_bytes([["1栋", "1", "90", "张三", "13800000001"]], header=header))
     assert errors == [(1, "房号", "缺少必填列“房号”")]
+
+
+def test_title_row_above_header_and_doubled_header() -> None:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["阳光花园业主名册"])
+    writer.writerow(COLUMNS)
+    writer.writerow(row(phone="13800000001"))
+    assert errors_of(buffer.getvalue().encode()) == [
+        (1, "楼栋", "缺少必填列“楼栋”"),
+        (1, "房号", "缺少必填列“房号”"),
+        (1, "专有面积（㎡）", "缺少必填列“专有面积（㎡）”"),
+        (2, "", "表头须在第1行：第2行像是表头，请删除其上方的标题行"),
+    ]
+    header = (*COLUMNS, "房号")
+    assert errors_of(csv_bytes([row(phone="13800000001")], header=header)) == [
+        (1, "房号", "表头“房号”重复出现")]
 
 
 @pytest.mark.parametrize(("value", "hundredths"), [
@@ -516,6 +546,25 @@ def test_owner_phone_change_is_an_update_not_a_move(db: Session) -> None:
     assert phone == "13900000004"
     subjects_after = {s.key: s.id for s in db.execute(select(VotingSubject)).scalars()}
     assert subjects_after == subjects_before  # same owners, same subjects
+
+
+def test_owner_stored_without_id_keeps_identity_when_id_is_added(db: Session) -> None:
+    compound = make_compound(db)
+    import_file(db, compound.id, csv_bytes([row(room="101", name="周八", phone="13800000008"),
+                                            row(room="102", name="周八", phone="13800000008")]))
+    owner_id = db.execute(select(Owner.id).where(Owner.name == "周八")).scalar_one()
+    second = [row(room="101", name="周八", id_number=ident(8), phone="13800000008"),
+              row(room="102", name="周八", phone="13800000008")]
+    record = importer.create_preview(db, compound_id=compound.id, content=csv_bytes(second),
+                                     file_name="a.csv")
+    diff = json.loads(record.diff_json)
+    assert diff["owners_moved"] == [] and diff["counts"]["owners_added"] == 0
+    assert diff["owners_updated"][0]["changes"] == [
+        {"field": "id_number", "field_label": "证件号码", "old": "未登记", "new": "已登记"}]
+    assert record.id is not None
+    importer.apply_import(db, compound_id=compound.id, import_id=record.id, actor=SYSTEM)
+    stored = db.execute(select(Owner.id, Owner.id_hash, Owner.id_last4)).one()
+    assert tuple(stored) == (owner_id, hash_id_number(ident(8)), ident(8)[-4:])
 
 
 def test_stale_preview_is_refused(db: Session) -> None:
