@@ -30,6 +30,13 @@ GLOBAL_ROUTES = {
     ("GET", "/api/v1/accounts"): "platform admin only",
     ("POST", "/api/v1/accounts"): "platform admin only",
     ("GET", "/api/v1/audit/public-key"): "public key",
+    ("GET", "/api/v1/reviewer/queue"): (
+        "a reviewer's queue across compounds: only items of compounds where the caller holds an "
+        "active reviewer grant (tests/procedures/test_reviewer_queue.py)"
+    ),
+    # Registered only when GONGJUE_BENCH=1 (python -m bench): authenticated, returns no data.
+    ("GET", "/api/v1/bench/ceiling"): "benchmark ceiling, bench servers only",
+    ("GET", "/api/v1/bench/ceiling-nodb"): "benchmark ceiling, bench servers only",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +45,23 @@ class MatterSpec:
     candidates: tuple[CandidateSpec, ...] = ()
     affected_building_ids: tuple[int, ...] = ()
     document_file_ids: tuple[int, ...] = ()
+
+
+# Checks other domains plug in (e.g. procedures' review gate); each raises DomainError to refuse
+# noticing or opening a ballot. Voting imports none of them.
+OPEN_GUARDS: list[Callable[[Session, Ballot], None]] = []
+
+
+def register_open_guard(fn: Callable[[Session, Ballot], None]) -> Callable[[Session, Ballot], None]:
+    """Register a guard run before a ballot's notice is published and before it opens."""
+    if fn not in OPEN_GUARDS:
+        OPEN_GUARDS.append(fn)
+    return fn
+
+
+def _run_open_guards(session: Session, ballot: Ballot) -> None:
+    for guard in OPEN_GUARDS:
+        guard(session, ballot)
 
 
 def status_of(ballot: Ballot, at: datetime | None = None) -> str:
@@ -242,6 +260,7 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     """Publish the meeting notice listing every matter; the start must respect the notice period."""
     if ballot.noticed_at is not None:
         raise Conflict("会议通知已公告", code="ballot_already_noticed")
+    _run_open_guards(session, ballot)
     setting = get_settings(session, compound_id=ballot.compound_id)
     current = now()
     first = earliest_start(current, setting.notice_days)
@@ -303,6 +322,7 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         raise Conflict("表决已开始", code="ballot_already_open")
     if ballot.noticed_at is None or ballot.notice_id is None:
         raise DomainError("会议通知尚未公告，不能开始投票", code="ballot_not_noticed", status=409)
+    _run_open_guards(session, ballot)
     setting = get_settings(session, compound_id=ballot.compound_id)
     notice = notices_service.get_notice(session, compound_id=ballot.compound_id, notice_id=ballot.notice_id)
     assert notice.published_at is not None

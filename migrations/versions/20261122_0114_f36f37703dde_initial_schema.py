@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9e761af67eea
+Revision ID: f36f37703dde
 Revises: 
-Create Date: 2026-11-22 00:09:08.653826
+Create Date: 2026-11-22 01:14:59.573002
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 
-revision: str = '9e761af67eea'
+revision: str = 'f36f37703dde'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -129,6 +129,22 @@ def upgrade() -> None:
     with op.batch_alter_table('building', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_building_compound_id'), ['compound_id'], unique=False)
 
+    op.create_table('ledger_setting',
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('period_kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=True),
+    sa.Column('maintenance_share_percent', sa.Integer(), nullable=False),
+    sa.Column('decision_rules_json', sa.Text(), nullable=False),
+    sa.Column('display_days', sa.Integer(), nullable=False),
+    sa.Column('publish_due_days', sa.Integer(), nullable=False),
+    sa.Column('voucher_required', sa.Boolean(), nullable=False),
+    sa.Column('annual_audit_required', sa.Boolean(), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_ledger_setting_compound_id_compound')),
+    sa.ForeignKeyConstraint(['updated_by'], ['user_account.id'], name=op.f('fk_ledger_setting_updated_by_user_account')),
+    sa.PrimaryKeyConstraint('compound_id', name=op.f('pk_ledger_setting'))
+    )
     op.create_table('notice',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('compound_id', sa.Integer(), nullable=False),
@@ -172,6 +188,31 @@ def upgrade() -> None:
     with op.batch_alter_table('owner', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_owner_compound_id'), ['compound_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_owner_phone'), ['phone'], unique=False)
+
+    op.create_table('procedure_setting',
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('template_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('adopted_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('adopted_by', sa.Integer(), nullable=True),
+    sa.Column('extra_major_json', sa.Text(), nullable=False),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['adopted_by'], ['user_account.id'], name=op.f('fk_procedure_setting_adopted_by_user_account')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_procedure_setting_compound_id_compound')),
+    sa.PrimaryKeyConstraint('compound_id', name=op.f('pk_procedure_setting'))
+    )
+    op.create_table('procedure_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('spec_json', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_procedure_template_compound_id_compound')),
+    sa.ForeignKeyConstraint(['created_by'], ['user_account.id'], name=op.f('fk_procedure_template_created_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_procedure_template'))
+    )
+    with op.batch_alter_table('procedure_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_procedure_template_compound_id'), ['compound_id'], unique=False)
 
     op.create_table('role_grant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -282,6 +323,48 @@ def upgrade() -> None:
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ballot_compound_id'), ['compound_id'], unique=False)
 
+    op.create_table('ledger_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('file_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('row_count', sa.Integer(), nullable=False),
+    sa.Column('imported_by', sa.Integer(), nullable=False),
+    sa.Column('imported_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_ledger_import_compound_id_compound')),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], name=op.f('fk_ledger_import_file_id_stored_file')),
+    sa.ForeignKeyConstraint(['imported_by'], ['user_account.id'], name=op.f('fk_ledger_import_imported_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_import'))
+    )
+    with op.batch_alter_table('ledger_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_import_compound_id'), ['compound_id'], unique=False)
+
+    op.create_table('ledger_period',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sa.Integer(), nullable=True),
+    sa.Column('statement_json', sa.Text(), nullable=True),
+    sa.Column('statement_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('audit_report_file_id', sa.Integer(), nullable=True),
+    sa.Column('published_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_by', sa.Integer(), nullable=True),
+    sa.Column('notice_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['audit_report_file_id'], ['stored_file.id'], name=op.f('fk_ledger_period_audit_report_file_id_stored_file')),
+    sa.ForeignKeyConstraint(['closed_by'], ['user_account.id'], name=op.f('fk_ledger_period_closed_by_user_account')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_ledger_period_compound_id_compound')),
+    sa.ForeignKeyConstraint(['notice_id'], ['notice.id'], name=op.f('fk_ledger_period_notice_id_notice')),
+    sa.ForeignKeyConstraint(['published_by'], ['user_account.id'], name=op.f('fk_ledger_period_published_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_period')),
+    sa.UniqueConstraint('compound_id', 'start_date', name=op.f('uq_ledger_period_compound_id_start_date'))
+    )
+    with op.batch_alter_table('ledger_period', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_period_compound_id'), ['compound_id'], unique=False)
+
     op.create_table('notice_attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('compound_id', sa.Integer(), nullable=False),
@@ -387,6 +470,43 @@ def upgrade() -> None:
     with op.batch_alter_table('voting_subject', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_voting_subject_compound_id'), ['compound_id'], unique=False)
         batch_op.create_index('ix_voting_subject_compound_rep', ['compound_id', 'representative_owner_id'], unique=False)
+
+    op.create_table('agenda_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('matter_type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('matter_label', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('is_major', sa.Boolean(), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('proposer_body', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('template_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('template_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('steps_json', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('current_step', sa.Integer(), nullable=False),
+    sa.Column('step_started_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('returned_from_step', sa.Integer(), nullable=True),
+    sa.Column('current_version', sa.Integer(), nullable=False),
+    sa.Column('gate_passed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('public_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ballot_id', sa.Integer(), nullable=True),
+    sa.Column('matter_id', sa.Integer(), nullable=True),
+    sa.Column('linked_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('linked_before_adoption', sa.Boolean(), nullable=False),
+    sa.Column('resolution_passed', sa.Boolean(), nullable=True),
+    sa.Column('resolved_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rejected_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ballot_id'], ['ballot.id'], name=op.f('fk_agenda_item_ballot_id_ballot')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_agenda_item_compound_id_compound')),
+    sa.ForeignKeyConstraint(['created_by'], ['user_account.id'], name=op.f('fk_agenda_item_created_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_item'))
+    )
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.create_index('ix_agenda_item_compound_status', ['compound_id', 'status'], unique=False)
 
     op.create_table('ballot_matter',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -568,6 +688,98 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_vote_conflict_ballot_id'), ['ballot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_vote_conflict_compound_id'), ['compound_id'], unique=False)
 
+    op.create_table('agenda_observation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('step_index', sa.Integer(), nullable=False),
+    sa.Column('observer_user_id', sa.Integer(), nullable=False),
+    sa.Column('observer_org', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_seq', sa.Integer(), nullable=True),
+    sa.Column('audit_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_agenda_observation_compound_id_compound')),
+    sa.ForeignKeyConstraint(['item_id'], ['agenda_item.id'], name=op.f('fk_agenda_observation_item_id_agenda_item')),
+    sa.ForeignKeyConstraint(['observer_user_id'], ['user_account.id'], name=op.f('fk_agenda_observation_observer_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_observation'))
+    )
+    with op.batch_alter_table('agenda_observation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agenda_observation_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agenda_observation_item_id'), ['item_id'], unique=False)
+
+    op.create_table('agenda_observer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('organization', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('appointed_by', sa.Integer(), nullable=True),
+    sa.Column('appointed_role', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('appointed_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['appointed_by'], ['user_account.id'], name=op.f('fk_agenda_observer_appointed_by_user_account')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_agenda_observer_compound_id_compound')),
+    sa.ForeignKeyConstraint(['item_id'], ['agenda_item.id'], name=op.f('fk_agenda_observer_item_id_agenda_item')),
+    sa.ForeignKeyConstraint(['revoked_by'], ['user_account.id'], name=op.f('fk_agenda_observer_revoked_by_user_account')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_agenda_observer_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_observer'))
+    )
+    with op.batch_alter_table('agenda_observer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agenda_observer_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index('ix_agenda_observer_item_user', ['item_id', 'user_id'], unique=False)
+
+    op.create_table('agenda_step_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('step_index', sa.Integer(), nullable=False),
+    sa.Column('step_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('step_name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('opinion', sa.Text(), nullable=False),
+    sa.Column('data_json', sa.Text(), nullable=False),
+    sa.Column('file_ids', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('actor_user_id', sa.Integer(), nullable=True),
+    sa.Column('actor_role', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('actor_org', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_seq', sa.Integer(), nullable=True),
+    sa.Column('audit_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['actor_user_id'], ['user_account.id'], name=op.f('fk_agenda_step_record_actor_user_id_user_account')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_agenda_step_record_compound_id_compound')),
+    sa.ForeignKeyConstraint(['item_id'], ['agenda_item.id'], name=op.f('fk_agenda_step_record_item_id_agenda_item')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_step_record'))
+    )
+    with op.batch_alter_table('agenda_step_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agenda_step_record_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index('ix_agenda_step_record_item', ['item_id', 'id'], unique=False)
+
+    op.create_table('agenda_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('document_file_ids', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('submitted_by', sa.Integer(), nullable=True),
+    sa.Column('submitted_role', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('submitted_org', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('submitted_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_seq', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_agenda_version_compound_id_compound')),
+    sa.ForeignKeyConstraint(['item_id'], ['agenda_item.id'], name=op.f('fk_agenda_version_item_id_agenda_item')),
+    sa.ForeignKeyConstraint(['submitted_by'], ['user_account.id'], name=op.f('fk_agenda_version_submitted_by_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_version')),
+    sa.UniqueConstraint('item_id', 'version', name=op.f('uq_agenda_version_item_id_version'))
+    )
+    with op.batch_alter_table('agenda_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agenda_version_compound_id'), ['compound_id'], unique=False)
+
     op.create_table('ballot_candidate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('compound_id', sa.Integer(), nullable=False),
@@ -612,6 +824,46 @@ def upgrade() -> None:
     with op.batch_alter_table('effective_choice', schema=None) as batch_op:
         batch_op.create_index('ix_effective_choice_ballot_matter', ['ballot_id', 'matter_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_effective_choice_compound_id'), ['compound_id'], unique=False)
+
+    op.create_table('ledger_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=False),
+    sa.Column('entry_date', sa.Date(), nullable=False),
+    sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('cost_fen', sa.BigInteger(), nullable=False),
+    sa.Column('cost_note', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('counterparty', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('matter_id', sa.Integer(), nullable=True),
+    sa.Column('reverses_id', sa.Integer(), nullable=True),
+    sa.Column('late_for_period_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_by', sa.Integer(), nullable=False),
+    sa.Column('recorded_role', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('recorded_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_by', sa.Integer(), nullable=True),
+    sa.Column('approved_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rejected_by', sa.Integer(), nullable=True),
+    sa.Column('rejected_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rejection_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.CheckConstraint("direction IN ('income', 'expense')", name=op.f('ck_ledger_entry_direction_known')),
+    sa.CheckConstraint('(reverses_id IS NULL AND amount_fen > 0 AND cost_fen >= 0 AND cost_fen <= amount_fen) OR (reverses_id IS NOT NULL AND amount_fen < 0 AND cost_fen <= 0 AND cost_fen >= amount_fen)', name=op.f('ck_ledger_entry_amount_sign')),
+    sa.ForeignKeyConstraint(['approved_by'], ['user_account.id'], name=op.f('fk_ledger_entry_approved_by_user_account')),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_ledger_entry_compound_id_compound')),
+    sa.ForeignKeyConstraint(['late_for_period_id'], ['ledger_period.id'], name=op.f('fk_ledger_entry_late_for_period_id_ledger_period')),
+    sa.ForeignKeyConstraint(['matter_id'], ['ballot_matter.id'], name=op.f('fk_ledger_entry_matter_id_ballot_matter')),
+    sa.ForeignKeyConstraint(['period_id'], ['ledger_period.id'], name=op.f('fk_ledger_entry_period_id_ledger_period')),
+    sa.ForeignKeyConstraint(['recorded_by'], ['user_account.id'], name=op.f('fk_ledger_entry_recorded_by_user_account')),
+    sa.ForeignKeyConstraint(['rejected_by'], ['user_account.id'], name=op.f('fk_ledger_entry_rejected_by_user_account')),
+    sa.ForeignKeyConstraint(['reverses_id'], ['ledger_entry.id'], name=op.f('fk_ledger_entry_reverses_id_ledger_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entry'))
+    )
+    with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_entry_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entry_period_id'), ['period_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entry_reverses_id'), ['reverses_id'], unique=False)
 
     op.create_table('vote_cast',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -658,11 +910,65 @@ def upgrade() -> None:
     with op.batch_alter_table('effective_approval', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_effective_approval_compound_id'), ['compound_id'], unique=False)
 
+    op.create_table('ledger_import_row',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('import_id', sa.Integer(), nullable=False),
+    sa.Column('row_number', sa.Integer(), nullable=False),
+    sa.Column('entry_date', sa.Date(), nullable=False),
+    sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('cost_fen', sa.BigInteger(), nullable=False),
+    sa.Column('counterparty', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.Column('decided_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('entry_id', sa.Integer(), nullable=True),
+    sa.Column('discard_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_ledger_import_row_compound_id_compound')),
+    sa.ForeignKeyConstraint(['decided_by'], ['user_account.id'], name=op.f('fk_ledger_import_row_decided_by_user_account')),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entry.id'], name=op.f('fk_ledger_import_row_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['import_id'], ['ledger_import.id'], name=op.f('fk_ledger_import_row_import_id_ledger_import')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_import_row')),
+    sa.UniqueConstraint('import_id', 'row_number', name=op.f('uq_ledger_import_row_import_id_row_number'))
+    )
+    with op.batch_alter_table('ledger_import_row', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_import_row_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_import_row_import_id'), ['import_id'], unique=False)
+
+    op.create_table('ledger_voucher',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('compound_id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['compound_id'], ['compound.id'], name=op.f('fk_ledger_voucher_compound_id_compound')),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entry.id'], name=op.f('fk_ledger_voucher_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_file.id'], name=op.f('fk_ledger_voucher_file_id_stored_file')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_voucher')),
+    sa.UniqueConstraint('entry_id', 'file_id', 'kind', name=op.f('uq_ledger_voucher_entry_id_file_id_kind'))
+    )
+    with op.batch_alter_table('ledger_voucher', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_voucher_compound_id'), ['compound_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_voucher_entry_id'), ['entry_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('ledger_voucher', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_voucher_entry_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_voucher_compound_id'))
+
+    op.drop_table('ledger_voucher')
+    with op.batch_alter_table('ledger_import_row', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_import_row_import_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_import_row_compound_id'))
+
+    op.drop_table('ledger_import_row')
     with op.batch_alter_table('effective_approval', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_effective_approval_compound_id'))
 
@@ -672,6 +978,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_vote_cast_ballot_subject')
 
     op.drop_table('vote_cast')
+    with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_entry_reverses_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entry_period_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entry_compound_id'))
+
+    op.drop_table('ledger_entry')
     with op.batch_alter_table('effective_choice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_effective_choice_compound_id'))
         batch_op.drop_index('ix_effective_choice_ballot_matter')
@@ -686,6 +998,25 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ballot_candidate_compound_id'))
 
     op.drop_table('ballot_candidate')
+    with op.batch_alter_table('agenda_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agenda_version_compound_id'))
+
+    op.drop_table('agenda_version')
+    with op.batch_alter_table('agenda_step_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_agenda_step_record_item')
+        batch_op.drop_index(batch_op.f('ix_agenda_step_record_compound_id'))
+
+    op.drop_table('agenda_step_record')
+    with op.batch_alter_table('agenda_observer', schema=None) as batch_op:
+        batch_op.drop_index('ix_agenda_observer_item_user')
+        batch_op.drop_index(batch_op.f('ix_agenda_observer_compound_id'))
+
+    op.drop_table('agenda_observer')
+    with op.batch_alter_table('agenda_observation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agenda_observation_item_id'))
+        batch_op.drop_index(batch_op.f('ix_agenda_observation_compound_id'))
+
+    op.drop_table('agenda_observation')
     with op.batch_alter_table('vote_conflict', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_vote_conflict_compound_id'))
         batch_op.drop_index(batch_op.f('ix_vote_conflict_ballot_id'))
@@ -730,6 +1061,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ballot_matter_ballot_id'))
 
     op.drop_table('ballot_matter')
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_agenda_item_compound_status')
+
+    op.drop_table('agenda_item')
     with op.batch_alter_table('voting_subject', schema=None) as batch_op:
         batch_op.drop_index('ix_voting_subject_compound_rep')
         batch_op.drop_index(batch_op.f('ix_voting_subject_compound_id'))
@@ -760,6 +1095,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notice_attachment_compound_id'))
 
     op.drop_table('notice_attachment')
+    with op.batch_alter_table('ledger_period', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_period_compound_id'))
+
+    op.drop_table('ledger_period')
+    with op.batch_alter_table('ledger_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_import_compound_id'))
+
+    op.drop_table('ledger_import')
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ballot_compound_id'))
 
@@ -778,6 +1121,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_role_grant_compound_id'))
 
     op.drop_table('role_grant')
+    with op.batch_alter_table('procedure_template', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_procedure_template_compound_id'))
+
+    op.drop_table('procedure_template')
+    op.drop_table('procedure_setting')
     with op.batch_alter_table('owner', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_owner_phone'))
         batch_op.drop_index(batch_op.f('ix_owner_compound_id'))
@@ -788,6 +1136,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notice_compound_id'))
 
     op.drop_table('notice')
+    op.drop_table('ledger_setting')
     with op.batch_alter_table('building', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_building_compound_id'))
 

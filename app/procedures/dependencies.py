@@ -1,0 +1,64 @@
+"""Access to one agenda item: the compound's roles, or an observer appointed to that item only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from app.auth.models import Role
+from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
+from app.errors import Forbidden
+from app.procedures import service
+
+STAFF = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN, Role.CLERK)
+
+
+def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
+    """compound_access(*allowed), also letting through an observer appointed to this item."""
+    base = compound_access(*allowed)
+
+    def dependency(
+        principal: CurrentPrincipal, session: SessionDep,
+        compound_id: Annotated[int, Path(ge=1)], item_id: Annotated[int, Path(ge=1)],
+    ) -> CompoundAccess:
+        try:
+            return base(principal, session, compound_id)
+        except Forbidden:
+            if Role.OBSERVER not in allowed or service.active_item_observer(
+                session, compound_id=compound_id, item_id=item_id, user_id=principal.user_id
+            ) is None:
+                raise
+            return CompoundAccess(principal=principal, compound_id=compound_id, role=Role.OBSERVER,
+                                  roles=frozenset({Role.OBSERVER}))
+
+    dependency.__name__ = base.__name__ + "_or_item_observer"
+    dependency.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]
+    return dependency
+
+
+def caller_of(access: CompoundAccess) -> service.Caller:
+    return service.Caller.of(access.user_id, access.roles)
+
+
+# Settings and templates: the committee records what the compound's rules adopted.
+Member = Annotated[CompoundAccess, Depends(compound_access(*STAFF, Role.OWNER))]
+Staff = Annotated[CompoundAccess, Depends(compound_access(*STAFF))]
+SettingsKeeper = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+# Acting on items: each step's own roles are checked by the service.
+Actor = Annotated[
+    CompoundAccess,
+    Depends(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.CLERK, Role.PLATFORM_ADMIN)),
+]
+BallotKeeper = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+Appointer = Annotated[CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN, Role.REVIEWER))]
+ItemAppointer = Annotated[CompoundAccess, Depends(item_access(Role.PLATFORM_ADMIN, Role.REVIEWER))]
+ItemActor = Annotated[
+    CompoundAccess,
+    Depends(item_access(Role.COMMITTEE, Role.REVIEWER, Role.CLERK, Role.PLATFORM_ADMIN)),
+]
+ItemBallotKeeper = Annotated[CompoundAccess, Depends(item_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+ItemReader = Annotated[CompoundAccess, Depends(item_access(*STAFF))]
+ItemMember = Annotated[CompoundAccess, Depends(item_access(*STAFF, Role.OWNER))]
+ItemObserverOnly = Annotated[CompoundAccess, Depends(item_access(Role.OBSERVER))]
