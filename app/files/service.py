@@ -96,18 +96,26 @@ def read_bytes(record: StoredFile) -> bytes:
     return data
 
 
-PRIVATE_PURPOSES = {"proxy_authorization", "paper_ballot"}
-PRIVATE_READERS = {"committee", "platform_admin", "observer", "reviewer"}
+# Signed authorizations and paper ballots carry owners' personal data: never notice attachments.
+PRIVATE_PURPOSES = frozenset({"proxy_authorization", "paper_ballot"})
+_STAFF_READERS = frozenset({"committee", "platform_admin", "observer", "reviewer"})
+# Files carrying personal data or unpublished accounts: who may read them besides the uploader.
+PRIVATE_READERS: dict[str, frozenset[str]] = {
+    "proxy_authorization": _STAFF_READERS,
+    "paper_ballot": _STAFF_READERS,
+    # Owners read vouchers through the ledger, which shows them once their period is published.
+    "voucher": _STAFF_READERS | {"clerk"},
+}
 
 
 def check_can_read(record: StoredFile, *, user_id: int, roles: frozenset[str] | set[str]) -> None:
-    """Signed authorizations and paper ballots carry personal data: not for every owner."""
-    if record.purpose in PRIVATE_PURPOSES and record.uploaded_by != user_id and not (
-        {str(r) for r in roles} & PRIVATE_READERS
-    ):
-        from app.errors import Forbidden
+    """Authorizations, paper ballots and vouchers are not for every member of the compound."""
+    readers = PRIVATE_READERS.get(record.purpose)
+    if readers is None or record.uploaded_by == user_id or {str(r) for r in roles} & readers:
+        return
+    from app.errors import Forbidden
 
-        raise Forbidden("该文件含个人信息，仅业委会、审核人和观察员可查看", code="file_private")
+    raise Forbidden("该文件含个人信息或未公开的账目，您无权查看", code="file_private")
 
 
 def file_path(record: StoredFile) -> Path:
