@@ -138,10 +138,9 @@ def _validate_matters(session: Session, compound_id: int, matters: list[MatterSp
         elif m.candidates or m.seats:
             raise DomainError(f"第{i}个事项不是选举，不能设置候选人", code="matter_not_election",
                               status=422)
-        if category == rules.Category.ART279:
-            if not m.affected_building_ids:
-                raise DomainError(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing",
-                                  status=422)
+        if category == rules.Category.ART279 and not m.affected_building_ids:
+            raise DomainError(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing",
+                              status=422)
         if not set(m.affected_building_ids) <= building_ids:
             raise DomainError(f"第{i}个事项的楼栋不属于本小区", code="building_not_in_compound",
                               status=422)

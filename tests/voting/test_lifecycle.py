@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from app.auth.sender import MemorySender
 from app.clock import FrozenClock
-from app.roster.models import Unit
 from app.roster import service as roster_service
+from app.roster.models import Unit
 from app.voting.service import earliest_start
 from tests.voting.helpers import ballot_body, build_world, open_ballot, owner
 

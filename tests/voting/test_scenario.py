@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,7 +13,7 @@ from app.clock import FrozenClock
 from app.voting.__main__ import main as voting_cli
 from tests.voting.helpers import TOTAL_AREA, TOTAL_HEADCOUNT, build_world, open_ballot, owner
 
-A, O, X = "agree", "oppose", "abstain"
+AG, OP, AB = "agree", "oppose", "abstain"
 
 
 def test_full_ballot_matches_hand_computation(
@@ -31,13 +30,13 @@ def test_full_ballot_matches_hand_computation(
         return {"approve": [cands[n] for n in names]}
 
     plan = {
-        "A": (A, A, ids("王一", "李二")),
-        "B": (A, A, ids("王一", "李二", "张三")),
-        "C": (A, O, ids("王一")),
-        "D": (A, A, ids("王一", "张三")),
-        "E": (O, O, ids("李二")),
-        "F": (X, A, ids("李二")),
-        "I": (A, A, ids("王一", "张三")),
+        "A": (AG, AG, ids("王一", "李二")),
+        "B": (AG, AG, ids("王一", "李二", "张三")),
+        "C": (AG, OP, ids("王一")),
+        "D": (AG, AG, ids("王一", "张三")),
+        "E": (OP, OP, ids("李二")),
+        "F": (AB, AG, ids("李二")),
+        "I": (AG, AG, ids("王一", "张三")),
     }
     receipts = {}
     for name, (c1, c2, c3) in plan.items():
@@ -47,7 +46,7 @@ def test_full_ballot_matches_hand_computation(
         subject = detail["my_subjects"][0]["subject_id"]
         if name == "A":  # vote once the other way, then change it
             first = client.post(world.url(f"/ballots/{bid}/votes"), headers=headers,
-                                json={"subject_id": subject, "choices": {str(m1): O, str(m2): O, str(m3): ids()}})
+                                json={"subject_id": subject, "choices": {str(m1): OP, str(m2): OP, str(m3): ids()}})
             assert first.status_code == 201
             receipts["A-first"] = first.json()["receipt_code"]
         r = client.post(world.url(f"/ballots/{bid}/votes"), headers=headers,
@@ -71,7 +70,7 @@ def test_full_ballot_matches_hand_computation(
     g = owner(client, outbox, world, "G")
     g_subject = client.get(world.url(f"/ballots/{bid}"), headers=g).json()["my_subjects"][0]["subject_id"]
     late = client.post(world.url(f"/ballots/{bid}/votes"), headers=g,
-                       json={"subject_id": g_subject, "choices": {str(m1): A, str(m2): A, str(m3): ids()}})
+                       json={"subject_id": g_subject, "choices": {str(m1): AG, str(m2): AG, str(m3): ids()}})
     assert late.status_code == 409 and late.json()["error"] == "vote_outside_period"
 
     closed = client.post(world.url(f"/ballots/{bid}/close"), headers=world.committee)
@@ -128,7 +127,7 @@ def test_full_ballot_matches_hand_computation(
     assert voting_cli(["recount", str(path)]) == 0
     tampered = json.loads(export.content)
     for s in tampered["subjects"]:
-        if s["choices"] and s["choices"][str(m1)] == O:
-            s["choices"][str(m1)] = A
+        if s["choices"] and s["choices"][str(m1)] == OP:
+            s["choices"][str(m1)] = AG
     path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
     assert voting_cli(["recount", str(path)]) == 1
