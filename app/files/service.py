@@ -24,7 +24,7 @@ ALLOWED_TYPES = {
     "text/csv": b"",
 }
 PURPOSES = {"attachment", "proxy_authorization", "paper_ballot", "board_photo", "voucher",
-            "minutes", "audit_report", "document"}
+            "minutes", "audit_report", "document", "delivery_evidence"}
 
 
 def _path(compound_id: int, sha256: str) -> Path:
@@ -97,12 +97,13 @@ def read_bytes(record: StoredFile) -> bytes:
 
 
 # Signed authorizations and paper ballots carry owners' personal data: never notice attachments.
-PRIVATE_PURPOSES = frozenset({"proxy_authorization", "paper_ballot"})
+PRIVATE_PURPOSES = frozenset({"proxy_authorization", "paper_ballot", "delivery_evidence"})
 _STAFF_READERS = frozenset({"committee", "platform_admin", "observer", "reviewer"})
 # Files carrying personal data or unpublished accounts: who may read them besides the uploader.
 PRIVATE_READERS: dict[str, frozenset[str]] = {
     "proxy_authorization": _STAFF_READERS,
     "paper_ballot": _STAFF_READERS,
+    "delivery_evidence": _STAFF_READERS,  # signed delivery receipts
     # Owners read vouchers through the ledger, which shows them once their period is published.
     "voucher": _STAFF_READERS | {"clerk"},
 }

@@ -29,6 +29,7 @@ class CompoundOut(BaseModel):
 
 
 class BuildingTotals(BaseModel):
+    building_id: int
     building: str
     units: int
     area_hundredths: int

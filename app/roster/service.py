@@ -206,9 +206,9 @@ def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
         select(func.count()).select_from(Owner).where(Owner.compound_id == compound_id)
     ).scalar_one()
     by_building = [
-        {"building": name, "units": n, "area_hundredths": int(a or 0)}
-        for name, n, a in session.execute(
-            select(Building.name, func.count(Unit.id), func.sum(Unit.area_hundredths))  # type: ignore[arg-type]
+        {"building_id": bid, "building": name, "units": n, "area_hundredths": int(a or 0)}
+        for bid, name, n, a in session.execute(
+            select(Building.id, Building.name, func.count(Unit.id), func.sum(Unit.area_hundredths))  # type: ignore[arg-type]
             .join(Unit, Unit.building_id == Building.id, isouter=True)  # type: ignore[arg-type]
             .where(Building.compound_id == compound_id)
             .group_by(Building.id, Building.name)

@@ -108,6 +108,9 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
     out["description"] = ballot.description
     out["total_area_hundredths"] = ballot.total_area_hundredths
     out["total_headcount"] = ballot.total_headcount
+    matters = service.list_matters(session, ballot_id=ballot.id or 0)
+    docs = _documents(session, ballot.compound_id,
+                      [i for m in matters for i in json.loads(m.document_file_ids)])
     out["matters"] = [
         {
             "id": m.id, "position": m.position, "title": m.title, "description": m.description,
@@ -117,8 +120,9 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
             "candidates": [{"id": c.id, "name": c.name, "intro": c.intro} for c in cands[m.id or 0]],
             "affected_building_ids": json.loads(m.affected_building_ids),
             "document_file_ids": json.loads(m.document_file_ids),
+            "documents": [docs[i] for i in json.loads(m.document_file_ids) if i in docs],
         }
-        for m in service.list_matters(session, ballot_id=ballot.id or 0)
+        for m in matters
     ]
     phone = access.principal.user.phone
     mine = []
@@ -130,6 +134,21 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
     out["can_vote"] = service.status_of(ballot) == "open" and any(
         s["may_vote"] for s in mine)
     return out
+
+
+def _documents(session: Session, compound_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Names and types of the matters' documents (the files themselves stay behind /files)."""
+    from app.files.models import StoredFile
+
+    if not ids:
+        return {}
+    return {
+        f.id: {"id": f.id, "file_name": f.file_name, "content_type": f.content_type,
+               "size_bytes": f.size_bytes}
+        for f in session.execute(
+            select(StoredFile).where(StoredFile.compound_id == compound_id, StoredFile.id.in_(ids))
+        ).scalars()
+    }
 
 
 def _my_subject(session: Session, ballot: Ballot, subject_id: int, as_: str) -> dict[str, Any]:

@@ -163,7 +163,8 @@ export async function startBrowser(baseURL) {
     timezoneId: 'Asia/Shanghai',
     acceptDownloads: true,
   });
-  context.setDefaultTimeout(15_000);
+  // Generous enough for a loaded machine running several test files (GONGJUE_E2E_TIMEOUT_MS).
+  context.setDefaultTimeout(Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000);
   const page = await context.newPage();
   const consoleErrors = [];
   page.on('pageerror', (err) => consoleErrors.push(String(err)));
@@ -199,6 +200,18 @@ export async function staffLogin(page, username, password = DEMO_PASSWORD) {
   await page.getByRole('tab', { name: '工作人员登录' }).click();
   await page.getByLabel('用户名').fill(username);
   await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+/** Log in as an owner with phone + one-time code (read from the server's log). */
+export async function ownerLogin(page, backend, phone) {
+  await page.goto('/login');
+  await page.getByLabel('手机号').fill(phone);
+  const seen = backend.codeCount();
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  const code = await backend.otp(phone, seen);
+  await page.getByLabel('验证码').fill(code);
   await page.getByRole('button', { name: '登录', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/');
 }

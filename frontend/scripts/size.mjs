@@ -1,5 +1,6 @@
 // Gzip size of what a screen set downloads (JS + CSS, from dist/.vite/manifest.json).
-// Usage: node scripts/size.mjs [--max-kb 150]   (owner screens: login, home, compound)
+// Usage: node scripts/size.mjs [--max-kb 150]   (owner screens: login, home, compound, ballot,
+// receipt, notice)
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
@@ -8,10 +9,16 @@ import { fileURLToPath } from 'node:url';
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), 'utf8'));
 
+const OWNER = ['index.html', 'src/views/LoginView.vue', 'src/views/HomeView.vue', 'src/views/CompoundView.vue',
+  'src/views/BallotView.vue', 'src/views/ReceiptView.vue', 'src/views/NoticeView.vue'];
 const SETS = {
-  owner: ['index.html', 'src/views/LoginView.vue', 'src/views/HomeView.vue', 'src/views/CompoundView.vue'],
-  staff: ['index.html', 'src/views/LoginView.vue', 'src/views/HomeView.vue', 'src/views/CompoundView.vue',
-    'src/views/RosterView.vue', 'src/views/AuditView.vue'],
+  // Everything an owner's phone downloads: login, home, compound, voting, receipt, notice.
+  owner: OWNER,
+  // Opening a ballot from a link (a reminder, a QR code): the app shell and the voting page.
+  'ballot page': ['index.html', 'src/views/BallotView.vue'],
+  staff: [...OWNER, 'src/views/RosterView.vue', 'src/views/AuditView.vue', 'src/views/BallotAdminList.vue',
+    'src/views/BallotEditor.vue', 'src/views/BallotAdmin.vue', 'src/views/NoticeAdminList.vue',
+    'src/views/NoticeAdmin.vue'],
 };
 
 function closure(keys) {

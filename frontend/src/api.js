@@ -125,15 +125,24 @@ export async function request(method, path, options = {}) {
 export const api = {
   get: (path, query, opts) => request('GET', path, { query, ...opts }),
   post: (path, json = {}, opts) => request('POST', path, { json, ...opts }),
+  put: (path, json = {}, opts) => request('PUT', path, { json, ...opts }),
+  patch: (path, json = {}, opts) => request('PATCH', path, { json, ...opts }),
   upload: (path, form, opts) => request('POST', path, { form, ...opts }),
 };
 
-/** Start a file download after making sure the session is alive (the link itself cannot refresh). */
-export async function download(path, query, filename) {
+/**
+ * Start a file download (or, with `newTab`, open the file) after making sure the session is alive
+ * (the link itself cannot refresh).
+ */
+export async function download(path, query, filename, { newTab = false } = {}) {
   await api.get('/auth/me');
   const a = document.createElement('a');
   a.href = buildUrl(path, query);
   if (filename) a.download = filename;
+  if (newTab) {
+    a.target = '_blank';
+    a.rel = 'noopener';
+  }
   document.body.appendChild(a);
   a.click();
   a.remove();

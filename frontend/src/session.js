@@ -39,3 +39,13 @@ export function rolesIn(compoundId) {
   if (account.is_platform_admin) roles.add('platform_admin');
   return [...roles];
 }
+
+// Who runs ballots and notices, and who may watch them (read-only progress, results, exports).
+export const MANAGER_ROLES = ['committee', 'platform_admin'];
+export const WATCHER_ROLES = ['committee', 'platform_admin', 'reviewer', 'observer'];
+
+/** Whether the account holds any of `wanted` in the compound. */
+export function holds(compoundId, wanted) {
+  const roles = rolesIn(compoundId);
+  return wanted.some((r) => roles.includes(r));
+}
