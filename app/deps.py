@@ -13,9 +13,9 @@ from sqlmodel import Session
 from app.audit.service import Actor
 from app.auth import service as auth_service
 from app.auth.models import Role, UserAccount
-from app.roster import service as roster_service
 from app.db import new_session
 from app.errors import DomainError, Forbidden, Unauthorized
+from app.roster import service as roster_service
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_COOKIE = "gj_access"

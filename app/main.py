@@ -22,8 +22,8 @@ from app.files.router import router as files_router
 from app.ledger.router import router as ledger_router
 from app.notices.router import router as notices_router
 from app.procedures.router import router as procedures_router
-from app.voting.router import router as voting_router
 from app.roster.router import router as roster_router
+from app.voting.router import router as voting_router
 
 API_PREFIX = "/api/v1"
 

@@ -11,8 +11,8 @@ from app.audit import service
 from app.audit.schemas import CheckpointOut, EventOut, EventPage, VerifyOut
 from app.audit.signing import public_key_pem
 from app.auth.models import Role
-from app.deps import CompoundAccess, SessionDep, compound_access
 from app.db import new_session
+from app.deps import CompoundAccess, SessionDep, compound_access
 
 router = APIRouter(tags=["audit"])
 
