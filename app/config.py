@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     demo_data: bool = True
     db_pool_size: int = 20
+    # Requests holding a database session at once, per process (< thread pool and pool size).
+    db_request_concurrency: int = Field(default=16, ge=1, le=64)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.audit.service import Actor
 from app.auth import service as auth_service
 from app.auth.models import Role, UserAccount
+from app.config import get_settings
 from app.db import new_session
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.roster import service as roster_service
@@ -47,7 +48,14 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# At most this many requests of a process hold a session at once; the others wait on the event
+# loop, holding neither a worker thread nor a connection. Without the cap, requests blocked on
+# the audit chain's lock (or SQLite's write lock) can fill the thread pool, and the request that
+# holds the lock then finds no thread to commit in: everything stalls until timeouts.
+SessionDep = Annotated[
+    Session,
+    Depends(get_session, scope="function", max_concurrency=get_settings().db_request_concurrency),
+]
 
 
 @dataclass

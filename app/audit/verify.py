@@ -10,7 +10,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from app.audit.canonical import GENESIS_HASH, canonical_json, event_hash
+from app.audit.canonical import GENESIS_HASH, canonical_json, event_digest
 
 
 @dataclass(frozen=True)
@@ -79,57 +79,56 @@ def verify_chain(
     public_key: Ed25519PublicKey | None = None,
 ) -> VerifyReport:
     """Find the first edited, deleted, inserted or reordered event, then check checkpoints."""
+    checkpoints = list(checkpoints)
+    wanted = {cp.seq for cp in checkpoints}  # only these hashes are looked up afterwards
     expected_seq = 1
     prev = GENESIS_HASH
     hashes: dict[int, str] = {}
     problem: Problem | None = None
     count = 0
     compound: int | None = None
+    digest_of = event_digest
     for position, ev in enumerate(events, start=1):
         count = position
-        if compound is None:
-            compound = ev.compound_id
         if problem is not None:
             continue
+        if compound is None:
+            compound = ev.compound_id
+        seq = ev.seq
+        # The common case first: in order, linked, and hashing to its stored hash.
+        if (
+            seq == expected_seq and ev.prev_hash == prev and ev.compound_id == compound
+            and digest_of(ev.compound_id, seq, ev.occurred_at, ev.actor_user_id, ev.actor_role,
+                          ev.action, ev.object_type, ev.object_id, ev.payload_json,
+                          prev) == ev.hash
+        ):
+            prev = ev.hash
+            if seq in wanted:
+                hashes[seq] = prev
+            expected_seq += 1
+            continue
         if ev.compound_id != compound:
-            problem = Problem(position, ev.seq, "foreign_event", "事件不属于本小区的链")
-        elif ev.seq < expected_seq:
+            problem = Problem(position, seq, "foreign_event", "事件不属于本小区的链")
+        elif seq < expected_seq:
             problem = Problem(
-                position, ev.seq, "reordered_or_duplicated",
-                f"第{position}条事件序号为{ev.seq}，应为{expected_seq}：事件被重排或重复插入",
+                position, seq, "reordered_or_duplicated",
+                f"第{position}条事件序号为{seq}，应为{expected_seq}：事件被重排或重复插入",
             )
-        elif ev.seq > expected_seq:
+        elif seq > expected_seq:
             problem = Problem(
-                position, ev.seq, "missing_events",
-                f"第{position}条事件序号为{ev.seq}，应为{expected_seq}：其前有事件被删除",
+                position, seq, "missing_events",
+                f"第{position}条事件序号为{seq}，应为{expected_seq}：其前有事件被删除",
             )
         elif ev.prev_hash != prev:
             problem = Problem(
-                position, ev.seq, "broken_link",
-                f"第{position}条事件（序号{ev.seq}）的前序哈希与上一事件不符：链被插入或改动",
+                position, seq, "broken_link",
+                f"第{position}条事件（序号{seq}）的前序哈希与上一事件不符：链被插入或改动",
             )
         else:
-            digest = event_hash(
-                compound_id=ev.compound_id,
-                seq=ev.seq,
-                occurred_at=ev.occurred_at,
-                actor_user_id=ev.actor_user_id,
-                actor_role=ev.actor_role,
-                action=ev.action,
-                object_type=ev.object_type,
-                object_id=ev.object_id,
-                payload_json=ev.payload_json,
-                prev_hash=ev.prev_hash,
+            problem = Problem(
+                position, seq, "hash_mismatch",
+                f"第{position}条事件（序号{seq}）的内容与其哈希不符：事件被篡改",
             )
-            if digest != ev.hash:
-                problem = Problem(
-                    position, ev.seq, "hash_mismatch",
-                    f"第{position}条事件（序号{ev.seq}）的内容与其哈希不符：事件被篡改",
-                )
-        if problem is None:
-            hashes[ev.seq] = ev.hash
-            prev = ev.hash
-            expected_seq += 1
 
     report = VerifyReport(
         ok=problem is None, events=count, head_seq=expected_seq - 1, head_hash=prev,

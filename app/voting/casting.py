@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.audit.canonical import canonical_json
@@ -194,30 +195,41 @@ def _record_cast(
         canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
                         "choices": choices, "cast_at": cast_at, "nonce": nonce}).encode()
     ).hexdigest()[:32]
+    # The vote's rows are written with plain INSERT/UPDATE statements, not through the ORM's unit
+    # of work: the same rows, a fraction of the CPU on the path every owner takes.
     cast = VoteCast(
         compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject.subject_id,
         channel=channel, cast_at=cast_at, cast_by=actor.user_id, proxy_id=proxy_id,
         paper_entry_id=paper_entry_id, choices_json=choices_json, nonce=nonce,
         commitment=commitment, receipt_code=receipt,
     )
-    session.add(cast)
-    session.flush()
+    casts = VoteCast.__table__  # type: ignore[attr-defined]
+    cast.id = session.execute(casts.insert().returning(casts.c.id), {
+        "compound_id": cast.compound_id, "ballot_id": cast.ballot_id, "subject_id": cast.subject_id,
+        "channel": channel, "cast_at": cast_at, "cast_by": actor.user_id, "proxy_id": proxy_id,
+        "paper_entry_id": paper_entry_id, "choices_json": choices_json, "nonce": nonce,
+        "commitment": commitment, "receipt_code": receipt,
+    }).scalar_one()
     previous_id = subject.effective_cast_id
     previous_choices: str | None = None
     if previous_id is not None:
         # One UPDATE … RETURNING instead of loading the superseded cast and then updating it.
         previous_choices = session.execute(
-            update(VoteCast).where(VoteCast.id == previous_id)
+            update(casts).where(casts.c.id == previous_id)
             .values(superseded_at=cast_at, superseded_by_id=cast.id)
-            .returning(VoteCast.choices_json)
+            .returning(casts.c.choices_json)
         ).scalar_one()
     _replace_effective(session, ballot=ballot, subject_id=subject.subject_id, choices=choices,
                        previous_choices=previous_choices)
-    subject.effective_cast_id = cast.id
-    subject.effective_channel = channel.value
+    subjects = BallotSubject.__table__  # type: ignore[attr-defined]
+    changes: dict[str, Any] = {"effective_cast_id": cast.id, "effective_channel": channel.value}
     if subject.first_voted_at is None:
-        subject.first_voted_at = cast_at
-    session.add(subject)
+        changes["first_voted_at"] = cast_at
+    session.execute(
+        update(subjects).where(subjects.c.ballot_id == subject.ballot_id,
+                               subjects.c.subject_id == subject.subject_id).values(**changes))
+    for name, value in changes.items():  # keep the loaded row in step, without a second write
+        set_committed_value(subject, name, value)
     event = append_event(
         session, compound_id=ballot.compound_id, actor=actor,
         action="vote.changed" if previous_id else "vote.cast",
@@ -228,8 +240,8 @@ def _record_cast(
                  "paper_entry_id": paper_entry_id},
     )
     cast.audit_seq, cast.audit_hash = event.seq, event.hash
-    session.add(cast)
-    session.flush()
+    session.execute(update(casts).where(casts.c.id == cast.id)
+                    .values(audit_seq=event.seq, audit_hash=event.hash))
     return cast
 
 

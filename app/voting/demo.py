@@ -54,7 +54,7 @@ def _vote_some(session: Session, ballot: Ballot, share: float, rng: random.Rando
         choices: dict[str, object] = {}
         for m in matters:
             if m.seats:
-                pool = [c.id for c in cands[m.id or 0]]
+                pool = [c.id or 0 for c in cands[m.id or 0]]
                 choices[str(m.id)] = {"approve": sorted(rng.sample(pool, k=min(m.seats, len(pool) - 1)))}
             else:
                 choices[str(m.id)] = rng.choices(["agree", "oppose", "abstain"], weights=[8, 2, 1])[0]
@@ -93,7 +93,7 @@ def seed_voting_demo(session: Session, *, compound_id: int, committee_user_id: i
 
         # 2. Open now: noticed 16 days ago, voting since yesterday for 7 days.
         frozen.current = real_now - timedelta(days=16)
-        buildings = session.execute(
+        session.execute(
             select(Building.id).where(Building.compound_id == compound_id).order_by(Building.id)
         ).scalars().all()
         current = service.create_ballot(

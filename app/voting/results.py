@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from app.audit import service as audit_service
@@ -44,25 +44,28 @@ def progress(session: Session, *, ballot: Ballot) -> dict[str, Any]:
     if ballot.opened_at is None:
         raise DomainError("表决尚未开始", code="ballot_not_open", status=409)
     total_area, total_heads = ballot.total_area_hundredths or 0, ballot.total_headcount or 0
-    voted_area, voted_heads = session.execute(
-        select(func.coalesce(func.sum(BallotSubject.area_hundredths), 0), func.count()).where(
-            BallotSubject.ballot_id == ballot.id, BallotSubject.effective_cast_id.is_not(None)
-        )
-    ).one()
+    # One aggregate in the database, grouped by each subject's set of buildings (a few dozen
+    # groups), instead of reading every frozen subject into Python on every refresh.
+    voted = BallotSubject.effective_cast_id.is_not(None)
+    groups = session.execute(
+        select(BallotSubject.building_ids, func.count(), func.coalesce(func.sum(BallotSubject.area_hundredths), 0),
+               func.count(BallotSubject.effective_cast_id),
+               func.coalesce(func.sum(case((voted, BallotSubject.area_hundredths), else_=0)), 0))
+        .where(BallotSubject.ballot_id == ballot.id)
+        .group_by(BallotSubject.building_ids)
+    ).all()
+    voted_area = sum(int(g[4]) for g in groups)
+    voted_heads = sum(int(g[3]) for g in groups)
     per_building: dict[int, dict[str, int]] = defaultdict(lambda: {"subjects": 0, "voted": 0,
                                                                   "area": 0, "voted_area": 0})
-    for building_ids, area, voted in session.execute(
-        select(BallotSubject.building_ids, BallotSubject.area_hundredths,
-               BallotSubject.effective_cast_id.is_not(None)).where(BallotSubject.ballot_id == ballot.id)
-    ):
+    for building_ids, subjects, area, voted_subjects, voted_subject_area in groups:
         for bid in json.loads(building_ids):
             row = per_building[bid]
-            row["subjects"] += 1
-            row["area"] += area
-            if voted:
-                row["voted"] += 1
-                row["voted_area"] += area
-    names = dict(session.execute(
+            row["subjects"] += int(subjects)
+            row["area"] += int(area)
+            row["voted"] += int(voted_subjects)
+            row["voted_area"] += int(voted_subject_area)
+    names: dict[int, str] = dict(session.execute(
         select(Building.id, Building.name).where(Building.compound_id == ballot.compound_id)).all())
     quorum = rules.STATUTORY_QUORUM
     settings = json.loads(ballot.settings_json or "{}")
@@ -124,17 +127,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _choice_totals(session: Session, ballot: Ballot, matter_id: int) -> rules.ChoiceTotals:
-    counts: dict[str, tuple[int, int]] = {}
-    for choice, area, heads in session.execute(
-        select(EffectiveChoice.choice, func.coalesce(func.sum(BallotSubject.area_hundredths), 0), func.count())
+def _all_choice_counts(session: Session, ballot: Ballot) -> dict[int, dict[str, tuple[int, int]]]:
+    """Area and headcount per choice of every matter, in one grouped pass over the choices."""
+    counts: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for matter_id, choice, area, heads in session.execute(
+        select(EffectiveChoice.matter_id, EffectiveChoice.choice,
+               func.coalesce(func.sum(BallotSubject.area_hundredths), 0), func.count())
         .join(BallotSubject, (BallotSubject.ballot_id == EffectiveChoice.ballot_id)
               & (BallotSubject.subject_id == EffectiveChoice.subject_id))
-        .where(EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter_id)
-        .group_by(EffectiveChoice.choice)
+        .where(EffectiveChoice.ballot_id == ballot.id)
+        .group_by(EffectiveChoice.matter_id, EffectiveChoice.choice)
     ):
-        counts[choice] = (int(area), int(heads))
+        counts[matter_id][choice] = (int(area), int(heads))
+    return counts
 
+
+def _choice_totals(ballot: Ballot, counts: dict[str, tuple[int, int]]) -> rules.ChoiceTotals:
     def pick(c: rules.Choice) -> tuple[int, int]:
         return counts.get(c.value, (0, 0))
 
@@ -149,7 +157,7 @@ def _choice_totals(session: Session, ballot: Ballot, matter_id: int) -> rules.Ch
 
 def _subject_votes(session: Session, ballot: Ballot, matter_id: int,
                    only_buildings: set[int] | None = None) -> list[rules.SubjectVote]:
-    choices = dict(session.execute(
+    choices: dict[int, str] = dict(session.execute(
         select(EffectiveChoice.subject_id, EffectiveChoice.choice).where(
             EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter_id)
     ).all())
@@ -173,7 +181,7 @@ def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: 
             EffectiveApproval.ballot_id == ballot.id, EffectiveApproval.matter_id == matter.id)
     ):
         approvals[sid].add(cid)
-    took_part = dict(session.execute(
+    took_part: dict[int, str] = dict(session.execute(
         select(EffectiveChoice.subject_id, EffectiveChoice.choice).where(
             EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter.id)
     ).all())
@@ -197,7 +205,11 @@ def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMat
     settings = rule_settings(json.dumps(json.loads(ballot.settings_json or "{}").get("thresholds") or {}))
     cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
     out: list[tuple[BallotMatter, Any]] = []
-    for matter in list_matters(session, ballot_id=ballot.id or 0):
+    matters = list_matters(session, ballot_id=ballot.id or 0)
+    # Art. 278 matters share one aggregate (matter, choice) rather than one scan per matter.
+    counts = (_all_choice_counts(session, ballot)
+              if any(rules.Category(m.category).is_art278 for m in matters) else {})
+    for matter in matters:
         category = rules.Category(matter.category)
         if category == rules.Category.COMMITTEE_ELECTION:
             result: Any = _election(session, ballot, matter, settings, [c.id or 0 for c in cands[matter.id or 0]])
@@ -210,7 +222,7 @@ def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMat
             result = rules.evaluate_unanimity(
                 affected=_subject_votes(session, ballot, matter.id or 0, only_buildings=affected))
         else:
-            result = rules.evaluate_totals(category, _choice_totals(session, ballot, matter.id or 0),
+            result = rules.evaluate_totals(category, _choice_totals(ballot, counts.get(matter.id or 0, {})),
                                            settings=settings)
         out.append((matter, result))
     return out

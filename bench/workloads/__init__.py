@@ -1,0 +1,1 @@
+"""One module per measured workload; bench/run.py runs them."""
