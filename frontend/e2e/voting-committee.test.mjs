@@ -210,7 +210,8 @@ test('committee drafts a ballot; publishing its notice too late is refused', asy
   await page.waitForURL(/\/manage\/ballots\/\d+$/);
   await page.getByTestId('admin-status').filter({ hasText: '草稿' }).waitFor();
   await page.getByText('物业服务满意度测评').waitFor();
-  await page.getByRole('link', { name: '查看文件 1' }).waitFor();
+  // Documents are listed by their file name.
+  await page.getByRole('link', { name: '查看：测评说明.pdf' }).waitFor();
 
   await page.getByRole('button', { name: '发布会议通知' }).click();
   const dialog = page.getByRole('dialog', { name: '发布会议通知' });
