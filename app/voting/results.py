@@ -410,9 +410,11 @@ def answer_objection(session: Session, *, ballot: Ballot, objection_id: int, ans
     return obj
 
 
-def list_objections(session: Session, *, ballot: Ballot) -> list[BallotObjection]:
-    return list(session.execute(select(BallotObjection).where(BallotObjection.ballot_id == ballot.id)
-                                .order_by(BallotObjection.id)).scalars())
+def list_objections(session: Session, *, ballot: Ballot, raised_by: int | None = None) -> list[BallotObjection]:
+    stmt = select(BallotObjection).where(BallotObjection.ballot_id == ballot.id)
+    if raised_by is not None:
+        stmt = stmt.where(BallotObjection.raised_by == raised_by)
+    return list(session.execute(stmt.order_by(BallotObjection.id)).scalars())
 
 
 # --- publication -----------------------------------------------------------------------------
@@ -466,6 +468,25 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
                  object_type="ballot", object_id=ballot.id or 0,
                  payload={"notice_id": notice.id, "publish_checkpoint_id": checkpoint.id})
     return ballot
+
+
+def results_view(session: Session, *, ballot: Ballot) -> dict[str, Any]:
+    """The tallied results (preliminary during the objection window, final once published)."""
+    if ballot.tallied_at is None:
+        raise Forbidden("计票完成后才能查看结果", code="results_not_ready")
+    return {"ballot_id": ballot.id, "final": ballot.published_at is not None,
+            "total_area_hundredths": ballot.total_area_hundredths,
+            "total_headcount": ballot.total_headcount,
+            "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
+            "objection_ends_at": ballot.objection_ends_at,
+            "matters": results_summary(session, ballot=ballot)}
+
+
+def public_receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:
+    """The receipt codes, public once the result announcement is out."""
+    if ballot.published_at is None:
+        raise Forbidden("决议公告后公开回执码", code="receipts_not_public")
+    return receipt_codes(session, ballot=ballot)
 
 
 def receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:

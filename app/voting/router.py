@@ -30,6 +30,8 @@ from app.voting.schemas import (
 router = APIRouter(tags=["voting"])
 
 Manager = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+# Paper ballots are typed in and confirmed by committee members themselves.
+Committee = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE))]
 Watcher = Annotated[
     CompoundAccess,
     Depends(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)),
@@ -202,9 +204,7 @@ def reject_proxy(ballot_id: int, proxy_id: int, body: ReasonIn, access: Manager,
 
 
 @router.post(B + "/paper", status_code=201)
-def enter_paper(ballot_id: int, body: PaperIn, access: Manager, session: SessionDep) -> dict[str, Any]:
-    if access.role != Role.COMMITTEE:
-        raise Forbidden("书面表决票由业委会委员录入", code="committee_only")
+def enter_paper(ballot_id: int, body: PaperIn, access: Committee, session: SessionDep) -> dict[str, Any]:
     entry = casting.enter_paper(session, ballot=_ballot(session, access, ballot_id), subject_id=body.subject_id,
                                 raw_choices=body.choices, scan_file_id=body.scan_file_id, actor=access.actor)
     return views.paper_view(entry)
@@ -216,9 +216,7 @@ def list_paper(ballot_id: int, access: Watcher, session: SessionDep) -> list[dic
 
 
 @router.post(B + "/paper/{entry_id}/confirm")
-def confirm_paper(ballot_id: int, entry_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
-    if access.role != Role.COMMITTEE:
-        raise Forbidden("书面表决票由业委会委员复核", code="committee_only")
+def confirm_paper(ballot_id: int, entry_id: int, access: Committee, session: SessionDep) -> dict[str, Any]:
     entry = casting.confirm_paper(session, ballot=_ballot(session, access, ballot_id), entry_id=entry_id,
                                   actor=access.actor)
     return views.paper_view(entry)
@@ -255,14 +253,7 @@ def close_ballot(ballot_id: int, access: Manager, session: SessionDep) -> dict[s
 @router.get(B + "/results")
 def get_results(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
     ballot = _ballot(session, access, ballot_id)
-    if ballot.tallied_at is None:
-        raise Forbidden("计票完成后才能查看结果", code="results_not_ready")
-    return {"ballot_id": ballot.id, "final": ballot.published_at is not None,
-            "total_area_hundredths": ballot.total_area_hundredths,
-            "total_headcount": ballot.total_headcount,
-            "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
-            "objection_ends_at": ballot.objection_ends_at,
-            "matters": results.results_summary(session, ballot=ballot)}
+    return results.results_view(session, ballot=ballot)
 
 
 @router.post(B + "/objections", status_code=201)
@@ -276,9 +267,10 @@ def raise_objection(ballot_id: int, body: ObjectionIn, access: Voter, session: S
 @router.get(B + "/objections")
 def list_objections(ballot_id: int, access: Member, session: SessionDep) -> list[dict[str, Any]]:
     ballot = _ballot(session, access, ballot_id)
-    items = results.list_objections(session, ballot=ballot)
-    if access.role in (Role.OWNER, Role.CLERK):
-        items = [o for o in items if o.raised_by == access.user_id]
+    # Owners and clerks see their own objections; the committee and watchers see all.
+    own_only = access.role in (Role.OWNER, Role.CLERK)
+    items = results.list_objections(session, ballot=ballot,
+                                    raised_by=access.user_id if own_only else None)
     return [views.objection_view(o) for o in items]
 
 
@@ -301,9 +293,7 @@ def publish(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, A
 def receipts(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
     """The public list of receipt codes of counted votes (after publication)."""
     ballot = _ballot(session, access, ballot_id)
-    if ballot.published_at is None:
-        raise Forbidden("决议公告后公开回执码", code="receipts_not_public")
-    codes = results.receipt_codes(session, ballot=ballot)
+    codes = results.public_receipt_codes(session, ballot=ballot)
     return {"ballot_id": ballot.id, "count": len(codes), "receipt_codes": codes}
 
 
