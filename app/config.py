@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
 DEFAULT_ID_HASH_KEY = "dev-insecure-id-hash-key-change-me-0123456789"
 ROOT_DIR = Path(__file__).resolve().parent.parent
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,14 @@ class Settings(BaseSettings):
     otp_per_phone_per_hour: int = 5
     otp_per_address_per_hour: int = 30
     login_per_address_per_hour: int = 60
+    # Wrong one-time codes lock the phone (over every code it was sent) and the client address.
+    otp_failures_per_phone_per_hour: int = Field(default=10, ge=1)
+    otp_failures_per_address_per_hour: int = Field(default=30, ge=1)
+    # Online/proxy vote submissions per ballot subject per minute (0 turns the limit off).
+    votes_per_subject_per_minute: int = Field(default=10, ge=0)
+    # Browser origins other than the app's own allowed to call the API with cookies, comma
+    # separated (e.g. "https://gongjue.example.cn"); empty means same-origin only.
+    cors_origins: str = ""
     signing_key_path: Path = ROOT_DIR / "data" / "checkpoint_ed25519.pem"
     frontend_dist: Path = ROOT_DIR / "frontend" / "dist"
     files_dir: Path = ROOT_DIR / "data" / "files"
@@ -56,6 +66,21 @@ class Settings(BaseSettings):
             if not self.cookie_secure:
                 raise ValueError("production mode requires GONGJUE_COOKIE_SECURE=true")
         return self
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: str) -> str:
+        origins = [o.strip().rstrip("/").lower() for o in value.split(",") if o.strip()]
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):  # no wildcard, no path: exact origins only
+                raise ValueError(
+                    f"GONGJUE_CORS_ORIGINS: {origin!r} is not an origin like https://host[:port]"
+                )
+        return ",".join(origins)
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(o for o in self.cors_origins.split(",") if o)
 
     @property
     def is_sqlite(self) -> bool:

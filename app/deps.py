@@ -16,7 +16,6 @@ from app.auth.models import Role, UserAccount
 from app.config import get_settings
 from app.db import new_session
 from app.errors import DomainError, Forbidden, Unauthorized
-from app.roster import service as roster_service
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_COOKIE = "gj_access"
@@ -127,14 +126,12 @@ def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         session: SessionDep,
         compound_id: Annotated[int, Path(ge=1)],
     ) -> CompoundAccess:
-        roles = auth_service.granted_roles(session, user=principal.user, compound_id=compound_id)
-        owner_ids: list[int] = []
-        if principal.user.phone and Role.OWNER in allowed_set:
-            owner_ids = roster_service.owner_ids_for_phone(
-                session, compound_id=compound_id, phone=principal.user.phone
-            )
-            if owner_ids:
-                roles.add(Role.OWNER)
+        roles, owner_ids = auth_service.standing(
+            session, user=principal.user, compound_id=compound_id,
+            owner_phone=principal.user.phone if Role.OWNER in allowed_set else None,
+        )
+        if owner_ids:
+            roles.add(Role.OWNER)
         usable = [r for r in allowed if r in roles]
         if not usable:
             raise Forbidden("您在该小区没有此项操作的权限", code="forbidden_compound_role")

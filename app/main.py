@@ -17,19 +17,20 @@ from app.auth.router import accounts_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.db import get_engine
-from app.errors import NotFound, install_error_handlers
+from app.errors import ERROR_RESPONSES, NotFound, RequestSizeLimit, install_error_handlers
 from app.files.router import router as files_router
 from app.ledger.router import router as ledger_router
 from app.notices.router import router as notices_router
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
+from app.security import SecurityHeadersMiddleware, StrictCORSMiddleware
 from app.voting.router import router as voting_router
 
 API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
         voting_router, ledger_router, procedures_router,
@@ -75,7 +76,12 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Bodies over the upload limit are refused (413) before a route reads them.
+    app.add_middleware(RequestSizeLimit)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Added last = outermost: every answer, CORS refusals included, carries the headers.
+    app.add_middleware(StrictCORSMiddleware, origins=settings.cors_origin_list)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "production")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

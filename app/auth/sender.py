@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Protocol
 
 from app.config import get_settings
+from app.errors import DomainError
 from app.privacy import mask_phone
 
 log = logging.getLogger("gongjue.otp")
@@ -48,13 +50,29 @@ class SmsGatewaySender:
         raise NotImplementedError("configure an SMS gateway adapter")
 
 
+class UnconfiguredSender:
+    """Production without an SMS gateway: refuse to send rather than print codes to the log."""
+
+    def send(self, phone: str, code: str) -> None:
+        raise DomainError("短信服务尚未配置，暂时无法发送验证码，请联系业委会",
+                          code="otp_sender_unconfigured", status=503)
+
+
 _sender: CodeSender | None = None
 
 
 def get_sender() -> CodeSender:
     global _sender
     if _sender is None:
-        _sender = MemorySender() if get_settings().otp_sender == "memory" else ConsoleSender()
+        settings = get_settings()
+        if settings.otp_sender == "memory":
+            _sender = MemorySender()
+        elif settings.env == "production" and os.environ.get("GONGJUE_BENCH") != "1":
+            # The console sender writes codes into the log; only the bench's production-like
+            # servers (which read them back from their own log) may use it.
+            _sender = UnconfiguredSender()
+        else:
+            _sender = ConsoleSender()
     return _sender
 
 

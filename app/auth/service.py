@@ -7,8 +7,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Integer, bindparam, delete, func, literal, select, union_all, update
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
@@ -131,9 +132,19 @@ def verify_code(
     """Check a code (5 tries, 5 minutes); create the owner's account on first login."""
     settings = get_settings()
     phone = parse_phone(phone)
+    hour = timedelta(hours=1)
+    # Wrong codes lock the phone across all its codes, and the address across all phones.
+    _check_rate(
+        session, key=f"otp:fail:addr:{client_addr}", limit=settings.otp_failures_per_address_per_hour,
+        window=hour, message="验证码错误次数过多，请一小时后再试",
+    )
+    _check_rate(
+        session, key=f"otp:fail:phone:{phone}", limit=settings.otp_failures_per_phone_per_hour,
+        window=hour, message="该手机号验证码错误次数过多，请一小时后再试",
+    )
     _check_rate(
         session, key=f"login:addr:{client_addr}", limit=settings.login_per_address_per_hour,
-        window=timedelta(hours=1), message="登录尝试过于频繁，请稍后再试",
+        window=hour, message="登录尝试过于频繁，请稍后再试",
     )
     _record_hit(session, f"login:addr:{client_addr}")
     current = now()
@@ -151,6 +162,8 @@ def verify_code(
         raise Unauthorized("验证码错误次数过多，请重新获取", code="otp_locked", keep_changes=True)
     otp.attempts += 1
     if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code.strip())):
+        _record_hit(session, f"otp:fail:phone:{phone}")
+        _record_hit(session, f"otp:fail:addr:{client_addr}")
         left = settings.otp_max_attempts - otp.attempts
         if left <= 0:
             otp.consumed_at = current
@@ -237,13 +250,15 @@ def issue_session(account: UserAccount) -> IssuedSession:
     )
 
 
+# Built once: the statement every authenticated request runs (its cache key is then memoized).
+_LOAD_VALID = select(
+    UserAccount,
+    select(RevokedToken.jti).where(RevokedToken.jti == bindparam("jti")).exists(),
+).where(UserAccount.id == bindparam("user_id"))
+
+
 def _load_valid(session: Session, claims: tokens.TokenClaims) -> UserAccount:
-    row = session.execute(
-        select(
-            UserAccount,
-            select(RevokedToken.jti).where(RevokedToken.jti == claims.jti).exists(),
-        ).where(UserAccount.id == claims.user_id)
-    ).first()
+    row = session.execute(_LOAD_VALID, {"jti": claims.jti, "user_id": claims.user_id}).first()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录", code="token_invalid")
     account, revoked = row
@@ -297,6 +312,47 @@ def logout_everywhere(session: Session, *, account: UserAccount) -> None:
 
 
 # --- grants ----------------------------------------------------------------------------------
+
+
+def _standing_statements() -> tuple[Any, Any]:
+    from app.roster.models import Owner
+
+    grants = select(RoleGrant.role.label("role"), literal(None, Integer).label("owner_id")).where(
+        RoleGrant.user_id == bindparam("user_id"), RoleGrant.compound_id == bindparam("compound_id"),
+        RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+    )
+    owners = select(literal(Role.OWNER.value).label("role"), Owner.id).where(
+        Owner.compound_id == bindparam("compound_id"), Owner.phone == bindparam("phone"))
+    return grants, union_all(grants, owners)
+
+
+_STANDING: tuple[Any, Any] | None = None
+
+
+def standing(session: Session, *, user: UserAccount, compound_id: int,
+             owner_phone: str | None) -> tuple[set[Role], list[int]]:
+    """The caller's active grants in a compound and, given a phone, the owners holding it.
+
+    One round trip (UNION ALL) for what every compound route checks first.
+    """
+    global _STANDING
+    if _STANDING is None:
+        _STANDING = _standing_statements()
+    grants_only, with_owners = _STANDING
+    params: dict[str, Any] = {"user_id": user.id, "compound_id": compound_id}
+    if owner_phone:
+        params["phone"] = owner_phone
+    roles: set[Role] = set()
+    owner_ids: list[int] = []
+    for role, owner_id in session.connection().execute(
+            with_owners if owner_phone else grants_only, params):
+        if owner_id is None:
+            roles.add(Role(role))
+        else:
+            owner_ids.append(owner_id)
+    if user.is_platform_admin:
+        roles.add(Role.PLATFORM_ADMIN)
+    return roles, sorted(owner_ids)
 
 
 def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> set[Role]:

@@ -83,7 +83,9 @@ def decode(token: str, expected_type: TokenType) -> TokenClaims:
             issuer=settings.jwt_issuer,
             # exp is checked below against the injectable clock ("require_exp" would force
             # python-jose's own wall-clock check back on).
-            options={"require_sub": True, "require_jti": True, "verify_exp": False,
+            # python-jose accepts a token without "aud" even when an audience is given.
+            options={"require_aud": True, "require_iss": True,
+                     "require_sub": True, "require_jti": True, "verify_exp": False,
                      "verify_iat": False, "verify_nbf": False},
         )
     except JWTError as exc:

@@ -52,7 +52,8 @@ def upload(
     return FileOut.model_validate(record, from_attributes=True)
 
 
-@router.get("/compounds/{compound_id}/files/{file_id}")
+@router.get("/compounds/{compound_id}/files/{file_id}",
+            responses={200: {"content": {t: {} for t in service.ALLOWED_TYPES}}})
 def download(file_id: int, access: Member, session: SessionDep) -> FileResponse:
     record = service.get_file(session, compound_id=access.compound_id, file_id=file_id)
     service.check_can_read(record, user_id=access.user_id, roles=access.roles)

@@ -71,6 +71,8 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.data_type == "f":  # openpyxl takes text starting "=" as a formula
+                    cell.data_type = "s"
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -33,6 +33,7 @@ from app.files import service as files_service
 from app.ledger import rules, service
 from app.ledger.exceptions import ImportInvalid, ImportNotFound, LedgerConflict, LedgerInvalid
 from app.ledger.models import LedgerEntry, LedgerImport, LedgerImportRow, LedgerPeriod
+from app.roster.importer import FORMULA_MESSAGE, looks_like_formula
 
 COLUMNS = ("日期", "收支", "类别", "金额（元）", "对方", "摘要")
 OPTIONAL_COLUMNS = ("扣除成本（元）",)
@@ -113,6 +114,9 @@ def parse_csv(content: bytes, *, today: date) -> list[DraftRow]:
     if content[:4] == b"PK\x03\x04":
         raise ImportInvalid("请在 Excel 中“另存为”CSV 后上传", code="ledger_import_not_csv", status=415)
     text = decode(content)
+    if "\x00" in text:
+        raise ImportInvalid("文件中含有空字符（NUL），不是有效的 CSV 文本，请在 Excel 中另存为 CSV 后重试",
+                            code="ledger_import_unreadable")
     try:
         table = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
@@ -195,6 +199,9 @@ def _parse_row(number: int, values: Sequence[str], positions: dict[str, int], to
         fail("摘要", "摘要不能为空")
     if len(description) > 1000 or len(cell("对方")) > 200:
         fail("摘要", "摘要最长1000字，对方最长200字")
+    for column in ("对方", "摘要"):
+        if looks_like_formula(cell(column)):
+            fail(column, f"{column}{FORMULA_MESSAGE}")
     if len(problems) > before or entry_date is None or direction is None:
         return None
     return DraftRow(row=number, entry_date=entry_date, direction=direction, category=category,

@@ -152,7 +152,8 @@ def reverse_entry(entry_id: int, body: ReasonIn, access: Recorder, session: Sess
     return _entries(session, access, [entry])[0]
 
 
-@router.get(E + "/files/{file_id}")
+@router.get(E + "/files/{file_id}",
+            responses={200: {"content": {t: {} for t in files_service.ALLOWED_TYPES}}})
 def entry_file(entry_id: int, file_id: int, access: Reader, session: SessionDep) -> FileResponse:
     """A voucher of an entry, for whoever may see the entry."""
     entry = service.get_entry(session, compound_id=access.compound_id, entry_id=entry_id)

@@ -57,8 +57,10 @@ def parse_yuan(text: str) -> int:
     decimals = match.group(1) or ""
     if len(decimals) > 2:
         raise ValueError(f"金额“{text}”最多两位小数（精确到分）")
-    whole = raw.split(".")[0].replace(",", "")
-    fen = int(whole) * 100 + int((decimals + "00")[:2])
+    whole = raw.split(".")[0].replace(",", "").lstrip("0")
+    if len(whole) > len(str(MAX_AMOUNT_FEN)):  # also spares int() its 4,300-digit refusal
+        raise ValueError(f"金额超过 {format_yuan(MAX_AMOUNT_FEN)} 元上限，请核对")
+    fen = int(whole or "0") * 100 + int((decimals + "00")[:2])
     if fen <= 0:
         raise ValueError("金额须大于零")
     if fen > MAX_AMOUNT_FEN:

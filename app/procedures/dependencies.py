@@ -60,5 +60,12 @@ ItemActor = Annotated[
 ]
 ItemBallotKeeper = Annotated[CompoundAccess, Depends(item_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
 ItemReader = Annotated[CompoundAccess, Depends(item_access(*STAFF))]
+# Oversight of the item's ballot and audit trail: the same people as /ballots/{b}/progress,
+# /ballots/{b}/tally-inputs and /audit/* (not the property company: the tally inputs carry
+# each unit's choices).
+ItemWatcher = Annotated[
+    CompoundAccess,
+    Depends(item_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)),
+]
 ItemMember = Annotated[CompoundAccess, Depends(item_access(*STAFF, Role.OWNER))]
 ItemObserverOnly = Annotated[CompoundAccess, Depends(item_access(Role.OBSERVER))]

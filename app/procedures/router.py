@@ -25,6 +25,7 @@ from app.procedures.dependencies import (
     ItemMember,
     ItemObserverOnly,
     ItemReader,
+    ItemWatcher,
     Member,
     SettingsKeeper,
     Staff,
@@ -194,13 +195,13 @@ def _linked_ballot(session, item):  # type: ignore[no-untyped-def]
 
 
 @router.get(ITEM + "/ballot/progress")
-def ballot_progress(item_id: int, access: ItemReader, session: SessionDep) -> dict[str, Any]:
+def ballot_progress(item_id: int, access: ItemWatcher, session: SessionDep) -> dict[str, Any]:
     """Participation while the ballot is open (choices stay hidden)."""
     return voting_results.progress(session, ballot=_linked_ballot(session, _item(session, access, item_id)))
 
 
 @router.get(ITEM + "/ballot/tally-inputs")
-def ballot_tally_inputs(item_id: int, access: ItemReader, session: SessionDep) -> Response:
+def ballot_tally_inputs(item_id: int, access: ItemWatcher, session: SessionDep) -> Response:
     """Tally inputs after closing: `python -m app.voting recount tally-<id>.json`."""
     ballot = _linked_ballot(session, _item(session, access, item_id))
     data = voting_results.tally_inputs(session, ballot=ballot)
@@ -210,7 +211,7 @@ def ballot_tally_inputs(item_id: int, access: ItemReader, session: SessionDep) -
 
 
 @router.get(ITEM + "/audit")
-def item_audit(item_id: int, access: ItemReader, session: SessionDep) -> dict[str, Any]:
+def item_audit(item_id: int, access: ItemWatcher, session: SessionDep) -> dict[str, Any]:
     """The item's events (and its ballot's), with the verification of the whole chain."""
     item = _item(session, access, item_id)
     return {
@@ -219,8 +220,8 @@ def item_audit(item_id: int, access: ItemReader, session: SessionDep) -> dict[st
     }
 
 
-@router.get(ITEM + "/audit/export")
-def item_audit_export(item_id: int, access: ItemReader, session: SessionDep) -> StreamingResponse:
+@router.get(ITEM + "/audit/export", responses={200: {"content": {"application/x-ndjson": {}}}})
+def item_audit_export(item_id: int, access: ItemWatcher, session: SessionDep) -> StreamingResponse:
     """The compound's whole chain (verification needs all of it): `python -m app.audit verify --file`."""
     _item(session, access, item_id)
     compound_id = access.compound_id

@@ -47,6 +47,10 @@ from app.roster.subjects import UnitFacts, derive_subjects, totals
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+MAX_COLUMNS = 100  # the template has 11; a sheet filled out to column XFD is refused at once
+# The XML inside an .xlsx, as its zip directory declares it (zipfile never inflates past that):
+# a legitimate 100,000-row roster is about 60 MB; a zip bomb is refused before it is parsed.
+MAX_XLSX_EXPANDED_BYTES = 128 * 1024 * 1024
 MAX_AREA_HUNDREDTHS = 10_000_000  # 100,000 m² for one unit is already implausible
 MAX_TOTAL_AREA_HUNDREDTHS = 2**31 - 1  # subject areas are 32-bit integers in PostgreSQL
 DIFF_LIST_LIMIT = 1000  # entries listed per diff section; the counts are always exact
@@ -99,6 +103,9 @@ _SEPARATORS = re.compile(r"[；;、]")
 _SPACES = re.compile(r"\s+")
 _AREA_TEXT = re.compile(r"^\d+(\.\d+)?$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E\+?\d+$", re.IGNORECASE)
+# Text a spreadsheet would run as a formula (=, @, or +/- followed by formula syntax, e.g. DDE).
+_FORMULA = re.compile(r"^(?:[=@]|[+-].*[=(|!@])", re.DOTALL)
+FORMULA_MESSAGE = "内容不能以 =、+、-、@ 开头（会被电子表格当作公式执行），请删除开头的符号"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -208,6 +215,11 @@ def read_table(content: bytes, file_name: str) -> RawTable:
     )
 
 
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet opening this text would evaluate it (CSV/formula injection)."""
+    return bool(_FORMULA.match(unicodedata.normalize("NFKC", text).lstrip()))
+
+
 def _too_many_rows() -> RosterFileRejected:
     return RosterFileRejected(
         f"名册超过 {MAX_ROWS} 行的上限，请联系平台管理员", code="roster_too_many_rows"
@@ -227,6 +239,10 @@ def _collect(numbered: Iterable[tuple[int, Sequence[Any]]]) -> RawTable:
             continue
         if number > 2 * MAX_ROWS + 1:  # bounds the work on files padded with empty rows
             raise _too_many_rows()
+        if len(values) > MAX_COLUMNS and not _is_blank(values[MAX_COLUMNS:]):
+            raise RosterFileRejected(
+                f"第{number}行超过 {MAX_COLUMNS} 列，请删除多余的列后重试", code="roster_too_many_columns"
+            )
         if _is_blank(values):
             continue
         rows.append((number, list(values)))
@@ -238,6 +254,20 @@ def _collect(numbered: Iterable[tuple[int, Sequence[Any]]]) -> RawTable:
 def _read_xlsx(content: bytes) -> RawTable:
     import openpyxl
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise RosterFileRejected(
+            "无法读取该 .xlsx 文件，请确认文件未损坏，或在 Excel 中另存为新文件后重试",
+            code="roster_file_unreadable",
+        ) from exc
+    if expanded > MAX_XLSX_EXPANDED_BYTES:
+        raise RosterFileRejected(
+            f"该 .xlsx 文件解压后超过 {MAX_XLSX_EXPANDED_BYTES // (1024 * 1024)} MB（疑似压缩炸弹），"
+            "请删除无关的工作表或内容，或另存为 CSV 后重试",
+            code="roster_file_too_large", status=413,
+        )
     try:
         with warnings.catch_warnings():
             # Files from other tools often lack styles; openpyxl warns, which is no error of theirs.
@@ -285,6 +315,9 @@ def decode_csv(content: bytes) -> str:
 
 def _read_csv(content: bytes) -> RawTable:
     text = decode_csv(content)
+    if "\x00" in text:
+        raise RosterFileRejected("文件中含有空字符（NUL），不是有效的 CSV 文本，请在 Excel 中另存为 CSV 后重试",
+                                 code="roster_file_unreadable")
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
@@ -489,6 +522,9 @@ class _RowChecker:
         def fail(column: str, message: str) -> None:
             self.errors.append(RowError(number, column, message))
 
+        for column in (COL_BUILDING, COL_ENTRANCE, COL_ROOM):
+            if looks_like_formula(_text(self.cell(values, column))):
+                fail(column, FORMULA_MESSAGE)
         building = _normal(self.cell(values, COL_BUILDING))
         if not building:
             fail(COL_BUILDING, "楼栋不能为空")
@@ -594,6 +630,9 @@ class _RowChecker:
                 continue
             if len(name) > 100:
                 fail(COL_OWNER_NAME, f"{who}姓名过长（最多100个字）")
+                continue
+            if looks_like_formula(name):
+                fail(COL_OWNER_NAME, f"{who}姓名{FORMULA_MESSAGE}")
                 continue
             id_number = _SPACES.sub("", ids[i]) if ids else ""
             phone_text = phones[i] if phones else ""

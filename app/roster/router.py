@@ -172,7 +172,8 @@ def apply_roster_import(
     return RosterImportOut.model_validate(importer.import_view(record))
 
 
-@router.get("/compounds/{compound_id}/roster/template")
+@router.get("/compounds/{compound_id}/roster/template", responses={200: {"content": {
+    template.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}})
 def roster_template(
     access: RosterKeeper, format: Literal["xlsx", "csv"] = "xlsx"
 ) -> Response:

@@ -1,6 +1,6 @@
 // Test harness: a fresh database, the real back end (uvicorn) and Debian's Chromium at phone size.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -229,7 +229,9 @@ export async function openCompound(page, name = '阳光花园') {
  */
 export async function accessibilityProblems(page) {
   await page.waitForLoadState('networkidle').catch(() => {});
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses the
+  // inline <script> that addScriptTag would insert.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE, 'utf8'));
   const axe = await page.evaluate(async () => {
     const result = await window.axe.run(document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
