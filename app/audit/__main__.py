@@ -14,12 +14,7 @@ import sys
 from pathlib import Path
 
 from app.audit.signing import load_public_key
-from app.audit.verify import (
-    checkpoint_view_from_record,
-    iter_event_views,
-    parse_export,
-    verify_chain,
-)
+from app.audit.verify import parse_export, verify_export
 
 
 def _verify_file(path: Path, public_key_path: Path | None) -> dict:
@@ -27,14 +22,11 @@ def _verify_file(path: Path, public_key_path: Path | None) -> dict:
         header, events, checkpoints = parse_export(fh)
     pem = public_key_path.read_text() if public_key_path else header.get("public_key_pem")
     key = load_public_key(pem) if pem else None
-    report = verify_chain(
-        iter_event_views(events),
-        checkpoints=[checkpoint_view_from_record(c) for c in checkpoints],
-        public_key=key,
-    ).as_dict()
+    report = verify_export(header, events, checkpoints, key).as_dict()
     report["public_key_source"] = (
         "given" if public_key_path else ("export header" if pem else "none")
     )
+    report["signed_head"] = bool(header.get("head"))
     return report
 
 
@@ -102,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     report = _verify_file(args.file, args.public_key) if args.file else _verify_db(args.compound)
     print(json.dumps(report, ensure_ascii=False, indent=2))
+    if report.get("signed_head") is False:
+        print("WARNING: the export carries no signed head: a cut tail cannot be detected",
+              file=sys.stderr)
     if report["ok"]:
         print(f"OK: {report['events']} events, head seq {report['head_seq']}", file=sys.stderr)
         return 0

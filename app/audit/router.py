@@ -64,7 +64,8 @@ def sign_checkpoint(access: CheckpointSigner, session: SessionDep) -> Checkpoint
     return CheckpointOut.model_validate(cp, from_attributes=True)
 
 
-@router.get("/compounds/{compound_id}/audit/export")
+@router.get("/compounds/{compound_id}/audit/export",
+            responses={200: {"content": {"application/x-ndjson": {}}}})
 def export(access: AuditReader) -> StreamingResponse:
     """JSON Lines export for offline verification with `python -m app.audit verify --file`."""
     compound_id = access.compound_id

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, func, insert, or_, select, update
 from sqlmodel import Session
 
 from app.audit.canonical import GENESIS_HASH, canonical_json, event_hash, format_time
@@ -15,6 +15,9 @@ from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from app.audit.signing import key_id, public_key_pem, signing_key
 from app.clock import now
 from app.db import is_postgres
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 
 @dataclass(frozen=True)
@@ -28,27 +31,63 @@ class Actor:
 SYSTEM = Actor(user_id=None, role="system")
 
 
-def _lock_head(session: Session, compound_id: int) -> AuditChainHead:
-    # FOR UPDATE serializes appends per compound on PostgreSQL; on SQLite the write transaction
-    # already holds the database's single write lock (BEGIN IMMEDIATE).
-    stmt = select(AuditChainHead).where(AuditChainHead.compound_id == compound_id)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    head = session.execute(stmt).scalar_one_or_none()
-    if head is None:
-        if is_postgres(session):
-            from sqlalchemy.dialects.postgresql import insert
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEADS = AuditChainHead.__table__  # type: ignore[attr-defined]
 
-            session.execute(
-                insert(AuditChainHead)
-                .values(compound_id=compound_id, seq=0, hash=GENESIS_HASH)
-                .on_conflict_do_nothing()
-            )
+# Statements built once (their cache keys are memoized): every state change runs them.
+_HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.compound_id == bindparam("a_compound"))
+_HEAD_LOCKED = _HEAD.with_for_update()
+_EVENT_INSERT = insert(_EVENTS).values(
+    compound_id=bindparam("a_compound"), seq=bindparam("a_seq"), occurred_at=bindparam("a_at"),
+    actor_user_id=bindparam("a_user"), actor_role=bindparam("a_role"),
+    action=bindparam("a_action"), object_type=bindparam("a_type"), object_id=bindparam("a_object"),
+    payload=bindparam("a_payload"), prev_hash=bindparam("a_prev"), hash=bindparam("a_hash"),
+)
+_HEAD_UPDATE = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compound"))
+                .values(seq=bindparam("a_seq"), hash=bindparam("a_hash")))
+_COMBINED: dict[tuple[Any, ...], Any] = {}
+
+# Statements to run with the event, given as (statement, parameters); they may use the bound
+# parameters "a_seq" and "a_hash" (the new event's sequence number and hash).
+Also = Sequence[tuple[Executable, dict[str, Any]]]
+
+
+def _combined(extras: tuple[Any, ...], check: Any) -> Any:
+    """The head update with the event insert (and extras) as data-modifying CTEs (PostgreSQL),
+    returning the `check` expression evaluated after the chain lock was granted."""
+    key = (extras, check)
+    stmt = _COMBINED.get(key)
+    if stmt is None:
+        stmt = _HEAD_UPDATE.add_cte(_EVENT_INSERT.cte("audit_new_event"))
+        for i, extra in enumerate(extras):
+            stmt = stmt.add_cte(extra.cte(f"audit_also_{i}"))
+        if check is not None:
+            stmt = stmt.returning(check.label("audit_check"))
+        _COMBINED[key] = stmt
+    return stmt
+
+
+def _lock_head(session: Session, compound_id: int) -> tuple[int, str]:
+    """The chain head's (seq, hash), locked until the transaction ends.
+
+    FOR UPDATE serializes appends per compound on PostgreSQL; on SQLite the write transaction
+    already holds the database's single write lock (BEGIN IMMEDIATE). Core statements: the head
+    is never an ORM object, so no stale copy can sit in a session's identity map.
+    """
+    postgres = is_postgres(session)
+    conn = session.connection()
+    params = {"a_compound": compound_id}
+    row = conn.execute(_HEAD_LOCKED if postgres else _HEAD, params).first()
+    if row is None:
+        if postgres:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            conn.execute(pg_insert(_HEADS).values(compound_id=compound_id, seq=0, hash=GENESIS_HASH)
+                         .on_conflict_do_nothing())
         else:
-            session.add(AuditChainHead(compound_id=compound_id, seq=0, hash=GENESIS_HASH))
-            session.flush()
-        head = session.execute(stmt).scalar_one()
-    return head
+            conn.execute(insert(_HEADS).values(compound_id=compound_id, seq=0, hash=GENESIS_HASH))
+        row = conn.execute(_HEAD_LOCKED if postgres else _HEAD, params).one()
+    return int(row.seq), str(row.hash)
 
 
 def append_event(
@@ -60,30 +99,76 @@ def append_event(
     object_type: str,
     object_id: str | int,
     payload: dict[str, Any] | None = None,
+    also: Also = (),
 ) -> AuditEvent:
-    """Append one event to the compound's chain inside the caller's transaction."""
-    head = _lock_head(session, compound_id)
+    """Append one event to the compound's chain inside the caller's transaction.
+
+    The caller's pending ORM changes are flushed first (they come before the event). `also` gives
+    statements that need the event's seq and hash (e.g. a receipt's copy of them); on PostgreSQL
+    they, the event and the new head go to the server as one statement (data-modifying CTEs), so
+    the chain's lock is held for two round trips instead of three or more.
+    """
+    return append_event_checked(session, compound_id=compound_id, actor=actor, action=action,
+                                object_type=object_type, object_id=object_id, payload=payload,
+                                also=also)[0]
+
+
+def append_event_checked(
+    session: Session,
+    *,
+    compound_id: int,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    payload: dict[str, Any] | None = None,
+    also: Also = (),
+    check: tuple[Any, dict[str, Any]] | None = None,
+) -> tuple[AuditEvent, Any]:
+    """`append_event`, plus a scalar SQL expression read once this append holds the chain lock.
+
+    On PostgreSQL the expression is returned by the same statement as the event, whose snapshot
+    is taken after the lock was granted, so it sees every transaction that appended before this
+    one (e.g. a ballot's close). On SQLite the write lock is held from the transaction's first
+    statement, so the caller's earlier reads are already current: None is returned.
+    """
+    session.flush()
+    seq, prev_hash = _lock_head(session, compound_id)
     payload_json = canonical_json(payload or {})
     fields: dict[str, Any] = {
         "compound_id": compound_id,
-        "seq": head.seq + 1,
+        "seq": seq + 1,
         "occurred_at": format_time(now()),
         "actor_user_id": actor.user_id,
         "actor_role": actor.role,
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),
-        "prev_hash": head.hash,
+        "prev_hash": prev_hash,
     }
     digest = event_hash(**fields, payload_json=payload_json)
-    event = AuditEvent(**fields, payload=payload_json, hash=digest)
-    seq = fields["seq"]
-    head.seq = seq
-    head.hash = digest
-    session.add(event)
-    session.add(head)
-    session.flush()
-    return event
+    params: dict[str, Any] = {
+        "a_compound": compound_id, "a_seq": seq + 1, "a_at": fields["occurred_at"],
+        "a_user": actor.user_id, "a_role": actor.role, "a_action": action, "a_type": object_type,
+        "a_object": fields["object_id"], "a_payload": payload_json, "a_prev": prev_hash,
+        "a_hash": digest,
+    }
+    for _stmt, extra_params in also:
+        params.update(extra_params)
+    conn = session.connection()
+    checked: Any = None
+    if is_postgres(session):
+        if check is not None:
+            params.update(check[1])
+        result = conn.execute(
+            _combined(tuple(stmt for stmt, _ in also), check[0] if check else None), params)
+        if check is not None:
+            checked = result.scalar_one()
+    else:
+        for stmt in (_EVENT_INSERT, _HEAD_UPDATE, *(stmt for stmt, _ in also)):
+            conn.execute(stmt, params)
+    # As stored (not attached to the session).
+    return AuditEvent(**fields, payload=payload_json, hash=digest), checked
 
 
 def checkpoint_message(
@@ -104,20 +189,20 @@ def sign_checkpoint(
     session: Session, *, compound_id: int, reason: str, actor: Actor = SYSTEM
 ) -> AuditCheckpoint:
     """Sign the current head with the deployment key, and record the signing in the chain."""
-    head = _lock_head(session, compound_id)
+    head_seq, head_hash = _lock_head(session, compound_id)
     signed = now()
     key = signing_key()
     message = checkpoint_message(
         compound_id=compound_id,
-        seq=head.seq,
-        head_hash=head.hash,
+        seq=head_seq,
+        head_hash=head_hash,
         signed_at=format_time(signed),
         reason=reason,
     )
     checkpoint = AuditCheckpoint(
         compound_id=compound_id,
-        seq=head.seq,
-        head_hash=head.hash,
+        seq=head_seq,
+        head_hash=head_hash,
         signed_at=signed,
         reason=reason,
         key_id=key_id(key.public_key()),
@@ -201,31 +286,91 @@ def list_checkpoints(session: Session, *, compound_id: int) -> list[AuditCheckpo
 
 
 def chain_head(session: Session, *, compound_id: int) -> tuple[int, str]:
-    head = session.get(AuditChainHead, compound_id)
-    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    row = session.connection().execute(_HEAD, {"a_compound": compound_id}).first()
+    return (int(row.seq), str(row.hash)) if row else (0, GENESIS_HASH)
+
+
+def _events_to_head(session: Session, *, compound_id: int, head_seq: int,
+                    batch: int = 5000) -> Iterator[AuditEvent]:
+    """The events up to a head read beforehand, then any row stored past the current head.
+
+    Appends commit in sequence order together with the head, so this is a consistent view even
+    under READ COMMITTED while others append; a row past the head is one no append wrote.
+    """
+    last = 0
+    while True:
+        rows = list(session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.compound_id == compound_id, AuditEvent.seq > last,
+                   AuditEvent.seq <= head_seq)
+            .order_by(AuditEvent.seq).limit(batch)
+        ).scalars())
+        if not rows:
+            break
+        yield from rows
+        last = rows[-1].seq
+    current = func.coalesce(AuditChainHead.seq, 0)  # one statement: the head and the rows agree
+    yield from session.execute(
+        select(AuditEvent)
+        .outerjoin(AuditChainHead, AuditChainHead.compound_id == AuditEvent.compound_id)
+        .where(AuditEvent.compound_id == compound_id, AuditEvent.seq > head_seq,
+               AuditEvent.seq > current)
+        .order_by(AuditEvent.seq)
+    ).scalars()
+
+
+def _checkpoints_to_head(session: Session, *, compound_id: int,
+                         head_seq: int) -> list[AuditCheckpoint]:
+    """Checkpoints within the head read beforehand, and any at or past the current head (which
+    no signing writes: a signing appends its own event after the checkpointed head)."""
+    current = func.coalesce(AuditChainHead.seq, 0)
+    stmt = (
+        select(AuditCheckpoint)
+        .outerjoin(AuditChainHead, AuditChainHead.compound_id == AuditCheckpoint.compound_id)
+        .where(AuditCheckpoint.compound_id == compound_id,
+               or_(AuditCheckpoint.seq <= head_seq, AuditCheckpoint.seq >= current))
+        .order_by(AuditCheckpoint.seq, AuditCheckpoint.id)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def signed_head_record(*, compound_id: int, seq: int, head_hash: str) -> dict[str, Any]:
+    """A checkpoint of the head signed now and not stored: it makes an export's end provable."""
+    key = signing_key()
+    signed_at = format_time(now())
+    message = checkpoint_message(compound_id=compound_id, seq=seq, head_hash=head_hash,
+                                 signed_at=signed_at, reason="export")
+    return {"seq": seq, "head_hash": head_hash, "signed_at": signed_at, "reason": "export",
+            "key_id": key_id(key.public_key()), "signature": key.sign(message).hex()}
 
 
 def export_lines(session: Session, *, compound_id: int) -> Iterator[str]:
-    """JSON Lines: a header with the public key, every event, then every checkpoint."""
+    """JSON Lines: a header with the public key and the signed head, the events up to that
+    head, then the checkpoints."""
+    head_seq, head_hash = chain_head(session, compound_id=compound_id)
     yield json.dumps(
         {
             "type": "header",
             "format": "gongjue-audit/1",
             "compound_id": compound_id,
             "public_key_pem": public_key_pem(),
+            "head": signed_head_record(compound_id=compound_id, seq=head_seq, head_hash=head_hash),
         },
         ensure_ascii=False,
     )
-    for event in iter_events(session, compound_id=compound_id):
+    for event in _events_to_head(session, compound_id=compound_id, head_seq=head_seq):
         yield json.dumps(event_record(event), ensure_ascii=False)
-    for cp in list_checkpoints(session, compound_id=compound_id):
+    for cp in _checkpoints_to_head(session, compound_id=compound_id, head_seq=head_seq):
         yield json.dumps(checkpoint_record(cp), ensure_ascii=False)
 
 
-def verify_compound(session: Session, *, compound_id: int) -> dict[str, Any]:
-    """Verify a compound's stored chain against its signed checkpoints."""
+def verify_compound(
+    session: Session, *, compound_id: int, public_key: Ed25519PublicKey | None = None
+) -> dict[str, Any]:
+    """Verify a compound's stored chain against its recorded head and signed checkpoints."""
     from app.audit.verify import CheckpointView, EventView, verify_chain
 
+    head = chain_head(session, compound_id=compound_id)
     events = (
         EventView(
             compound_id=e.compound_id, seq=e.seq, occurred_at=e.occurred_at,
@@ -233,7 +378,7 @@ def verify_compound(session: Session, *, compound_id: int) -> dict[str, Any]:
             object_type=e.object_type, object_id=e.object_id, payload_json=e.payload,
             prev_hash=e.prev_hash, hash=e.hash,
         )
-        for e in iter_events(session, compound_id=compound_id)
+        for e in _events_to_head(session, compound_id=compound_id, head_seq=head[0])
     )
     checkpoints = [
         CheckpointView(
@@ -241,15 +386,7 @@ def verify_compound(session: Session, *, compound_id: int) -> dict[str, Any]:
             signed_at=format_time(c.signed_at), reason=c.reason, key_id=c.key_id,
             signature=c.signature,
         )
-        for c in list_checkpoints(session, compound_id=compound_id)
+        for c in _checkpoints_to_head(session, compound_id=compound_id, head_seq=head[0])
     ]
-    report = verify_chain(events, checkpoints=checkpoints, public_key=signing_key().public_key())
-    stored_seq, stored_hash = chain_head(session, compound_id=compound_id)
-    result = report.as_dict()
-    if report.first_problem is None and (stored_seq, stored_hash) != (report.head_seq, report.head_hash):
-        result["ok"] = False
-        result["first_problem"] = {
-            "position": report.events, "seq": report.head_seq, "kind": "head_mismatch",
-            "message": "链尾与记录的链头不符：最后的事件被删除或改动",
-        }
-    return result
+    key = public_key or signing_key().public_key()
+    return verify_chain(events, checkpoints=checkpoints, public_key=key, head=head).as_dict()

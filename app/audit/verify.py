@@ -77,8 +77,13 @@ def verify_chain(
     *,
     checkpoints: Iterable[CheckpointView] = (),
     public_key: Ed25519PublicKey | None = None,
+    head: tuple[int, str] | None = None,
 ) -> VerifyReport:
-    """Find the first edited, deleted, inserted or reordered event, then check checkpoints."""
+    """Find the first edited, deleted, inserted or reordered event, then check checkpoints.
+
+    `head` is the (seq, hash) the chain must end at (the stored head, or an export's signed
+    one): without it a cut or re-sealed tail after the last checkpoint goes unnoticed.
+    """
     checkpoints = list(checkpoints)
     wanted = {cp.seq for cp in checkpoints}  # only these hashes are looked up afterwards
     expected_seq = 1
@@ -130,6 +135,8 @@ def verify_chain(
                 f"第{position}条事件（序号{seq}）的内容与其哈希不符：事件被篡改",
             )
 
+    if problem is None and head is not None:
+        problem = _check_head(count, expected_seq - 1, prev, head)
     report = VerifyReport(
         ok=problem is None, events=count, head_seq=expected_seq - 1, head_hash=prev,
         first_problem=problem,
@@ -138,28 +145,39 @@ def verify_chain(
     return report
 
 
+def _check_head(count: int, last_seq: int, last_hash: str, head: tuple[int, str]) -> Problem | None:
+    head_seq, head_hash = head
+    if last_seq < head_seq:
+        return Problem(
+            count + 1, last_seq + 1, "head_mismatch",
+            f"链在第{count}条事件后中断，而记录的链头序号为{head_seq}：末尾的事件被删除",
+        )
+    if last_seq > head_seq:
+        return Problem(
+            head_seq + 1, head_seq + 1, "head_mismatch",
+            f"第{head_seq + 1}条起的事件在记录的链头（序号{head_seq}）之后：事件被伪造追加",
+        )
+    if last_hash != head_hash:
+        return Problem(
+            count, last_seq, "head_mismatch",
+            f"最后一条事件（序号{last_seq}）的哈希与记录的链头不符：事件被改动后重算",
+        )
+    return None
+
+
 def _check_checkpoints(
     report: VerifyReport,
     hashes: dict[int, str],
     checkpoints: Iterable[CheckpointView],
     public_key: Ed25519PublicKey | None,
 ) -> None:
-    from app.audit.service import checkpoint_message
-
     for cp in checkpoints:
         report.checkpoints_checked += 1
-        if public_key is not None:
-            message = checkpoint_message(
-                compound_id=cp.compound_id, seq=cp.seq, head_hash=cp.head_hash,
-                signed_at=cp.signed_at, reason=cp.reason,
+        if public_key is not None and not _signature_ok(cp, public_key):
+            report.checkpoint_problems.append(
+                Problem(0, cp.seq, "bad_signature", f"序号{cp.seq}的检查点签名无效")
             )
-            try:
-                public_key.verify(bytes.fromhex(cp.signature), message)
-            except (InvalidSignature, ValueError):
-                report.checkpoint_problems.append(
-                    Problem(0, cp.seq, "bad_signature", f"序号{cp.seq}的检查点签名无效")
-                )
-                continue
+            continue
         if cp.seq == 0:
             continue
         actual = hashes.get(cp.seq)
@@ -219,6 +237,43 @@ def parse_export(lines: Iterable[str]) -> tuple[dict[str, Any], list[dict], list
         else:
             events.append(rec)
     return header, events, checkpoints
+
+
+def verify_export(
+    header: dict[str, Any], events: Iterable[dict[str, Any]], checkpoints: Iterable[dict[str, Any]],
+    public_key: Ed25519PublicKey | None,
+) -> VerifyReport:
+    """Verify an export: its events, its checkpoints, and that it ends at its signed head."""
+    signed = header.get("head")
+    head: tuple[int, str] | None = None
+    bad_head: Problem | None = None
+    if signed:
+        view = checkpoint_view_from_record({**signed, "compound_id": header.get("compound_id")})
+        if public_key is not None and not _signature_ok(view, public_key):
+            bad_head = Problem(0, view.seq, "bad_signature", "导出文件链头的签名无效：文件被改动")
+        else:
+            head = (view.seq, view.head_hash)
+    report = verify_chain(
+        iter_event_views(events),
+        checkpoints=[checkpoint_view_from_record(c) for c in checkpoints],
+        public_key=public_key, head=head,
+    )
+    if bad_head is not None:
+        report.checkpoint_problems.insert(0, bad_head)
+        report.ok = False
+    return report
+
+
+def _signature_ok(cp: CheckpointView, public_key: Ed25519PublicKey) -> bool:
+    from app.audit.service import checkpoint_message
+
+    message = checkpoint_message(compound_id=cp.compound_id, seq=cp.seq, head_hash=cp.head_hash,
+                                 signed_at=cp.signed_at, reason=cp.reason)
+    try:
+        public_key.verify(bytes.fromhex(cp.signature), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def iter_event_views(records: Iterable[dict[str, Any]]) -> Iterator[EventView]:
