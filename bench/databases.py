@@ -69,7 +69,7 @@ def version(engine: Engine) -> str:
 def settings(engine: Engine) -> dict[str, Any]:
     """The database settings that matter for the figures."""
     if engine.dialect.name != "postgresql":
-        return {"journal_mode": "wal", "synchronous": "normal", "driver": f"sqlite3 {sqlite3.sqlite_version}"}
+        return {"journal_mode": "wal", "synchronous": "full", "driver": f"sqlite3 {sqlite3.sqlite_version}"}
     out: dict[str, Any] = {}
     with engine.connect() as conn:
         for name in ("synchronous_commit", "fsync", "shared_buffers", "max_connections"):

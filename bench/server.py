@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -75,6 +76,24 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)  # the group this server started
                 self.process.wait(timeout=10)
+        self.process = None
+        self.log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once (a crash: nothing gets to clean up)."""
+        if self.process is None:
+            return
+        group = self.process.pid  # the session (and process group) this server started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until the workers too are gone
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
         self.process = None
         self.log.close()
 

@@ -6,17 +6,19 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.audit.canonical import canonical_json
-from app.audit.service import Actor, append_event
+from app.audit.service import Actor, append_event, append_event_checked
 from app.auth.models import Role, RoleGrant, UserAccount
 from app.clock import now
-from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.config import get_settings as get_app_settings
+from app.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
 from app.files import service as files_service
 from app.privacy import normalize_phone
 from app.voting import rules
@@ -63,14 +65,17 @@ def _require_not_closed(ballot: Ballot) -> None:
 
 
 def normalize_choices(
-    session: Session, *, ballot: Ballot, raw: dict[str, Any], allow_blank_and_invalid: bool
+    session: Session, *, ballot: Ballot, raw: dict[str, Any], allow_blank_and_invalid: bool,
+    matters: list[BallotMatter] | None = None,
 ) -> dict[str, Any]:
     """Check a submission against the ballot's matters; returns canonical choices by matter id.
 
     Online votes answer every matter with 同意/反对/弃权 (or approve up to `seats` candidates);
     paper ballots may leave a matter blank (not taking part in it) or mark it invalid.
+    `matters` may be given when the caller read them with the ballot.
     """
-    matters = list_matters(session, ballot_id=ballot.id or 0)
+    if matters is None:
+        matters = list_matters(session, ballot_id=ballot.id or 0)
     # Candidates matter only to elections: most ballots have none, so skip that query.
     cands = (candidates_by_matter(session, ballot_id=ballot.id or 0)
              if any(m.category == rules.Category.COMMITTEE_ELECTION.value for m in matters) else {})
@@ -129,6 +134,129 @@ def _lock_subject(session: Session, ballot: Ballot, subject_id: int) -> BallotSu
     return subject
 
 
+# --- the online vote path's statements, built once (their cache keys are then memoized) ----------
+
+_BS = BallotSubject.__table__  # type: ignore[attr-defined]
+_BV = BallotVoter.__table__  # type: ignore[attr-defined]
+_CASTS = VoteCast.__table__  # type: ignore[attr-defined]
+_EFF = EffectiveChoice.__table__  # type: ignore[attr-defined]
+_APPROVALS = EffectiveApproval.__table__  # type: ignore[attr-defined]
+_VOTER = select(_BV.c.id).where(_BV.c.ballot_id == bindparam("ballot_id"),
+                                _BV.c.subject_id == bindparam("subject_id"),
+                                _BV.c.phone == bindparam("phone"))
+_SUBJECT_FOR_VOTER = select(
+    _BS.c.ballot_id, _BS.c.subject_id, _BS.c.effective_cast_id, _BS.c.effective_channel,
+    _BS.c.first_voted_at, _BS.c.window_started_at, _BS.c.window_submissions,
+    _VOTER.exists().label("is_voter"),
+    _VOTER.where(_BV.c.is_representative).exists().label("is_representative"),
+).where(_BS.c.ballot_id == bindparam("ballot_id"), _BS.c.subject_id == bindparam("subject_id"))
+_SUBJECT_FOR_VOTER_LOCKED = _SUBJECT_FOR_VOTER.with_for_update(of=_BS)
+_INSERT_CAST = _CASTS.insert().returning(_CASTS.c.id)
+_SUPERSEDE = (update(_CASTS).where(_CASTS.c.id == bindparam("previous_id"))
+              .values(superseded_at=bindparam("at"), superseded_by_id=bindparam("cast_id"))
+              .returning(_CASTS.c.choices_json))
+_CAST_AUDIT = (update(_CASTS).where(_CASTS.c.id == bindparam("cast_id"))
+               .values(audit_seq=bindparam("a_seq"), audit_hash=bindparam("a_hash")))
+_SUBJECT_WHERE = ((_BS.c.ballot_id == bindparam("p_ballot"))
+                  & (_BS.c.subject_id == bindparam("p_subject")))
+_SET_EFFECTIVE: dict[tuple[bool, bool], Any] = {}
+_SET_WINDOW = update(_BS).where(_SUBJECT_WHERE).values(
+    window_started_at=bindparam("w_start"), window_submissions=bindparam("w_count"))
+_BALLOT_CLOSED_AT = (select(Ballot.__table__.c.closed_at)  # type: ignore[attr-defined]
+                     .where(Ballot.__table__.c.id == bindparam("check_ballot"))  # type: ignore[attr-defined]
+                     .scalar_subquery())
+
+
+def _set_effective(first: bool, window: bool) -> Any:
+    """UPDATE ballot_subject: the effective cast, and the first vote's time and/or the
+    submission window when they change."""
+    stmt = _SET_EFFECTIVE.get((first, window))
+    if stmt is None:
+        values: dict[str, Any] = {"effective_cast_id": bindparam("cast_id"),
+                                  "effective_channel": bindparam("channel")}
+        if first:
+            values["first_voted_at"] = bindparam("at")
+        if window:
+            values["window_started_at"] = bindparam("w_start")
+            values["window_submissions"] = bindparam("w_count")
+        stmt = _SET_EFFECTIVE[(first, window)] = update(_BS).where(_SUBJECT_WHERE).values(**values)
+    return stmt
+_EFF_WHERE = (_EFF.c.ballot_id == bindparam("p_ballot")) & (_EFF.c.subject_id == bindparam("p_subject"))
+_DELETE_EFF = delete(_EFF).where(_EFF_WHERE)
+_DELETE_APPROVALS = delete(_APPROVALS).where(_APPROVALS.c.ballot_id == bindparam("p_ballot"),
+                                             _APPROVALS.c.subject_id == bindparam("p_subject"))
+_INSERT_EFF = _EFF.insert()
+_INSERT_APPROVALS = _APPROVALS.insert()
+_REWRITE_EFF: dict[int, Any] = {}
+
+
+def _rewrite_effective(matters: int) -> Any:
+    """UPDATE effective_choice SET choice = CASE matter_id WHEN … END for `matters` matters."""
+    stmt = _REWRITE_EFF.get(matters)
+    if stmt is None:
+        stmt = update(_EFF).where(_EFF_WHERE).values(choice=case(
+            {bindparam(f"m{i}"): bindparam(f"c{i}") for i in range(matters)},
+            value=_EFF.c.matter_id))
+        _REWRITE_EFF[matters] = stmt
+    return stmt
+
+
+@dataclass
+class LockedSubject:
+    """A frozen subject's vote state, read with its row lock (the online path's lighter copy)."""
+
+    ballot_id: int
+    subject_id: int
+    effective_cast_id: int | None
+    effective_channel: str | None
+    first_voted_at: Any
+    window_started_at: Any = None
+    window_submissions: int = 0
+
+
+# Submissions of one subject are counted in fixed windows of this length.
+SUBMISSION_WINDOW = timedelta(minutes=1)
+
+
+def _next_window(subject: LockedSubject) -> tuple[datetime, int]:
+    """Count this submission in the subject's window, or refuse it when the window is full.
+
+    Read from the row just locked (PostgreSQL returns the latest committed version of a row it
+    locks; SQLite holds its write lock), so concurrent submissions are counted one after another
+    and the limit holds exactly, across server processes.
+    """
+    limit = get_app_settings().votes_per_subject_per_minute
+    current = now()
+    start, count = subject.window_started_at, subject.window_submissions
+    if start is None or current - start >= SUBMISSION_WINDOW or current < start:
+        start, count = current, 0
+    if limit and count >= limit:
+        raise TooManyRequests("提交投票过于频繁，请一分钟后再试")
+    return start, count + 1
+
+
+def _lock_subject_for_voter(
+    session: Session, ballot: Ballot, subject_id: int, phone: str | None
+) -> tuple[LockedSubject, bool, bool]:
+    """Lock the subject and read whether `phone` is one of its voters and its representative.
+
+    One statement: the subject row (locked on PostgreSQL) with two EXISTS over its frozen voters.
+    """
+    locked = session.get_bind().dialect.name == "postgresql"
+    row = session.connection().execute(
+        _SUBJECT_FOR_VOTER_LOCKED if locked else _SUBJECT_FOR_VOTER,
+        {"ballot_id": ballot.id, "subject_id": subject_id, "phone": phone or ""},
+    ).first()
+    if row is None:
+        raise NotFound("该房屋不在本次表决范围内", code="subject_not_in_ballot")
+    state = LockedSubject(ballot_id=row.ballot_id, subject_id=row.subject_id,
+                          effective_cast_id=row.effective_cast_id,
+                          effective_channel=row.effective_channel, first_voted_at=row.first_voted_at,
+                          window_started_at=row.window_started_at,
+                          window_submissions=row.window_submissions)
+    return state, bool(phone) and bool(row.is_voter), bool(phone) and bool(row.is_representative)
+
+
 def voter_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> list[BallotVoter]:
     """The frozen subjects this phone may vote for (as sole owner or co-owners' representative)."""
     if not phone:
@@ -138,17 +266,6 @@ def voter_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> li
             select(BallotVoter).where(BallotVoter.ballot_id == ballot.id, BallotVoter.phone == phone)
         ).scalars()
     )
-
-
-def _subject_voter_flags(session: Session, *, ballot: Ballot, subject_id: int, phone: str | None) -> list[bool]:
-    """For each frozen voter row of this phone and subject: whether it is the representative."""
-    if not phone:
-        return []
-    return list(session.execute(
-        select(BallotVoter.is_representative).where(
-            BallotVoter.ballot_id == ballot.id, BallotVoter.phone == phone,
-            BallotVoter.subject_id == subject_id)
-    ).scalars())
 
 
 def _subject_proxy_ids(session: Session, *, ballot: Ballot, subject_id: int, phone: str | None) -> list[int]:
@@ -179,11 +296,15 @@ def proxy_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> li
 
 
 def _record_cast(
-    session: Session, *, ballot: Ballot, subject: BallotSubject, channel: Channel,
+    session: Session, *, ballot: Ballot, subject: BallotSubject | LockedSubject, channel: Channel,
     choices: dict[str, Any], actor: Actor, proxy_id: int | None = None,
-    paper_entry_id: int | None = None,
+    paper_entry_id: int | None = None, window: tuple[datetime, int] | None = None,
 ) -> VoteCast:
-    """Store the cast, make it the subject's effective vote and chain its audit event."""
+    """Store the cast, make it the subject's effective vote and chain its audit event.
+
+    `window` is the subject's submission window after this one (online and proxy votes).
+    Refused, with nothing kept, when the ballot was closed before this vote reached the chain.
+    """
     cast_at = now()
     nonce = secrets.token_hex(16)
     choices_json = canonical_json(choices)
@@ -195,16 +316,17 @@ def _record_cast(
         canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
                         "choices": choices, "cast_at": cast_at, "nonce": nonce}).encode()
     ).hexdigest()[:32]
-    # The vote's rows are written with plain INSERT/UPDATE statements, not through the ORM's unit
-    # of work: the same rows, a fraction of the CPU on the path every owner takes.
+    # The vote's rows are written with Core INSERT/UPDATE statements on the session's connection,
+    # not through the ORM's unit of work: the same rows, a fraction of the CPU on the path every
+    # owner takes.
+    conn = session.connection()
     cast = VoteCast(
         compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject.subject_id,
         channel=channel, cast_at=cast_at, cast_by=actor.user_id, proxy_id=proxy_id,
         paper_entry_id=paper_entry_id, choices_json=choices_json, nonce=nonce,
         commitment=commitment, receipt_code=receipt,
     )
-    casts = VoteCast.__table__  # type: ignore[attr-defined]
-    cast.id = session.execute(casts.insert().returning(casts.c.id), {
+    cast.id = conn.execute(_INSERT_CAST, {
         "compound_id": cast.compound_id, "ballot_id": cast.ballot_id, "subject_id": cast.subject_id,
         "channel": channel, "cast_at": cast_at, "cast_by": actor.user_id, "proxy_id": proxy_id,
         "paper_entry_id": paper_entry_id, "choices_json": choices_json, "nonce": nonce,
@@ -214,23 +336,25 @@ def _record_cast(
     previous_choices: str | None = None
     if previous_id is not None:
         # One UPDATE … RETURNING instead of loading the superseded cast and then updating it.
-        previous_choices = session.execute(
-            update(casts).where(casts.c.id == previous_id)
-            .values(superseded_at=cast_at, superseded_by_id=cast.id)
-            .returning(casts.c.choices_json)
+        previous_choices = conn.execute(
+            _SUPERSEDE, {"previous_id": previous_id, "at": cast_at, "cast_id": cast.id}
         ).scalar_one()
     _replace_effective(session, ballot=ballot, subject_id=subject.subject_id, choices=choices,
                        previous_choices=previous_choices)
-    subjects = BallotSubject.__table__  # type: ignore[attr-defined]
+    first = subject.first_voted_at is None
+    conn.execute(_set_effective(first, window is not None), {
+        "p_ballot": subject.ballot_id, "p_subject": subject.subject_id, "cast_id": cast.id,
+        "channel": channel.value, "at": cast_at,
+        "w_start": window[0] if window else None, "w_count": window[1] if window else None})
     changes: dict[str, Any] = {"effective_cast_id": cast.id, "effective_channel": channel.value}
-    if subject.first_voted_at is None:
+    if first:
         changes["first_voted_at"] = cast_at
-    session.execute(
-        update(subjects).where(subjects.c.ballot_id == subject.ballot_id,
-                               subjects.c.subject_id == subject.subject_id).values(**changes))
     for name, value in changes.items():  # keep the loaded row in step, without a second write
-        set_committed_value(subject, name, value)
-    event = append_event(
+        if isinstance(subject, BallotSubject):
+            set_committed_value(subject, name, value)
+        else:
+            setattr(subject, name, value)
+    event, closed_at = append_event_checked(
         session, compound_id=ballot.compound_id, actor=actor,
         action="vote.changed" if previous_id else "vote.cast",
         object_type="vote_cast", object_id=cast.id or 0,
@@ -238,10 +362,16 @@ def _record_cast(
                  "commitment": commitment, "receipt_code": receipt,
                  "supersedes_cast_id": previous_id, "proxy_id": proxy_id,
                  "paper_entry_id": paper_entry_id},
+        also=[(_CAST_AUDIT, {"cast_id": cast.id})],
+        # The period was checked on the ballot row as read before any lock. Closing appends
+        # `ballot.closed` under the chain lock this append now holds: a close that got there
+        # first has committed and is seen here; any later close comes after this vote and
+        # counts it. (PostgreSQL only; SQLite's write lock is held from the first statement.)
+        check=(_BALLOT_CLOSED_AT, {"check_ballot": ballot.id}),
     )
+    if closed_at is not None:
+        raise DomainError("该表决已关闭，不能再投票", code="vote_outside_period", status=409)
     cast.audit_seq, cast.audit_hash = event.seq, event.hash
-    session.execute(update(casts).where(casts.c.id == cast.id)
-                    .values(audit_seq=event.seq, audit_hash=event.hash))
     return cast
 
 
@@ -249,14 +379,23 @@ def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, cho
                        previous_choices: str | None) -> None:
     """Make `choices` the subject's effective rows; `previous_choices` is the superseded vote's JSON.
 
-    A first vote has no rows to delete, and approvals exist only if the previous vote held some.
+    A first vote inserts its rows; a change that answers the same matters without candidates (the
+    online case) rewrites them with one UPDATE; anything else deletes and inserts.
     """
+    conn = session.connection()
+    mine = {"p_ballot": ballot.id, "p_subject": subject_id}
+    plain = all(isinstance(v, str) for v in choices.values())
     if previous_choices is not None:
-        session.execute(delete(EffectiveChoice).where(
-            EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.subject_id == subject_id))
+        old = json.loads(previous_choices)
+        if plain and old.keys() == choices.keys() and all(isinstance(v, str) for v in old.values()):
+            params: dict[str, Any] = dict(mine)
+            for i, (matter_id, value) in enumerate(choices.items()):
+                params[f"m{i}"], params[f"c{i}"] = int(matter_id), value
+            conn.execute(_rewrite_effective(len(choices)), params)
+            return
+        conn.execute(_DELETE_EFF, mine)
         if '"approve"' in previous_choices:
-            session.execute(delete(EffectiveApproval).where(
-                EffectiveApproval.ballot_id == ballot.id, EffectiveApproval.subject_id == subject_id))
+            conn.execute(_DELETE_APPROVALS, mine)
     choice_rows, approval_rows = [], []
     for matter_id, value in choices.items():
         if isinstance(value, dict):
@@ -271,15 +410,15 @@ def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, cho
                                 "subject_id": subject_id, "compound_id": ballot.compound_id,
                                 "choice": value})
     if choice_rows:
-        session.execute(EffectiveChoice.__table__.insert(), choice_rows)
+        conn.execute(_INSERT_EFF, choice_rows)
     if approval_rows:
-        session.execute(EffectiveApproval.__table__.insert(), approval_rows)
+        conn.execute(_INSERT_APPROVALS, approval_rows)
 
 
 def _conflict(
-    session: Session, *, ballot: Ballot, subject: BallotSubject, channel: Channel,
+    session: Session, *, ballot: Ballot, subject: BallotSubject | LockedSubject, channel: Channel,
     choices: dict[str, Any], actor: Actor, proxy_id: int | None = None,
-    paper_entry_id: int | None = None,
+    paper_entry_id: int | None = None, window: tuple[datetime, int] | None = None,
 ) -> VoteConflict:
     assert subject.effective_cast_id is not None
     conflict = VoteConflict(
@@ -290,6 +429,10 @@ def _conflict(
     )
     session.add(conflict)
     session.flush()
+    if window is not None:  # a refused second-channel vote still counts as a submission
+        session.connection().execute(_SET_WINDOW, {
+            "p_ballot": subject.ballot_id, "p_subject": subject.subject_id,
+            "w_start": window[0], "w_count": window[1]})
     append_event(
         session, compound_id=ballot.compound_id, actor=actor, action="vote.conflict_recorded",
         object_type="vote_conflict", object_id=conflict.id or 0,
@@ -309,30 +452,33 @@ def _refuse_as_conflict(existing_channel: str | None) -> Conflict:
 
 def cast_vote(
     session: Session, *, ballot: Ballot, subject_id: int, user: UserAccount, raw_choices: dict[str, Any],
+    matters: list[BallotMatter] | None = None,
 ) -> VoteCast:
     """An owner (or the co-owners' representative, or an accepted proxy) votes or changes the vote."""
     _require_voting_open(ballot)
-    subject = _lock_subject(session, ballot, subject_id)
-    # Only this subject's rows; the proxy table is read only when the caller is not the owner.
-    voters = _subject_voter_flags(session, ballot=ballot, subject_id=subject_id, phone=user.phone)
-    proxies = [] if any(voters) else _subject_proxy_ids(session, ballot=ballot, subject_id=subject_id,
-                                                         phone=user.phone)
-    if any(voters):
+    subject, is_voter, is_representative = _lock_subject_for_voter(session, ballot, subject_id,
+                                                                   user.phone)
+    # The proxy table is read only when the caller is not the owner.
+    proxies = [] if is_representative else _subject_proxy_ids(
+        session, ballot=ballot, subject_id=subject_id, phone=user.phone)
+    if is_representative:
         channel, proxy_id, role = Channel.ONLINE, None, Role.OWNER.value
     elif proxies:
         channel, proxy_id, role = Channel.PROXY, proxies[0], "proxy"
-    elif voters:
+    elif is_voter:
         raise Forbidden("该房屋为多人共有，由共有人推举的代表人投票", code="not_representative")
     else:
         raise Forbidden("您不能为该房屋投票", code="not_a_voter_for_subject")
-    choices = normalize_choices(session, ballot=ballot, raw=raw_choices, allow_blank_and_invalid=False)
+    choices = normalize_choices(session, ballot=ballot, raw=raw_choices, allow_blank_and_invalid=False,
+                                matters=matters)
     actor = Actor(user_id=user.id, role=role)
+    window = _next_window(subject)
     if subject.effective_channel and subject.effective_channel != channel.value:
         _conflict(session, ballot=ballot, subject=subject, channel=channel, choices=choices,
-                  actor=actor, proxy_id=proxy_id)
+                  actor=actor, proxy_id=proxy_id, window=window)
         raise _refuse_as_conflict(subject.effective_channel)
     return _record_cast(session, ballot=ballot, subject=subject, channel=channel, choices=choices,
-                        actor=actor, proxy_id=proxy_id)
+                        actor=actor, proxy_id=proxy_id, window=window)
 
 
 def receipt_of(cast: VoteCast) -> Receipt:

@@ -110,6 +110,11 @@ class BallotSubject(SQLModel, table=True):
     effective_cast_id: int | None = None
     effective_channel: str | None = Field(default=None, max_length=10)
     first_voted_at: datetime | None = _ts()
+    # The per-subject submission limit (GONGJUE_VOTES_PER_SUBJECT_PER_MINUTE): submissions since
+    # the window started, kept on the row every vote locks and updates anyway, so the limit
+    # costs no statement and holds exactly across server processes.
+    window_started_at: datetime | None = _ts()
+    window_submissions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class BallotVoter(SQLModel, table=True):

@@ -142,9 +142,14 @@ def open_ballot(ballot_id: int, access: Manager, session: SessionDep) -> dict[st
 @router.post(B + "/votes", status_code=201)
 def vote(ballot_id: int, body: VoteIn, access: Voter, session: SessionDep) -> dict[str, Any]:
     """Vote or change the vote; the answer is the receipt."""
-    ballot = _ballot(session, access, ballot_id)
+    ballot, matters = service.get_ballot_with_matters(session, compound_id=access.compound_id,
+                                                      ballot_id=ballot_id)
+    views.check_visible(session, ballot=ballot, access=access)
     cast = casting.cast_vote(session, ballot=ballot, subject_id=body.subject_id,
-                             user=access.principal.user, raw_choices=body.choices)
+                             user=access.principal.user, raw_choices=body.choices, matters=matters)
+    # Commit here, in this thread: the compound's audit-chain lock is released now rather than
+    # after another thread-pool hop (the session dependency's commit is then a no-op).
+    session.commit()
     receipt = casting.receipt_of(cast)
     return {"receipt_code": receipt.code, "audit_seq": receipt.audit_seq,
             "audit_hash": receipt.audit_hash, "cast_at": receipt.cast_at, "cast_id": receipt.cast_id,
@@ -212,7 +217,7 @@ def enter_paper(ballot_id: int, body: PaperIn, access: Committee, session: Sessi
 
 @router.get(B + "/paper")
 def list_paper(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
-    return [views.paper_view(p) for p in views.paper_entries(session, ballot=_ballot(session, access, ballot_id))]
+    return views.paper_list(session, ballot=_ballot(session, access, ballot_id), access=access)
 
 
 @router.post(B + "/paper/{entry_id}/confirm")

@@ -184,6 +184,17 @@ def paper_entries(session: Session, *, ballot: Ballot) -> list[PaperEntry]:
                                 .order_by(PaperEntry.id)).scalars())
 
 
+def paper_list(session: Session, *, ballot: Ballot, access: CompoundAccess) -> list[dict[str, Any]]:
+    """Paper ballots entered so far. Choices stay hidden until the close (DOMAIN §3) from all but
+    the committee, who type them in and check each other's entries."""
+    show_choices = Role.COMMITTEE in access.roles or ballot.closed_at is not None
+    out = [paper_view(p) for p in paper_entries(session, ballot=ballot)]
+    if not show_choices:
+        for entry in out:
+            entry["choices"], entry["choices_hidden"] = None, True
+    return out
+
+
 def paper_view(e: PaperEntry) -> dict[str, Any]:
     state = "confirmed" if e.confirmed_at else ("rejected" if e.rejected_at else "pending")
     return {"id": e.id, "subject_id": e.subject_id, "choices": json.loads(e.choices_json),
@@ -221,6 +232,10 @@ def tally_xlsx(data: dict[str, Any]) -> bytes:
             approve = ";".join(str(c) for c in value["approve"]) if isinstance(value, dict) else ""
             ws.append([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "未投票",
                        m["title"], "选举" if isinstance(value, dict) else (value or ""), approve])
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":  # openpyxl takes text starting "=" as a formula
+                cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

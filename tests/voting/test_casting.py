@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from app.auth.models import Role, UserAccount
 from app.auth.sender import MemorySender
 from app.clock import FrozenClock
+from app.config import get_settings
 from app.db import transaction
 from app.voting import casting
 from app.voting.models import Ballot, BallotSubject, VoteCast
@@ -42,8 +44,11 @@ def _choices(ballot: dict, value: str = "agree") -> dict:
 
 
 def test_fifty_simultaneous_submissions_leave_one_effective_vote(
-    client: TestClient, db: Session, outbox: MemorySender, frozen_clock: FrozenClock
+    client: TestClient, db: Session, outbox: MemorySender, frozen_clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The per-subject submission limit is off here (tests/security/test_rate_limits.py has it).
+    monkeypatch.setattr(get_settings(), "votes_per_subject_per_minute", 0)
     world = build_world(db, client)
     ballot = open_ballot(client, world, frozen_clock)
     a = owner(client, outbox, world, "A")
@@ -228,3 +233,7 @@ def test_rejections_need_a_reason_and_keep_the_record(
     assert again.status_code == 409
     listing = client.get(world.url(f"/ballots/{bid}/paper"), headers=world.observer).json()
     assert [(p["state"], p["rejection_reason"]) for p in listing] == [("rejected", "签名与业主不符")]
+    # Choices stay hidden from observers until the close (DOMAIN §3); the committee sees them.
+    assert listing[0]["choices"] is None and listing[0]["choices_hidden"] is True
+    mine = client.get(world.url(f"/ballots/{bid}/paper"), headers=world.committee).json()
+    assert mine[0]["choices"] == _choices(ballot) and "choices_hidden" not in mine[0]
