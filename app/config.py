@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "gongjue-api"
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
+    # A rotated refresh token still works this long: its successor's answer may have been lost.
+    refresh_reuse_grace_seconds: int = Field(default=60, ge=0, le=600)
     cookie_secure: bool = True
     otp_sender: Literal["console", "memory"] = "console"
     otp_ttl_seconds: int = 300

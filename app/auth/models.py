@@ -91,9 +91,15 @@ class RateLimitHit(SQLModel, table=True):
 
 
 class RevokedToken(SQLModel, table=True):
-    """Denylisted token ids (logout); rows may be purged after they expire."""
+    """Denylisted token ids (logout, refresh rotation); rows may be purged after they expire.
+
+    `rotated_at` is set when a refresh token was replaced by a new pair rather than logged out:
+    for a short grace period that token may be presented again, because the answer carrying
+    its successor can be lost (a phone dropping off the network, a page navigating away).
+    """
 
     __tablename__ = "revoked_token"
 
     jti: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    rotated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

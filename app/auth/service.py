@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, func, literal, select, union_all, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
@@ -251,17 +252,28 @@ def issue_session(account: UserAccount) -> IssuedSession:
 
 
 # Built once: the statement every authenticated request runs (its cache key is then memoized).
-_LOAD_VALID = select(
-    UserAccount,
-    select(RevokedToken.jti).where(RevokedToken.jti == bindparam("jti")).exists(),
-).where(UserAccount.id == bindparam("user_id"))
+_LOAD_VALID = (
+    select(UserAccount, RevokedToken.jti, RevokedToken.rotated_at)
+    .outerjoin(RevokedToken, RevokedToken.jti == bindparam("jti"))
+    .where(UserAccount.id == bindparam("user_id"))
+)
 
 
-def _load_valid(session: Session, claims: tokens.TokenClaims) -> UserAccount:
+def _load_valid(
+    session: Session, claims: tokens.TokenClaims, *, rotated_grace: timedelta | None = None
+) -> UserAccount:
+    """The token's account, unless the token is revoked, outdated or the account disabled.
+
+    With `rotated_grace`, a refresh token replaced by rotation no longer ago than that is still
+    accepted (its successor may never have reached the client); a logged-out one never is.
+    """
     row = session.execute(_LOAD_VALID, {"jti": claims.jti, "user_id": claims.user_id}).first()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录", code="token_invalid")
-    account, revoked = row
+    account, revoked_jti, rotated_at = row
+    revoked = revoked_jti is not None and not (
+        rotated_grace is not None and rotated_at is not None and now() - rotated_at <= rotated_grace
+    )
     if revoked or account.token_version != claims.version or not account.is_active:
         raise Unauthorized("登录已失效，请重新登录", code="token_revoked")
     return account
@@ -277,19 +289,34 @@ def authenticate_access(session: Session, *, token: str) -> tuple[UserAccount, t
 
 
 def refresh_session(session: Session, *, refresh_token: str) -> IssuedSession:
-    """Rotate: the used refresh token is revoked and a new pair is issued."""
+    """Rotate: the used refresh token is revoked and a new pair is issued.
+
+    Presenting the same token again within `refresh_reuse_grace_seconds` of its rotation gives
+    another pair (the first answer may have been lost on the way); after that it is refused.
+    """
     try:
         claims = tokens.decode(refresh_token, "refresh")
     except tokens.InvalidToken as exc:
         raise Unauthorized("登录已过期，请重新登录", code="refresh_invalid") from exc
-    account = _load_valid(session, claims)
-    _revoke(session, claims.jti, claims.expires_at)
+    grace = timedelta(seconds=get_settings().refresh_reuse_grace_seconds)
+    account = _load_valid(session, claims, rotated_grace=grace)
+    _revoke(session, claims.jti, claims.expires_at, rotated=True)
     return issue_session(account)
 
 
-def _revoke(session: Session, jti: str, expires_at: datetime) -> None:
-    if session.get(RevokedToken, jti) is None:
-        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+def _revoke(session: Session, jti: str, expires_at: datetime, *, rotated: bool = False) -> None:
+    """Denylist a token id. A rotation keeps its first time; a logout ends any grace period."""
+    row = session.get(RevokedToken, jti)
+    if row is None:
+        try:
+            with session.begin_nested():  # two tabs refreshing at once: the first row stands
+                session.add(RevokedToken(jti=jti, expires_at=expires_at,
+                                         rotated_at=now() if rotated else None))
+        except IntegrityError:
+            row = session.get(RevokedToken, jti)
+    if row is not None and not rotated and row.rotated_at is not None:
+        row.rotated_at = None
+        session.add(row)
         session.flush()
 
 

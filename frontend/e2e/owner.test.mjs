@@ -67,7 +67,10 @@ test('owner logs in with a one-time code and sees the compound', async () => {
   await page.getByRole('heading', { name: '阳光花园' }).waitFor();
 
   // An expired access token is refreshed once, silently: first a token the server rejects
-  // (token_invalid), then no access cookie at all (it expires with its token).
+  // (token_invalid), then no access cookie at all (it expires with its token). The page may still
+  // be loading when the cookie changes, so a refresh can be cut off by the reload after the server
+  // rotated the tokens: the reloaded page then presents the rotated refresh token again, which the
+  // server accepts for GONGJUE_REFRESH_REUSE_GRACE_SECONDS.
   const { context } = b;
   const access = (await context.cookies()).find((c) => c.name === 'gj_access');
   assert.ok(access && access.httpOnly && access.secure, 'HttpOnly, Secure access cookie');

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -9,6 +12,7 @@ from app.auth.models import UserAccount
 from app.auth.passwords import bcrypt_hash
 from app.auth.sender import MemorySender
 from app.clock import FrozenClock
+from app.config import get_settings
 from tests.factories import PASSWORD, UnitSpec, add_roster, make_compound, make_staff
 
 OWNER_PHONE = "13800000001"
@@ -162,16 +166,67 @@ def test_access_token_expires(client: TestClient, db: Session, frozen_clock: Fro
     assert r2.status_code == 401 and r2.json()["error"] == "token_invalid"
 
 
-def test_refresh_rotates_and_old_refresh_is_refused(client: TestClient, db: Session) -> None:
+def _bearer_login(client: TestClient, username: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/login",
+                    json={"username": username, "password": PASSWORD, "mode": "bearer"})
+    assert r.status_code == 200
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _refresh(client: TestClient, token: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": token, "mode": "bearer"})
+
+
+def test_refresh_rotates_and_old_refresh_is_refused_after_the_grace_period(
+    client: TestClient, db: Session, frozen_clock: FrozenClock
+) -> None:
     make_staff(db, username="gina")
     db.commit()
-    r = client.post("/api/v1/auth/login",
-                    json={"username": "gina", "password": PASSWORD, "mode": "bearer"})
-    old_refresh = r.json()["refresh_token"]
-    r2 = client.post("/api/v1/auth/refresh", json={"refresh_token": old_refresh, "mode": "bearer"})
+    old_refresh = _bearer_login(client, "gina")["refresh_token"]
+    r2 = _refresh(client, old_refresh)
     assert r2.status_code == 200 and r2.json()["access_token"]
-    r3 = client.post("/api/v1/auth/refresh", json={"refresh_token": old_refresh, "mode": "bearer"})
-    assert r3.status_code == 401
+    assert r2.json()["refresh_token"] != old_refresh
+    # The answer carrying the new pair may be lost (a phone off the network, a page reloaded
+    # mid-request): the same token works again for a minute, and its grace does not restart.
+    frozen_clock.advance(seconds=59)
+    r3 = _refresh(client, old_refresh)
+    assert r3.status_code == 200 and r3.json()["refresh_token"] not in {old_refresh, r2.json()["refresh_token"]}
+    frozen_clock.advance(seconds=2)
+    r4 = _refresh(client, old_refresh)
+    assert r4.status_code == 401 and r4.json()["error"] == "token_revoked"
+    # The successors are separate sessions and still work.
+    assert _refresh(client, r2.json()["refresh_token"]).status_code == 200
+    assert _refresh(client, r3.json()["refresh_token"]).status_code == 200
+
+
+def test_logout_ends_the_grace_of_a_rotated_refresh_token(
+    client: TestClient, db: Session, frozen_clock: FrozenClock
+) -> None:
+    make_staff(db, username="gail")
+    db.commit()
+    first = _bearer_login(client, "gail")
+    second = _refresh(client, first["refresh_token"]).json()
+    out = client.post("/api/v1/auth/logout", json={"refresh_token": first["refresh_token"]},
+                      headers={"Authorization": f"Bearer {second['access_token']}"})
+    assert out.status_code == 200
+    r = _refresh(client, first["refresh_token"])
+    assert r.status_code == 401 and r.json()["error"] == "token_revoked"
+
+
+def test_no_grace_when_it_is_set_to_zero(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GONGJUE_REFRESH_REUSE_GRACE_SECONDS", "0")
+    get_settings.cache_clear()
+    try:
+        make_staff(db, username="gwen")
+        db.commit()
+        old_refresh = _bearer_login(client, "gwen")["refresh_token"]
+        assert _refresh(client, old_refresh).status_code == 200
+        assert _refresh(client, old_refresh).status_code == 401
+    finally:
+        monkeypatch.delenv("GONGJUE_REFRESH_REUSE_GRACE_SECONDS")
+        get_settings.cache_clear()
 
 
 def test_access_token_cannot_be_used_as_refresh(client: TestClient, db: Session) -> None:
@@ -262,7 +317,6 @@ def test_tampered_or_foreign_tokens_are_refused(client: TestClient, db: Session)
 
 
 def test_purge_removes_only_expired_rows(db: Session, frozen_clock: FrozenClock) -> None:
-    from datetime import timedelta
 
     from sqlalchemy import func
 
