@@ -180,12 +180,19 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from app.security import NO_STORE_PREFIXES, apply_security_headers
+
         logging.getLogger("gongjue").exception("unhandled error", exc_info=exc)
-        return JSONResponse(
+        response = JSONResponse(
             {"error": "internal_error", "detail": "服务器内部错误，请稍后再试；如持续出现请联系管理员"},
             status_code=500,
         )
+        # Starlette sends this answer from its outermost layer, past the security-header
+        # middleware: the headers are set here instead.
+        apply_security_headers(response.headers, hsts=get_settings().env == "production",
+                               no_store=request.url.path.startswith(NO_STORE_PREFIXES))
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

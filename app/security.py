@@ -50,6 +50,20 @@ def _csp_for(content_type: str) -> str:
     return API_CSP
 
 
+def apply_security_headers(headers: MutableHeaders, *, no_store: bool, hsts: bool) -> None:
+    """Set the hardening headers a route did not set itself."""
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", _csp_for(headers.get("content-type", "")))
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if hsts:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if no_store:
+        headers.setdefault("Cache-Control", "no-store")
+
+
 class SecurityHeadersMiddleware:
     """Add nosniff, frame denial, CSP, referrer and permissions policies (HSTS in production).
 
@@ -68,18 +82,8 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Content-Security-Policy",
-                                   _csp_for(headers.get("content-type", "")))
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
-                if no_store:
-                    headers.setdefault("Cache-Control", "no-store")
+                apply_security_headers(MutableHeaders(scope=message), no_store=no_store,
+                                       hsts=self.hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

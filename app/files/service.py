@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 from sqlmodel import Session
@@ -23,6 +25,11 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": b"PK",
     "text/csv": b"",
 }
+# Office Open XML files are ZIP archives: the part that makes one a workbook or a document.
+OOXML_MAIN_PART = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/workbook.xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/document.xml",
+}
 PURPOSES = {"attachment", "proxy_authorization", "paper_ballot", "board_photo", "voucher",
             "minutes", "audit_report", "document", "delivery_evidence"}
 
@@ -34,6 +41,24 @@ def _path(compound_id: int, sha256: str) -> Path:
 def safe_name(name: str) -> str:
     name = os.path.basename(name or "").strip() or "file"
     return re.sub(r'[\x00-\x1f"\\/]', "_", name)[:200]
+
+
+def content_matches(content_type: str, data: bytes) -> bool:
+    """Whether the bytes are what the declared type says: magic bytes, and for WebP its RIFF form
+    type, for XLSX/DOCX a readable ZIP directory with the package's main part."""
+    if not data.startswith(ALLOWED_TYPES[content_type]):
+        return False
+    if content_type == "image/webp":
+        return data[8:12] == b"WEBP"
+    main_part = OOXML_MAIN_PART.get(content_type)
+    if main_part is None:
+        return True
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())  # the central directory only: nothing is inflated
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        return False
+    return "[Content_Types].xml" in names and main_part in names
 
 
 def store_file(
@@ -52,11 +77,10 @@ def store_file(
             status=413,
         )
     content_type = (content_type or "").split(";")[0].strip().lower()
-    magic = ALLOWED_TYPES.get(content_type)
-    if magic is None:
+    if content_type not in ALLOWED_TYPES:
         raise DomainError("仅支持 PDF、JPG、PNG、WEBP、XLSX、DOCX、CSV 文件", code="file_type_refused",
                           status=415)
-    if magic and not data.startswith(magic):
+    if not content_matches(content_type, data):
         raise DomainError("文件内容与类型不符", code="file_type_mismatch", status=415)
     sha = hashlib.sha256(data).hexdigest()
     path = _path(compound_id, sha)

@@ -84,6 +84,23 @@ def test_api_answers_carry_the_security_headers(client: TestClient, db: Session)
     assert "strict-transport-security" not in answers["login"].headers  # not production
 
 
+def test_an_unexpected_error_answers_500_with_the_security_headers(engine: Engine) -> None:
+    app = create_app()
+
+    @app.get("/api/v1/test-boom")
+    def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    app.router.routes.insert(0, app.router.routes.pop())  # before the API's catch-all 404
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
+        response = c.get("/api/v1/test-boom")
+    assert response.status_code == 500
+    assert response.json()["error"] == "internal_error"
+    assert "unexpected" not in response.text  # no internals leak
+    _assert_hardened(response)
+    assert _directives(response.headers["content-security-policy"])["default-src"] == ["'none'"]
+
+
 def test_a_route_that_sets_its_own_caching_keeps_it(
     client: TestClient, db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -379,6 +379,20 @@ def test_malformed_ledger_csvs_are_refused_and_store_nothing(
     assert stored(db) == before
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_OOXML_XLSX = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
+_OOXML_DOCX = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<document/>"}
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
 FILES_MALFORMED: dict[str, tuple[bytes, str, str, int, str]] = {
     "empty": (b"", "scan.png", "image/png", 422, "file_empty"),
     "exe posing as png": (b"MZ\x90\x00" + b"\x00" * 60, "scan.png", "image/png", 415,
@@ -391,6 +405,14 @@ FILES_MALFORMED: dict[str, tuple[bytes, str, str, int, str]] = {
     "an executable type": (b"MZ\x90\x00", "a.exe", "application/x-msdownload", 415,
                            "file_type_refused"),
     "svg": (b"<svg onload=alert(1)>", "a.svg", "image/svg+xml", 415, "file_type_refused"),
+    "bare PK bytes posing as xlsx": (b"PK\x03\x04" + b"\x00" * 60, "a.xlsx", XLSX_TYPE, 415,
+                                     "file_type_mismatch"),
+    "a zip of scripts posing as docx": (_zip({"run.js": b"alert(1)"}), "a.docx", DOCX_TYPE, 415,
+                                        "file_type_mismatch"),
+    "a workbook posing as docx": (_zip(_OOXML_XLSX), "a.docx", DOCX_TYPE, 415,
+                                  "file_type_mismatch"),
+    "wav posing as webp": (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 32, "a.webp", "image/webp",
+                           415, "file_type_mismatch"),
 }
 
 
@@ -403,6 +425,21 @@ def test_malformed_files_scans_and_authorizations_are_refused(
     before = stored(db)
     assert_refused(post_file(lw, data, purpose=purpose, name=name, ctype=ctype), status, code)
     assert stored(db) == before
+
+
+@pytest.mark.parametrize("name,ctype,data", [
+    ("决议.docx", DOCX_TYPE, _zip(_OOXML_DOCX)),
+    ("台账.xlsx", XLSX_TYPE, _zip(_OOXML_XLSX)),
+    ("照片.webp", "image/webp", b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32),
+])
+def test_well_formed_office_files_and_webp_are_accepted(
+    lw: LedgerWorld, db: Session, name: str, ctype: str, data: bytes
+) -> None:
+    before = stored(db)
+    r = post_file(lw, data, purpose="document", name=name, ctype=ctype)
+    assert r.status_code == 201, r.text
+    assert r.json()["content_type"] == ctype
+    assert stored(db) != before
 
 
 def test_an_unknown_file_purpose_is_refused(lw: LedgerWorld, db: Session) -> None:
