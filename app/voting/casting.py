@@ -370,7 +370,7 @@ def _record_cast(
         check=(_BALLOT_CLOSED_AT, {"check_ballot": ballot.id}),
     )
     if closed_at is not None:
-        raise DomainError("该表决已关闭，不能再投票", code="vote_outside_period", status=409)
+        raise _closed_meanwhile()
     cast.audit_seq, cast.audit_hash = event.seq, event.hash
     return cast
 
@@ -433,13 +433,22 @@ def _conflict(
         session.connection().execute(_SET_WINDOW, {
             "p_ballot": subject.ballot_id, "p_subject": subject.subject_id,
             "w_start": window[0], "w_count": window[1]})
-    append_event(
+    _, closed_at = append_event_checked(
         session, compound_id=ballot.compound_id, actor=actor, action="vote.conflict_recorded",
         object_type="vote_conflict", object_id=conflict.id or 0,
         payload={"ballot_id": ballot.id, "subject_id": subject.subject_id,
                  "existing_channel": subject.effective_channel, "incoming_channel": channel.value},
+        # As for a vote (see _record_cast): a close that got the chain lock first is seen here,
+        # and a submission that arrives after it is refused, not kept as a conflict.
+        check=(_BALLOT_CLOSED_AT, {"check_ballot": ballot.id}),
     )
+    if closed_at is not None:
+        raise _closed_meanwhile()
     return conflict
+
+
+def _closed_meanwhile() -> DomainError:
+    return DomainError("该表决已关闭，不能再投票", code="vote_outside_period", status=409)
 
 
 def _refuse_as_conflict(existing_channel: str | None) -> Conflict:
@@ -634,22 +643,25 @@ def enter_paper(
     return entry
 
 
-def _pending_paper(session: Session, ballot: Ballot, entry_id: int) -> PaperEntry:
+def _pending_paper(session: Session, ballot: Ballot, entry_id: int) -> tuple[PaperEntry, BallotSubject]:
+    """The entry, still undecided, and its subject locked: the entry is read again under the
+    subject's lock, so of two members deciding it at once the second sees the first's decision."""
     entry = session.get(PaperEntry, entry_id)
     if entry is None or entry.ballot_id != ballot.id:
         raise NotFound("书面表决票记录不存在", code="paper_not_found")
+    subject = _lock_subject(session, ballot, entry.subject_id)
+    session.refresh(entry)
     if entry.confirmed_at or entry.rejected_at:
         raise Conflict("该书面表决票已处理", code="paper_already_decided")
-    return entry
+    return entry, subject
 
 
 def confirm_paper(session: Session, *, ballot: Ballot, entry_id: int, actor: Actor) -> PaperEntry:
     """A second committee member confirms; the paper vote counts unless the subject already voted."""
     _require_not_closed(ballot)
-    entry = _pending_paper(session, ballot, entry_id)
+    entry, subject = _pending_paper(session, ballot, entry_id)
     if entry.entered_by == actor.user_id:
         raise Forbidden("书面表决票须由另一名业委会委员复核确认", code="paper_same_person")
-    subject = _lock_subject(session, ballot, entry.subject_id)
     choices = json.loads(entry.choices_json)
     entry.confirmed_at, entry.confirmed_by = now(), actor.user_id
     session.add(entry)
@@ -666,7 +678,7 @@ def confirm_paper(session: Session, *, ballot: Ballot, entry_id: int, actor: Act
 
 
 def reject_paper(session: Session, *, ballot: Ballot, entry_id: int, reason: str, actor: Actor) -> PaperEntry:
-    entry = _pending_paper(session, ballot, entry_id)
+    entry, _ = _pending_paper(session, ballot, entry_id)
     _reject(session, ballot=ballot, record=entry, reason=reason, actor=actor,
             action="paper.rejected", object_type="paper_entry")
     return entry
