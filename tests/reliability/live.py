@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlmodel import Session
 
 from app.audit.canonical import GENESIS_HASH, canonical_json
@@ -313,3 +314,47 @@ def ballot(session: Session, live: Live) -> Ballot:
 def paper_entries(session: Session, live: Live) -> list[PaperEntry]:
     return list(session.execute(
         select(PaperEntry).where(PaperEntry.ballot_id == live.bid)).scalars())
+
+
+# --- a vote held at its flat's lock while the committee closes the ballot --------------------------
+
+
+def close_while_vote_is_held(
+    engine: Engine, *, vote: Callable[[], None], close: Callable[[], None],
+    before_close: Callable[[], None],
+) -> bool:
+    """Run `vote` in a thread and hold it at its first statement on `ballot_subject` (after its
+    period check, before it writes anything); then call `before_close` (e.g. move the clock past
+    the period's end), run `close` in another thread, let the vote go and wait for both.
+
+    Returns whether the close finished while the vote was still held: on PostgreSQL the held vote
+    has no lock the close needs, so it must; on SQLite the vote's transaction holds the write lock,
+    so the close waits for it (given 3 s to show that it does).
+    """
+    held, release = threading.Event(), threading.Event()
+    voter_thread: list[threading.Thread] = []
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if (threading.current_thread() in voter_thread and "FROM ballot_subject" in statement
+                and not held.is_set()):
+            held.set()
+            release.wait(timeout=60)
+
+    event.listen(engine, "before_cursor_execute", hold)
+    try:
+        v = threading.Thread(target=vote)
+        voter_thread.append(v)
+        v.start()
+        assert held.wait(timeout=60), "the vote never reached the flat's lock"
+        before_close()
+        c = threading.Thread(target=close)
+        c.start()
+        c.join(timeout=60 if is_postgres(engine) else 3)
+        closed_while_held = not c.is_alive()
+        release.set()
+        v.join(timeout=60)
+        c.join(timeout=60)
+    finally:
+        release.set()
+        event.remove(engine, "before_cursor_execute", hold)
+    return closed_while_held

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from app import clock
@@ -78,15 +77,6 @@ def test_vote_held_after_its_period_check_while_the_ballot_closes_is_refused_or_
     frozen = clock.FrozenClock(ends_at - timedelta(minutes=1))
     clock.set_now(frozen)
 
-    held, release = threading.Event(), threading.Event()
-    voter_thread: list[threading.Thread] = []
-
-    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if (threading.current_thread() in voter_thread and "FROM ballot_subject" in statement
-                and not held.is_set()):
-            held.set()
-            release.wait(timeout=60)
-
     outcome: dict[str, Any] = {}
 
     def vote() -> None:
@@ -109,26 +99,13 @@ def test_vote_held_after_its_period_check_while_the_ballot_closes_is_refused_or_
                                  actor=Actor(user_id=_committee_id(session, w), role="committee"))
         outcome["closed"] = True
 
-    event.listen(engine, "before_cursor_execute", hold)
-    try:
-        v = threading.Thread(target=vote)
-        voter_thread.append(v)
-        v.start()
-        assert held.wait(timeout=60), "the vote never reached its subject lock"
+    def period_over() -> None:
         frozen.current = ends_at + timedelta(seconds=1)  # the period is over: the close may run
-        c = threading.Thread(target=close)
-        c.start()
-        if live.is_postgres(engine):
-            c.join(timeout=60)  # the held vote has no lock the close needs: it commits
-            assert not c.is_alive(), "the close waited for the held vote"
-        else:
-            c.join(timeout=3)  # it waits for the write lock the held vote's transaction has
-        release.set()
-        v.join(timeout=60)
-        c.join(timeout=60)
-    finally:
-        release.set()
-        event.remove(engine, "before_cursor_execute", hold)
+
+    closed_while_held = live.close_while_vote_is_held(engine, vote=vote, close=close,
+                                                      before_close=period_over)
+    if live.is_postgres(engine):
+        assert closed_while_held, "the close waited for the held vote"
     assert outcome.get("closed") is True, outcome
     with Session(engine) as session:
         closed_seq = _closed_seq(session, w)

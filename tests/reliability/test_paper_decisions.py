@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from app import clock
@@ -140,15 +140,6 @@ def test_second_channel_vote_reaching_the_chain_after_the_close_is_refused_not_k
     frozen = clock.FrozenClock(ends_at - timedelta(minutes=1))
     clock.set_now(frozen)
 
-    held, release = threading.Event(), threading.Event()
-    voter_thread: list[threading.Thread] = []
-
-    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if (threading.current_thread() in voter_thread and "FROM ballot_subject" in statement
-                and not held.is_set()):
-            held.set()
-            release.wait(timeout=60)
-
     outcome: dict[str, Any] = {}
 
     def vote() -> None:
@@ -173,22 +164,10 @@ def test_second_channel_vote_reaching_the_chain_after_the_close_is_refused_not_k
             results.close_ballot(session, ballot=ballot, actor=Actor(user_id=confirmer, role="committee"))
         outcome["closed"] = True
 
-    event.listen(engine, "before_cursor_execute", hold)
-    try:
-        v = threading.Thread(target=vote)
-        voter_thread.append(v)
-        v.start()
-        assert held.wait(timeout=60), "the vote never reached the flat's lock"
+    def period_over() -> None:
         frozen.current = ends_at + timedelta(seconds=1)
-        c = threading.Thread(target=close)
-        c.start()
-        c.join(timeout=60 if live.is_postgres(engine) else 3)
-        release.set()
-        v.join(timeout=60)
-        c.join(timeout=60)
-    finally:
-        release.set()
-        event.remove(engine, "before_cursor_execute", hold)
+
+    live.close_while_vote_is_held(engine, vote=vote, close=close, before_close=period_over)
     assert outcome.get("closed") is True, outcome
     with Session(engine) as session:
         events = live.check_chain(session, w.cid)
