@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +29,7 @@ class ErrorBody(BaseModel):
 # Declared on every API route so that the OpenAPI schema documents the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"model": ErrorBody, "description": "请求被拒绝：error 为稳定的错误代码，detail 为中文说明"},
+    503: {"model": ErrorBody, "description": "数据库暂时不可用或繁忙（database_busy）：本次请求未生效，可稍后重试"},
 }
 
 
@@ -177,6 +178,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"error": "value_out_of_range", "detail": "请求中的编号、数值或文本超出允许范围"},
             status_code=422,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database refused or dropped the connection (too many clients, a restart, a
+        # deadlock victim, SQLite's lock timeout): the transaction was rolled back, so nothing of
+        # the request was stored and the client may simply try again.
+        logging.getLogger("gongjue").error("database unavailable: %s", exc, exc_info=exc)
+        return JSONResponse(
+            {"error": "database_busy", "detail": "系统繁忙，本次操作未生效，请稍后重试"},
+            status_code=503, headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

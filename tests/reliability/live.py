@@ -92,6 +92,13 @@ def start_server(engine: Engine, tmp_path: Path, name: str = "server",
     return server.__enter__()
 
 
+def last_error(server: Server, chars: int = 4000) -> str:
+    """The end of the server's log from its last traceback (for an unexpected answer)."""
+    text = server.log_text()
+    at = text.rfind("Traceback")
+    return text[at:][:chars] if at >= 0 else text[-chars:]
+
+
 # --- seeding ------------------------------------------------------------------------------------
 
 

@@ -47,7 +47,8 @@ async def _load_then_kill(server: Server, w: Live, clients: int, kill_after: int
                     sent.append(Sent(subject_id=v.subject_id, choices=w.choices(i)))
                     return
                 sent.append(s)
-                assert s.status in (201, 429), s.body  # 429: the per-subject limit, refused
+                # 429: the per-subject limit, refused. Anything else: show the server's traceback.
+                assert s.status in (201, 429), (s.status, s.body, live.last_error(server))
                 if s.acknowledged:
                     acknowledged += 1
                 if acknowledged >= kill_after and not killed.is_set():
