@@ -103,6 +103,26 @@ def event_digest(
     return _sha256(body.encode("utf-8")).hexdigest()
 
 
+def event_hash_prefix(
+    compound_id: int, occurred_at: str, actor_user_id: int | None, actor_role: str, action: str,
+    object_type: str, object_id: str, payload_json: str,
+) -> str:
+    """The hashed body of an event up to its previous hash's opening quote.
+
+    The body is this, the previous hash (lowercase hex), `","seq":`, the sequence number and `}`:
+    PostgreSQL completes and hashes it in the statement that takes the chain head's lock
+    (audit.service), so no round trip to the application happens while the lock is held.
+    """
+    s = _dumps_str
+    actor = "null" if actor_user_id is None else int(actor_user_id)
+    return (
+        f'{{"action":{s(action)},"actor_role":{s(actor_role)},"actor_user_id":{actor},'
+        f'"compound_id":{int(compound_id)},"object_id":{s(object_id)},'
+        f'"object_type":{s(object_type)},"occurred_at":{s(occurred_at)},"payload":{payload_json},'
+        '"prev_hash":"'
+    )
+
+
 _sha256 = hashlib.sha256
 
 

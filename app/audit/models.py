@@ -36,6 +36,9 @@ class AuditChainHead(SQLModel, table=True):
     compound_id: int = Field(foreign_key="compound.id", primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+    # The hash before the last append (its event's prev_hash): PostgreSQL's UPDATE … RETURNING
+    # gives only new values, and the append computes the event's link in that one statement.
+    prev_hash: str | None = Field(default=None, max_length=64)
 
 
 class AuditCheckpoint(SQLModel, table=True):

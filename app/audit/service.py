@@ -7,10 +7,29 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Executable, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql import visitors
 from sqlmodel import Session
 
-from app.audit.canonical import GENESIS_HASH, canonical_json, event_hash, format_time
+from app.audit.canonical import (
+    GENESIS_HASH,
+    canonical_json,
+    event_hash,
+    event_hash_prefix,
+    format_time,
+)
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from app.audit.signing import key_id, public_key_pem, signing_key
 from app.clock import now
@@ -44,7 +63,7 @@ _EVENT_INSERT = insert(_EVENTS).values(
     payload=bindparam("a_payload"), prev_hash=bindparam("a_prev"), hash=bindparam("a_hash"),
 )
 _HEAD_UPDATE = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compound"))
-                .values(seq=bindparam("a_seq"), hash=bindparam("a_hash")))
+                .values(seq=bindparam("a_seq"), hash=bindparam("a_hash"), prev_hash=bindparam("a_prev")))
 _COMBINED: dict[tuple[Any, ...], Any] = {}
 
 # Statements to run with the event, given as (statement, parameters); they may use the bound
@@ -52,17 +71,51 @@ _COMBINED: dict[tuple[Any, ...], Any] = {}
 Also = Sequence[tuple[Executable, dict[str, Any]]]
 
 
-def _combined(extras: tuple[Any, ...], check: Any) -> Any:
-    """The head update with the event insert (and extras) as data-modifying CTEs (PostgreSQL),
-    returning the `check` expression evaluated after the chain lock was granted."""
+def _with_new_head(extra: Any, new_seq: Any, new_hash: Any) -> Any:
+    """`extra` with its "a_seq"/"a_hash" parameters replaced by the new head's values."""
+
+    def replace(element: Any) -> Any:
+        if isinstance(element, BindParameter):
+            return {"a_seq": new_seq, "a_hash": new_hash}.get(element.key)
+        return None
+
+    return visitors.replacement_traverse(extra, {}, replace)
+
+
+def _pg_append(extras: tuple[Any, ...], check: Any) -> Any:
+    """PostgreSQL: the whole append as one statement, so the chain lock is never held while the
+    application computes or waits for its turn to run.
+
+    The head row's UPDATE takes the compound's lock (waiting for earlier appends to commit, then
+    reading their head), moves the head on and computes the new hash in SQL: the body's prefix
+    comes from Python (canonical.event_hash_prefix), the previous hash and the sequence number
+    from the locked row, so the hash is the one `event_hash` gives. The event insert and the
+    extras read the head's output (data-modifying CTEs); the final SELECT returns the new head and
+    `check`, evaluated after the lock was granted. Only the commit follows.
+    """
     key = (extras, check)
     stmt = _COMBINED.get(key)
     if stmt is None:
-        stmt = _HEAD_UPDATE.add_cte(_EVENT_INSERT.cte("audit_new_event"))
-        for i, extra in enumerate(extras):
-            stmt = stmt.add_cte(extra.cte(f"audit_also_{i}"))
+        body = (bindparam("a_prefix", type_=Text) + _HEADS.c.hash + literal('","seq":', Text)
+                + cast(_HEADS.c.seq + 1, Text) + literal("}", Text))
+        head = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compound"))
+                .values(seq=_HEADS.c.seq + 1, prev_hash=_HEADS.c.hash,
+                        hash=func.encode(func.sha256(func.convert_to(body, "UTF8")), "hex"))
+                .returning(_HEADS.c.seq, _HEADS.c.hash, _HEADS.c.prev_hash)
+                .cte("audit_head"))
+        event = insert(_EVENTS).from_select(
+            ["compound_id", "seq", "occurred_at", "actor_user_id", "actor_role", "action",
+             "object_type", "object_id", "payload", "prev_hash", "hash"],
+            select(bindparam("a_compound"), head.c.seq, bindparam("a_at"), bindparam("a_user"),
+                   bindparam("a_role"), bindparam("a_action"), bindparam("a_type"),
+                   bindparam("a_object"), bindparam("a_payload"), head.c.prev_hash, head.c.hash))
+        columns: list[Any] = [head.c.seq, head.c.hash, head.c.prev_hash]
         if check is not None:
-            stmt = stmt.returning(check.label("audit_check"))
+            columns.append(check.label("audit_check"))
+        stmt = select(*columns).add_cte(head).add_cte(event.cte("audit_new_event"))
+        new_seq, new_hash = select(head.c.seq).scalar_subquery(), select(head.c.hash).scalar_subquery()
+        for i, extra in enumerate(extras):
+            stmt = stmt.add_cte(_with_new_head(extra, new_seq, new_hash).cte(f"audit_also_{i}"))
         _COMBINED[key] = stmt
     return stmt
 
@@ -104,9 +157,10 @@ def append_event(
     """Append one event to the compound's chain inside the caller's transaction.
 
     The caller's pending ORM changes are flushed first (they come before the event). `also` gives
-    statements that need the event's seq and hash (e.g. a receipt's copy of them); on PostgreSQL
-    they, the event and the new head go to the server as one statement (data-modifying CTEs), so
-    the chain's lock is held for two round trips instead of three or more.
+    statements that need the event's seq and hash (e.g. a receipt's copy of them). On PostgreSQL
+    the head's lock, the hash, the event, the new head and `also` are one statement (`_pg_append`),
+    so the lock is held for that statement and the commit only; on SQLite (one writer, no network)
+    the same rows are written one statement after the other.
     """
     return append_event_checked(session, compound_id=compound_id, actor=actor, action=action,
                                 object_type=object_type, object_id=object_id, payload=payload,
@@ -127,18 +181,30 @@ def append_event_checked(
 ) -> tuple[AuditEvent, Any]:
     """`append_event`, plus a scalar SQL expression read once this append holds the chain lock.
 
-    On PostgreSQL the expression is returned by the same statement as the event, whose snapshot
-    is taken after the lock was granted, so it sees every transaction that appended before this
-    one (e.g. a ballot's close). On SQLite the write lock is held from the transaction's first
-    statement, so the caller's earlier reads are already current: None is returned.
+    On PostgreSQL the expression is evaluated by the appending statement once it holds the lock;
+    it must be VOLATILE (a PL/pgSQL function such as `gongjue_ballot_closed_at`), whose query takes
+    a fresh snapshot then and so sees every transaction that appended before this one (e.g. a
+    ballot's close); a plain subquery would see the statement's snapshot, taken before the wait.
+    On SQLite the write lock is held from the transaction's first statement, so the caller's
+    earlier reads are already current: None is returned.
     """
     session.flush()
-    seq, prev_hash = _lock_head(session, compound_id)
     payload_json = canonical_json(payload or {})
+    occurred_at = format_time(now())
+    params: dict[str, Any] = {
+        "a_compound": compound_id, "a_at": occurred_at, "a_user": actor.user_id,
+        "a_role": actor.role, "a_action": action, "a_type": object_type,
+        "a_object": str(object_id), "a_payload": payload_json,
+    }
+    for _stmt, extra_params in also:
+        params.update(extra_params)
+    if is_postgres(session):
+        return _append_postgres(session, params, also=also, check=check)
+    seq, prev_hash = _lock_head(session, compound_id)
     fields: dict[str, Any] = {
         "compound_id": compound_id,
         "seq": seq + 1,
-        "occurred_at": format_time(now()),
+        "occurred_at": occurred_at,
         "actor_user_id": actor.user_id,
         "actor_role": actor.role,
         "action": action,
@@ -147,28 +213,35 @@ def append_event_checked(
         "prev_hash": prev_hash,
     }
     digest = event_hash(**fields, payload_json=payload_json)
-    params: dict[str, Any] = {
-        "a_compound": compound_id, "a_seq": seq + 1, "a_at": fields["occurred_at"],
-        "a_user": actor.user_id, "a_role": actor.role, "a_action": action, "a_type": object_type,
-        "a_object": fields["object_id"], "a_payload": payload_json, "a_prev": prev_hash,
-        "a_hash": digest,
-    }
-    for _stmt, extra_params in also:
-        params.update(extra_params)
+    params.update({"a_seq": seq + 1, "a_prev": prev_hash, "a_hash": digest})
     conn = session.connection()
-    checked: Any = None
-    if is_postgres(session):
-        if check is not None:
-            params.update(check[1])
-        result = conn.execute(
-            _combined(tuple(stmt for stmt, _ in also), check[0] if check else None), params)
-        if check is not None:
-            checked = result.scalar_one()
-    else:
-        for stmt in (_EVENT_INSERT, _HEAD_UPDATE, *(stmt for stmt, _ in also)):
-            conn.execute(stmt, params)
+    for stmt in (_EVENT_INSERT, _HEAD_UPDATE, *(stmt for stmt, _ in also)):
+        conn.execute(stmt, params)
     # As stored (not attached to the session).
-    return AuditEvent(**fields, payload=payload_json, hash=digest), checked
+    return AuditEvent(**fields, payload=payload_json, hash=digest), None
+
+
+def _append_postgres(
+    session: Session, params: dict[str, Any], *, also: Also, check: tuple[Any, dict[str, Any]] | None
+) -> tuple[AuditEvent, Any]:
+    params["a_prefix"] = event_hash_prefix(
+        params["a_compound"], params["a_at"], params["a_user"], params["a_role"],
+        params["a_action"], params["a_type"], params["a_object"], params["a_payload"])
+    if check is not None:
+        params.update(check[1])
+    stmt = _pg_append(tuple(s for s, _ in also), check[0] if check is not None else None)
+    conn = session.connection()
+    row = conn.execute(stmt, params).first()
+    if row is None:  # the compound's first event: create its head, then append
+        _lock_head(session, params["a_compound"])
+        row = conn.execute(stmt, params).one()
+    event = AuditEvent(
+        compound_id=params["a_compound"], seq=row.seq, occurred_at=params["a_at"],
+        actor_user_id=params["a_user"], actor_role=params["a_role"], action=params["a_action"],
+        object_type=params["a_type"], object_id=params["a_object"], payload=params["a_payload"],
+        prev_hash=row.prev_hash, hash=row.hash,
+    )
+    return event, (row.audit_check if check is not None else None)
 
 
 def checkpoint_message(

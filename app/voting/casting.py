@@ -162,9 +162,9 @@ _SUBJECT_WHERE = ((_BS.c.ballot_id == bindparam("p_ballot"))
 _SET_EFFECTIVE: dict[tuple[bool, bool], Any] = {}
 _SET_WINDOW = update(_BS).where(_SUBJECT_WHERE).values(
     window_started_at=bindparam("w_start"), window_submissions=bindparam("w_count"))
-_BALLOT_CLOSED_AT = (select(Ballot.__table__.c.closed_at)  # type: ignore[attr-defined]
-                     .where(Ballot.__table__.c.id == bindparam("check_ballot"))  # type: ignore[attr-defined]
-                     .scalar_subquery())
+# The ballot's close as committed when the vote's audit append holds the chain lock (PostgreSQL;
+# models.BALLOT_CLOSED_AT_FUNCTION): a VOLATILE function, so it is read after the wait.
+_BALLOT_CLOSED_AT = func.gongjue_ballot_closed_at(bindparam("check_ballot"))
 
 
 def _set_effective(first: bool, window: bool) -> Any:

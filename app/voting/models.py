@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import DDL, Column, Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app.clock import now
@@ -277,3 +277,19 @@ class BallotObjection(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_by: int | None = Field(default=None, foreign_key="user_account.id")
     answered_at: datetime | None = _ts()
+
+
+# PostgreSQL: a vote re-reads its ballot's close inside the statement that appends its audit
+# event, after that statement was granted the compound's chain lock (audit.service). VOLATILE and
+# PL/pgSQL (never inlined), so its query takes a fresh snapshot when it runs and sees a close that
+# committed while the vote waited. Created with the tables (tests, bench) and by migration 9f4b8ec3e125.
+BALLOT_CLOSED_AT_FUNCTION = """
+CREATE OR REPLACE FUNCTION gongjue_ballot_closed_at(p_ballot integer)
+RETURNS timestamp with time zone LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN (SELECT closed_at FROM ballot WHERE id = p_ballot);
+END
+$$
+"""
+event.listen(Ballot.__table__, "after_create",  # type: ignore[attr-defined]
+             DDL(BALLOT_CLOSED_AT_FUNCTION).execute_if(dialect="postgresql"))

@@ -40,6 +40,42 @@ def test_canonical_json_sorts_keys_and_refuses_floats() -> None:
         canonical_json({"area": 89.12})
 
 
+# PostgreSQL text cannot hold NUL (requests carrying one are refused before they get here).
+TRICKY_TEXT = ['引号"与\\反斜杠', "换行\n制表\t", "emoji 🗳️ 与 𠀀", "", "\u2028\u0001 控制"]
+
+
+def test_the_hash_prefix_completed_by_the_database_gives_the_event_hash() -> None:
+    """PostgreSQL completes the body after the prefix with the previous hash and the sequence."""
+    import hashlib
+
+    from app.audit.canonical import event_hash, event_hash_prefix
+
+    for i, value in enumerate(TRICKY_TEXT):
+        payload = canonical_json({"text": value, "n": i, "列表": [value, None, True]})
+        args = dict(compound_id=3, occurred_at="2026-11-22T06:00:00.000000Z", actor_user_id=None if i % 2 else 9,
+                    actor_role="owner", action="vote.cast", object_type=value or "x", object_id=value)
+        prev, seq = hashlib.sha256(value.encode()).hexdigest(), 10**i
+        prefix = event_hash_prefix(args["compound_id"], args["occurred_at"], args["actor_user_id"],
+                                   args["actor_role"], args["action"], args["object_type"],
+                                   args["object_id"], payload)
+        completed = hashlib.sha256(f'{prefix}{prev}","seq":{seq}}}'.encode()).hexdigest()
+        assert completed == event_hash(**args, seq=seq, payload_json=payload, prev_hash=prev)
+
+
+def test_events_with_any_text_chain_and_verify(db: Session) -> None:
+    """Quotes, backslashes, control characters, characters beyond U+FFFF in every text field:
+    the chain (hashed in SQL on PostgreSQL, in Python on SQLite) verifies."""
+    compound = make_compound(db)
+    before = service.chain_head(db, compound_id=compound.id)[0]  # type: ignore[arg-type]
+    for i, value in enumerate(TRICKY_TEXT):
+        append_event(db, compound_id=compound.id, actor=Actor(user_id=None, role=value or "r"),
+                     action=value or "a", object_type="thing", object_id=value,
+                     payload={value: value, "i": i})
+    db.commit()
+    assert _problem(db, compound.id) is None  # type: ignore[arg-type]
+    assert service.chain_head(db, compound_id=compound.id)[0] == before + len(TRICKY_TEXT)  # type: ignore[arg-type]
+
+
 def test_intact_chain_verifies(db: Session) -> None:
     cid = _chain(db)
     report = service.verify_compound(db, compound_id=cid)

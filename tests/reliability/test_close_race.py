@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlmodel import Session
 
 from app import clock
@@ -121,6 +122,79 @@ def test_vote_held_after_its_period_check_while_the_ballot_closes_is_refused_or_
     if engine.dialect.name == "postgresql":
         # The close committed while the vote was held: the vote can only have been refused.
         assert "error" in outcome, outcome
+
+
+def test_vote_arriving_while_the_close_tallies_is_refused(engine: Engine) -> None:
+    """The close has locked the ballot, appended `ballot.closed` and is tallying (its transaction
+    open) when a vote that passed its period check just before the end goes on to write. The vote
+    must wait (PostgreSQL: its cast's reference to the ballot waits for the close's row lock, and
+    its audit append would wait for the chain lock; SQLite: the write lock) and, once the close
+    commits, be refused: stored after the close it would be missing from the tally."""
+    w = live.seed_live(subjects=3)
+    voter = w.world.voters[0]
+    with Session(engine) as session:
+        ends_at = live.ballot(session, w).ends_at
+    frozen = clock.FrozenClock(ends_at + timedelta(seconds=1))
+    clock.set_now(frozen)
+    appended, release = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def close() -> None:
+        with transaction() as session:
+            ballot = voting_service.get_ballot(session, compound_id=w.cid, ballot_id=w.bid, lock=True)
+            results.close_ballot(session, ballot=ballot,
+                                 actor=Actor(user_id=_committee_id(session, w), role="committee"))
+            appended.set()
+            release.wait(timeout=60)  # still tallying, holding the chain lock
+        outcome["closed"] = True
+
+    def vote() -> None:
+        try:
+            with transaction() as session:
+                ballot = session.get(Ballot, w.bid)
+                user = session.get(UserAccount, voter.user_id)
+                assert ballot is not None and user is not None
+                casting.cast_vote(session, ballot=ballot, subject_id=voter.subject_id,
+                                  user=user, raw_choices=w.choices(0))
+            outcome["voted"] = True
+        except DomainError as exc:
+            outcome["error"] = (exc.status, exc.code)
+
+    c = threading.Thread(target=close)
+    c.start()
+    try:
+        assert appended.wait(timeout=60)
+        frozen.current = ends_at - timedelta(seconds=1)  # the vote arrived just before the end
+        v = threading.Thread(target=vote)
+        v.start()
+        if live.is_postgres(engine):
+            assert _waits_for_a_lock(engine), "the vote never waited for the chain lock"
+        else:
+            time.sleep(0.5)  # waiting for SQLite's write lock
+        assert "voted" not in outcome and "error" not in outcome
+    finally:
+        release.set()
+    c.join(timeout=60)
+    v.join(timeout=60)
+    assert outcome.get("closed") is True, outcome
+    assert outcome.get("error") == (409, "vote_outside_period"), outcome
+    with Session(engine) as session:
+        assert list(session.execute(select(VoteCast).where(VoteCast.ballot_id == w.bid))) == []
+        live.check_votes(session, w)
+        _check_tally_matches_effective_votes(session, w)
+
+
+def _waits_for_a_lock(engine: Engine) -> bool:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            waiting = conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar_one()
+        if waiting:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _committee_id(session: Session, w: Live) -> int:
