@@ -67,11 +67,13 @@ test('owner logs in with a one-time code and sees the compound', async () => {
   await page.getByRole('heading', { name: '阳光花园' }).waitFor();
 
   // An expired access token is refreshed once, silently: first a token the server rejects
-  // (token_invalid), then no access cookie at all (it expires with its token). The page may still
-  // be loading when the cookie changes, so a refresh can be cut off by the reload after the server
-  // rotated the tokens: the reloaded page then presents the rotated refresh token again, which the
-  // server accepts for GONGJUE_REFRESH_REUSE_GRACE_SECONDS.
+  // (token_invalid), then no access cookie at all (it expires with its token). The cookie is
+  // changed only once the page is quiet: a request still in flight would otherwise refresh the
+  // session itself (its Set-Cookie lands even when the reload cuts the fetch off), and the
+  // reloaded page would then have nothing left to refresh. Waiting for a quiet network also checks
+  // that the client reads every response body (an unread one leaves its request open for good).
   const { context } = b;
+  await page.waitForLoadState('networkidle');
   const access = (await context.cookies()).find((c) => c.name === 'gj_access');
   assert.ok(access && access.httpOnly && access.secure, 'HttpOnly, Secure access cookie');
   await context.addCookies([{ ...access, value: 'not-a-valid-token' }]);
@@ -79,6 +81,7 @@ test('owner logs in with a one-time code and sees the compound', async () => {
   await page.reload();
   await refreshed;
   await page.getByRole('heading', { name: '阳光花园' }).waitFor();
+  await page.waitForLoadState('networkidle');
   await context.clearCookies({ name: 'gj_access' });
   refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh') && r.status() === 200);
   await page.reload();

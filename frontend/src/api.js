@@ -44,7 +44,9 @@ function refreshSession() {
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': readCookie('gj_csrf') },
       body: '{}',
     })
-      .then((r) => r.ok)
+      // The body is read even though only the status matters: an unread body keeps the request
+      // (and its connection) open in the browser.
+      .then((r) => r.text().then(() => r.ok))
       .catch(() => false)
       .finally(() => {
         refreshing = null;
@@ -78,14 +80,14 @@ async function send(method, path, { json, form, query } = {}) {
   }
 }
 
+/** The JSON body, or null; any other body is still read to the end so the request completes. */
 async function parse(res) {
   const type = res.headers.get('content-type') || '';
-  if (type.includes('application/json')) {
-    try {
-      return await res.json();
-    } catch {
-      return null;
-    }
+  try {
+    if (type.includes('application/json')) return await res.json();
+    await res.text();
+  } catch {
+    // a body cut off or not JSON after all: the status alone answers
   }
   return null;
 }
