@@ -137,20 +137,29 @@ def lighthouse(url: str, cookie: str, out_dir: Path, timeout_s: int = 240) -> di
            "--only-categories=performance,accessibility", f"--chrome-flags={CHROME_FLAGS}",
            f"--extra-headers={headers_path}", "--quiet", "--max-wait-for-load=60000"]
     env = {**os.environ, "CHROME_PATH": CHROME_PATH}
-    try:
-        done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        return {"error": f"Lighthouse did not finish within {timeout_s} s"}
-    if done.returncode != 0 or not report_path.is_file():
-        return {"error": f"Lighthouse exited {done.returncode}: "
-                         f"{done.stderr.decode(errors='replace')[-600:]}"}
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    if report.get("runtimeError"):
-        return {"error": f"Lighthouse runtime error: {report['runtimeError'].get('message')}"}
+    # Lighthouse sometimes loses the trace of the page load (NO_NAVSTART, "run Lighthouse again"):
+    # one more try then, and the JSON says how many it took.
+    for attempt in (1, 2):
+        report_path.unlink(missing_ok=True)
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, env=env, check=False)
+        except subprocess.TimeoutExpired:
+            return {"error": f"Lighthouse did not finish within {timeout_s} s"}
+        if done.returncode != 0 or not report_path.is_file():
+            error = f"Lighthouse exited {done.returncode}: {done.stderr.decode(errors='replace')[-600:]}"
+        else:
+            report = json.loads(report_path.read_text(encoding="utf-8"))
+            runtime = report.get("runtimeError")
+            error = f"Lighthouse runtime error: {runtime.get('message')}" if runtime else ""
+        if not error:
+            break
+        if "again" not in error or attempt == 2:
+            return {"error": error, "attempts": attempt}
     cats = report["categories"]
     audits = report["audits"]
     perf, a11y = cats["performance"]["score"], cats["accessibility"]["score"]
     return {
+        "attempts": attempt,
         "performance": round(perf * 100) if perf is not None else None,
         "accessibility": round(a11y * 100) if a11y is not None else None,
         "final_url": report.get("finalDisplayedUrl") or report.get("finalUrl"),
