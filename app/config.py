@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     # Requests holding a database session at once, per process (< thread pool and pool size).
     db_request_concurrency: int = Field(default=16, ge=1, le=64)
+    # Of those, writes at once per process: they queue on their compound's audit-chain head anyway.
+    db_write_concurrency: int = Field(default=4, ge=1, le=64)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
@@ -24,7 +26,30 @@ CSRF_COOKIE = "gj_csrf"
 CSRF_HEADER = "x-csrf-token"
 
 
-def get_session(request: Request) -> Iterator[Session]:
+_write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+async def write_turn(request: Request) -> AsyncIterator[None]:
+    """Writes take a turn on the event loop before they take a session (GONGJUE_DB_WRITE_CONCURRENCY).
+
+    Every write of a compound appends to its audit chain, so they run one after another at the
+    chain's head anyway; letting more of them in at once only adds threads that queue on the head
+    and compete for the interpreter with the one holding it (bench/PROFILE.md §8). Reads do not wait.
+    """
+    if request.method in SAFE_METHODS:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    turns = _write_turns.get(loop)
+    if turns is None:
+        turns = _write_turns[loop] = asyncio.Semaphore(get_settings().db_write_concurrency)
+    async with turns:
+        yield
+
+
+def get_session(
+    request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: commit on success, roll back on error.
 
     Writes open with BEGIN IMMEDIATE on SQLite; reads do not take the write lock. Errors marked
