@@ -27,7 +27,7 @@ from app.voting.models import (
 )
 from app.voting.settings import thresholds_levels
 
-MANAGERS = policy.MANAGERS
+MANAGERS = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
 
 
 def settings_view(setting: VotingSetting) -> dict[str, Any]:
