@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     frontend_dist: Path = ROOT_DIR / "frontend" / "dist"
     files_dir: Path = ROOT_DIR / "data" / "files"
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Uploads per account in any 24 hours: owners (files, bytes), and accounts with a staff role.
+    owner_uploads_per_day: int = Field(default=30, ge=1)
+    owner_upload_bytes_per_day: int = Field(default=100 * 1024 * 1024, ge=1)
+    staff_uploads_per_day: int = Field(default=500, ge=1)
+    staff_upload_bytes_per_day: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
     demo_data: bool = True
     db_pool_size: int = 20

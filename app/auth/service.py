@@ -397,6 +397,33 @@ def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> s
     return {Role(r) for r in roles}
 
 
+# Observers (两代表一委员, DOMAIN §6) watch the committee, the reviewers and the property company:
+# one account is never both an observer and one of those in the same compound.
+OBSERVED_ROLES = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.CLERK})
+
+
+def active_roles(session: Session, *, compound_id: int, user_id: int) -> set[Role]:
+    """The roles granted to the account in the compound and not revoked."""
+    return {Role(r) for r in session.execute(
+        select(RoleGrant.role).where(
+            RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
+            RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).scalars()}
+
+
+def check_observer_independent(session: Session, *, compound_id: int, account: UserAccount,
+                               role: Role) -> None:
+    """Refuse an observer who holds a staff role, and a staff role for a current observer."""
+    held = active_roles(session, compound_id=compound_id, user_id=account.id or 0)
+    if role == Role.OBSERVER and (account.is_platform_admin or held & OBSERVED_ROLES):
+        raise Conflict("该账号在本小区担任业委会委员、审核人、物业工作人员或平台管理员，不能同时担任观察员",
+                       code="observer_holds_staff_role")
+    if role in OBSERVED_ROLES and Role.OBSERVER in held:
+        raise Conflict("该账号是本小区的观察员，不能同时担任业委会委员、审核人或物业工作人员；"
+                       "如需改任，请先撤销其观察员身份", code="staff_role_for_observer")
+
+
 def grant_role(
     session: Session, *, compound_id: int, user_id: int, role: Role, organization: str,
     actor: Actor,
@@ -414,6 +441,7 @@ def grant_role(
     ).scalar_one_or_none()
     if existing:
         raise Conflict("该账号已有此角色", code="role_already_granted")
+    check_observer_independent(session, compound_id=compound_id, account=account, role=role)
     grant = RoleGrant(
         compound_id=compound_id, user_id=user_id, role=role, organization=organization,
         granted_by=actor.user_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.clock import now
@@ -13,6 +13,8 @@ from app.db import UTCDateTime
 
 class StoredFile(SQLModel, table=True):
     __tablename__ = "stored_file"
+    # Each upload counts the uploader's files of the last 24 hours (the per-account quota).
+    __table_args__ = (Index("ix_stored_file_uploaded_by_at", "uploaded_by", "uploaded_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     compound_id: int = Field(foreign_key="compound.id", index=True)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from app import policy
 from app.auth.models import Role
 from app.config import get_settings
 from app.deps import CompoundAccess, SessionDep, compound_access
@@ -55,8 +56,9 @@ def upload(
 @router.get("/compounds/{compound_id}/files/{file_id}",
             responses={200: {"content": {t: {} for t in service.ALLOWED_TYPES}}})
 def download(file_id: int, access: Member, session: SessionDep) -> FileResponse:
+    """The file, if an object it is attached to is readable by the caller now (app/policy.py)."""
     record = service.get_file(session, compound_id=access.compound_id, file_id=file_id)
-    service.check_can_read(record, user_id=access.user_id, roles=access.roles)
+    policy.check_can_read_file(session, record=record, access=access)
     return FileResponse(
         service.file_path(record),
         media_type=record.content_type,

@@ -6,14 +6,18 @@ import hashlib
 import io
 import os
 import re
+import unicodedata
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
+from app.clock import now
 from app.config import get_settings
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, TooManyRequests
 from app.files.models import StoredFile
 
 ALLOWED_TYPES = {
@@ -38,9 +42,21 @@ def _path(compound_id: int, sha256: str) -> Path:
     return get_settings().files_dir / str(compound_id) / sha256[:2] / sha256
 
 
+# Format characters (Unicode Cf) are invisible: bidi overrides and isolates (U+202A-202E,
+# U+2066-2069), marks (U+200E/F), zero-width joiners, the BOM. In a name they make
+# "发票\u202efdp.exe" read as "发票exe.pdf": they are dropped. Controls (Cc) and line or
+# paragraph separators become "_".
+_DROPPED = frozenset({"Cf"})
+_REPLACED = frozenset({"Cc", "Zl", "Zp"})
+
+
 def safe_name(name: str) -> str:
-    name = os.path.basename(name or "").strip() or "file"
-    return re.sub(r'[\x00-\x1f"\\/]', "_", name)[:200]
+    """A file name fit to store and show: no path, no invisible or control characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = "".join("_" if unicodedata.category(c) in _REPLACED else c
+                   for c in name if unicodedata.category(c) not in _DROPPED)
+    name = os.path.basename(name).strip() or "file"
+    return re.sub(r'["\\/]', "_", name)[:200]
 
 
 def content_matches(content_type: str, data: bytes) -> bool:
@@ -82,6 +98,7 @@ def store_file(
                           status=415)
     if not content_matches(content_type, data):
         raise DomainError("文件内容与类型不符", code="file_type_mismatch", status=415)
+    check_upload_quota(session, actor=actor, size=len(data))
     sha = hashlib.sha256(data).hexdigest()
     path = _path(compound_id, sha)
     if not path.exists():
@@ -120,27 +137,37 @@ def read_bytes(record: StoredFile) -> bytes:
     return data
 
 
-# Signed authorizations and paper ballots carry owners' personal data: never notice attachments.
+# Signed authorizations, paper ballots and delivery receipts carry owners' personal data: they
+# are never notice attachments. Who may read a file is app/policy.py's: it follows the object
+# the file is attached to.
 PRIVATE_PURPOSES = frozenset({"proxy_authorization", "paper_ballot", "delivery_evidence"})
-_STAFF_READERS = frozenset({"committee", "platform_admin", "observer", "reviewer"})
-# Files carrying personal data or unpublished accounts: who may read them besides the uploader.
-PRIVATE_READERS: dict[str, frozenset[str]] = {
-    "proxy_authorization": _STAFF_READERS,
-    "paper_ballot": _STAFF_READERS,
-    "delivery_evidence": _STAFF_READERS,  # signed delivery receipts
-    # Owners read vouchers through the ledger, which shows them once their period is published.
-    "voucher": _STAFF_READERS | {"clerk"},
-}
+UPLOAD_WINDOW = timedelta(hours=24)
 
 
-def check_can_read(record: StoredFile, *, user_id: int, roles: frozenset[str] | set[str]) -> None:
-    """Authorizations, paper ballots and vouchers are not for every member of the compound."""
-    readers = PRIVATE_READERS.get(record.purpose)
-    if readers is None or record.uploaded_by == user_id or {str(r) for r in roles} & readers:
+def check_upload_quota(session: Session, *, actor: Actor, size: int) -> None:
+    """At most so many files and bytes per account in any 24 hours (owners fewer than staff), in
+    every compound together: one flat cannot fill the disk or the committee's queue."""
+    if actor.user_id is None:
         return
-    from app.errors import Forbidden
-
-    raise Forbidden("该文件含个人信息或未公开的账目，您无权查看", code="file_private")
+    settings = get_settings()
+    if actor.role == "owner":
+        max_files, max_bytes = settings.owner_uploads_per_day, settings.owner_upload_bytes_per_day
+    else:
+        max_files, max_bytes = settings.staff_uploads_per_day, settings.staff_upload_bytes_per_day
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(StoredFile.size_bytes), 0)).where(
+            StoredFile.uploaded_by == actor.user_id,
+            StoredFile.uploaded_at > now() - UPLOAD_WINDOW,  # type: ignore[operator]
+        )
+    ).one()
+    if count >= max_files:
+        raise TooManyRequests(f"24小时内最多上传{max_files}个文件，请稍后再试",
+                              code="upload_quota_files", extra={"limit": max_files})
+    if total + size > max_bytes:
+        raise DomainError(
+            f"24小时内上传的文件合计不能超过{max_bytes // (1024 * 1024)}MB，请稍后再试",
+            code="upload_quota_bytes", status=413, extra={"limit_bytes": max_bytes},
+        )
 
 
 def file_path(record: StoredFile) -> Path:

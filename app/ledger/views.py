@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.auth.models import ROLE_LABELS, Role
 from app.deps import CompoundAccess
 from app.files import service as files_service
-from app.ledger import rules, service
+from app.ledger import policy, rules, service
 from app.ledger.exceptions import EntryNotFound, LedgerConflict, PeriodNotFound
 from app.ledger.models import (
     LedgerEntry,
@@ -29,7 +29,7 @@ ENTRY_STATUS_LABELS = {"pending": "待审核", "approved": "已审核", "rejecte
 
 
 def is_staff(access: CompoundAccess) -> bool:
-    return bool(access.roles - {Role.OWNER})
+    return policy.is_staff(access)
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -121,10 +121,7 @@ def entries_view(session: Session, *, compound_id: int, entries: Sequence[Ledger
 
 def check_entry_visible(session: Session, *, entry: LedgerEntry, access: CompoundAccess) -> None:
     """Owners see approved entries of published periods only; anything else is "not found"."""
-    if is_staff(access):
-        return
-    period = service.entry_period(session, entry)
-    if period.published_at is None or entry.approved_at is None:
+    if not policy.entry_visible(entry, service.entry_period(session, entry), access=access):
         raise EntryNotFound("账目不存在")
 
 
@@ -133,7 +130,7 @@ def check_entry_visible(session: Session, *, entry: LedgerEntry, access: Compoun
 
 def visible_slot(session: Session, *, access: CompoundAccess, start_date: Any) -> service.Slot:
     slot = service.find_slot(session, compound_id=access.compound_id, start_date=start_date)
-    if not is_staff(access) and not slot.published:
+    if not policy.period_visible(slot.row, published=slot.published, access=access):
         raise PeriodNotFound("该期间尚未公示")
     return slot
 
@@ -178,7 +175,7 @@ def period_view(session: Session, *, compound_id: int, slot: service.Slot,
 def visible_slots(session: Session, *, access: CompoundAccess) -> list[service.Slot]:
     setting = service.get_settings(session, compound_id=access.compound_id)
     slots = service.timeline(session, compound_id=access.compound_id, setting=setting)
-    return slots if is_staff(access) else [s for s in slots if s.published]
+    return [s for s in slots if policy.period_visible(s.row, published=s.published, access=access)]
 
 
 def require_closed(slot: service.Slot) -> dict[str, Any]:

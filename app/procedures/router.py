@@ -15,7 +15,7 @@ from app.db import new_session
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import NotFound
 from app.notices import service as notices_service
-from app.procedures import service, views
+from app.procedures import policy, service, views
 from app.procedures.dependencies import (
     Actor,
     Appointer,
@@ -177,7 +177,7 @@ def record_observation(item_id: int, body: ObservationIn, access: ItemObserverOn
 def timeline(item_id: int, access: ItemMember, session: SessionDep) -> dict[str, Any]:
     """The public page of a major matter (owners see it once it passed review)."""
     item = _item(session, access, item_id)
-    if not _is_staff(access.roles) and item.public_at is None:
+    if not policy.item_visible(item, access=access):
         raise service.ItemNotFound("议题不存在")
     viewer = notices_service.viewer_for(session, compound_id=access.compound_id, roles=access.roles,
                                         owner_ids=access.owner_ids)

@@ -727,6 +727,8 @@ def appoint_observer(
     item = get_item(session, compound_id=compound_id, item_id=item_id)
     if active_item_observer(session, compound_id=compound_id, item_id=item_id, user_id=account.id or 0):
         raise Conflict("该账号已是本议题的观察员", code="observer_already_appointed")
+    auth_service.check_observer_independent(session, compound_id=compound_id, account=account,
+                                            role=Role.OBSERVER)
     row = AgendaObserver(compound_id=compound_id, item_id=item_id, user_id=account.id or 0,
                          organization=organization, appointed_by=actor.user_id, appointed_role=actor.role)
     session.add(row)

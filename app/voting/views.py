@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.privacy import mask_name, mask_phone
-from app.voting import casting, rules, service
+from app.voting import casting, policy, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
     Ballot,
@@ -40,30 +40,17 @@ def settings_view(setting: VotingSetting) -> dict[str, Any]:
 
 
 def _is_manager(access: CompoundAccess) -> bool:
-    return bool(access.roles & MANAGERS)
+    return policy.is_manager(access.roles)
 
 
 def _staff(access: CompoundAccess) -> bool:
-    return bool(access.roles - {Role.OWNER})
+    return policy.is_staff(access.roles)
 
 
 def check_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> None:
-    """Drafts are the committee's; owners see noticed ballots of their buildings (or as voters)."""
-    if _is_manager(access):
-        return
-    if ballot.noticed_at is None:
+    """The ballot, if app/voting/policy.py lets the caller see it; else "not found"."""
+    if not policy.ballot_visible(session, ballot=ballot, access=access):
         raise NotFound("表决不存在", code="ballot_not_found")
-    if _staff(access):
-        return
-    scope = set(json.loads(ballot.scope_building_ids))
-    if not scope:
-        return
-    phone = access.principal.user.phone
-    mine = service.owner_building_ids(session, compound_id=ballot.compound_id, owner_ids=access.owner_ids)
-    if scope & mine or casting.voter_subjects(session, ballot=ballot, phone=phone) or \
-            casting.proxy_subjects(session, ballot=ballot, phone=phone):
-        return
-    raise NotFound("表决不存在", code="ballot_not_found")
 
 
 def ballot_summary(ballot: Ballot) -> dict[str, Any]:

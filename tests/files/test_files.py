@@ -43,16 +43,19 @@ def test_same_bytes_are_stored_once_and_read_back(client: TestClient, db: Sessio
     a = _upload(client, cid, clerk, "attachment").json()
     b = _upload(client, cid, committee, "attachment").json()
     assert a["sha256"] == b["sha256"] and a["id"] != b["id"]
-    r = client.get(f"/api/v1/compounds/{cid}/files/{a['id']}", headers=committee)
+    r = client.get(f"/api/v1/compounds/{cid}/files/{a['id']}", headers=clerk)
     assert r.status_code == 200 and r.content == PNG
 
 
-def test_vouchers_are_not_for_owners_through_the_file_route(
+def test_an_unattached_file_is_its_uploaders_alone(
     client: TestClient, db: Session, outbox: MemorySender
 ) -> None:
+    """Until a file is attached to something, nobody but its uploader reads it (app/policy.py):
+    not the committee, not an owner, whatever its purpose."""
     cid, clerk, committee, owner = _setup(db, client, outbox)
-    voucher = _upload(client, cid, clerk, "voucher").json()["id"]
-    attachment = _upload(client, cid, committee, "attachment").json()["id"]
-    assert client.get(f"/api/v1/compounds/{cid}/files/{voucher}", headers=owner).status_code == 403
-    assert client.get(f"/api/v1/compounds/{cid}/files/{voucher}", headers=committee).status_code == 200
-    assert client.get(f"/api/v1/compounds/{cid}/files/{attachment}", headers=owner).status_code == 200
+    for purpose in ("voucher", "attachment", "document"):
+        file_id = _upload(client, cid, clerk, purpose).json()["id"]
+        assert client.get(f"/api/v1/compounds/{cid}/files/{file_id}", headers=clerk).status_code == 200
+        for other in (committee, owner):
+            r = client.get(f"/api/v1/compounds/{cid}/files/{file_id}", headers=other)
+            assert r.status_code == 404 and r.json()["error"] == "file_not_found", purpose

@@ -104,7 +104,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", C + "/audit/checkpoints"): WATCHERS,
     ("POST", C + "/audit/checkpoints"): MANAGERS,
     ("GET", C + "/audit/export"): WATCHERS,
-    # --- files: observers never write; private purposes are checked per file (object level) ---
+    # --- files: observers never write; who reads a file is app/policy.py's: the object it is
+    # attached to decides (tests/security/test_file_policy_matrix.py) ---
     ("POST", C + "/files"): MEMBERS - {OBSERVER},
     ("GET", C + "/files/{file_id}"): MEMBERS,
     # --- notices (DOMAIN §4): the committee drafts, publishes and records delivery ---

@@ -379,19 +379,22 @@ def _private_files(client: TestClient, a: CompoundWorld) -> None:
     files = {"proxy_authorization": proxies[0]["document_file_id"],
              "paper_ballot": paper[0]["scan_file_id"], "voucher": a.ids["voucher"],
              "document": a.ids["document"]}
-    readers = {  # file -> who may download it through /files/{id}
-        "proxy_authorization": {"admin", "wy", "sh", "gc", "owner3"},  # owner3 uploaded it
-        "paper_ballot": {"admin", "wy", "sh", "gc"},
-        "voucher": {"admin", "wy", "sh", "gc", "wg"},  # owners: through the published ledger
+    # Who may download each through /files/{id} (app/policy.py; the ballot is published, the
+    # quarter published): the file follows the object it is attached to. Refusals are 404.
+    readers = {
+        # Names and ID numbers: the committee (and the platform) and the owner who filed it.
+        "proxy_authorization": {"admin", "wy", "owner3"},
+        "paper_ballot": {"admin", "wy", "sh", "gc"},  # after the close: the overseers recount
+        "voucher": {"admin", "wy", "sh", "gc", "wg", "owner0", "owner3"},  # published quarter
         "document": {"admin", "wy", "sh", "gc", "wg", "owner0", "owner3"},
     }
     for purpose, file_id in files.items():
         for who in ("admin", "wy", "sh", "gc", "wg", "owner0", "owner3"):
             r = client.get(a.url(f"/files/{file_id}"), headers=a.h(who))
-            want = 200 if who in readers[purpose] else 403
+            want = 200 if who in readers[purpose] else 404
             assert r.status_code == want, (purpose, who, r.status_code, r.text[:120])
-            if want == 403:
-                assert r.json()["error"] == "file_private"
+            if want == 404:
+                assert r.json()["error"] == "file_not_found"
     # The voucher reaches owners through the entry of the published quarter, and only there.
     r = client.get(a.url(f"/ledger/entries/{a.ids['entry']}/files/{a.ids['voucher']}"),
                    headers=a.h("owner0"))

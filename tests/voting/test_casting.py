@@ -201,9 +201,11 @@ def test_paper_ballot_needs_a_second_member_and_conflicts_with_online(
     keep = client.post(world.url(f"/ballots/{bid}/conflicts/{conflicts[0]['id']}/resolve"),
                        headers=world.committee, json={"accept_incoming": False, "note": "业主确认以线上投票为准"})
     assert keep.status_code == 200
-    # Owners cannot read the paper ballot scan (personal data).
-    assert client.get(world.url(f"/files/{scan}"), headers=a).status_code == 403
-    assert client.get(world.url(f"/files/{scan}"), headers=world.observer).status_code == 200
+    # Owners cannot read the paper ballot scan (personal data); while the ballot is open
+    # neither can observers (it shows the choices): only the committee (app/voting/policy.py).
+    assert client.get(world.url(f"/files/{scan}"), headers=a).status_code == 404
+    assert client.get(world.url(f"/files/{scan}"), headers=world.observer).status_code == 404
+    assert client.get(world.url(f"/files/{scan}"), headers=world.committee2).status_code == 200
     # Every vote, paper entry and conflict is in the audit trail.
     actions = [e["action"] for e in client.get(world.url("/audit/events?limit=500"),
                                                headers=world.observer).json()["items"]]

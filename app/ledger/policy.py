@@ -1,0 +1,61 @@
+"""Who may read the ledger's entries, periods and files, in each state of a period's life.
+
+Staff read the whole ledger at any time (the committee and the property company keep it, the
+reviewers and observers oversee it); owners read a period once its statement is published, with
+its approved entries, their vouchers and its audit report. Refusals read as "not found".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.deps import CompoundAccess
+from app.ledger.models import LedgerEntry, LedgerImport, LedgerPeriod, LedgerVoucher
+
+STAFF = frozenset({Role.COMMITTEE, Role.CLERK, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN})
+
+
+def is_staff(access: CompoundAccess) -> bool:
+    return bool(access.roles & STAFF)
+
+
+def period_visible(period: LedgerPeriod | None, *, published: bool, access: CompoundAccess) -> bool:
+    """A period (stored or only implied by the settings) and its statement and audit report."""
+    if period is not None and period.compound_id != access.compound_id:
+        return False
+    return is_staff(access) or published
+
+
+def entry_visible(entry: LedgerEntry, period: LedgerPeriod, *, access: CompoundAccess) -> bool:
+    """An entry and its vouchers: owners only approved entries of published periods."""
+    if entry.compound_id != access.compound_id:
+        return False
+    return is_staff(access) or (period.published_at is not None and entry.approved_at is not None)
+
+
+def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> bool | None:
+    """None if no entry, period or import of the ledger holds the file."""
+    cid = access.compound_id
+    attached = False
+    for entry, period in session.execute(
+            select(LedgerEntry, LedgerPeriod)
+            .join(LedgerVoucher, LedgerVoucher.entry_id == LedgerEntry.id)  # type: ignore[arg-type]
+            .join(LedgerPeriod, LedgerPeriod.id == LedgerEntry.period_id)  # type: ignore[arg-type]
+            .where(LedgerVoucher.compound_id == cid, LedgerVoucher.file_id == file_id)).all():
+        attached = True
+        if entry_visible(entry, period, access=access):
+            return True
+    for period in session.execute(select(LedgerPeriod).where(
+            LedgerPeriod.compound_id == cid, LedgerPeriod.audit_report_file_id == file_id)).scalars():
+        attached = True
+        if period_visible(period, published=period.published_at is not None, access=access):
+            return True
+    # An imported bank or property-company file: its rows are drafts, for staff only.
+    if session.execute(select(LedgerImport.id).where(
+            LedgerImport.compound_id == cid, LedgerImport.file_id == file_id)).first():
+        attached = True
+        if is_staff(access):
+            return True
+    return False if attached else None

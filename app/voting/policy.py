@@ -1,0 +1,95 @@
+"""Who may read a ballot and the files attached to it, in each state of the ballot's life.
+
+The one place for these rules: the routes (app/voting/views.py check_visible) and the file
+download (app/policy.py) both ask here. Refusals read as "not found" to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth.models import Role
+from app.deps import CompoundAccess
+from app.voting import casting, service
+from app.voting.models import Ballot, BallotMatter, PaperEntry, ProxyAuthorization
+
+MANAGERS = frozenset({Role.COMMITTEE, Role.PLATFORM_ADMIN})
+# DOMAIN §6 and §8: the overseers, who check the tally inputs once the ballot is closed.
+WATCHERS = MANAGERS | {Role.REVIEWER, Role.OBSERVER}
+
+
+def is_manager(roles: Collection[Role]) -> bool:
+    return bool(set(roles) & MANAGERS)
+
+
+def is_staff(roles: Collection[Role]) -> bool:
+    return bool(set(roles) - {Role.OWNER})
+
+
+def ballot_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> bool:
+    """Drafts are the committee's; from the notice on, staff see every ballot and owners those
+    of their buildings (or where they vote, as owner or proxy)."""
+    if ballot.compound_id != access.compound_id:
+        return False
+    if is_manager(access.roles):
+        return True
+    if ballot.noticed_at is None:
+        return False
+    if is_staff(access.roles):
+        return True
+    scope = set(json.loads(ballot.scope_building_ids))
+    if not scope:
+        return True
+    phone = access.principal.user.phone
+    mine = service.owner_building_ids(session, compound_id=ballot.compound_id, owner_ids=access.owner_ids)
+    return bool(scope & mine or casting.voter_subjects(session, ballot=ballot, phone=phone)
+                or casting.proxy_subjects(session, ballot=ballot, phone=phone))
+
+
+def proxy_document_readable(proxy: ProxyAuthorization, *, access: CompoundAccess) -> bool:
+    """A signed authorization carries names and ID numbers: the committee that accepts it (and
+    the platform acting for it), and whoever filed it."""
+    return is_manager(access.roles) or (proxy.submitted_by is not None
+                                        and proxy.submitted_by == access.user_id)
+
+
+def paper_scan_readable(ballot: Ballot, *, access: CompoundAccess) -> bool:
+    """A scan shows the choices: the committee, who type them in and confirm them, while the
+    ballot runs; after the close the overseers too, to re-check the tally (DOMAIN §6)."""
+    if Role.COMMITTEE in access.roles:
+        return True
+    return ballot.closed_at is not None and bool(access.roles & WATCHERS)
+
+
+def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> bool | None:
+    """Whether a ballot's record lets the caller read the file: None if no ballot holds it."""
+    compound_id = access.compound_id
+    attached = False
+    for proxy in session.execute(select(ProxyAuthorization).where(
+            ProxyAuthorization.compound_id == compound_id,
+            ProxyAuthorization.document_file_id == file_id)).scalars():
+        attached = True
+        if proxy_document_readable(proxy, access=access):
+            return True
+    for ballot in session.execute(
+            select(Ballot).join(PaperEntry, PaperEntry.ballot_id == Ballot.id)  # type: ignore[arg-type]
+            .where(PaperEntry.compound_id == compound_id, PaperEntry.scan_file_id == file_id)).scalars():
+        attached = True
+        if paper_scan_readable(ballot, access=access):
+            return True
+    # Matter documents are a JSON list: match the id as text first, then exactly.
+    needle = f"%{file_id}%"
+    for matter, ballot in session.execute(
+            select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)  # type: ignore[arg-type]
+            .where(BallotMatter.compound_id == compound_id,
+                   BallotMatter.document_file_ids.like(needle))).all():  # type: ignore[attr-defined]
+        if file_id not in json.loads(matter.document_file_ids):
+            continue
+        attached = True
+        if ballot_visible(session, ballot=ballot, access=access):
+            return True
+    return False if attached else None
