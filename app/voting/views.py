@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -134,6 +135,8 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
     out["description"] = ballot.description
     out["total_area_hundredths"] = ballot.total_area_hundredths
     out["total_headcount"] = ballot.total_headcount
+    # The rules this ballot is decided by: fixed by its notice (a draft shows the current ones).
+    out["rules"] = {**asdict(ballot_rules(session, ballot=ballot)), "frozen": bool(ballot.settings_json)}
     matters = service.list_matters(session, ballot_id=ballot.id or 0)
     docs = _documents(session, ballot.compound_id,
                       [i for m in matters for i in json.loads(m.document_file_ids)])
