@@ -23,8 +23,8 @@ from app.voting.schemas import (
     ProxyIn,
     ReasonIn,
     ResolveIn,
-    SettingsIn,
     VoteIn,
+    VotingSettingsIn,
 )
 
 router = APIRouter(tags=["voting"])
@@ -97,7 +97,7 @@ def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
 
 
 @router.put("/compounds/{compound_id}/voting/settings")
-def put_settings(body: SettingsIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: VotingSettingsIn, access: Manager, session: SessionDep) -> dict[str, Any]:
     setting = voting_settings.update_settings(
         session, compound_id=access.compound_id, changes=body.model_dump(exclude_unset=True),
         actor=access.actor)

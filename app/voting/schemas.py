@@ -93,7 +93,7 @@ class ThresholdsIn(BaseModel):
         description="特别事项（第六至八项）的同意比例；法定 >=3/4")
 
 
-class SettingsIn(BaseModel):
+class VotingSettingsIn(BaseModel):
     """A change of the compound's voting rules: fields left out keep their value. It applies to
     ballots whose meeting notice is published after it."""
 
