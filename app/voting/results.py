@@ -409,6 +409,13 @@ def raise_objection(session: Session, *, ballot: Ballot, phone: str | None, user
         raise DomainError("请填写异议内容", code="objection_empty", status=422)
     if len(text.strip()) > MAX_OBJECTION_CHARS:
         raise DomainError(f"异议内容不得超过{MAX_OBJECTION_CHARS}字", code="objection_too_long", status=422)
+    # Counted under the subject's row lock (PostgreSQL; SQLite writes one at a time), so two
+    # objections of one flat at the same instant cannot both pass the cap.
+    lock = select(BallotSubject.subject_id).where(BallotSubject.ballot_id == ballot.id,
+                                                  BallotSubject.subject_id == subject_id)
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update()
+    session.execute(lock)
     raised = session.execute(
         select(func.count()).select_from(BallotObjection).where(
             BallotObjection.ballot_id == ballot.id, BallotObjection.subject_id == subject_id)

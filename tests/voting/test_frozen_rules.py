@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -125,7 +127,7 @@ def test_the_proxy_limit_is_the_ballots_not_the_compounds_live_one(
 
 
 def test_the_meeting_notice_prints_the_compounds_stricter_rules(
-    client: TestClient, db: Session, frozen_clock: FrozenClock
+    client: TestClient, db: Session, frozen_clock: FrozenClock, tmp_path: Path
 ) -> None:
     world = build_world(db, client)
     r = _put(client, world, {"thresholds": {"quorum": ">=3/4", "special_majority": ">=4/5"},
@@ -145,6 +147,12 @@ def test_the_meeting_notice_prints_the_compounds_stricter_rules(
     # The PDF prints the notice's body and sections.
     pdf = client.get(world.url(f"/notices/{noticed['notice_id']}/pdf"), headers=world.committee)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(pdf.content)
+    printed = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
+                             text=True).stdout.replace(" ", "").replace("\n", "")
+    assert "表决规则" in printed and "四分之三以上" in printed and "五分之四以上" in printed
+    assert "每位受托人最多2户" in printed
 
 
 def test_the_settings_answer_names_the_running_ballots_that_keep_their_rules(
