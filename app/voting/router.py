@@ -93,7 +93,8 @@ def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False)
 
 @router.get("/compounds/{compound_id}/voting/settings")
 def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
-    return views.settings_view(session, voting_settings.get_settings(session, compound_id=access.compound_id))
+    return views.settings_view(session, voting_settings.get_settings(session, compound_id=access.compound_id),
+                               access=access)
 
 
 @router.put("/compounds/{compound_id}/voting/settings")
@@ -101,7 +102,7 @@ def put_settings(body: VotingSettingsIn, access: Manager, session: SessionDep) -
     setting = voting_settings.update_settings(
         session, compound_id=access.compound_id, changes=body.model_dump(exclude_unset=True),
         actor=access.actor)
-    return views.settings_view(session, setting)
+    return views.settings_view(session, setting, access=access)
 
 
 @router.post("/compounds/{compound_id}/ballots", status_code=201)

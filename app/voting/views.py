@@ -32,11 +32,16 @@ from app.voting.settings import BallotRules, ballot_rules, thresholds_levels
 MANAGERS = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
 
 
-def settings_view(session: Session, setting: VotingSetting) -> dict[str, Any]:
-    """The compound's rules, and the running ballots that keep the rules of their notice."""
+def settings_view(session: Session, setting: VotingSetting, *, access: CompoundAccess) -> dict[str, Any]:
+    """The compound's rules, and (to staff) the running ballots that keep the rules of their notice.
+
+    Owners are not shown the list: it would name ballots scoped to other buildings.
+    """
     current = BallotRules.of_setting(setting)
     running = []
-    for ballot in service.list_ballots(session, compound_id=setting.compound_id, include_drafts=False):
+    ballots = (service.list_ballots(session, compound_id=setting.compound_id, include_drafts=False)
+               if _staff(access) else [])
+    for ballot in ballots:
         if ballot.published_at is not None:
             continue
         frozen = ballot_rules(session, ballot=ballot)

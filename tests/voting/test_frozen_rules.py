@@ -156,7 +156,7 @@ def test_the_meeting_notice_prints_the_compounds_stricter_rules(
 
 
 def test_the_settings_answer_names_the_running_ballots_that_keep_their_rules(
-    client: TestClient, db: Session, frozen_clock: FrozenClock
+    client: TestClient, db: Session, outbox: MemorySender, frozen_clock: FrozenClock
 ) -> None:
     world = build_world(db, client)
     noticed = _draft(client, world)
@@ -170,6 +170,11 @@ def test_the_settings_answer_names_the_running_ballots_that_keep_their_rules(
     assert running[noticed]["rules"]["thresholds"]["quorum"] == ">=2/3"
     assert "2026年第一次业主大会" in r.json()["applies_to_note"]
     assert draft not in running
+    observed = client.get(world.url("/voting/settings"), headers=world.observer).json()
+    assert [b["id"] for b in observed["running_ballots"]] == [noticed]
+    # Owners read the rules, not a list that would name ballots of other buildings.
+    as_owner = client.get(world.url("/voting/settings"), headers=owner(client, outbox, world, "A")).json()
+    assert as_owner["thresholds"]["quorum"] == ">=3/4" and as_owner["running_ballots"] == []
 
 
 def test_the_settings_body_is_the_documented_one(client: TestClient, db: Session) -> None:
