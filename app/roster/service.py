@@ -222,6 +222,67 @@ def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
     )
 
 
+@dataclass(frozen=True)
+class SubjectVoters:
+    """A live voting subject: its buildings and who votes for it (before a ballot freezes it)."""
+
+    subject_id: int
+    label: str  # 1栋1单元101、… (no names)
+    building_ids: frozenset[int]
+    is_developer: bool
+    representative_phones: frozenset[str]  # the sole owner's, or the co-owners' representative's
+    owner_phones: frozenset[str]
+
+
+def subject_voters(session: Session, *, compound_id: int, subject_id: int) -> SubjectVoters | None:
+    """The subject as the roster holds it now, or None when the compound has no such subject."""
+    subject = session.get(VotingSubject, subject_id)
+    if subject is None or subject.compound_id != compound_id:
+        return None
+    units = session.execute(
+        select(Unit.building_id, Building.name, Unit.entrance, Unit.room)
+        .join(UnitSubject, UnitSubject.unit_id == Unit.id)  # type: ignore[arg-type]
+        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+        .where(UnitSubject.subject_id == subject_id, Unit.compound_id == compound_id)
+        .order_by(Unit.building_id, Unit.entrance, Unit.room)  # type: ignore[arg-type]
+    ).all()
+    building_ids = frozenset(u[0] for u in units)
+    labels = [unit_label(name, entrance, room) for _, name, entrance, room in units]
+    is_developer = subject.key == DEVELOPER_KEY
+    members = [] if is_developer else [int(x) for x in subject.key[2:].split(",") if x]
+    owners = list(session.execute(
+        select(Owner).where(Owner.compound_id == compound_id, Owner.id.in_(members))  # type: ignore[union-attr]
+    ).scalars()) if members else []
+    reps = {o.phone for o in owners if o.phone and (len(members) == 1
+                                                    or subject.representative_owner_id == o.id)}
+    return SubjectVoters(
+        subject_id=subject_id, label="、".join(labels[:3]) + (f" 等{len(labels)}套" if len(labels) > 3 else ""),
+        building_ids=building_ids, is_developer=is_developer,
+        representative_phones=frozenset(reps),
+        owner_phones=frozenset(o.phone for o in owners if o.phone),
+    )
+
+
+def unit_label(building: str, entrance: str, room: str) -> str:
+    """A unit as owners write it: 1栋1单元101."""
+    return f"{building}{entrance + '单元' if entrance else ''}{room}"
+
+
+def unit_labels_for_phone(session: Session, *, compound_id: int, phone: str | None) -> list[str]:
+    """Labels of the units owned (alone or jointly) by the owners holding this phone."""
+    if not phone:
+        return []
+    return [unit_label(name, entrance, room) for name, entrance, room in session.execute(
+        select(Building.name, Unit.entrance, Unit.room)
+        .join(Unit, Unit.building_id == Building.id)  # type: ignore[arg-type]
+        .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
+        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
+        .where(Owner.compound_id == compound_id, Owner.phone == phone)
+        .distinct()
+        .order_by(Building.name, Unit.entrance, Unit.room)  # type: ignore[arg-type]
+    )]
+
+
 def set_representative(
     session: Session, *, compound_id: int, subject_id: int, owner_id: int, actor: Actor
 ) -> VotingSubject:

@@ -21,6 +21,7 @@ from app.config import get_settings as get_app_settings
 from app.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
 from app.files import service as files_service
 from app.privacy import normalize_phone
+from app.roster import service as roster_service
 from app.voting import rules
 from app.voting.models import (
     CHANNEL_LABELS,
@@ -37,7 +38,7 @@ from app.voting.models import (
     VoteConflict,
 )
 from app.voting.service import candidates_by_matter, list_matters
-from app.voting.settings import get_settings
+from app.voting.settings import ballot_rules
 
 ONLINE_CHOICES = {rules.Choice.AGREE, rules.Choice.OPPOSE, rules.Choice.ABSTAIN}
 
@@ -473,6 +474,11 @@ def cast_vote(
     if is_representative:
         channel, proxy_id, role = Channel.ONLINE, None, Role.OWNER.value
     elif proxies:
+        # A proxy later made staff of the compound (committee, clerk, reviewer, observer,
+        # admin) no longer votes for others.
+        staff = _granted(session, user_id=user.id, compound_id=ballot.compound_id)
+        if staff or user.is_platform_admin:
+            raise Forbidden("您在本小区担任工作人员职务，不能作为受托人投票", code="proxy_is_staff")
         channel, proxy_id, role = Channel.PROXY, proxies[0], "proxy"
     elif is_voter:
         raise Forbidden("该房屋为多人共有，由共有人推举的代表人投票", code="not_representative")
@@ -503,9 +509,14 @@ def receipt_of(cast: VoteCast) -> Receipt:
 
 def submit_proxy(
     session: Session, *, ballot: Ballot, subject_id: int, proxy_name: str, proxy_phone: str,
-    document_file_id: int, actor: Actor, submitted_by_owner_phone: str | None,
+    document_file_id: int, actor: Actor, filer_phone: str | None,
 ) -> ProxyAuthorization:
-    """Register a written authorization (by the owner or by the committee on their behalf)."""
+    """Register a written authorization (by the owner or by the committee on their behalf).
+
+    Checked when filed, whatever the ballot's stage: the subject is in this compound and in the
+    ballot's scope, and an owner files only for a subject they vote for (sole owner or the
+    co-owners' representative). The committee re-checks all of it when accepting.
+    """
     if ballot.noticed_at is None or ballot.closed_at is not None:
         raise DomainError("只能为已公告且未结束的表决办理委托", code="proxy_ballot_state", status=409)
     phone = normalize_phone(proxy_phone)
@@ -513,18 +524,15 @@ def submit_proxy(
         raise DomainError("受托人手机号格式不正确", code="invalid_phone", status=422)
     if not proxy_name.strip():
         raise DomainError("请填写受托人姓名", code="proxy_name_missing", status=422)
+    _check_proxy_subject(session, ballot=ballot, subject_id=subject_id,
+                         owner_phone=(filer_phone or "") if actor.role == Role.OWNER.value else None)
     document = files_service.get_file(session, compound_id=ballot.compound_id, file_id=document_file_id)
     if document.purpose != "proxy_authorization":
         raise DomainError("请上传书面委托书", code="proxy_document_missing", status=422)
-    if submitted_by_owner_phone is not None:
-        mine = {v.subject_id for v in voter_subjects(session, ballot=ballot, phone=submitted_by_owner_phone)
-                if v.is_representative}
-        if subject_id not in mine and ballot.opened_at is not None:
-            raise Forbidden("只能为自己（或作为共有人代表）的房屋办理委托", code="not_a_voter_for_subject")
     proxy = ProxyAuthorization(
         compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
         proxy_name=proxy_name.strip(), proxy_phone=phone, document_file_id=document_file_id,
-        submitted_by=actor.user_id, submitted_at=now(),
+        submitted_by=actor.user_id, submitted_role=actor.role, submitted_at=now(),
     )
     session.add(proxy)
     session.flush()
@@ -534,6 +542,70 @@ def submit_proxy(
         payload={"ballot_id": ballot.id, "subject_id": subject_id, "document_file_id": document_file_id},
     )
     return proxy
+
+
+def _check_proxy_subject(session: Session, *, ballot: Ballot, subject_id: int, owner_phone: str | None) -> None:
+    """The subject may vote in this ballot and, when an owner files (`owner_phone`), is theirs.
+
+    Before opening the live roster decides; once open, the roster frozen into the ballot.
+    """
+    if ballot.opened_at is not None:
+        if session.get(BallotSubject, (ballot.id, subject_id)) is None:
+            raise NotFound("该房屋不在本次表决范围内", code="subject_not_in_ballot")
+        mine = {v.subject_id for v in voter_subjects(session, ballot=ballot, phone=owner_phone)
+                if v.is_representative}
+    else:
+        live = roster_service.subject_voters(session, compound_id=ballot.compound_id, subject_id=subject_id)
+        if live is None:
+            raise NotFound("该表决主体不存在", code="subject_not_found")
+        scope = set(json.loads(ballot.scope_building_ids))
+        if scope and not live.building_ids & scope:
+            raise DomainError("该房屋不在本次表决范围内", code="subject_not_in_scope", status=422)
+        mine = {subject_id} if owner_phone and owner_phone in live.representative_phones else set()
+    if owner_phone is not None and subject_id not in mine:
+        raise Forbidden("只能为自己（或作为共有人代表）的房屋办理委托", code="not_a_voter_for_subject")
+
+
+def _owner_filed(session: Session, proxy: ProxyAuthorization) -> tuple[bool, str | None]:
+    """Whether an owner filed the authorization (not the committee for them), and their phone."""
+    filer = session.get(UserAccount, proxy.submitted_by) if proxy.submitted_by else None
+    role = proxy.submitted_role
+    if role is None:  # filed before the filer's role was recorded
+        managers = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
+        role = Role.COMMITTEE.value if filer is not None and (
+            filer.is_platform_admin or _granted(session, user_id=filer.id, compound_id=proxy.compound_id)
+            & managers) else Role.OWNER.value
+    return role == Role.OWNER.value, (filer.phone if filer else None)
+
+
+def _granted(session: Session, *, user_id: int | None, compound_id: int) -> set[Role]:
+    """Active role grants of an account in a compound (staff roles; owners are not granted)."""
+    if user_id is None:
+        return set()
+    return {Role(r) for r in session.execute(
+        select(RoleGrant.role).where(RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
+                                     RoleGrant.revoked_at.is_(None))
+    ).scalars()}
+
+
+def _staff_roles_of_phone(session: Session, *, compound_id: int, phone: str) -> set[Role]:
+    """The staff roles the account with this phone holds in the compound (admin included)."""
+    account = session.execute(select(UserAccount).where(UserAccount.phone == phone)).scalars().first()
+    if account is None:
+        return set()
+    roles = _granted(session, user_id=account.id, compound_id=compound_id)
+    if account.is_platform_admin:
+        roles.add(Role.PLATFORM_ADMIN)
+    return roles
+
+
+def _refuse_staff_proxy(roles: set[Role]) -> None:
+    if Role.CLERK in roles:
+        raise DomainError("物业服务企业工作人员不得接受业主委托投票", code="proxy_is_property_staff",
+                          status=422)
+    if roles:
+        raise DomainError("本小区业委会委员、审核人、观察员等工作人员不得作为受托人投票",
+                          code="proxy_is_staff", status=422)
 
 
 def _get_proxy(session: Session, ballot: Ballot, proxy_id: int) -> ProxyAuthorization:
@@ -546,9 +618,15 @@ def _get_proxy(session: Session, ballot: Ballot, proxy_id: int) -> ProxyAuthoriz
 
 
 def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Actor) -> ProxyAuthorization:
-    """Accept after checking the per-proxy limit and that the proxy is not property staff."""
+    """Accept after re-checking the subject and filer, the ballot's proxy limit and staff."""
     proxy = _get_proxy(session, ballot, proxy_id)
-    limit = get_settings(session, compound_id=ballot.compound_id).proxy_limit
+    if ballot.closed_at is not None:
+        raise DomainError("表决已结束，不能再接受委托", code="proxy_ballot_state", status=409)
+    owner_filed, filer_phone = _owner_filed(session, proxy)
+    _check_proxy_subject(session, ballot=ballot, subject_id=proxy.subject_id,
+                         owner_phone=(filer_phone or "") if owner_filed else None)
+    # The limit the ballot's notice published, not the compound's current setting.
+    limit = ballot_rules(session, ballot=ballot).proxy_limit
     held = session.execute(
         select(func.count()).select_from(ProxyAuthorization).where(
             ProxyAuthorization.ballot_id == ballot.id,
@@ -557,17 +635,10 @@ def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Acto
         )
     ).scalar_one()
     if held >= limit:
-        raise DomainError(f"每位受托人最多接受{limit}户委托（本小区议事规则）",
+        raise DomainError(f"每位受托人最多接受{limit}户委托（本次表决公告的议事规则）",
                           code="proxy_limit_reached", status=422)
-    staff = session.execute(
-        select(RoleGrant.id).join(UserAccount, UserAccount.id == RoleGrant.user_id).where(
-            UserAccount.phone == proxy.proxy_phone, RoleGrant.compound_id == ballot.compound_id,
-            RoleGrant.role == Role.CLERK, RoleGrant.revoked_at.is_(None),
-        )
-    ).first()
-    if staff:
-        raise DomainError("物业服务企业工作人员不得接受业主委托投票", code="proxy_is_property_staff",
-                          status=422)
+    _refuse_staff_proxy(_staff_roles_of_phone(session, compound_id=ballot.compound_id,
+                                              phone=proxy.proxy_phone))
     duplicate = session.execute(
         select(ProxyAuthorization.id).where(
             ProxyAuthorization.ballot_id == ballot.id, ProxyAuthorization.subject_id == proxy.subject_id,
@@ -741,11 +812,15 @@ def matters_by_id(session: Session, *, ballot: Ballot) -> dict[int, BallotMatter
     return {m.id or 0: m for m in list_matters(session, ballot_id=ballot.id or 0)}
 
 
-def holds_accepted_proxy(session: Session, *, compound_id: int, phone: str | None) -> bool:
+def live_proxy_ballot_ids(session: Session, *, compound_id: int, phone: str | None) -> set[int]:
+    """Ballots of the compound for which this phone holds an accepted proxy and that are not yet
+    closed: a proxy's standing is that ballot's, and it ends when the ballot closes."""
     if not phone:
-        return False
-    return session.execute(
-        select(ProxyAuthorization.id).where(
-            ProxyAuthorization.compound_id == compound_id, ProxyAuthorization.proxy_phone == phone,
-            ProxyAuthorization.accepted_at.is_not(None)).limit(1)
-    ).first() is not None
+        return set()
+    return set(session.execute(
+        select(ProxyAuthorization.ballot_id)
+        .join(Ballot, Ballot.id == ProxyAuthorization.ballot_id)
+        .where(ProxyAuthorization.compound_id == compound_id, ProxyAuthorization.proxy_phone == phone,
+               ProxyAuthorization.accepted_at.is_not(None), ProxyAuthorization.rejected_at.is_(None),
+               Ballot.closed_at.is_(None))
+    ).scalars())

@@ -198,6 +198,9 @@ class ProxyAuthorization(SQLModel, table=True):
     proxy_phone: str = Field(max_length=20)
     document_file_id: int = Field(foreign_key="stored_file.id")
     submitted_by: int | None = Field(default=None, foreign_key="user_account.id")
+    # The role the filer acted in: "owner" (for their own flat) or "committee" (on an owner's
+    # behalf); None on authorizations filed before it was recorded.
+    submitted_role: str | None = Field(default=None, max_length=20)
     submitted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     accepted_by: int | None = Field(default=None, foreign_key="user_account.id")
     accepted_at: datetime | None = _ts()

@@ -34,7 +34,7 @@ from app.voting.models import (
     VoteCast,
 )
 from app.voting.service import candidates_by_matter, list_matters
-from app.voting.settings import rule_settings
+from app.voting.settings import ballot_rules
 
 # --- progress (participation only: choices stay hidden until closing) -------------------------
 
@@ -67,10 +67,7 @@ def progress(session: Session, *, ballot: Ballot) -> dict[str, Any]:
             row["voted_area"] += int(voted_subject_area)
     names: dict[int, str] = dict(session.execute(
         select(Building.id, Building.name).where(Building.compound_id == ballot.compound_id)).all())
-    quorum = rules.STATUTORY_QUORUM
-    settings = json.loads(ballot.settings_json or "{}")
-    if settings.get("thresholds", {}).get("quorum"):
-        quorum = rules.Threshold.from_text(settings["thresholds"]["quorum"])
+    quorum = ballot_rules(session, ballot=ballot).threshold("quorum")
     return {
         "ballot_id": ballot.id,
         "total_area_hundredths": total_area,
@@ -202,7 +199,7 @@ def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: 
 
 def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMatter, Any]]:
     """Evaluate every matter from the effective votes (set-based sums for Art. 278 matters)."""
-    settings = rule_settings(json.dumps(json.loads(ballot.settings_json or "{}").get("thresholds") or {}))
+    settings = ballot_rules(session, ballot=ballot).rule_settings()
     cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
     out: list[tuple[BallotMatter, Any]] = []
     matters = list_matters(session, ballot_id=ballot.id or 0)
@@ -255,7 +252,7 @@ def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
                                                reason=f"ballot {ballot.id} closed", actor=actor)
     ballot.closing_checkpoint_id = checkpoint.id
     ballot.tallied_at = current
-    setting_days = json.loads(ballot.settings_json or "{}").get("objection_days", 3)
+    setting_days = ballot_rules(session, ballot=ballot).objection_days
     ballot.objection_ends_at = _end_of_day(current, setting_days)
     summary = results_summary(session, ballot=ballot)
     notice = notices_service.publish_notice(
@@ -283,7 +280,7 @@ def _result_structured(summary: list[dict[str, Any]], data: dict[str, Any]) -> d
     rows = []
     for m in summary:
         r = m["result"]
-        verdict = "—" if m["passed"] is None else ("通过" if m["passed"] else "未通过")
+        verdict = m["headline"]
         rows.append([str(m["position"]), m["title"], verdict,
                      f"{rules.format_area(r.get('participating_area', 0) or 0)}㎡ / {r.get('participating_headcount', 0)}人",
                      f"{rules.format_area(r.get('agree_area', 0) or 0)}㎡ / {r.get('agree_headcount', 0)}人"
@@ -312,8 +309,30 @@ def results_summary(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]
                 c["name"] = cands.get(c["candidate_id"], str(c["candidate_id"]))
         out.append({"matter_id": m.id, "position": m.position, "title": m.title,
                     "category": m.category, "category_label": rules.Category(m.category).label,
-                    "passed": r.passed, "result": detail})
+                    "passed": r.passed, "headline": matter_headline(m.category, r.passed, detail),
+                    "result": detail})
     return sorted(out, key=lambda x: x["position"])
+
+
+def matter_headline(category: str, passed: bool | None, result: dict[str, Any]) -> str:
+    """What was decided, in a few words: 通过 / 未通过, or for an election the seats filled."""
+    if category == rules.Category.COMMITTEE_ELECTION.value and "elected" in result:
+        if not result.get("quorum_met"):
+            return "未达到参与表决比例，无人当选"
+        elected = len(result["elected"])
+        runoff = int(result.get("runoff_seats") or 0)
+        vacant = int(result.get("unfilled_seats") or 0) - runoff
+        parts = [f"选出{elected}名" if elected else "无人当选"]
+        if runoff:
+            parts.append(f"{runoff}席须另行选举（得票相同）")
+        if vacant:
+            parts.append(f"{vacant}席空缺")
+        if not runoff and not vacant:
+            parts.append(f"应选{result.get('seats', elected)}名已全部选出")
+        return "，".join(parts)
+    if passed is None:
+        return "—"
+    return "通过" if passed else "未通过"
 
 
 def _result_body(ballot: Ballot, summary: list[dict[str, Any]], *, final: bool) -> str:
@@ -321,8 +340,7 @@ def _result_body(ballot: Ballot, summary: list[dict[str, Any]], *, final: bool) 
              f"参与表决总人数基数 {ballot.total_headcount} 人，专有部分总面积 "
              f"{rules.format_area(ballot.total_area_hundredths or 0)} 平方米。", ""]
     for m in summary:
-        verdict = "—" if m["passed"] is None else ("通过" if m["passed"] else "未通过")
-        lines.append(f"{m['position']}. {m['title']}：{verdict}")
+        lines.append(f"{m['position']}. {m['title']}：{m['headline']}")
         lines.append(m["result"].get("explanation", ""))
         lines.append("")
     if not final:
@@ -373,6 +391,12 @@ def _choice_view(matter: BallotMatter, value: Any) -> dict[str, Any]:
             "choice_label": rules.Choice(value).label}
 
 
+# Every objection holds the publication until the committee answers it: one subject may raise a
+# few, each of a readable length (more can be said to the committee in one of them).
+MAX_OBJECTIONS_PER_SUBJECT = 3
+MAX_OBJECTION_CHARS = 1000
+
+
 def raise_objection(session: Session, *, ballot: Ballot, phone: str | None, user_id: int,
                     subject_id: int, text: str) -> BallotObjection:
     if ballot.tallied_at is None or ballot.published_at is not None:
@@ -383,8 +407,26 @@ def raise_objection(session: Session, *, ballot: Ballot, phone: str | None, user
         raise Forbidden("只能就本户的表决记录提出异议", code="not_a_voter_for_subject")
     if not text.strip():
         raise DomainError("请填写异议内容", code="objection_empty", status=422)
+    if len(text.strip()) > MAX_OBJECTION_CHARS:
+        raise DomainError(f"异议内容不得超过{MAX_OBJECTION_CHARS}字", code="objection_too_long", status=422)
+    # Counted under the subject's row lock (PostgreSQL; SQLite writes one at a time), so two
+    # objections of one flat at the same instant cannot both pass the cap.
+    lock = select(BallotSubject.subject_id).where(BallotSubject.ballot_id == ballot.id,
+                                                  BallotSubject.subject_id == subject_id)
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update()
+    session.execute(lock)
+    raised = session.execute(
+        select(func.count()).select_from(BallotObjection).where(
+            BallotObjection.ballot_id == ballot.id, BallotObjection.subject_id == subject_id)
+    ).scalar_one()
+    if raised >= MAX_OBJECTIONS_PER_SUBJECT:
+        raise DomainError(
+            f"每户在一次表决中最多提出{MAX_OBJECTIONS_PER_SUBJECT}条异议，本户已提出{raised}条；"
+            "如需补充，请等待业委会答复或直接联系业委会",
+            code="objection_limit_reached", status=422)
     obj = BallotObjection(compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
-                          raised_by=user_id, text=text.strip()[:2000], raised_at=now())
+                          raised_by=user_id, text=text.strip(), raised_at=now())
     session.add(obj)
     session.flush()
     append_event(session, compound_id=ballot.compound_id, actor=Actor(user_id=user_id, role="owner"),
@@ -500,8 +542,7 @@ def receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:
 
 def unit_record(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]:
     """Per-unit record (building/room and choice, no names) when the compound's rules publish it."""
-    settings = json.loads(ballot.settings_json or "{}")
-    if not ballot.published_at or not settings.get("publish_unit_record"):
+    if not ballot.published_at or not ballot_rules(session, ballot=ballot).publish_unit_record:
         raise Forbidden("本小区议事规则未规定公开分户表决记录", code="unit_record_not_published")
     return _tally_rows(session, ballot=ballot, with_nonce=False)
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.auth.models import Role
@@ -23,8 +23,8 @@ from app.voting.schemas import (
     ProxyIn,
     ReasonIn,
     ResolveIn,
-    SettingsIn,
     VoteIn,
+    VotingSettingsIn,
 )
 
 router = APIRouter(tags=["voting"])
@@ -39,16 +39,21 @@ Watcher = Annotated[
 
 
 def _or_proxy(base: Callable[..., CompoundAccess]) -> Callable[..., CompoundAccess]:
-    """Let people holding an accepted proxy in the compound through as voters (role owner)."""
+    """Let people holding an accepted proxy through as voters (role owner, no owner ids), only
+    for the ballots they hold it for and only until those ballots close."""
 
     def dependency(
-        principal: CurrentPrincipal, session: SessionDep, compound_id: Annotated[int, Path(ge=1)]
+        request: Request, principal: CurrentPrincipal, session: SessionDep,
+        compound_id: Annotated[int, Path(ge=1)],
     ) -> CompoundAccess:
         try:
             return base(principal, session, compound_id)
         except Forbidden:
-            if not casting.holds_accepted_proxy(session, compound_id=compound_id,
-                                                phone=principal.user.phone):
+            live = casting.live_proxy_ballot_ids(session, compound_id=compound_id,
+                                                 phone=principal.user.phone)
+            ballot_id = request.path_params.get("ballot_id")
+            if not live or (ballot_id is not None and not (str(ballot_id).isdigit()
+                                                           and int(ballot_id) in live)):
                 raise
             return CompoundAccess(principal=principal, compound_id=compound_id, role=Role.OWNER,
                                   roles=frozenset({Role.OWNER}))
@@ -88,14 +93,16 @@ def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False)
 
 @router.get("/compounds/{compound_id}/voting/settings")
 def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
-    return views.settings_view(voting_settings.get_settings(session, compound_id=access.compound_id))
+    return views.settings_view(session, voting_settings.get_settings(session, compound_id=access.compound_id),
+                               access=access)
 
 
 @router.put("/compounds/{compound_id}/voting/settings")
-def put_settings(body: SettingsIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: VotingSettingsIn, access: Manager, session: SessionDep) -> dict[str, Any]:
     setting = voting_settings.update_settings(
-        session, compound_id=access.compound_id, changes=body.model_dump(), actor=access.actor)
-    return views.settings_view(setting)
+        session, compound_id=access.compound_id, changes=body.model_dump(exclude_unset=True),
+        actor=access.actor)
+    return views.settings_view(session, setting, access=access)
 
 
 @router.post("/compounds/{compound_id}/ballots", status_code=201)
@@ -181,31 +188,31 @@ def non_voters(
 @router.post(B + "/proxies", status_code=201)
 def submit_proxy(ballot_id: int, body: ProxyIn, access: OwnerOrManager, session: SessionDep) -> dict[str, Any]:
     ballot = _ballot(session, access, ballot_id)
-    by_owner = access.role == Role.OWNER
     proxy = casting.submit_proxy(
         session, ballot=ballot, subject_id=body.subject_id, proxy_name=body.proxy_name,
         proxy_phone=body.proxy_phone, document_file_id=body.document_file_id, actor=access.actor,
-        submitted_by_owner_phone=access.principal.user.phone if by_owner else None)
-    return views.proxy_view(proxy)
+        filer_phone=access.principal.user.phone)
+    return views.proxy_view(session, proxy)
 
 
 @router.get(B + "/proxies")
 def list_proxies(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
-    return [views.proxy_view(p) for p in views.proxies(session, ballot=_ballot(session, access, ballot_id))]
+    return [views.proxy_view(session, p) for p in views.proxies(session, ballot=_ballot(session, access, ballot_id))]
 
 
 @router.post(B + "/proxies/{proxy_id}/accept")
 def accept_proxy(ballot_id: int, proxy_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
     ballot = _ballot(session, access, ballot_id)
-    return views.proxy_view(casting.accept_proxy(session, ballot=ballot, proxy_id=proxy_id, actor=access.actor))
+    return views.proxy_view(session, casting.accept_proxy(session, ballot=ballot, proxy_id=proxy_id,
+                                                          actor=access.actor))
 
 
 @router.post(B + "/proxies/{proxy_id}/reject")
 def reject_proxy(ballot_id: int, proxy_id: int, body: ReasonIn, access: Manager,
                  session: SessionDep) -> dict[str, Any]:
     ballot = _ballot(session, access, ballot_id)
-    return views.proxy_view(casting.reject_proxy(session, ballot=ballot, proxy_id=proxy_id,
-                                                 reason=body.reason, actor=access.actor))
+    return views.proxy_view(session, casting.reject_proxy(session, ballot=ballot, proxy_id=proxy_id,
+                                                          reason=body.reason, actor=access.actor))
 
 
 @router.post(B + "/paper", status_code=201)

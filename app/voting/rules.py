@@ -307,6 +307,21 @@ _THRESHOLD_NAMES_ZH: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+# The three levels a compound may raise (RuleSettings.from_levels), named as a committee reads them.
+LEVEL_NAMES_ZH: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "quorum": "参与表决比例（适用于全部表决事项：参与表决的专有部分面积和人数）",
+        "simple_majority": (
+            "一般事项的同意比例（第（一）至（五）项、第（九）项：同意的专有部分面积和人数"
+            "占参与表决的比例）"
+        ),
+        "special_majority": (
+            "特别事项的同意比例（第（六）至（八）项：同意的专有部分面积和人数占参与表决的比例）"
+        ),
+    }
+)
+
+
 def validate_thresholds(category: Category, thresholds: Thresholds) -> Thresholds:
     """Return the thresholds if each is at least as strict as the statute, else raise."""
     statute = statutory_thresholds(category)
@@ -343,6 +358,18 @@ class RuleSettings:
         special_majority: Threshold | None = None,
     ) -> RuleSettings:
         """Build settings that raise the quorum and/or the two majorities for every category."""
+        # Each level is checked against the statute by its own name first: the quorum applies
+        # to every category, so its refusal must not cite the first category it happens to hit.
+        for level, given, required in (
+            ("quorum", quorum, STATUTORY_QUORUM),
+            ("simple_majority", simple_majority, STATUTORY_SIMPLE_MAJORITY),
+            ("special_majority", special_majority, STATUTORY_SPECIAL_MAJORITY),
+        ):
+            if given is not None and not given.is_at_least_as_strict_as(required):
+                raise LaxerThanLawError(
+                    f"{LEVEL_NAMES_ZH[level]}不得低于{ART_278_PARA_2}规定的"
+                    f"{required.describe_zh()}（{required}），本小区设置为 {given}，已拒绝"
+                )
         overrides: dict[Category, Thresholds] = {}
         for category in sorted(ART278_CATEGORIES):
             statute = statutory_thresholds(category)

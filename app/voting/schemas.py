@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class CandidateIn(BaseModel):
@@ -67,23 +67,46 @@ class ResolveIn(BaseModel):
 
 class ObjectionIn(BaseModel):
     subject_id: int
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=1000)
 
 
 class AnswerIn(BaseModel):
     answer: str = Field(min_length=1, max_length=4000)
 
 
-class SettingsIn(BaseModel):
+THRESHOLD_PATTERN = r"^\s*(>=|≥|>)\s*\d+\s*/\s*\d+\s*$"
+
+
+class ThresholdsIn(BaseModel):
+    """Stricter Art. 278 levels; a level left out keeps its value, null returns it to the statute."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quorum: str | None = Field(
+        default=None, pattern=THRESHOLD_PATTERN, examples=[">=3/4"],
+        description="参与表决比例（面积和人数），适用于全部事项；法定 >=2/3")
+    simple_majority: str | None = Field(
+        default=None, pattern=THRESHOLD_PATTERN, examples=[">=2/3"],
+        description="一般事项（第一至五、九项）的同意比例；法定 >1/2")
+    special_majority: str | None = Field(
+        default=None, pattern=THRESHOLD_PATTERN, examples=[">=4/5"],
+        description="特别事项（第六至八项）的同意比例；法定 >=3/4")
+
+
+class VotingSettingsIn(BaseModel):
+    """A change of the compound's voting rules: fields left out keep their value. It applies to
+    ballots whose meeting notice is published after it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"proxy_limit": 2, "thresholds": {"quorum": ">=3/4"}}]})
+
     notice_days: int | None = Field(default=None, ge=1, le=90)
     min_voting_days: int | None = Field(default=None, ge=1, le=365)
     max_voting_days: int | None = Field(default=None, ge=1, le=365)
     objection_days: int | None = Field(default=None, ge=1, le=30)
     proxy_limit: int | None = Field(default=None, ge=1, le=50)
     publish_unit_record: bool | None = None
-    thresholds: dict[str, str] | None = Field(
-        default=None, description='{"quorum": ">=2/3", "simple_majority": ">1/2", "special_majority": ">=3/4"}'
-    )
+    thresholds: ThresholdsIn | None = None
 
 
 class Timestamped(BaseModel):

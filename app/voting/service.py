@@ -27,7 +27,7 @@ from app.voting.models import (
     BallotSubject,
     BallotVoter,
 )
-from app.voting.settings import frozen_settings_json, get_settings
+from app.voting.settings import BallotRules, ballot_rules, frozen_settings_json, get_settings
 
 
 @dataclass(frozen=True)
@@ -304,6 +304,12 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
         structured_matters.append(entry)
     lines += ["", f"投票时间：{_format_day(ballot.starts_at)} 至 {_format_day(ballot.ends_at)}",
               "投票方式：业主可通过手机在线投票，也可提交书面表决票或书面委托他人投票。"]
+    # The rules that decide this ballot are fixed now and printed with the notice: a later change
+    # of the compound's settings applies only to ballots noticed after it.
+    frozen = BallotRules.of_setting(setting)
+    rule_rows = frozen.notice_rows([rules.Category(m.category) for m in matters])
+    lines += ["", "表决规则（以本公告为准，公告后修改议事规则不影响本次表决）："]
+    lines += [f"{name}：{value}" for name, value in rule_rows]
     if extra_body.strip():
         lines += ["", extra_body.strip()]
     scope = json.loads(ballot.scope_building_ids)
@@ -315,19 +321,24 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
         structured={
             "sections": [{"type": "table", "heading": "表决事项", "columns": ["序号", "事项", "类别"],
                           "rows": [[str(m["position"]), m["title"], m["category_label"]]
-                                   for m in structured_matters]}],
+                                   for m in structured_matters]},
+                         {"type": "table", "heading": "表决规则", "columns": ["规则", "本次表决适用"],
+                          "rows": rule_rows}],
             "data": {"ballot_id": ballot.id, "matters": structured_matters,
-                     "starts_at": ballot.starts_at, "ends_at": ballot.ends_at},
+                     "starts_at": ballot.starts_at, "ends_at": ballot.ends_at,
+                     "rules": json.loads(frozen.to_json())},
         },
         actor=actor,
     )
     ballot.notice_id = notice.id
     ballot.noticed_at = current
+    ballot.settings_json = frozen.to_json()
     session.add(ballot)
     append_event(
         session, compound_id=ballot.compound_id, actor=actor, action="ballot.noticed",
         object_type="ballot", object_id=ballot.id or 0,
-        payload={"notice_id": notice.id, "starts_at": ballot.starts_at, "ends_at": ballot.ends_at},
+        payload={"notice_id": notice.id, "starts_at": ballot.starts_at, "ends_at": ballot.ends_at,
+                 "settings": json.loads(ballot.settings_json)},
     )
     return ballot
 
@@ -340,7 +351,10 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     if ballot.noticed_at is None or ballot.notice_id is None:
         raise DomainError("会议通知尚未公告，不能开始投票", code="ballot_not_noticed", status=409)
     _run_open_guards(session, ballot)
-    setting = get_settings(session, compound_id=ballot.compound_id)
+    # Ballots noticed before the rules were frozen at notice get them now, as they used to.
+    if not ballot.settings_json:
+        ballot.settings_json = frozen_settings_json(get_settings(session, compound_id=ballot.compound_id))
+    setting = ballot_rules(session, ballot=ballot)
     notice = notices_service.get_notice(session, compound_id=ballot.compound_id, notice_id=ballot.notice_id)
     assert notice.published_at is not None
     first = earliest_start(notice.published_at, setting.notice_days)
@@ -357,7 +371,6 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     ballot.opened_at = current
     ballot.total_area_hundredths = area
     ballot.total_headcount = headcount
-    ballot.settings_json = frozen_settings_json(setting)
     session.add(ballot)
     append_event(
         session, compound_id=ballot.compound_id, actor=actor, action="ballot.opened",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.auth.models import ROLE_LABELS, Role, UserAccount
 from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.privacy import mask_name, mask_phone
+from app.roster import service as roster_service
 from app.voting import casting, policy, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
@@ -25,17 +27,43 @@ from app.voting.models import (
     VoteConflict,
     VotingSetting,
 )
-from app.voting.settings import thresholds_levels
+from app.voting.settings import BallotRules, ballot_rules, thresholds_levels
 
 MANAGERS = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
 
 
-def settings_view(setting: VotingSetting) -> dict[str, Any]:
+def settings_view(session: Session, setting: VotingSetting, *, access: CompoundAccess) -> dict[str, Any]:
+    """The compound's rules, and (to staff) the running ballots that keep the rules of their notice.
+
+    Owners are not shown the list: it would name ballots scoped to other buildings.
+    """
+    current = BallotRules.of_setting(setting)
+    running = []
+    ballots = (service.list_ballots(session, compound_id=setting.compound_id, include_drafts=False)
+               if _staff(access) else [])
+    for ballot in ballots:
+        if ballot.published_at is not None:
+            continue
+        frozen = ballot_rules(session, ballot=ballot)
+        running.append({
+            "id": ballot.id, "title": ballot.title, "status": service.status_of(ballot),
+            "status_label": service.STATUS_LABELS[service.status_of(ballot)],
+            "noticed_at": ballot.noticed_at, "rules_differ": frozen != current,
+            "rules": {"notice_days": frozen.notice_days, "min_voting_days": frozen.min_voting_days,
+                      "max_voting_days": frozen.max_voting_days, "objection_days": frozen.objection_days,
+                      "proxy_limit": frozen.proxy_limit, "publish_unit_record": frozen.publish_unit_record,
+                      "thresholds": dict(frozen.thresholds)},
+        })
+    keeping = [b for b in running if b["rules_differ"]]
+    note = ("修改后的规则只适用于此后发布会议通知的表决；已公告的表决按其会议通知公布的规则进行。"
+            + ("以下表决仍按原规则：" + "、".join(f"“{b['title']}”" for b in keeping) if keeping else ""))
     return {
         "notice_days": setting.notice_days, "min_voting_days": setting.min_voting_days,
         "max_voting_days": setting.max_voting_days, "objection_days": setting.objection_days,
         "proxy_limit": setting.proxy_limit, "publish_unit_record": setting.publish_unit_record,
         "thresholds": thresholds_levels(setting),
+        "running_ballots": running,
+        "applies_to_note": note,
     }
 
 
@@ -78,6 +106,10 @@ def ballot_list(session: Session, *, access: CompoundAccess) -> list[dict[str, A
             b for b in service.list_ballots(session, compound_id=access.compound_id, include_drafts=False)
             if _owner_may_see(session, b, access)
         ]
+        if not access.owner_ids:  # a proxy, not an owner: only the ballots it is a proxy for
+            live = casting.live_proxy_ballot_ids(session, compound_id=access.compound_id,
+                                                 phone=access.principal.user.phone)
+            ballots = [b for b in ballots if b.id in live]
     return [ballot_summary(b) for b in ballots]
 
 
@@ -95,6 +127,8 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
     out["description"] = ballot.description
     out["total_area_hundredths"] = ballot.total_area_hundredths
     out["total_headcount"] = ballot.total_headcount
+    # The rules this ballot is decided by: fixed by its notice (a draft shows the current ones).
+    out["rules"] = {**asdict(ballot_rules(session, ballot=ballot)), "frozen": bool(ballot.settings_json)}
     matters = service.list_matters(session, ballot_id=ballot.id or 0)
     docs = _documents(session, ballot.compound_id,
                       [i for m in matters for i in json.loads(m.document_file_ids)])
@@ -158,12 +192,33 @@ def _subject_label(session: Session, ballot_id: int, subject_id: int) -> str:
     return s.label if s else f"表决主体{subject_id}"
 
 
-def proxy_view(p: ProxyAuthorization) -> dict[str, Any]:
+def proxy_view(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
     state = "accepted" if p.accepted_at else ("rejected" if p.rejected_at else "pending")
-    return {"id": p.id, "subject_id": p.subject_id, "proxy_name_masked": mask_name(p.proxy_name),
+    frozen = session.get(BallotSubject, (p.ballot_id, p.subject_id))
+    live = None if frozen else roster_service.subject_voters(session, compound_id=p.compound_id,
+                                                           subject_id=p.subject_id)
+    label = frozen.label if frozen else (live.label if live else f"表决主体{p.subject_id}")
+    return {"id": p.id, "subject_id": p.subject_id, "subject_label": label,
+            "proxy_name_masked": mask_name(p.proxy_name),
             "proxy_phone_masked": mask_phone(p.proxy_phone), "document_file_id": p.document_file_id,
-            "submitted_at": p.submitted_at, "state": state, "accepted_at": p.accepted_at,
-            "rejected_at": p.rejected_at, "rejection_reason": p.rejection_reason}
+            "submitted_at": p.submitted_at, "submitted_by": _filer(session, p), "state": state,
+            "accepted_at": p.accepted_at, "rejected_at": p.rejected_at,
+            "rejection_reason": p.rejection_reason}
+
+
+def _filer(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
+    """Who filed the authorization, masked: an owner by their own flats, staff by their role."""
+    account = session.get(UserAccount, p.submitted_by) if p.submitted_by else None
+    role = p.submitted_role
+    phone = account.phone if account else None
+    units = roster_service.unit_labels_for_phone(session, compound_id=p.compound_id, phone=phone)
+    if role == Role.OWNER.value or (role is None and units):
+        label = "业主本人：" + ("、".join(units[:3]) + (f" 等{len(units)}套" if len(units) > 3 else "")
+                           if units else "（已不在业主名册中）")
+    else:
+        name = mask_name(account.display_name) if account else ""
+        label = f"{ROLE_LABELS.get(Role(role), role) if role else '工作人员'}代为登记：{name}"
+    return {"role": role, "label": label, "phone_masked": mask_phone(phone)}
 
 
 def paper_entries(session: Session, *, ballot: Ballot) -> list[PaperEntry]:

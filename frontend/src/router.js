@@ -12,6 +12,7 @@ const routes = [
   { path: '/c/:compoundId(\\d+)/ballots/:ballotId(\\d+)/receipt/:subjectId(\\d+)', name: 'receipt', component: () => import('./views/ReceiptView.vue'), meta: { title: '投票回执' } },
   { path: '/c/:compoundId(\\d+)/notices/:noticeId(\\d+)', name: 'notice', component: () => import('./views/NoticeView.vue'), meta: { title: '公告' } },
   { path: '/c/:compoundId(\\d+)/manage/ballots', name: 'ballot-admin-list', component: () => import('./views/BallotAdminList.vue'), meta: { title: '表决管理' } },
+  { path: '/c/:compoundId(\\d+)/manage/voting-settings', name: 'voting-settings', component: () => import('./views/VotingSettingsView.vue'), meta: { title: '本小区表决规则' } },
   { path: '/c/:compoundId(\\d+)/manage/ballots/new', name: 'ballot-new', component: () => import('./views/BallotEditor.vue'), meta: { title: '新建表决' } },
   { path: '/c/:compoundId(\\d+)/manage/ballots/:ballotId(\\d+)/edit', name: 'ballot-edit', component: () => import('./views/BallotEditor.vue'), meta: { title: '修改表决草稿' } },
   { path: '/c/:compoundId(\\d+)/manage/ballots/:ballotId(\\d+)', name: 'ballot-admin', component: () => import('./views/BallotAdmin.vue'), meta: { title: '表决管理' } },
