@@ -1,7 +1,7 @@
 """stored_file index on uploader and time (the per-account upload quota)
 
 Revision ID: 5a1f0c2e7b91
-Revises: 9f4b8ec3e125
+Revises: 0d9557eca25a
 Create Date: 2026-12-05 07:20:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '5a1f0c2e7b91'
-down_revision: str | None = '9f4b8ec3e125'
+down_revision: str | None = '0d9557eca25a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
