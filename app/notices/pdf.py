@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,7 +172,9 @@ def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, Paragrap
         for i in range(len(columns))
     ]
     total = sum(weights)
-    table = Table(data, colWidths=[width * w / total for w in weights], repeatRows=1)
+    # splitInRow: a row taller than a page (a 3,000-character cell) continues on the next page
+    # instead of failing the whole print.
+    table = Table(data, colWidths=[width * w / total for w in weights], repeatRows=1, splitInRow=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), cell.fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -285,3 +289,84 @@ def render_notice_pdf(notice: PrintableNotice) -> bytes:
     with _render_lock:
         doc.build(_story(notice, styles, doc.width), onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
+
+
+# --- rendered prints, kept per notice version -------------------------------------------------
+#
+# A published notice never changes, but rendering a large one takes seconds under the one
+# render lock, so every print request would queue behind every other. The print is kept in
+# memory, keyed by everything printed on it: a correction (which adds the "已被更正" mark to the
+# original), a renamed compound or building, or another public address gives a new key.
+
+CACHE_MAX_BYTES = 64 * 1024 * 1024
+CACHE_MAX_ENTRIES = 256
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_bytes = 0
+_cache_lock = threading.Lock()
+_in_flight: dict[str, threading.Lock] = {}
+_stats = {"hits": 0, "renders": 0}
+
+
+def print_key(notice: PrintableNotice) -> str:
+    """The version of a print: notice id, content fingerprint and every other printed field."""
+    printed = [(f.name, getattr(notice, f.name)) for f in fields(notice)
+               if f.name not in {"body", "structured"}]  # both are in content_sha256
+    digest = hashlib.sha256(repr(printed).encode("utf-8")).hexdigest()
+    return f"{notice.notice_id}:{notice.content_sha256}:{digest}"
+
+
+def cache_stats() -> dict[str, int]:
+    """Hits and renders so far, and what the cache holds (for tests and the ops page)."""
+    with _cache_lock:
+        return {**_stats, "entries": len(_cache), "bytes": _cache_bytes}
+
+
+def clear_cache() -> None:
+    global _cache_bytes
+    with _cache_lock:
+        _cache.clear()
+        _cache_bytes = 0
+        _stats.update(hits=0, renders=0)
+
+
+def _cached(key: str) -> bytes | None:
+    with _cache_lock:
+        content = _cache.get(key)
+        if content is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+        return content
+
+
+def _keep(key: str, content: bytes) -> None:
+    global _cache_bytes
+    with _cache_lock:
+        _stats["renders"] += 1
+        if len(content) > CACHE_MAX_BYTES // 4:
+            return  # one print must not evict everything else
+        _cache[key] = content
+        _cache_bytes += len(content)
+        while _cache_bytes > CACHE_MAX_BYTES or len(_cache) > CACHE_MAX_ENTRIES:
+            _, dropped = _cache.popitem(last=False)
+            _cache_bytes -= len(dropped)
+
+
+def notice_pdf_bytes(notice: PrintableNotice) -> bytes:
+    """The print of this notice version, rendered once: concurrent requests for it wait for
+    the one render instead of each rendering again."""
+    key = print_key(notice)
+    content = _cached(key)
+    if content is not None:
+        return content
+    with _cache_lock:
+        flight = _in_flight.setdefault(key, threading.Lock())
+    try:
+        with flight:
+            content = _cached(key)
+            if content is None:
+                content = render_notice_pdf(notice)
+                _keep(key, content)
+    finally:
+        with _cache_lock:
+            _in_flight.pop(key, None)
+    return content

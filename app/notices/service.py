@@ -956,7 +956,17 @@ class NoticePdf:
 def notice_pdf(
     session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
 ) -> NoticePdf:
-    """The A4 board print of a published notice (drafts are refused with 409)."""
+    """The A4 board print of a published notice (drafts are refused with 409), rendered once
+    per notice version (see pdf.notice_pdf_bytes)."""
+    printable = printable_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
+    return NoticePdf(file_name=f"公告{printable.notice_id}-{printable.title}.pdf",
+                     content=pdf.notice_pdf_bytes(printable))
+
+
+def printable_notice(
+    session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
+) -> pdf.PrintableNotice:
+    """Everything the board print of a published notice shows, resolved from the database."""
     notice = get_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
     if notice.published_at is None:
         raise NoticeNotPublished("公告尚未发布，不能打印")
@@ -971,7 +981,7 @@ def notice_pdf(
         return pdf.NoticeRef(notice_id=other.id or 0, title=other.title,
                              published_at=other.published_at)
 
-    printable = pdf.PrintableNotice(
+    return pdf.PrintableNotice(
         compound_name=compound.name, notice_id=notice.id or 0, kind_label=view.kind_label,
         title=notice.title, body=notice.body, audience_label=view.audience_label,
         published_at=notice.published_at, display_days=notice.display_days,
@@ -981,5 +991,3 @@ def notice_pdf(
         corrects=ref(view.supersedes), corrected_by=ref(view.superseded_by),
         url=view.public_url, content_sha256=view.content_sha256 or "",
     )
-    return NoticePdf(file_name=f"公告{notice.id}-{notice.title}.pdf",
-                     content=pdf.render_notice_pdf(printable))
