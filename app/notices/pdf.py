@@ -26,6 +26,7 @@ from reportlab.platypus import (
     HRFlowable,
     Image,
     KeepTogether,
+    LayoutError,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -162,7 +163,7 @@ def _paragraphs(text: str, style: ParagraphStyle) -> list[Flowable]:
 
 
 def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, ParagraphStyle],
-           width: float) -> Table:
+           width: float, repeat_header: bool) -> Table:
     cell = styles["cell"]
     data = [[Paragraph(_text(c), cell) for c in columns]]
     data += [[Paragraph(_text(v), cell) for v in row] for row in rows]
@@ -174,7 +175,8 @@ def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, Paragrap
     total = sum(weights)
     # splitInRow: a row taller than a page (a 3,000-character cell) continues on the next page
     # instead of failing the whole print.
-    table = Table(data, colWidths=[width * w / total for w in weights], repeatRows=1, splitInRow=1)
+    table = Table(data, colWidths=[width * w / total for w in weights],
+                  repeatRows=1 if repeat_header else 0, splitInRow=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), cell.fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -187,13 +189,13 @@ def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, Paragrap
 
 
 def _structured(content: StructuredContent, styles: dict[str, ParagraphStyle],
-                width: float) -> list[Flowable]:
+                width: float, repeat_header: bool) -> list[Flowable]:
     out: list[Flowable] = []
     for section in content.sections:
         if section.heading:
             out.append(Paragraph(_text(section.heading), styles["heading"]))
         if section.type == "table":
-            out.append(_table(section.columns, section.rows, styles, width))
+            out.append(_table(section.columns, section.rows, styles, width, repeat_header))
         elif section.type == "list":
             out += [Paragraph(f"{i}. " + _text(item), styles["body"])
                     for i, item in enumerate(section.items, start=1)]
@@ -213,7 +215,8 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: float,
+           repeat_header: bool = True) -> list[Flowable]:
     story: list[Flowable] = [
         Paragraph(_text(notice.compound_name), styles["compound"]),
         Paragraph(_text(notice.kind_label), styles["kind"]),
@@ -236,7 +239,7 @@ def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: fl
     story += _paragraphs(notice.body, styles["body"])
     if notice.structured is not None and notice.structured.sections:
         story.append(Spacer(1, 3 * mm))
-        story += _structured(notice.structured, styles, width)
+        story += _structured(notice.structured, styles, width, repeat_header)
     if notice.attachment_names:
         story.append(Paragraph("附件：", styles["heading"]))
         story += [Paragraph(f"{i}. " + _text(name), styles["body"])
@@ -269,12 +272,6 @@ def render_notice_pdf(notice: PrintableNotice) -> bytes:
     """Render the notice as an A4 PDF with the CJK font embedded."""
     font = font_name()
     styles = _styles(font)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=20 * mm, title=notice.title, author=notice.compound_name,
-        subject=notice.kind_label, creator="共决 Gongjue", initialFontName=font,
-    )
     footer = (f"{notice.compound_name} · 公告编号 {notice.notice_id} · "
               f"内容指纹 SHA-256 {notice.content_sha256[:16]}")
 
@@ -286,9 +283,24 @@ def render_notice_pdf(notice: PrintableNotice) -> bytes:
         canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"第 {document.page} 页")
         canvas.restoreState()
 
+    def build(repeat_header: bool) -> bytes:
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+            bottomMargin=20 * mm, title=notice.title, author=notice.compound_name,
+            subject=notice.kind_label, creator="共决 Gongjue", initialFontName=font,
+        )
+        doc.build(_story(notice, styles, doc.width, repeat_header),
+                  onFirstPage=on_page, onLaterPages=on_page)
+        return buffer.getvalue()
+
     with _render_lock:
-        doc.build(_story(notice, styles, doc.width), onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+        try:
+            return build(repeat_header=True)
+        except LayoutError:
+            # What splitting rows cannot fix is a table header taller than a page (it would
+            # repeat on every page): then each header is printed once, where its table starts.
+            return build(repeat_header=False)
 
 
 # --- rendered prints, kept per notice version -------------------------------------------------

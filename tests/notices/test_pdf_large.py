@@ -57,6 +57,19 @@ def test_a_cell_longer_than_a_page_prints_over_several_pages(
         assert flat.count(ch) >= 300, ch  # both cells, every character, nothing cut
 
 
+def test_a_column_title_taller_than_a_page_prints_once(
+    db: Session, site: Site, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    structured = {"sections": [{"type": "table", "columns": [LONG_CELL, "金额"],
+                                "rows": [[1, "12,000.00"], [2, "3,000.00"]]}]}
+    notice = service.publish_notice(db, compound_id=site.id, kind=NoticeKind.GENERAL,
+                                    title="说明", body="详见下表。", structured=structured,
+                                    actor=site.actor)
+    printed = service.notice_pdf(db, compound_id=site.id, notice_id=notice.id or 0).content
+    flat = re.sub(r"\s+", "", _text(printed, tmp_path))
+    assert flat.count("核实") == 150 and "12,000.00" in flat
+
+
 def test_a_print_is_rendered_once_per_notice_version(
     db: Session, site: Site, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
