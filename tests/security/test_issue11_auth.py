@@ -3,6 +3,8 @@ duplicate phones and refresh-token forks. Each test fails on the code before the
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from jose import jwt
@@ -11,9 +13,11 @@ from sqlmodel import Session
 
 from app.auth import sender as sender_module
 from app.auth import service as auth_service
-from app.auth.models import OtpCode, Role
+from app.auth.models import GRANTABLE_ROLES, OtpCode, Role
 from app.config import get_settings
 from tests.factories import PASSWORD, UnitSpec, add_roster, bearer, make_compound, make_staff
+from tests.security import access_helpers as access
+from tests.security.access_helpers import EXPECTED, app_routes
 
 LOGIN = "/api/v1/auth/login"
 OTP_REQUEST = "/api/v1/auth/otp/request"
@@ -253,7 +257,40 @@ def test_refresh_reuse_in_grace_never_forks_and_a_replay_revokes_the_login(
     assert r.status_code == 401 and r.json()["error"] == "token_revoked"
     # Every token of that login is now dead, on every branch.
     assert _refresh(client, third["refresh_token"]).status_code == 401
-    for access in (first["access_token"], third["access_token"]):
-        assert client.get("/api/v1/auth/me", headers=_auth(access)).status_code == 401
+    for token in (first["access_token"], third["access_token"]):
+        assert client.get("/api/v1/auth/me", headers=_auth(token)).status_code == 401
     # A fresh login is a new family and works.
     assert client.post(LOGIN, json={"username": "gina", "password": PASSWORD}).status_code == 200
+
+
+# --- finding 9, for every route: staff-only routes refuse a code session -------------------------
+
+
+def _fill(path: str, compound_id: int) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path.replace("{compound_id}", str(compound_id)))
+
+
+def test_every_staff_route_refuses_a_code_session_of_a_staff_account(
+    client: TestClient, db: Session, outbox: sender_module.MemorySender
+) -> None:
+    """Routes the access table gives to staff only (no owner) refuse the code session of an
+    account that holds every grant, is platform admin and owns a flat; new routes are covered
+    as they enter the table."""
+    compound = _compound_with_owner(db)
+    make_staff(db, username="everything", phone=REGISTERED, platform_admin=True,
+               roles={compound.id: list(GRANTABLE_ROLES)})
+    db.commit()
+    code_headers = _auth(_code_login(client, outbox, REGISTERED)["access_token"])
+    staff_routes = [route for route in app_routes(client)
+                    if "{compound_id}" in route[1] and EXPECTED[route]
+                    and access.OWNER not in EXPECTED[route]]
+    assert len(staff_routes) >= 30, staff_routes
+    let_in = []
+    for method, path in staff_routes:
+        r = client.request(method, _fill(path, compound.id), headers=code_headers, json={})
+        if r.status_code != 403 or r.json().get("error") != "forbidden_compound_role":
+            let_in.append((method, path, r.status_code))
+    assert let_in == []
+    # The same account signed in with its password is let past the role check.
+    r = client.get(f"/api/v1/compounds/{compound.id}/grants", headers=bearer(client, "everything"))
+    assert r.status_code == 200
