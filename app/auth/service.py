@@ -307,7 +307,7 @@ def create_staff_account(
 
 
 def _phone_taken() -> Conflict:
-    return Conflict("该手机号已被其他账号使用，请换一个号码或联系平台管理员",
+    return Conflict("该手机号已被其他账号使用（手机号只能属于一个账号），请换一个号码或不填手机号",
                     code="phone_taken")
 
 
