@@ -253,6 +253,12 @@ def _account_by_username(session: Session, username: str) -> UserAccount | None:
     ).scalars().first()
 
 
+def account_by_username(session: Session, *, username: str) -> UserAccount | None:
+    """The account a typed username names, in any of its forms (for other domains' look-ups)."""
+    name = normalize_username(username)
+    return _account_by_username(session, name) if name else None
+
+
 def login_password(session: Session, *, username: str, password: str, client_addr: str) -> UserAccount:
     """Staff login; a legacy bcrypt hash is upgraded to argon2 on success."""
     settings = get_settings()

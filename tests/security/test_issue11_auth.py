@@ -294,3 +294,10 @@ def test_every_staff_route_refuses_a_code_session_of_a_staff_account(
     # The same account signed in with its password is let past the role check.
     r = client.get(f"/api/v1/compounds/{compound.id}/grants", headers=bearer(client, "everything"))
     assert r.status_code == 200
+
+
+def test_other_domains_find_an_account_by_any_form_of_its_name(db: Session) -> None:
+    account = make_staff(db, username="frank")
+    for typed in ("frank", " FRANK ", "ｆｒａｎｋ"):
+        assert auth_service.account_by_username(db, username=typed) is account
+    assert auth_service.account_by_username(db, username="   ") is None
