@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.audit.service import Actor
 from app.auth import service as auth_service
 from app.auth.models import Role, UserAccount
+from app.auth.tokens import AuthMethod
 from app.config import get_settings
 from app.db import new_session
 from app.errors import DomainError, Forbidden, Unauthorized
@@ -89,6 +90,12 @@ class Principal:
     user: UserAccount
     via_cookie: bool
     grants: dict[int, set[Role]] = field(default_factory=dict)
+    method: AuthMethod = "otp"  # how the session was opened; staff standing needs "pwd"
+
+    @property
+    def password_verified(self) -> bool:
+        """Signed in with the password: only then do staff grants and the platform role count."""
+        return self.method == "pwd"
 
     @property
     def user_id(self) -> int:
@@ -117,7 +124,7 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
         header = request.headers.get(CSRF_HEADER, "")
         if not header or not hmac.compare_digest(header, claims.csrf):
             raise Forbidden("安全校验失败，请刷新页面后重试", code="csrf_failed")
-    return Principal(user=user, via_cookie=via_cookie)
+    return Principal(user=user, via_cookie=via_cookie, method=claims.method)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -154,6 +161,7 @@ def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         roles, owner_ids = auth_service.standing(
             session, user=principal.user, compound_id=compound_id,
             owner_phone=principal.user.phone if Role.OWNER in allowed_set else None,
+            password_session=principal.password_verified,
         )
         if owner_ids:
             roles.add(Role.OWNER)
@@ -174,7 +182,7 @@ def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
 
 
 def require_platform_admin(principal: CurrentPrincipal) -> Principal:
-    if not principal.user.is_platform_admin:
+    if not (principal.user.is_platform_admin and principal.password_verified):
         raise Forbidden("仅平台管理员可执行此操作", code="platform_admin_only")
     return principal
 

@@ -58,7 +58,7 @@ class CastWorld:
 
 def mint_access_token(user_id: int, version: int = 0) -> str:
     """A bearer token exactly as login issues it (signed with the deployment's secret)."""
-    token, _claims = tokens.issue(user_id, version, "access", secrets.token_urlsafe(24))
+    token, _claims = tokens.issue(user_id, version, "access", secrets.token_urlsafe(24), method="pwd")
     return token
 
 

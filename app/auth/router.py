@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from sqlmodel import Session
 
 from app.auth import service
@@ -48,8 +48,9 @@ def _client_addr(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def build_me(session: Session, user: UserAccount) -> MeOut:
-    roles = service.compounds_with_grants(session, user=user)
+def build_me(session: Session, user: UserAccount, *, password_session: bool) -> MeOut:
+    # A code session stands as an owner only (see auth_service.standing): show exactly that.
+    roles = service.compounds_with_grants(session, user=user) if password_session else {}
     if user.phone:
         for cid in roster_service.compound_ids_for_phone(session, phone=user.phone):
             roles.setdefault(cid, set()).add(Role.OWNER)
@@ -60,7 +61,8 @@ def build_me(session: Session, user: UserAccount) -> MeOut:
         display_name=user.display_name,
         username=user.username,
         phone_masked=mask_phone(user.phone),
-        is_platform_admin=user.is_platform_admin,
+        is_platform_admin=user.is_platform_admin and password_session,
+        signed_in_with="password" if password_session else "code",
         compounds=[
             CompoundRoles(
                 compound_id=c.id or 0, compound_name=c.name,
@@ -73,11 +75,11 @@ def build_me(session: Session, user: UserAccount) -> MeOut:
 
 
 def _start_session(
-    session: Session, response: Response, user: UserAccount, mode: str
+    session: Session, response: Response, issued: service.IssuedSession, mode: str
 ) -> SessionOut:
-    issued = service.issue_session(user)
     out = SessionOut(
-        user=build_me(session, user), csrf_token=issued.csrf_token,
+        user=build_me(session, issued.user, password_session=issued.method == "pwd"),
+        csrf_token=issued.csrf_token,
         access_expires_at=issued.access_expires_at,
     )
     if mode == "bearer":
@@ -101,13 +103,18 @@ def _start_session(
 
 
 @router.post("/otp/request", status_code=202)
-def request_otp(body: OtpRequest, request: Request, session: SessionDep) -> dict[str, str]:
+def request_otp(
+    body: OtpRequest, request: Request, session: SessionDep, background: BackgroundTasks
+) -> dict[str, str]:
     """Send a login code to an owner's phone (the answer does not tell whether it is registered)."""
     phone = service.parse_phone(body.phone)
-    service.request_code(
+    pending = service.request_code(
         session, phone=phone, client_addr=_client_addr(request),
         known_owner=roster_service.phone_is_owner(session, phone=phone),
     )
+    # After the answer (and the commit): an SMS gateway's latency must not tell registered
+    # phones from others, and the same task runs for both.
+    background.add_task(service.deliver_code, pending)
     return {"detail": "如该手机号已登记为业主，验证码已发送，5分钟内有效"}
 
 
@@ -120,7 +127,9 @@ def verify_otp(
         session, phone=phone, code=body.code, client_addr=_client_addr(request),
         known_owner=roster_service.phone_is_owner(session, phone=phone),
     )
-    return _start_session(session, response, user, body.mode)
+    # A code proves the phone, not the password: even a staff account's phone opens an owner
+    # session only (its grants need /auth/login); a code is never a replacement for the password.
+    return _start_session(session, response, service.issue_session(user, method="otp"), body.mode)
 
 
 @router.post("/login", response_model=SessionOut)
@@ -130,7 +139,7 @@ def login(
     user = service.login_password(
         session, username=body.username, password=body.password, client_addr=_client_addr(request)
     )
-    return _start_session(session, response, user, body.mode)
+    return _start_session(session, response, service.issue_session(user, method="pwd"), body.mode)
 
 
 @router.post("/refresh", response_model=SessionOut)
@@ -149,7 +158,7 @@ def refresh(
     ):
         raise Forbidden("安全校验失败，请刷新页面后重试", code="csrf_failed")
     issued = service.refresh_session(session, refresh_token=token)
-    return _start_session(session, response, issued.user, body.mode if body.refresh_token else "cookie")
+    return _start_session(session, response, issued, body.mode if body.refresh_token else "cookie")
 
 
 @router.post("/logout", status_code=200)
@@ -172,7 +181,7 @@ def logout(
 
 @router.get("/me", response_model=MeOut)
 def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
-    return build_me(session, principal.user)
+    return build_me(session, principal.user, password_session=principal.password_verified)
 
 
 @accounts_router.post("/accounts", response_model=AccountOut, status_code=201)

@@ -50,6 +50,8 @@ class MeOut(BaseModel):
     phone_masked: str
     is_platform_admin: bool
     compounds: list[CompoundRoles]
+    # "code": a one-time-code session, owner standing only; staff sign in with the password.
+    signed_in_with: Literal["password", "code"] = "password"
 
 
 class SessionOut(BaseModel):

@@ -53,9 +53,13 @@ class SmsGatewaySender:
 class UnconfiguredSender:
     """Production without an SMS gateway: refuse to send rather than print codes to the log."""
 
+    @staticmethod
+    def error() -> DomainError:
+        return DomainError("短信服务尚未配置，暂时无法发送验证码，请联系业委会",
+                           code="otp_sender_unconfigured", status=503)
+
     def send(self, phone: str, code: str) -> None:
-        raise DomainError("短信服务尚未配置，暂时无法发送验证码，请联系业委会",
-                          code="otp_sender_unconfigured", status=503)
+        raise self.error()
 
 
 _sender: CodeSender | None = None
@@ -74,6 +78,12 @@ def get_sender() -> CodeSender:
         else:
             _sender = ConsoleSender()
     return _sender
+
+
+def ensure_sender_ready() -> None:
+    """Refuse before anything else when codes cannot be delivered, for every phone alike."""
+    if isinstance(get_sender(), UnconfiguredSender):
+        raise UnconfiguredSender.error()
 
 
 def set_sender(sender: CodeSender | None) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
@@ -26,11 +29,13 @@ from app.auth.models import (
     UserAccount,
 )
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
-from app.auth.sender import get_sender
+from app.auth.sender import ensure_sender_ready, get_sender
 from app.clock import now
 from app.config import get_settings
 from app.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthorized
 from app.privacy import mask_phone, normalize_phone
+
+log = logging.getLogger("gongjue.auth")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,15 @@ class IssuedSession:
     access_expires_at: datetime
     refresh_expires_at: datetime
     user: UserAccount
+    method: tokens.AuthMethod = "otp"
+
+
+@dataclass(frozen=True)
+class PendingCode:
+    """A code to deliver once the request's transaction has committed."""
+
+    phone: str
+    code: str
 
 
 # --- rate limits (rows in the database, so every server process shares them) ---------------
@@ -85,10 +99,19 @@ def parse_phone(raw: str) -> str:
     return phone
 
 
-def request_code(session: Session, *, phone: str, client_addr: str, known_owner: bool) -> None:
-    """Rate-limit, then send a fresh 6-digit code if the phone belongs to an owner."""
+def request_code(
+    session: Session, *, phone: str, client_addr: str, known_owner: bool
+) -> PendingCode | None:
+    """Rate-limit, then store a fresh 6-digit code; return it for delivery if the phone may log in.
+
+    A registered and an unregistered phone take the same path and leave the same traces: both
+    get a stored code and the same answer, and the later verification answers both alike (an
+    unregistered phone's stored code can never match). Only the delivery differs, and the
+    router runs it after the answer has been sent, so its duration reveals nothing either.
+    """
     settings = get_settings()
     phone = parse_phone(phone)
+    ensure_sender_ready()  # production without SMS refuses every phone alike, not just known ones
     hour = timedelta(hours=1)
     _check_rate(
         session, key=f"otp:addr:{client_addr}", limit=settings.otp_per_address_per_hour,
@@ -104,8 +127,8 @@ def request_code(session: Session, *, phone: str, client_addr: str, known_owner:
     )
     _record_hit(session, f"otp:addr:{client_addr}")
     _record_hit(session, f"otp:phone:{phone}")
-    if not known_owner and _account_by_phone(session, phone) is None:
-        return  # same answer as success: do not reveal which numbers are registered
+    has_account = _account_by_phone(session, phone) is not None
+    may_log_in = known_owner or has_account
     current = now()
     session.execute(
         update(OtpCode)
@@ -113,14 +136,26 @@ def request_code(session: Session, *, phone: str, client_addr: str, known_owner:
         .values(consumed_at=current)
     )
     code = f"{secrets.randbelow(1_000_000):06d}"
+    # An unregistered phone gets a stored code too, hashed from a value no 6-digit code equals.
+    secret = code if may_log_in else secrets.token_hex(16)
     session.add(
         OtpCode(
-            phone=phone, code_hash=_code_hash(phone, code), created_at=current,
+            phone=phone, code_hash=_code_hash(phone, secret), created_at=current,
             expires_at=current + timedelta(seconds=settings.otp_ttl_seconds),
         )
     )
     session.flush()
-    get_sender().send(phone, code)
+    return PendingCode(phone=phone, code=code) if may_log_in else None
+
+
+def deliver_code(pending: PendingCode | None) -> None:
+    """Send a stored code (run after the answer; a failed delivery is logged, the user asks again)."""
+    if pending is None:
+        return
+    try:
+        get_sender().send(pending.phone, pending.code)
+    except Exception:  # the answer is already out; the log is where this goes
+        log.exception("one-time code delivery to %s failed", mask_phone(pending.phone))
 
 
 def _account_by_phone(session: Session, phone: str) -> UserAccount | None:
@@ -193,24 +228,54 @@ def validate_new_password(password: str) -> None:
         raise DomainError("密码过长", code="password_too_long", status=422)
 
 
+def normalize_username(raw: str) -> str:
+    """The one form of a username: NFKC, trimmed, inner spaces collapsed, case-folded.
+
+    Account creation stores it, login looks the account up by it and counts failures under it,
+    so every way of typing one name (" Alice", "ALICE", full-width "ａｌｉｃｅ") is one account
+    with one failure counter.
+    """
+    return " ".join(unicodedata.normalize("NFKC", raw).split()).casefold()
+
+
+def _failure_key(username: str) -> str:
+    # Hashed: a normalized name can be longer than the key column, and names stay out of the table.
+    digest = hashlib.sha256(username.encode("utf-8")).hexdigest()[:32]
+    return f"login:user:{digest}"
+
+
+def _account_by_username(session: Session, username: str) -> UserAccount | None:
+    # lower(): names stored before normalization existed may still carry capitals.
+    return session.execute(
+        select(UserAccount).where(func.lower(UserAccount.username) == username)
+        .order_by(UserAccount.id)  # type: ignore[arg-type]
+        .limit(1)
+    ).scalars().first()
+
+
+def account_by_username(session: Session, *, username: str) -> UserAccount | None:
+    """The account a typed username names, in any of its forms (for other domains' look-ups)."""
+    name = normalize_username(username)
+    return _account_by_username(session, name) if name else None
+
+
 def login_password(session: Session, *, username: str, password: str, client_addr: str) -> UserAccount:
     """Staff login; a legacy bcrypt hash is upgraded to argon2 on success."""
     settings = get_settings()
+    name = normalize_username(username)
     _check_rate(
         session, key=f"login:addr:{client_addr}", limit=settings.login_per_address_per_hour,
         window=timedelta(hours=1), message="登录尝试过于频繁，请稍后再试",
     )
     _check_rate(
-        session, key=f"login:user:{username.lower()}", limit=10, window=timedelta(minutes=15),
+        session, key=_failure_key(name), limit=10, window=timedelta(minutes=15),
         message="该账号密码错误次数过多，请15分钟后再试",
     )
     _record_hit(session, f"login:addr:{client_addr}")
-    account = session.execute(
-        select(UserAccount).where(UserAccount.username == username.strip())
-    ).scalar_one_or_none()
+    account = _account_by_username(session, name) if name else None
     ok, new_hash = verify_password(password, account.password_hash if account else None)
     if account is None or not ok:
-        _record_hit(session, f"login:user:{username.lower()}")
+        _record_hit(session, _failure_key(name))
         raise Unauthorized("用户名或密码错误", code="bad_credentials", keep_changes=True)
     if not account.is_active:
         raise Unauthorized("账号已停用", code="account_disabled")
@@ -225,36 +290,83 @@ def create_staff_account(
     phone: str | None = None, is_platform_admin: bool = False,
 ) -> UserAccount:
     validate_new_password(password)
-    if session.execute(select(UserAccount.id).where(UserAccount.username == username)).first():
+    name = normalize_username(username)
+    if not name:
+        raise DomainError("请输入用户名", code="username_invalid", status=422)
+    if _account_by_username(session, name) is not None:
         raise Conflict("用户名已存在", code="username_taken")
+    number = parse_phone(phone) if phone else None
+    if number is not None and _account_by_phone(session, number) is not None:
+        raise _phone_taken()
     account = UserAccount(
-        username=username, display_name=display_name, password_hash=hash_password(password),
-        phone=normalize_phone(phone) if phone else None, is_platform_admin=is_platform_admin,
+        username=name, display_name=display_name, password_hash=hash_password(password),
+        phone=number, is_platform_admin=is_platform_admin,
     )
-    session.add(account)
-    session.flush()
+    try:
+        with session.begin_nested():  # two admins creating at once: the unique index decides
+            session.add(account)
+    except IntegrityError as exc:
+        if number is not None and _account_by_phone(session, number) is not None:
+            raise _phone_taken() from exc
+        raise Conflict("用户名已存在", code="username_taken") from exc
     return account
+
+
+def _phone_taken() -> Conflict:
+    return Conflict("该手机号已被其他账号使用（手机号只能属于一个账号），请换一个号码或不填手机号",
+                    code="phone_taken")
 
 
 # --- tokens ----------------------------------------------------------------------------------
 
 
-def issue_session(account: UserAccount) -> IssuedSession:
+def issue_session(
+    account: UserAccount, *, method: tokens.AuthMethod, family: str | None = None,
+    derived_from: str | None = None, issued_at: datetime | None = None,
+) -> IssuedSession:
+    """A new access + refresh pair; `method` says how the login was proven ("pwd" or "otp").
+
+    With `derived_from` (the jti of the refresh token being rotated) the pair's ids and CSRF
+    value are derived from it with the server key, so rotating one token twice at the same
+    `issued_at` yields the same successor instead of a second branch of the session.
+    """
     assert account.id is not None
-    csrf = secrets.token_urlsafe(24)
-    access, access_claims = tokens.issue(account.id, account.token_version, "access", csrf)
-    refresh, refresh_claims = tokens.issue(account.id, account.token_version, "refresh", csrf)
+    if derived_from is None:
+        csrf, access_jti, refresh_jti = secrets.token_urlsafe(24), None, None
+    else:
+        csrf = _derive(derived_from, "csrf")
+        access_jti, refresh_jti = _derive(derived_from, "access")[:32], _derive(derived_from, "refresh")[:32]
+    family = family or secrets.token_hex(16)
+    access, access_claims = tokens.issue(
+        account.id, account.token_version, "access", csrf, method=method, family=family,
+        jti=access_jti, issued_at=issued_at)
+    refresh, refresh_claims = tokens.issue(
+        account.id, account.token_version, "refresh", csrf, method=method, family=family,
+        jti=refresh_jti, issued_at=issued_at)
     return IssuedSession(
         access_token=access, refresh_token=refresh, csrf_token=csrf,
         access_expires_at=access_claims.expires_at, refresh_expires_at=refresh_claims.expires_at,
-        user=account,
+        user=account, method=method,
     )
 
 
+def _derive(jti: str, purpose: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"rotate:{purpose}:{jti}".encode(), hashlib.sha256).hexdigest()
+
+
+def _family_key(family: str) -> str:
+    """The denylist row that revokes every token of one login (a RevokedToken jti)."""
+    return f"fam:{family}"
+
+
+_FAMILY = aliased(RevokedToken)
 # Built once: the statement every authenticated request runs (its cache key is then memoized).
 _LOAD_VALID = (
-    select(UserAccount, RevokedToken.jti, RevokedToken.rotated_at)
+    select(UserAccount, RevokedToken.jti, RevokedToken.rotated_at, _FAMILY.jti)
+    .select_from(UserAccount)
     .outerjoin(RevokedToken, RevokedToken.jti == bindparam("jti"))
+    .outerjoin(_FAMILY, _FAMILY.jti == bindparam("family_key"))
     .where(UserAccount.id == bindparam("user_id"))
 )
 
@@ -267,13 +379,14 @@ def _load_valid(
     With `rotated_grace`, a refresh token replaced by rotation no longer ago than that is still
     accepted (its successor may never have reached the client); a logged-out one never is.
     """
-    row = session.execute(_LOAD_VALID, {"jti": claims.jti, "user_id": claims.user_id}).first()
+    row = session.execute(_LOAD_VALID, {"jti": claims.jti, "user_id": claims.user_id,
+                                        "family_key": _family_key(claims.family)}).first()
     if row is None:
         raise Unauthorized("登录已失效，请重新登录", code="token_invalid")
-    account, revoked_jti, rotated_at = row
-    revoked = revoked_jti is not None and not (
+    account, revoked_jti, rotated_at, family_revoked = row
+    revoked = family_revoked is not None or (revoked_jti is not None and not (
         rotated_grace is not None and rotated_at is not None and now() - rotated_at <= rotated_grace
-    )
+    ))
     if revoked or account.token_version != claims.version or not account.is_active:
         raise Unauthorized("登录已失效，请重新登录", code="token_revoked")
     return account
@@ -289,35 +402,59 @@ def authenticate_access(session: Session, *, token: str) -> tuple[UserAccount, t
 
 
 def refresh_session(session: Session, *, refresh_token: str) -> IssuedSession:
-    """Rotate: the used refresh token is revoked and a new pair is issued.
+    """Rotate: the used refresh token is revoked and its successor pair is issued.
 
     Presenting the same token again within `refresh_reuse_grace_seconds` of its rotation gives
-    another pair (the first answer may have been lost on the way); after that it is refused.
+    the same successor again (the first answer may have been lost on the way), never a second
+    branch. Presented after that, it is a replayed token: the whole login (every token
+    descending from it, whichever branch holds them) is revoked.
     """
     try:
         claims = tokens.decode(refresh_token, "refresh")
     except tokens.InvalidToken as exc:
         raise Unauthorized("登录已过期，请重新登录", code="refresh_invalid") from exc
     grace = timedelta(seconds=get_settings().refresh_reuse_grace_seconds)
-    account = _load_valid(session, claims, rotated_grace=grace)
-    _revoke(session, claims.jti, claims.expires_at, rotated=True)
-    return issue_session(account)
+    try:
+        account = _load_valid(session, claims, rotated_grace=grace)
+    except Unauthorized as exc:
+        if session.get(RevokedToken, claims.jti) is not None:
+            _revoke_family(session, claims.family)  # replay of a rotated or logged-out token
+            raise Unauthorized("登录已失效，请重新登录", code="token_revoked",
+                               keep_changes=True) from exc
+        raise
+    rotated_at = _revoke(session, claims.jti, claims.expires_at, rotated=True)
+    return issue_session(account, method=claims.method, family=claims.family,
+                         derived_from=claims.jti, issued_at=rotated_at)
 
 
-def _revoke(session: Session, jti: str, expires_at: datetime, *, rotated: bool = False) -> None:
-    """Denylist a token id. A rotation keeps its first time; a logout ends any grace period."""
+def _revoke_family(session: Session, family: str) -> None:
+    key = _family_key(family)
+    if session.get(RevokedToken, key) is None:
+        expires = now() + timedelta(days=get_settings().refresh_token_days, minutes=1)
+        try:
+            with session.begin_nested():
+                session.add(RevokedToken(jti=key, expires_at=expires))
+        except IntegrityError:
+            pass  # revoked at the same moment by another request
+
+
+def _revoke(session: Session, jti: str, expires_at: datetime, *, rotated: bool = False) -> datetime:
+    """Denylist a token id. A rotation keeps its first time (returned); a logout ends any grace."""
+    current = now().replace(microsecond=0)
     row = session.get(RevokedToken, jti)
     if row is None:
         try:
             with session.begin_nested():  # two tabs refreshing at once: the first row stands
-                session.add(RevokedToken(jti=jti, expires_at=expires_at,
-                                         rotated_at=now() if rotated else None))
+                row = RevokedToken(jti=jti, expires_at=expires_at,
+                                   rotated_at=current if rotated else None)
+                session.add(row)
         except IntegrityError:
             row = session.get(RevokedToken, jti)
     if row is not None and not rotated and row.rotated_at is not None:
         row.rotated_at = None
         session.add(row)
         session.flush()
+    return row.rotated_at if row is not None and row.rotated_at is not None else current
 
 
 def logout(session: Session, *, access_token: str | None, refresh_token: str | None) -> None:
@@ -330,6 +467,7 @@ def logout(session: Session, *, access_token: str | None, refresh_token: str | N
         except tokens.InvalidToken:
             continue
         _revoke(session, claims.jti, claims.expires_at)
+        _revoke_family(session, claims.family)  # also a successor the client never received
 
 
 def logout_everywhere(session: Session, *, account: UserAccount) -> None:
@@ -357,15 +495,19 @@ _STANDING: tuple[Any, Any] | None = None
 
 
 def standing(session: Session, *, user: UserAccount, compound_id: int,
-             owner_phone: str | None) -> tuple[set[Role], list[int]]:
+             owner_phone: str | None, password_session: bool) -> tuple[set[Role], list[int]]:
     """The caller's active grants in a compound and, given a phone, the owners holding it.
 
-    One round trip (UNION ALL) for what every compound route checks first.
+    One round trip (UNION ALL) for what every compound route checks first. A session opened by
+    a one-time code (`password_session` false) stands as an owner only: staff grants and the
+    platform role need the password, so a stolen or SIM-swapped phone never opens them.
     """
     global _STANDING
     if _STANDING is None:
         _STANDING = _standing_statements()
     grants_only, with_owners = _STANDING
+    if not password_session:
+        return set(), _owner_ids(session, compound_id=compound_id, phone=owner_phone)
     params: dict[str, Any] = {"user_id": user.id, "compound_id": compound_id}
     if owner_phone:
         params["phone"] = owner_phone
@@ -380,6 +522,16 @@ def standing(session: Session, *, user: UserAccount, compound_id: int,
     if user.is_platform_admin:
         roles.add(Role.PLATFORM_ADMIN)
     return roles, sorted(owner_ids)
+
+
+def _owner_ids(session: Session, *, compound_id: int, phone: str | None) -> list[int]:
+    if not phone:
+        return []
+    from app.roster.models import Owner
+
+    return sorted(session.execute(
+        select(Owner.id).where(Owner.compound_id == compound_id, Owner.phone == phone)
+    ).scalars())
 
 
 def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> set[Role]:

@@ -14,6 +14,10 @@ from app.config import get_settings
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
+# How the session was authenticated (RFC 8176 "amr" values): a password, or a one-time code
+# sent by SMS. Only a password session may act on staff grants; a token without the claim
+# (issued before it existed) counts as a code session, the lesser of the two.
+AuthMethod = Literal["pwd", "otp"]
 
 
 class InvalidToken(Exception):
@@ -28,6 +32,9 @@ class TokenClaims:
     version: int
     csrf: str
     expires_at: datetime
+    method: AuthMethod = "otp"
+    family: str = ""  # the login this token descends from through refresh rotations
+    issued_at: datetime | None = None
 
 
 def _secret() -> str:
@@ -37,10 +44,17 @@ def _secret() -> str:
     return secret
 
 
-def issue(user_id: int, version: int, token_type: TokenType, csrf: str) -> tuple[str, TokenClaims]:
-    """Sign a token of the given type for a user; the csrf value binds cookie and header."""
+def issue(
+    user_id: int, version: int, token_type: TokenType, csrf: str, *, method: AuthMethod,
+    family: str | None = None, jti: str | None = None, issued_at: datetime | None = None,
+) -> tuple[str, TokenClaims]:
+    """Sign a token of the given type for a user; the csrf value binds cookie and header.
+
+    Given the same jti, csrf and issued_at, the same token comes out (HS256 is deterministic):
+    that is how a refresh retried within its grace period gets the very same successor.
+    """
     settings = get_settings()
-    issued = now()
+    issued = (issued_at or now()).replace(microsecond=0)
     ttl = (
         timedelta(minutes=settings.access_token_minutes)
         if token_type == "access"
@@ -49,10 +63,13 @@ def issue(user_id: int, version: int, token_type: TokenType, csrf: str) -> tuple
     claims = TokenClaims(
         user_id=user_id,
         token_type=token_type,
-        jti=secrets.token_hex(16),
+        jti=jti or secrets.token_hex(16),
         version=version,
         csrf=csrf,
         expires_at=issued + ttl,
+        method=method,
+        family=family or secrets.token_hex(16),
+        issued_at=issued,
     )
     payload = {
         "sub": str(user_id),
@@ -60,6 +77,8 @@ def issue(user_id: int, version: int, token_type: TokenType, csrf: str) -> tuple
         "jti": claims.jti,
         "ver": version,
         "csrf": csrf,
+        "amr": [claims.method],
+        "fam": claims.family,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": int(issued.timestamp()),
@@ -95,6 +114,8 @@ def decode(token: str, expected_type: TokenType) -> TokenClaims:
         raise InvalidToken("expired")
     if payload.get("typ") != expected_type:
         raise InvalidToken("wrong token type")
+    amr = payload.get("amr")
+    method: AuthMethod = "pwd" if isinstance(amr, list) and amr == ["pwd"] else "otp"
     try:
         from datetime import UTC
 
@@ -105,6 +126,10 @@ def decode(token: str, expected_type: TokenType) -> TokenClaims:
             version=int(payload["ver"]),
             csrf=str(payload["csrf"]),
             expires_at=datetime.fromtimestamp(exp, UTC),
+            method=method,
+            family=str(payload.get("fam") or payload["jti"]),
+            issued_at=datetime.fromtimestamp(payload["iat"], UTC)
+            if isinstance(payload.get("iat"), int) else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken("malformed claims") from exc

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ from reportlab.platypus import (
     HRFlowable,
     Image,
     KeepTogether,
+    LayoutError,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -160,7 +163,7 @@ def _paragraphs(text: str, style: ParagraphStyle) -> list[Flowable]:
 
 
 def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, ParagraphStyle],
-           width: float) -> Table:
+           width: float, repeat_header: bool) -> Table:
     cell = styles["cell"]
     data = [[Paragraph(_text(c), cell) for c in columns]]
     data += [[Paragraph(_text(v), cell) for v in row] for row in rows]
@@ -170,7 +173,10 @@ def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, Paragrap
         for i in range(len(columns))
     ]
     total = sum(weights)
-    table = Table(data, colWidths=[width * w / total for w in weights], repeatRows=1)
+    # splitInRow: a row taller than a page (a 3,000-character cell) continues on the next page
+    # instead of failing the whole print.
+    table = Table(data, colWidths=[width * w / total for w in weights],
+                  repeatRows=1 if repeat_header else 0, splitInRow=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), cell.fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -183,13 +189,13 @@ def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, Paragrap
 
 
 def _structured(content: StructuredContent, styles: dict[str, ParagraphStyle],
-                width: float) -> list[Flowable]:
+                width: float, repeat_header: bool) -> list[Flowable]:
     out: list[Flowable] = []
     for section in content.sections:
         if section.heading:
             out.append(Paragraph(_text(section.heading), styles["heading"]))
         if section.type == "table":
-            out.append(_table(section.columns, section.rows, styles, width))
+            out.append(_table(section.columns, section.rows, styles, width, repeat_header))
         elif section.type == "list":
             out += [Paragraph(f"{i}. " + _text(item), styles["body"])
                     for i, item in enumerate(section.items, start=1)]
@@ -209,7 +215,8 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: float,
+           repeat_header: bool = True) -> list[Flowable]:
     story: list[Flowable] = [
         Paragraph(_text(notice.compound_name), styles["compound"]),
         Paragraph(_text(notice.kind_label), styles["kind"]),
@@ -232,7 +239,7 @@ def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: fl
     story += _paragraphs(notice.body, styles["body"])
     if notice.structured is not None and notice.structured.sections:
         story.append(Spacer(1, 3 * mm))
-        story += _structured(notice.structured, styles, width)
+        story += _structured(notice.structured, styles, width, repeat_header)
     if notice.attachment_names:
         story.append(Paragraph("附件：", styles["heading"]))
         story += [Paragraph(f"{i}. " + _text(name), styles["body"])
@@ -265,12 +272,6 @@ def render_notice_pdf(notice: PrintableNotice) -> bytes:
     """Render the notice as an A4 PDF with the CJK font embedded."""
     font = font_name()
     styles = _styles(font)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-        bottomMargin=20 * mm, title=notice.title, author=notice.compound_name,
-        subject=notice.kind_label, creator="共决 Gongjue", initialFontName=font,
-    )
     footer = (f"{notice.compound_name} · 公告编号 {notice.notice_id} · "
               f"内容指纹 SHA-256 {notice.content_sha256[:16]}")
 
@@ -282,6 +283,102 @@ def render_notice_pdf(notice: PrintableNotice) -> bytes:
         canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"第 {document.page} 页")
         canvas.restoreState()
 
+    def build(repeat_header: bool) -> bytes:
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+            bottomMargin=20 * mm, title=notice.title, author=notice.compound_name,
+            subject=notice.kind_label, creator="共决 Gongjue", initialFontName=font,
+        )
+        doc.build(_story(notice, styles, doc.width, repeat_header),
+                  onFirstPage=on_page, onLaterPages=on_page)
+        return buffer.getvalue()
+
     with _render_lock:
-        doc.build(_story(notice, styles, doc.width), onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+        try:
+            return build(repeat_header=True)
+        except LayoutError:
+            # What splitting rows cannot fix is a table header taller than a page (it would
+            # repeat on every page): then each header is printed once, where its table starts.
+            return build(repeat_header=False)
+
+
+# --- rendered prints, kept per notice version -------------------------------------------------
+#
+# A published notice never changes, but rendering a large one takes seconds under the one
+# render lock, so every print request would queue behind every other. The print is kept in
+# memory, keyed by everything printed on it: a correction (which adds the "已被更正" mark to the
+# original), a renamed compound or building, or another public address gives a new key.
+
+CACHE_MAX_BYTES = 64 * 1024 * 1024
+CACHE_MAX_ENTRIES = 256
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_bytes = 0
+_cache_lock = threading.Lock()
+_in_flight: dict[str, threading.Lock] = {}
+_stats = {"hits": 0, "renders": 0}
+
+
+def print_key(notice: PrintableNotice) -> str:
+    """The version of a print: notice id, content fingerprint and every other printed field."""
+    printed = [(f.name, getattr(notice, f.name)) for f in fields(notice)
+               if f.name not in {"body", "structured"}]  # both are in content_sha256
+    digest = hashlib.sha256(repr(printed).encode("utf-8")).hexdigest()
+    return f"{notice.notice_id}:{notice.content_sha256}:{digest}"
+
+
+def cache_stats() -> dict[str, int]:
+    """Hits and renders so far, and what the cache holds (for tests and the ops page)."""
+    with _cache_lock:
+        return {**_stats, "entries": len(_cache), "bytes": _cache_bytes}
+
+
+def clear_cache() -> None:
+    global _cache_bytes
+    with _cache_lock:
+        _cache.clear()
+        _cache_bytes = 0
+        _stats.update(hits=0, renders=0)
+
+
+def _cached(key: str) -> bytes | None:
+    with _cache_lock:
+        content = _cache.get(key)
+        if content is not None:
+            _cache.move_to_end(key)
+            _stats["hits"] += 1
+        return content
+
+
+def _keep(key: str, content: bytes) -> None:
+    global _cache_bytes
+    with _cache_lock:
+        _stats["renders"] += 1
+        if len(content) > CACHE_MAX_BYTES // 4:
+            return  # one print must not evict everything else
+        _cache[key] = content
+        _cache_bytes += len(content)
+        while _cache_bytes > CACHE_MAX_BYTES or len(_cache) > CACHE_MAX_ENTRIES:
+            _, dropped = _cache.popitem(last=False)
+            _cache_bytes -= len(dropped)
+
+
+def notice_pdf_bytes(notice: PrintableNotice) -> bytes:
+    """The print of this notice version, rendered once: concurrent requests for it wait for
+    the one render instead of each rendering again."""
+    key = print_key(notice)
+    content = _cached(key)
+    if content is not None:
+        return content
+    with _cache_lock:
+        flight = _in_flight.setdefault(key, threading.Lock())
+    try:
+        with flight:
+            content = _cached(key)
+            if content is None:
+                content = render_notice_pdf(notice)
+                _keep(key, content)
+    finally:
+        with _cache_lock:
+            _in_flight.pop(key, None)
+    return content

@@ -509,6 +509,25 @@ def create_draft(
     )
 
 
+SOURCE_LABELS = {"ballot": "表决", "agenda_item": "重大事项程序", "ledger_period": "公共收益公示"}
+
+
+def is_generated(notice: Notice) -> bool:
+    """Made by another domain's lifecycle (a ballot's meeting notice or result, a ledger statement)."""
+    return notice.source_type is not None
+
+
+def _refuse_generated(notice: Notice) -> None:
+    """Generated notices change only through their own lifecycle, never by an editor's hand."""
+    if is_generated(notice):
+        origin = SOURCE_LABELS.get(notice.source_type or "", "业务流程")
+        raise Conflict(
+            f"该公告由{origin}流程自动生成，只能通过该{origin}本身的流程更正，不能在公告栏中修改或更正",
+            code="notice_generated",
+            extra={"source_type": notice.source_type, "source_id": notice.source_id},
+        )
+
+
 def update_draft(
     session: Session, *, compound_id: int, notice_id: int, actor: Actor,
     kind: NoticeKind | str | _Keep = KEEP, title: str | _Keep = KEEP, body: str | _Keep = KEEP,
@@ -520,6 +539,7 @@ def update_draft(
     notice = _lock(session, compound_id=compound_id, notice_id=notice_id)
     if notice.published_at is not None:
         raise NoticeImmutable()
+    _refuse_generated(notice)
     changed: dict[str, Any] = {}
     if not isinstance(kind, _Keep):
         notice.kind = _kind(kind)
@@ -609,11 +629,18 @@ def supersede(
     audience_building_ids: Iterable[int] | _Keep | None = KEEP,
     display_days: int | _Keep = KEEP, attachment_file_ids: Iterable[int] | _Keep = KEEP,
     structured: StructuredContent | Mapping[str, Any] | _Keep | None = KEEP, actor: Actor,
+    by_lifecycle: bool = False,
 ) -> Notice:
-    """Publish a correction of a published notice; both stay visible and are linked."""
+    """Publish a correction of a published notice; both stay visible and are linked.
+
+    A generated notice (see `is_generated`) is corrected only by its own domain's lifecycle,
+    which says so with `by_lifecycle`; an editor's correction of it is refused.
+    """
     original = _lock(session, compound_id=compound_id, notice_id=notice_id)
     if original.published_at is None:
         raise NoticeNotPublished("草稿尚未发布，无需更正，可直接修改", code="notice_not_published")
+    if not by_lifecycle:
+        _refuse_generated(original)
     newer = superseding_notice(session, notice=original)
     if newer is not None:
         raise Conflict(f"该公告已被更正（公告编号 {newer.id}），请对最新的更正公告再行更正",
@@ -929,7 +956,17 @@ class NoticePdf:
 def notice_pdf(
     session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
 ) -> NoticePdf:
-    """The A4 board print of a published notice (drafts are refused with 409)."""
+    """The A4 board print of a published notice (drafts are refused with 409), rendered once
+    per notice version (see pdf.notice_pdf_bytes)."""
+    printable = printable_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
+    return NoticePdf(file_name=f"公告{printable.notice_id}-{printable.title}.pdf",
+                     content=pdf.notice_pdf_bytes(printable))
+
+
+def printable_notice(
+    session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
+) -> pdf.PrintableNotice:
+    """Everything the board print of a published notice shows, resolved from the database."""
     notice = get_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
     if notice.published_at is None:
         raise NoticeNotPublished("公告尚未发布，不能打印")
@@ -944,7 +981,7 @@ def notice_pdf(
         return pdf.NoticeRef(notice_id=other.id or 0, title=other.title,
                              published_at=other.published_at)
 
-    printable = pdf.PrintableNotice(
+    return pdf.PrintableNotice(
         compound_name=compound.name, notice_id=notice.id or 0, kind_label=view.kind_label,
         title=notice.title, body=notice.body, audience_label=view.audience_label,
         published_at=notice.published_at, display_days=notice.display_days,
@@ -954,5 +991,3 @@ def notice_pdf(
         corrects=ref(view.supersedes), corrected_by=ref(view.superseded_by),
         url=view.public_url, content_sha256=view.content_sha256 or "",
     )
-    return NoticePdf(file_name=f"公告{notice.id}-{notice.title}.pdf",
-                     content=pdf.render_notice_pdf(printable))

@@ -52,9 +52,11 @@ def create_compound(body: CompoundIn, admin: PlatformAdmin, session: SessionDep)
 @router.get("/compounds", response_model=list[CompoundOut])
 def list_compounds(principal: CurrentPrincipal, session: SessionDep) -> list[CompoundOut]:
     """Compounds the caller belongs to (all of them for a platform admin)."""
-    if principal.user.is_platform_admin:
+    if principal.user.is_platform_admin and principal.password_verified:
         return [_out(c) for c in service.list_compounds(session)]
-    ids = set(auth_service.compounds_with_grants(session, user=principal.user))
+    # Staff grants count only in a password session (a code session stands as an owner).
+    ids = set(auth_service.compounds_with_grants(session, user=principal.user)
+              if principal.password_verified else ())
     if principal.user.phone:
         ids |= set(service.compound_ids_for_phone(session, phone=principal.user.phone))
     return [_out(c) for c in service.list_compounds(session, ids=sorted(ids))]

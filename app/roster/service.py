@@ -23,6 +23,7 @@ from app.roster.models import (
     VotingSubject,
 )
 from app.roster.subjects import DEVELOPER_KEY, UnitFacts, derive_subjects
+from app.search import contains_text
 
 PARKING_USAGES = frozenset({"车位", "车库"})
 
@@ -339,7 +340,7 @@ def list_units(
     if building:
         base = base.where(Building.name == building)
     if query:
-        base = base.where(Unit.room.contains(query.strip()))  # type: ignore[attr-defined]
+        base = base.where(contains_text(Unit.room, query.strip()))
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(
         base.order_by(Building.id, Unit.entrance, func.length(Unit.room), Unit.room)

@@ -190,13 +190,17 @@ def test_refresh_rotates_and_old_refresh_is_refused_after_the_grace_period(
     # mid-request): the same token works again for a minute, and its grace does not restart.
     frozen_clock.advance(seconds=59)
     r3 = _refresh(client, old_refresh)
-    assert r3.status_code == 200 and r3.json()["refresh_token"] not in {old_refresh, r2.json()["refresh_token"]}
+    # ... and gives the same successor again: the session never forks into two branches.
+    assert r3.status_code == 200
+    assert r3.json()["refresh_token"] == r2.json()["refresh_token"]
+    assert r3.json()["access_token"] == r2.json()["access_token"]
     frozen_clock.advance(seconds=2)
     r4 = _refresh(client, old_refresh)
     assert r4.status_code == 401 and r4.json()["error"] == "token_revoked"
-    # The successors are separate sessions and still work.
-    assert _refresh(client, r2.json()["refresh_token"]).status_code == 200
-    assert _refresh(client, r3.json()["refresh_token"]).status_code == 200
+    # A replay after the grace revokes the whole login, the successor included.
+    assert _refresh(client, r2.json()["refresh_token"]).status_code == 401
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r2.json()['access_token']}"})
+    assert me.status_code == 401
 
 
 def test_logout_ends_the_grace_of_a_rotated_refresh_token(

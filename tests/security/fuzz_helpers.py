@@ -207,7 +207,7 @@ def bearer_for(*, username: str | None = None, phone: str | None = None) -> dict
             UserAccount.phone == phone)
         account = session.execute(stmt).scalars().first()
         assert account is not None, (username, phone)
-        issued = auth_service.issue_session(account)
+        issued = auth_service.issue_session(account, method="pwd")
     return {"Authorization": f"Bearer {issued.access_token}"}
 
 
