@@ -26,9 +26,11 @@ def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         try:
             return base(principal, session, compound_id)
         except Forbidden:
-            if Role.OBSERVER not in allowed or service.active_item_observer(
-                session, compound_id=compound_id, item_id=item_id, user_id=principal.user_id
-            ) is None:
+            # An appointment is a staff standing: it needs a password session, like the others.
+            if Role.OBSERVER not in allowed or not principal.password_verified or \
+                    service.active_item_observer(
+                        session, compound_id=compound_id, item_id=item_id, user_id=principal.user_id
+                    ) is None:
                 raise
             return CompoundAccess(principal=principal, compound_id=compound_id, role=Role.OBSERVER,
                                   roles=frozenset({Role.OBSERVER}))

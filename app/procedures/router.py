@@ -289,7 +289,9 @@ def revoke_item_observer(item_id: int, appointment_id: int, access: ItemAppointe
 @router.get("/reviewer/queue")
 def reviewer_queue(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
     """Items waiting for a reviewer (or overdue) in every compound where the caller is a reviewer,
-    and only there."""
+    and only there; a session opened by a one-time code stands as an owner only."""
+    if not principal.password_verified:
+        return {"compound_ids": [], "items": []}
     compound_ids = service.reviewer_compound_ids(session, user=principal.user)
     items = service.reviewer_queue(session, user=principal.user)
     return {"compound_ids": compound_ids, "items": views.queue_out(session, items=items)}

@@ -702,9 +702,7 @@ def active_item_observer(session: Session, *, compound_id: int, item_id: int, us
 
 
 def _staff_account(session: Session, username: str) -> UserAccount:
-    account = session.execute(
-        select(UserAccount).where(UserAccount.username == username.strip())
-    ).scalar_one_or_none()
+    account = auth_service.account_by_username(session, username=username)
     if account is None or not account.is_active:
         raise NotFound("未找到该工作人员账号", code="user_not_found")
     return account
