@@ -213,6 +213,13 @@ def _message(error: dict[str, Any]) -> str:
     return "取值不正确"
 
 
+def field_message(error: Any) -> str:
+    """`field：message` in Chinese for one pydantic error, for services that validate data themselves."""
+    path = _field_path(tuple(error.get("loc", ())))
+    message = "不支持的字段" if error.get("type") == "extra_forbidden" else _message(error)
+    return f"{path}：{message}" if path else message
+
+
 def _labelled(path: str) -> str:
     """`subject_id` → `投票主体（subject_id）`; a path keeps its last part's label."""
     label = FIELD_LABELS.get(path.rsplit(".", 1)[-1])

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from app.errors import field_message
 from app.schemas import InputModel
 
 StepKind = Literal["propose", "meeting", "review", "record", "ballot", "notice"]
@@ -122,9 +123,7 @@ def validate_template(data: dict[str, Any]) -> TemplateSpec:
     try:
         spec = TemplateSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise TemplateError(f"模板格式有误：{where}：{first.get('msg', '')}") from exc
+        raise TemplateError(f"模板格式有误：{field_message(exc.errors()[0])}") from exc
     _check_order(spec)
     return spec
 
