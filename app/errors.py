@@ -144,10 +144,30 @@ class RequestSizeLimit:
         await self.app(scope, limited_receive, send)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    # Union members add their type to the location ("literal['compound']", "list[int]"): skip it.
-    return ".".join(str(p) for p in loc
-                    if p not in ("body", "query", "path") and not (isinstance(p, str) and "[" in p))
+def _field_path(loc: tuple[Any, ...], body: Any = None) -> str:
+    """The field's place in the request as sent, e.g. `matters.0.title`.
+
+    Unions add their member to the location ("literal['compound']", a section's "table"): when
+    the body is at hand, only the parts that index into it are kept; else the bracketed ones go.
+    """
+    parts: list[Any] = []
+    node, walking = body, body is not None
+    for i, p in enumerate(loc):
+        if i == 0 and p in ("body", "query", "path", "header", "cookie"):
+            continue
+        if walking:
+            inside = ((isinstance(node, dict) and p in node)
+                      or (isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node)))
+            if inside:
+                node = node[p]
+            elif i < len(loc) - 1:
+                continue  # a union member's tag, not a place in the body
+            else:
+                walking = False
+        elif isinstance(p, str) and "[" in p:
+            continue
+        parts.append(p)
+    return ".".join(str(p) for p in parts)
 
 
 # Chinese labels of request fields, shown next to the field's name in 422 answers.
@@ -254,13 +274,13 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def validation_body(errors: list[dict[str, Any]], body_model: Any = None) -> dict[str, Any]:
+def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: Any = None) -> dict[str, Any]:
     """The 422 answer for a request the schema refuses: unknown fields first, named in Chinese."""
     unknown: list[dict[str, str]] = []
     fields: list[dict[str, str]] = []
     for e in errors:
         loc = tuple(e.get("loc", ()))
-        path = _field_path(loc)
+        path = _field_path(loc, body)
         if e.get("type") == "extra_forbidden":
             home = _nested_home(body_model, loc) if body_model is not None else None
             unknown.append({"field": path, "message": "不支持的字段" + (f"，应写在 {home} 中" if home else "")})
@@ -292,7 +312,7 @@ def install_error_handlers(app: FastAPI) -> None:
         route = request.scope.get("route")
         body_field = getattr(route, "body_field", None)
         model = body_field.field_info.annotation if body_field is not None else None
-        return JSONResponse(validation_body(list(exc.errors()), model), status_code=422)
+        return JSONResponse(validation_body(list(exc.errors()), model, exc.body), status_code=422)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)
