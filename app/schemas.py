@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict
 
 
@@ -36,3 +39,22 @@ DatetimeIn = Annotated[datetime, Strict(False), _text_only(datetime)]
 AwareDatetimeIn = Annotated[AwareDatetime, Strict(False), _text_only(datetime)]
 # An enum value arrives as its text (e.g. a role "committee"): `Annotated[Role, FromText]`.
 FromText = Strict(False)
+
+
+def only_form_fields(*names: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency refusing multipart fields other than `names` (422 `unknown_field`).
+
+    Declare it after the route's authorization dependency, so that a caller without access
+    still gets 401/403 first; the form is already parsed (and cached) when it runs.
+    """
+    allowed = frozenset(names)
+
+    async def refuse_unknown(request: Request) -> None:
+        unknown = sorted(set((await request.form()).keys()) - allowed)
+        if unknown:
+            raise RequestValidationError([
+                {"type": "extra_forbidden", "loc": ("body", name), "msg": "Extra inputs are not permitted"}
+                for name in unknown
+            ])
+
+    return refuse_unknown

@@ -355,3 +355,53 @@ def test_a_template_step_with_an_unknown_field_is_refused(client: TestClient, wo
 
 _STEP_FIELDS = ("key", "name", "kind", "creates", "roles", "actions", "bodies", "gate",
                 "only_if_passed", "deadline_days", "organization", "description")
+
+
+# --- multipart forms ---------------------------------------------------------------------------
+
+
+def form_writes(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(METHOD, path, form schema) of every write route that takes a multipart form."""
+    out = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {})
+            if method in WRITE_METHODS and "multipart/form-data" in content:
+                out.append((method.upper(), path, _resolve(spec, content["multipart/form-data"]["schema"])[1]))
+    return sorted(out)
+
+
+def test_every_form_route_refuses_unknown_fields(client: TestClient, world: CompoundWorld) -> None:
+    """Uploads: a form field the route does not declare is refused (after authorization)."""
+    spec = _spec(client)
+    forms = form_writes(spec)
+    assert len(forms) >= 3
+    wrong = []
+    for method, path, schema in forms:
+        fields = {k: "true" if v.get("type") == "boolean" else "document"
+                  for k, v in schema["properties"].items() if v.get("format") != "binary"
+                  and v.get("contentMediaType") != "application/octet-stream"}
+        files = {"file": ("x.csv", b"a,b\n", "text/csv")}
+        url = world.fill(path)
+        who = _who(method, path)
+        assert who is not None
+        r = client.request(method, url, headers=world.h(who), data={**fields, UNKNOWN: "1"}, files=files)
+        if not (r.status_code == 422 and r.json().get("error") == "unknown_field"
+                and UNKNOWN in r.json().get("detail", "")):
+            wrong.append((method, path, r.status_code, r.text[:200]))
+        r = client.request(method, url, data={**fields, UNKNOWN: "1"}, files=files)
+        if r.status_code != 401:
+            wrong.append((method, path, "anonymous", r.status_code, r.text[:200]))
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_every_form_route_declares_its_fields(client: TestClient) -> None:
+    """A new upload route must list its form fields with app.schemas.only_form_fields."""
+    spec = _spec(client)
+    routes = [r for r in _api_routes(client.app.routes)  # type: ignore[attr-defined]
+              if r.body_field is not None and isinstance(r.body_field.field_info, Form)]
+    assert len(routes) == len(form_writes(spec))
+    missing = [r.path for r in routes
+               if not any("only_form_fields" in getattr(d.call, "__qualname__", "")
+                          for d in r.dependant.dependencies)]
+    assert missing == []
