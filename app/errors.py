@@ -153,7 +153,7 @@ def _field_path(loc: tuple[Any, ...], body: Any = None) -> str:
     parts: list[Any] = []
     node, walking = body, body is not None
     for i, p in enumerate(loc):
-        if i == 0 and p in ("body", "query", "path", "header", "cookie"):
+        if (i == 0 and p in ("body", "query", "path", "header", "cookie")) or (isinstance(p, str) and "[" in p):
             continue
         if walking:
             inside = ((isinstance(node, dict) and p in node)
@@ -164,8 +164,6 @@ def _field_path(loc: tuple[Any, ...], body: Any = None) -> str:
                 continue  # a union member's tag, not a place in the body
             else:
                 walking = False
-        elif isinstance(p, str) and "[" in p:
-            continue
         parts.append(p)
     return ".".join(str(p) for p in parts)
 
@@ -189,8 +187,10 @@ FIELD_LABELS = {
     "cost": "扣除成本", "cost_fen": "扣除成本（分）", "counterparty": "对方", "period_kind": "期间",
     "accept_incoming": "是否采用新提交的表决", "step_key": "步骤", "action": "处理结果",
     "meeting_date": "会议日期", "attendees": "参会方", "template_key": "程序模板",
-    "matter_type": "事项类型", "proposer_body": "提议主体", "steps": "步骤",
+    "matter_type": "事项类型", "proposer_body": "提议主体", "steps": "步骤", "mode": "登录方式",
 }
+# What is said of the body as a whole (an error located at the body itself).
+_BODY_MESSAGES = {"missing": "缺少请求内容（JSON 对象）", "json_invalid": "请求内容不是有效的 JSON"}
 
 _MESSAGES = {
     "missing": "为必填项",
@@ -219,7 +219,7 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "too_long":
         return f"最多{ctx.get('max_length')}项"
     if kind in ("literal_error", "enum"):
-        return f"取值不正确，可选：{ctx.get('expected', '')}"
+        return f"取值不正确，可选：{str(ctx.get('expected', '')).replace(' or ', '、').replace(', ', '、')}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {"greater_than_equal": "不能小于", "greater_than": "须大于", "less_than_equal": "不能大于",
                  "less_than": "须小于"}
@@ -243,7 +243,7 @@ def field_message(error: Any) -> str:
 def _labelled(path: str) -> str:
     """`subject_id` → `投票主体（subject_id）`; a path keeps its last part's label."""
     label = FIELD_LABELS.get(path.rsplit(".", 1)[-1])
-    return f"{label}（{path}）" if label else path
+    return f"{label}（{path}）" if label else f"{path} "
 
 
 def _nested_home(model: Any, loc: tuple[Any, ...]) -> str | None:
@@ -284,6 +284,10 @@ def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: 
         if e.get("type") == "extra_forbidden":
             home = _nested_home(body_model, loc) if body_model is not None else None
             unknown.append({"field": path, "message": "不支持的字段" + (f"，应写在 {home} 中" if home else "")})
+        elif e.get("type") == "json_invalid" or not path:
+            # The body as a whole: not JSON, missing, or not an object.
+            fields.append({"field": "", "message": _BODY_MESSAGES.get(str(e.get("type")), "请求内容须为 JSON 对象")})
+            break
         elif not any(f["field"] == path for f in fields):  # a union's members: one message is enough
             fields.append({"field": path, "message": _message(e)})
     if unknown:

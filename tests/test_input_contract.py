@@ -38,6 +38,8 @@ from tests.security.access_helpers import (
 )
 
 UNKNOWN = "gongjue_unknown_field"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ENGLISH = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")  # a sentence of pydantic's ("Input should be")
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Free-form maps in request bodies: their keys are data, not fields; each refuses unknown keys
 # in its service (schema name, property).
@@ -294,6 +296,16 @@ def test_every_write_route_refuses_an_unknown_field(client: TestClient, world: C
             if not ok:
                 wrong.append((method, path, name, r.status_code, r.text[:200]))
             checked += 1
+        # Every field of the wrong JSON type: each one named, every message in Chinese.
+        props = _resolve(spec, schema)[1]["properties"]
+        r = client.request(method, url, headers=headers, json={key: [[]] for key in props})
+        got = r.json()
+        if not (r.status_code == 422 and got.get("error") == "validation_error"
+                and all(any(f["field"] == k or f["field"].startswith(f"{k}.") for f in got["fields"])
+                        for k in props)
+                and all(CJK.search(f["message"]) for f in got["fields"])
+                and not ENGLISH.search(got["detail"])):
+            wrong.append((method, path, "wrong types", r.status_code, r.text[:300]))
         if who is not None:
             # Without a token: 401 before any word about the body.
             r = client.request(method, url, json=with_unknown(example(spec, schema), ()))
