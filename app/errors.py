@@ -144,8 +144,162 @@ class RequestSizeLimit:
         await self.app(scope, limited_receive, send)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc if p not in ("body", "query", "path"))
+def _field_path(loc: tuple[Any, ...], body: Any = None) -> str:
+    """The field's place in the request as sent, e.g. `matters.0.title`.
+
+    Unions add their member to the location ("literal['compound']", a section's "table"): when
+    the body is at hand, only the parts that index into it are kept; else the bracketed ones go.
+    """
+    parts: list[Any] = []
+    node, walking = body, body is not None
+    for i, p in enumerate(loc):
+        if (i == 0 and p in ("body", "query", "path", "header", "cookie")) or (isinstance(p, str) and "[" in p):
+            continue
+        if walking:
+            inside = ((isinstance(node, dict) and p in node)
+                      or (isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node)))
+            if inside:
+                node = node[p]
+            elif i < len(loc) - 1:
+                continue  # a union member's tag, not a place in the body
+            else:
+                walking = False
+        parts.append(p)
+    return ".".join(str(p) for p in parts)
+
+
+# Chinese labels of request fields, shown next to the field's name in 422 answers.
+FIELD_LABELS = {
+    "title": "标题", "description": "说明", "body": "正文", "text": "内容", "name": "名称",
+    "reason": "理由", "note": "说明", "opinion": "意见", "answer": "答复", "intro": "简介",
+    "category": "类别", "kind": "类型", "matters": "表决事项", "candidates": "候选人",
+    "seats": "应选人数", "starts_at": "投票开始时间", "ends_at": "投票结束时间",
+    "choices": "表决选择", "subject_id": "投票主体", "matter_id": "表决事项", "ballot_id": "表决",
+    "proxy_name": "受托人姓名", "proxy_phone": "受托人手机号", "phone": "手机号", "code": "验证码",
+    "username": "用户名", "password": "密码", "display_name": "显示名称", "role": "角色",
+    "user_id": "用户", "organization": "单位", "audience": "公告对象", "display_days": "公示天数",
+    "posted_on": "张贴日期", "location": "张贴地点", "delivered_at": "送达时间",
+    "notice_days": "会议通知提前天数", "min_voting_days": "最短表决天数",
+    "max_voting_days": "最长表决天数", "objection_days": "询异期天数", "proxy_limit": "每位受托人的委托上限",
+    "publish_unit_record": "是否公开逐户表决记录", "thresholds": "表决门槛", "quorum": "参与表决门槛",
+    "simple_majority": "一般事项通过门槛", "special_majority": "特别事项通过门槛",
+    "direction": "收支", "entry_date": "日期", "amount": "金额", "amount_fen": "金额（分）",
+    "cost": "扣除成本", "cost_fen": "扣除成本（分）", "counterparty": "对方", "period_kind": "期间",
+    "accept_incoming": "是否采用新提交的表决", "step_key": "步骤", "action": "处理结果",
+    "meeting_date": "会议日期", "attendees": "参会方", "template_key": "程序模板",
+    "matter_type": "事项类型", "proposer_body": "提议主体", "steps": "步骤", "mode": "登录方式",
+}
+# What is said of the body as a whole (an error located at the body itself).
+_BODY_MESSAGES = {"missing": "缺少请求内容（JSON 对象）", "json_invalid": "请求内容不是有效的 JSON"}
+
+_MESSAGES = {
+    "missing": "为必填项",
+    "int_type": "须为整数", "int_parsing": "须为整数", "int_from_float": "须为整数",
+    "bool_type": "须为 true 或 false", "bool_parsing": "须为 true 或 false",
+    "string_type": "须为文本", "float_type": "须为数字", "float_parsing": "须为数字",
+    "list_type": "须为列表（数组）", "dict_type": "须为对象", "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "string_pattern_mismatch": "格式不正确", "timezone_aware": "须带时区，如 2026-07-15T09:00:00+08:00",
+    "json_invalid": "请求内容不是有效的 JSON", "json_type": "请求内容须为 JSON",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    """A Chinese message for one pydantic error."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "string_too_short":
+        return "不能为空" if ctx.get("min_length") == 1 else f"至少{ctx.get('min_length')}个字符"
+    if kind == "string_too_long":
+        return f"不能超过{ctx.get('max_length')}个字符"
+    if kind == "too_short":
+        return f"至少{ctx.get('min_length')}项"
+    if kind == "too_long":
+        return f"最多{ctx.get('max_length')}项"
+    if kind in ("literal_error", "enum"):
+        return f"取值不正确，可选：{str(ctx.get('expected', '')).replace(' or ', '、').replace(', ', '、')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "不能小于", "greater_than": "须大于", "less_than_equal": "不能大于",
+                 "less_than": "须小于"}
+        limit = next(iter(ctx.values()), "")
+        return f"{words[kind]}{limit}"
+    if kind.startswith(("date_", "datetime_")):
+        return "须为日期或时间文本，如 2026-07-15 或 2026-07-15T09:00:00+08:00"
+    if kind == "value_error":
+        text = str(ctx.get("error", "")) or str(error.get("msg", ""))
+        return text if _CJK.search(text) else "取值不正确"
+    return "取值不正确"
+
+
+def field_message(error: Any) -> str:
+    """`field：message` in Chinese for one pydantic error, for services that validate data themselves."""
+    path = _field_path(tuple(error.get("loc", ())))
+    message = "不支持的字段" if error.get("type") == "extra_forbidden" else _message(error)
+    return f"{path}：{message}" if path else message
+
+
+def _labelled(path: str) -> str:
+    """`subject_id` → `投票主体（subject_id）`; a path keeps its last part's label."""
+    label = FIELD_LABELS.get(path.rsplit(".", 1)[-1])
+    return f"{label}（{path}）" if label else f"{path} "
+
+
+def _nested_home(model: Any, loc: tuple[Any, ...]) -> str | None:
+    """For an unknown field at `loc`, the sibling object field that does take it, if any."""
+    parts = [p for p in loc if p != "body"]
+    for part in parts[:-1]:  # walk down to the model the unknown field was sent to
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        model = _model_in(field.annotation) if field else None
+        if model is None:
+            return None
+    for name, field in getattr(model, "model_fields", {}).items():
+        inner = _model_in(field.annotation)
+        if inner is not None and parts and parts[-1] in inner.model_fields:
+            return ".".join([*(str(p) for p in parts[:-1]), name])
+    return None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside `X`, `X | None` or `list[X]`, else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: Any = None) -> dict[str, Any]:
+    """The 422 answer for a request the schema refuses: unknown fields first, named in Chinese."""
+    unknown: list[dict[str, str]] = []
+    fields: list[dict[str, str]] = []
+    for e in errors:
+        loc = tuple(e.get("loc", ()))
+        path = _field_path(loc, body)
+        if e.get("type") == "extra_forbidden":
+            home = _nested_home(body_model, loc) if body_model is not None else None
+            unknown.append({"field": path, "message": "不支持的字段" + (f"，应写在 {home} 中" if home else "")})
+        elif e.get("type") == "json_invalid" or not path:
+            # The body as a whole: not JSON, missing, or not an object.
+            fields.append({"field": "", "message": _BODY_MESSAGES.get(str(e.get("type")), "请求内容须为 JSON 对象")})
+            break
+        elif not any(f["field"] == path for f in fields):  # a union's members: one message is enough
+            fields.append({"field": path, "message": _message(e)})
+    if unknown:
+        names = "、".join(f["field"] for f in unknown)
+        which = "此字段" if len(unknown) == 1 else "这些字段"
+        hint = "".join(f"；{f['field']} {f['message'].removeprefix('不支持的字段，')}" for f in unknown
+                       if "，" in f["message"])
+        return {"error": "unknown_field", "detail": f"不支持的字段：{names}（请求体中不接受{which}{hint}）",
+                "fields": unknown + fields}
+    shown = "；".join(f"{_labelled(f['field'])}{f['message']}" if f["field"] else f["message"]
+                     for f in fields) or "请求"
+    return {"error": "validation_error", "detail": f"请求参数有误：{shown}", "fields": fields}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -158,16 +312,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        names = "、".join(f["field"] for f in fields if f["field"]) or "请求"
-        return JSONResponse(
-            {"error": "validation_error", "detail": f"请求参数有误：{names}", "fields": fields},
-            status_code=422,
-        )
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        route = request.scope.get("route")
+        body_field = getattr(route, "body_field", None)
+        model = body_field.field_info.annotation if body_field is not None else None
+        return JSONResponse(validation_body(list(exc.errors()), model, exc.body), status_code=422)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from app.auth.models import Role
+from app.schemas import FromText, InputModel
 
 
-class OtpRequest(BaseModel):
+class OtpRequest(InputModel):
     phone: str = Field(min_length=6, max_length=20)
 
 
-class OtpVerify(BaseModel):
+class OtpVerify(InputModel):
     phone: str = Field(min_length=6, max_length=20)
     code: str = Field(pattern=r"^\s*\d{6}\s*$")
     mode: Literal["cookie", "bearer"] = "cookie"
 
 
-class PasswordLogin(BaseModel):
+class PasswordLogin(InputModel):
     username: str = Field(min_length=1, max_length=50)
     password: str = Field(min_length=1, max_length=1024)
     mode: Literal["cookie", "bearer"] = "cookie"
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(InputModel):
     refresh_token: str | None = None
     mode: Literal["cookie", "bearer"] = "cookie"
 
 
-class LogoutRequest(BaseModel):
+class LogoutRequest(InputModel):
     refresh_token: str | None = None
     everywhere: bool = False
 
@@ -62,7 +63,7 @@ class SessionOut(BaseModel):
     refresh_token: str | None = None
 
 
-class StaffAccountIn(BaseModel):
+class StaffAccountIn(InputModel):
     username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")
     display_name: str = Field(min_length=1, max_length=50)
     password: str = Field(min_length=1, max_length=1024)
@@ -76,9 +77,9 @@ class AccountOut(BaseModel):
     phone_masked: str
 
 
-class GrantIn(BaseModel):
+class GrantIn(InputModel):
     user_id: int
-    role: Role
+    role: Annotated[Role, FromText]
     organization: str = Field(default="", max_length=100)
 
 

@@ -14,6 +14,7 @@ from app.auth.models import Role
 from app.config import get_settings
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service
+from app.schemas import only_form_fields
 
 router = APIRouter(tags=["files"])
 
@@ -44,6 +45,7 @@ def upload(
     session: SessionDep,
     file: Annotated[UploadFile, File()],
     purpose: Annotated[str, Form()] = "attachment",
+    _form: Annotated[None, Depends(only_form_fields("file", "purpose"))] = None,
 ) -> FileOut:
     data = file.file.read(get_settings().max_upload_bytes + 1)
     record = service.store_file(

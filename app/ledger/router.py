@@ -16,6 +16,7 @@ from app.ledger import exports, importer, rules, service, views
 from app.ledger.exceptions import LedgerInvalid, PeriodNotFound
 from app.ledger.schemas import AcceptIn, AuditReportIn, EntryIn, ReasonIn, SettingsIn
 from app.roster import service as roster_service
+from app.schemas import only_form_fields
 
 router = APIRouter(tags=["ledger"])
 
@@ -266,7 +267,8 @@ def import_template(access: StaffReader) -> Response:
 
 @router.post(L + "/imports", status_code=201)
 def create_import(access: Recorder, session: SessionDep,
-                  file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+                  file: Annotated[UploadFile, File()],
+                  _form: Annotated[None, Depends(only_form_fields("file"))] = None) -> dict[str, Any]:
     """Upload a CSV: checked row by row; a good file becomes draft rows for review."""
     content = file.file.read(importer.MAX_BYTES + 1)
     record = importer.create_import(session, compound_id=access.compound_id, content=content,

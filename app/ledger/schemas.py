@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from app.schemas import DateIn, InputModel
 
 
-class EntryIn(BaseModel):
+class EntryIn(InputModel):
     """A new entry. Amounts as exact yuan text ("1,234.56") or as integer fen, never floats."""
-
-    model_config = ConfigDict(extra="forbid")
 
     direction: Literal["income", "expense"]
     category: str = Field(max_length=20)
-    entry_date: date
+    entry_date: DateIn
     amount: str | None = Field(default=None, max_length=30)
     amount_fen: int | None = None
     cost: str | None = Field(default=None, max_length=30)
@@ -26,33 +25,29 @@ class EntryIn(BaseModel):
     voucher_file_ids: list[int] = Field(default_factory=list, max_length=20)
     cost_evidence_file_ids: list[int] = Field(default_factory=list, max_length=20)
     matter_id: int | None = None
-    late_for_period_start: date | None = None
+    late_for_period_start: DateIn | None = None
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(InputModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class AcceptIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AcceptIn(InputModel):
     voucher_file_ids: list[int] = Field(default_factory=list, max_length=20)
     cost_evidence_file_ids: list[int] = Field(default_factory=list, max_length=20)
     matter_id: int | None = None
     late: bool = False
 
 
-class AuditReportIn(BaseModel):
+class AuditReportIn(InputModel):
     file_id: int
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(InputModel):
     """Fields to change; those left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
-
     period_kind: Literal["quarter", "month"] | None = None
-    starts_on: date | None = None
+    starts_on: DateIn | None = None
     maintenance_share_percent: int | None = Field(default=None, ge=0, le=100)
     decision_rules: dict[str, int] | None = None  # expense category -> threshold in fen
     display_days: int | None = Field(default=None, ge=1, le=365)

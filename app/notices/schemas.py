@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.notices.models import DeliveryMethod, NoticeKind
+from app.schemas import DateIn, DatetimeIn, FromText, InputModel
 
 MAX_BODY = 50_000
 Audience = Literal["compound"] | Annotated[list[int], Field(min_length=1, max_length=500)]
@@ -17,10 +18,8 @@ Cell = str | int
 # --- structured section (printed on the PDF; validated before it is stored) -------------------
 
 
-class TableSection(BaseModel):
+class TableSection(InputModel):
     """A table, e.g. the matters put to the vote."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["table"]
     heading: str = Field(default="", max_length=100)
@@ -36,20 +35,16 @@ class TableSection(BaseModel):
         return self
 
 
-class ListSection(BaseModel):
+class ListSection(InputModel):
     """A numbered list."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["list"]
     heading: str = Field(default="", max_length=100)
     items: list[str] = Field(min_length=1, max_length=2000)
 
 
-class TextSection(BaseModel):
+class TextSection(InputModel):
     """A titled block of text."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["text"]
     heading: str = Field(default="", max_length=100)
@@ -59,10 +54,8 @@ class TextSection(BaseModel):
 Section = Annotated[TableSection | ListSection | TextSection, Field(discriminator="type")]
 
 
-class StructuredContent(BaseModel):
+class StructuredContent(InputModel):
     """Canonical data a domain publishes with a notice: printed sections, plus machine data."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sections: list[Section] = Field(default_factory=list, max_length=50)
     data: dict[str, Any] | None = None  # kept for the publishing domain, never printed
@@ -71,8 +64,8 @@ class StructuredContent(BaseModel):
 # --- requests ---------------------------------------------------------------------------------
 
 
-class NoticeCreate(BaseModel):
-    kind: NoticeKind
+class NoticeCreate(InputModel):
+    kind: Annotated[NoticeKind, FromText]
     title: str = Field(default="", max_length=200)
     body: str = Field(default="", max_length=MAX_BODY)
     audience: Audience = "compound"
@@ -81,10 +74,10 @@ class NoticeCreate(BaseModel):
     structured: StructuredContent | None = None
 
 
-class NoticeUpdate(BaseModel):
+class NoticeUpdate(InputModel):
     """Fields of a draft to change; fields left out stay as they are."""
 
-    kind: NoticeKind | None = None
+    kind: Annotated[NoticeKind, FromText] | None = None
     title: str | None = Field(default=None, max_length=200)
     body: str | None = Field(default=None, max_length=MAX_BODY)
     audience: Audience | None = None
@@ -93,7 +86,7 @@ class NoticeUpdate(BaseModel):
     structured: StructuredContent | None = None
 
 
-class NoticeCorrectionIn(BaseModel):
+class NoticeCorrectionIn(InputModel):
     """A correction: new title and body; audience, period, attachments and data kept if omitted."""
 
     title: str = Field(min_length=1, max_length=200)
@@ -104,16 +97,16 @@ class NoticeCorrectionIn(BaseModel):
     structured: StructuredContent | None = None
 
 
-class PostingIn(BaseModel):
-    posted_on: date
+class PostingIn(InputModel):
+    posted_on: DateIn
     location: str = Field(min_length=1, max_length=200)
     photo_file_id: int
 
 
-class PaperDeliveryIn(BaseModel):
+class PaperDeliveryIn(InputModel):
     subject_id: int
     evidence_file_id: int | None = None
-    delivered_at: datetime | None = None  # defaults to now
+    delivered_at: DatetimeIn | None = None  # defaults to now
 
 
 # --- responses --------------------------------------------------------------------------------

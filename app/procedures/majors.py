@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from app.schemas import InputModel
 
 # Surveys decide nothing and Art. 279 needs every affected owner anyway: never gated.
 UNGATED_CATEGORIES = frozenset({"survey", "art279"})
@@ -16,10 +18,8 @@ OTHER = "other"
 OTHER_LABEL = "其他事项（非重大事项）"
 
 
-class MajorMatter(BaseModel):
+class MajorMatter(InputModel):
     """One kind of major matter: matched by category, by keywords, or both."""
-
-    model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     label: str = Field(min_length=1, max_length=60)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from app.schemas import DateIn, InputModel
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(InputModel):
     template_key: str | None = Field(description="shipped key, custom-<id>, or null to stop (admin only)")
     extra_major_matters: list[dict[str, Any]] | None = Field(
         default=None, max_length=50,
@@ -16,7 +17,7 @@ class SettingsIn(BaseModel):
     )
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(InputModel):
     """A template as data; its shape and order are checked by app.procedures.templates."""
 
     name: str
@@ -25,7 +26,7 @@ class TemplateIn(BaseModel):
     steps: list[dict[str, Any]]
 
 
-class ProposalIn(BaseModel):
+class ProposalIn(InputModel):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=50000)
     matter_type: str = Field(min_length=1, max_length=40)
@@ -34,38 +35,38 @@ class ProposalIn(BaseModel):
     document_file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class RevisionIn(BaseModel):
+class RevisionIn(InputModel):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=50000)
     note: str = Field(min_length=1, max_length=1000)
     document_file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(InputModel):
     step_key: str = Field(min_length=1, max_length=40)
     action: Literal["approve", "return", "reject"]
     opinion: str = Field(min_length=1, max_length=10000)
-    meeting_date: date | None = None
+    meeting_date: DateIn | None = None
     attendees: list[str] = Field(default_factory=list, max_length=50)
     file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class LinkIn(BaseModel):
+class LinkIn(InputModel):
     ballot_id: int
     matter_id: int
 
 
-class PublicationIn(BaseModel):
+class PublicationIn(InputModel):
     step_key: str = Field(min_length=1, max_length=40)
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=20000)
     attachment_file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class ObservationIn(BaseModel):
+class ObservationIn(InputModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
-class ObserverIn(BaseModel):
+class ObserverIn(InputModel):
     username: str = Field(min_length=1, max_length=50)
     organization: str = Field(min_length=1, max_length=100, description="e.g. 区人大代表")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -21,7 +22,7 @@ from app.audit.service import Actor, append_event
 from app.auth import service as auth_service
 from app.auth.models import ROLE_LABELS, Role, RoleGrant, UserAccount
 from app.clock import SHANGHAI, now
-from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.errors import Conflict, DomainError, Forbidden, NotFound, field_message
 from app.files import service as files_service
 from app.notices import service as notices_service
 from app.procedures import majors
@@ -145,8 +146,9 @@ def update_settings(
         for raw in extra_major:
             try:
                 m = majors.MajorMatter.model_validate(raw)
-            except ValueError as exc:
-                raise DomainError("新增重大事项的格式有误", code="major_matter_invalid", status=422) from exc
+            except ValidationError as exc:
+                raise DomainError(f"新增重大事项的格式有误：{field_message(exc.errors()[0])}",
+                                  code="major_matter_invalid", status=422) from exc
             if m.key in majors.DEFAULT_KEYS or m.key == majors.OTHER or m.key in {c["key"] for c in checked}:
                 raise DomainError(f"事项标识 {m.key} 已存在", code="major_matter_duplicate", status=422)
             if not m.categories and not m.keywords:

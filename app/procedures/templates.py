@@ -11,7 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+
+from app.errors import field_message
+from app.schemas import InputModel
 
 StepKind = Literal["propose", "meeting", "review", "record", "ballot", "notice"]
 Action = Literal["approve", "return", "reject"]
@@ -46,10 +49,8 @@ class TemplateError(ValueError):
     """A template whose shape or order is not acceptable; the message is shown to users."""
 
 
-class StepSpec(BaseModel):
+class StepSpec(InputModel):
     """One step: who acts, what they may do, and whether it creates a ballot or a notice."""
-
-    model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     name: str = Field(min_length=1, max_length=40)
@@ -65,10 +66,8 @@ class StepSpec(BaseModel):
     description: str = Field(default="", max_length=500)
 
 
-class TemplateSpec(BaseModel):
+class TemplateSpec(InputModel):
     """A whole template as a compound submits it (the key is assigned by the platform)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=1000)
@@ -124,9 +123,7 @@ def validate_template(data: dict[str, Any]) -> TemplateSpec:
     try:
         spec = TemplateSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise TemplateError(f"模板格式有误：{where}：{first.get('msg', '')}") from exc
+        raise TemplateError(f"模板格式有误：{field_message(exc.errors()[0])}") from exc
     _check_order(spec)
     return spec
 

@@ -21,6 +21,7 @@ from app.roster.schemas import (
     SubjectPage,
     UnitPage,
 )
+from app.schemas import only_form_fields
 
 router = APIRouter(tags=["roster"])
 
@@ -131,6 +132,7 @@ def upload_roster(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="名册文件（.xlsx 或 .csv）")],
     known_buildings_only: Annotated[bool, Form()] = False,
+    _form: Annotated[None, Depends(only_form_fields("file", "known_buildings_only"))] = None,
 ) -> RosterImportOut:
     """Validate a roster file and store its preview (diff against the current roster)."""
     content = importer.read_limited(file.file)

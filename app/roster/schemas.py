@@ -6,8 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.schemas import InputModel
 
-class CompoundIn(BaseModel):
+
+class CompoundIn(InputModel):
     name: str = Field(min_length=1, max_length=100)
     district: str = Field(min_length=1, max_length=50)
     street: str = Field(min_length=1, max_length=50)
@@ -91,7 +93,7 @@ class SubjectPage(BaseModel):
     items: list[SubjectOut]
 
 
-class RepresentativeIn(BaseModel):
+class RepresentativeIn(InputModel):
     owner_id: int
 
 

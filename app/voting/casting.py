@@ -98,8 +98,9 @@ def normalize_choices(
             out[key] = value
             continue
         if m.category == rules.Category.COMMITTEE_ELECTION.value:
-            approvals = value.get("approve") if isinstance(value, dict) else value
-            if not isinstance(approvals, list) or not all(isinstance(x, int) for x in approvals):
+            # Exactly {"approve": [ids]}: no other key is dropped, and true is not candidate 1.
+            approvals = value["approve"] if isinstance(value, dict) and value.keys() == {"approve"} else None
+            if not isinstance(approvals, list) or not all(type(x) is int for x in approvals):
                 raise DomainError(f"事项“{m.title}”须选择候选人", code="vote_choice_invalid", status=422)
             valid = {c.id for c in cands[m.id or 0]}
             chosen = sorted(set(approvals))

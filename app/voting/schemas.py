@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.schemas import AwareDatetimeIn, InputModel
 
 
-class CandidateIn(BaseModel):
+class CandidateIn(InputModel):
     name: str = Field(min_length=1, max_length=50)
     intro: str = Field(default="", max_length=1000)
 
 
-class MatterIn(BaseModel):
+class MatterIn(InputModel):
     title: str = Field(min_length=1, max_length=200)
     category: str = Field(description="1-9 (Art. 278 items), survey, or art279")
     description: str = Field(default="", max_length=20000)
@@ -23,64 +25,62 @@ class MatterIn(BaseModel):
     document_file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class BallotIn(BaseModel):
+class BallotIn(InputModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: AwareDatetimeIn
+    ends_at: AwareDatetimeIn
     scope_building_ids: list[int] = Field(default_factory=list)
     matters: list[MatterIn] = Field(min_length=1, max_length=50)
 
 
-class NoticeIn(BaseModel):
+class NoticeIn(InputModel):
     extra_body: str = Field(default="", max_length=20000)
 
 
-class VoteIn(BaseModel):
+class VoteIn(InputModel):
     subject_id: int
     choices: dict[str, Any] = Field(
         description='{"<matter_id>": "agree"|"oppose"|"abstain"} or {"<matter_id>": {"approve": [candidate ids]}}'
     )
 
 
-class ProxyIn(BaseModel):
+class ProxyIn(InputModel):
     subject_id: int
     proxy_name: str = Field(min_length=1, max_length=50)
     proxy_phone: str = Field(min_length=6, max_length=20)
     document_file_id: int
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(InputModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class PaperIn(BaseModel):
+class PaperIn(InputModel):
     subject_id: int
     choices: dict[str, Any]
     scan_file_id: int
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(InputModel):
     accept_incoming: bool
     note: str = Field(min_length=1, max_length=1000)
 
 
-class ObjectionIn(BaseModel):
+class ObjectionIn(InputModel):
     subject_id: int
     text: str = Field(min_length=1, max_length=1000)
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(InputModel):
     answer: str = Field(min_length=1, max_length=4000)
 
 
 THRESHOLD_PATTERN = r"^\s*(>=|≥|>)\s*\d+\s*/\s*\d+\s*$"
 
 
-class ThresholdsIn(BaseModel):
+class ThresholdsIn(InputModel):
     """Stricter Art. 278 levels; a level left out keeps its value, null returns it to the statute."""
-
-    model_config = ConfigDict(extra="forbid")
 
     quorum: str | None = Field(
         default=None, pattern=THRESHOLD_PATTERN, examples=[">=3/4"],
@@ -93,11 +93,11 @@ class ThresholdsIn(BaseModel):
         description="特别事项（第六至八项）的同意比例；法定 >=3/4")
 
 
-class VotingSettingsIn(BaseModel):
+class VotingSettingsIn(InputModel):
     """A change of the compound's voting rules: fields left out keep their value. It applies to
     ballots whose meeting notice is published after it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(json_schema_extra={
         "examples": [{"proxy_limit": 2, "thresholds": {"quorum": ">=3/4"}}]})
 
     notice_days: int | None = Field(default=None, ge=1, le=90)
