@@ -77,7 +77,7 @@ test('committee answers the objection, cannot publish early, and tallies an ende
   await page.getByTestId('admin-status').filter({ hasText: '已计票' }).waitFor();
   await page.getByRole('tab', { name: '计票结果' }).waitFor();
   await page.getByTestId('result-1').getByTestId('verdict').waitFor();
-  await page.getByTestId('result-2').getByTestId('verdict').filter({ hasText: /当选 \d 名|选举无效/ }).waitFor();
+  await page.getByTestId('result-2').getByTestId('verdict').filter({ hasText: /选出\d名|无人当选/ }).waitFor();
   await page.getByTestId('result-2').getByText('钱文博', { exact: true }).waitFor();
   await page.getByRole('link', { name: '初步结果公告' }).waitFor();
   await page.waitForTimeout(2800); // the success toast fades
