@@ -1,0 +1,41 @@
+// Shared bits of the public-revenue (公共收益) screens: money in fen, dates, roles, colours.
+import { computed } from 'vue';
+import { rolesIn } from '../shared/session.js';
+
+/** Integer fen as yuan with thousands separators: 123456 → "1,234.56" (exact, no floats). */
+export function yuan(fen) {
+  const n = Number(fen);
+  if (!Number.isInteger(n)) return '—';
+  const abs = Math.abs(n);
+  const whole = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${n < 0 ? '-' : ''}${whole}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+/** "2026-09-30" → "2026年9月30日". */
+export function cnDate(day) {
+  if (!day) return '';
+  const [y, m, d] = String(day).slice(0, 10).split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+}
+
+/** Today in Beijing time as YYYY-MM-DD (the server checks dates in the same zone). */
+export function todayInShanghai() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+}
+
+export const INCOME_COLOR = '#137333';
+export const EXPENSE_COLOR = '#b3261e';
+
+export const PERIOD_STATUS_TAGS = { open: 'primary', ended: 'warning', closed: 'warning', published: 'success' };
+export const ENTRY_STATUS_TAGS = { pending: 'warning', approved: 'success', rejected: 'danger', withdrawn: 'default' };
+
+/** The caller's ledger powers in a compound. */
+export function useLedgerRoles(compoundId) {
+  const roles = computed(() => rolesIn(compoundId.value));
+  const has = (...wanted) => wanted.some((r) => roles.value.includes(r));
+  return {
+    isStaff: computed(() => has('committee', 'clerk', 'reviewer', 'observer', 'platform_admin')),
+    canRecord: computed(() => has('committee', 'clerk')),
+    isCommittee: computed(() => has('committee')),
+  };
+}
