@@ -1,4 +1,4 @@
-// Shared bits of the public-revenue (公共收益) screens: money in fen, dates, roles, colours.
+// Shared bits of the public-revenue (公共收益) screens: money in fen, roles, colours.
 import { computed } from 'vue';
 import { rolesIn } from '../shared/session.js';
 
@@ -9,18 +9,6 @@ export function yuan(fen) {
   const abs = Math.abs(n);
   const whole = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${n < 0 ? '-' : ''}${whole}.${String(abs % 100).padStart(2, '0')}`;
-}
-
-/** "2026-09-30" → "2026年9月30日". */
-export function cnDate(day) {
-  if (!day) return '';
-  const [y, m, d] = String(day).slice(0, 10).split('-').map(Number);
-  return `${y}年${m}月${d}日`;
-}
-
-/** Today in Beijing time as YYYY-MM-DD (the server checks dates in the same zone). */
-export function todayInShanghai() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 }
 
 export const INCOME_COLOR = '#137333';
