@@ -1,6 +1,6 @@
 // Shared bits of the public-revenue (公共收益) screens: money in fen, roles, colours.
 import { computed } from 'vue';
-import { rolesIn } from '../shared/session.js';
+import { can } from '../shared/session.js';
 
 /** Integer fen as yuan with thousands separators: 123456 → "1,234.56" (exact, no floats). */
 export function yuan(fen) {
@@ -19,11 +19,9 @@ export const ENTRY_STATUS_TAGS = { pending: 'warning', approved: 'success', reje
 
 /** The caller's ledger powers in a compound. */
 export function useLedgerRoles(compoundId) {
-  const roles = computed(() => rolesIn(compoundId.value));
-  const has = (...wanted) => wanted.some((r) => roles.value.includes(r));
   return {
-    isStaff: computed(() => has('committee', 'clerk', 'reviewer', 'observer', 'platform_admin')),
-    canRecord: computed(() => has('committee', 'clerk')),
-    isCommittee: computed(() => has('committee')),
+    isStaff: computed(() => can(compoundId.value, 'staff')),
+    canRecord: computed(() => can(compoundId.value, 'ledger_record')),
+    isCommittee: computed(() => can(compoundId.value, 'ledger_approve')),
   };
 }

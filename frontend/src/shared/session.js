@@ -39,12 +39,31 @@ export function rolesIn(compoundId) {
   return [...roles];
 }
 
-// Who runs ballots and notices, and who may watch them (read-only progress, results, exports).
-export const MANAGER_ROLES = ['committee', 'platform_admin'];
-export const WATCHER_ROLES = ['committee', 'platform_admin', 'reviewer', 'observer'];
+// What the account may do in a compound, by capability: the server's one declaration of role
+// groups, mirrored here until /auth/me sends each compound's `capabilities` (then
+// capabilitiesIn() reads those and this table goes).
+const CAPABILITY_ROLES = {
+  vote: ['owner'],
+  staff: ['committee', 'clerk', 'reviewer', 'observer', 'platform_admin'],
+  manage: ['committee', 'platform_admin'], // run ballots, notices, settings, roster imports
+  watch: ['committee', 'platform_admin', 'reviewer', 'observer'], // read-only progress, results, audit
+  roster: ['committee', 'platform_admin', 'clerk'],
+  ledger_record: ['committee', 'clerk'],
+  ledger_approve: ['committee'],
+  review: ['reviewer'],
+  propose: ['committee', 'clerk', 'reviewer'],
+  appoint_observers: ['reviewer', 'platform_admin'],
+  admin: ['platform_admin'],
+};
 
-/** Whether the account holds any of `wanted` in the compound. */
-export function holds(compoundId, wanted) {
+/** The capabilities the account has in one compound. */
+export function capabilitiesIn(compoundId) {
   const roles = rolesIn(compoundId);
-  return wanted.some((r) => roles.includes(r));
+  return Object.keys(CAPABILITY_ROLES).filter((c) => CAPABILITY_ROLES[c].some((r) => roles.includes(r)));
+}
+
+/** Whether the account may `capability` in the compound: every screen's permission check. */
+export function can(compoundId, capability) {
+  if (!(capability in CAPABILITY_ROLES)) throw new Error(`unknown capability: ${capability}`);
+  return capabilitiesIn(compoundId).includes(capability);
 }
