@@ -29,7 +29,10 @@ export const CATEGORIES = [
 export const SPECIAL_MAJORITY = new Set(['6', '7', '8']);
 export const isElection = (m) => m && m.category === '3';
 
-/** How a matter is decided, in plain words for owners. */
+/**
+ * How a matter is decided under the statute's defaults (民法典第二百七十八条), in plain words for
+ * owners; used where no ballot has frozen its rules yet (the draft editor).
+ */
 export function ruleText(m) {
   if (!m) return '';
   if (m.category === '3') {
@@ -42,6 +45,27 @@ export function ruleText(m) {
     return `${quorum}，并且同意的面积和人数都要达到参与表决的四分之三以上，才能通过。`;
   }
   return `${quorum}，并且同意的面积和人数都要超过参与表决的一半，才能通过。`;
+}
+
+/**
+ * The rule that decides a matter of a ballot, as owners read it before they vote: `text` (the
+ * sentence), `special` (a three-quarters matter, shown highlighted, with its `lead` words) and
+ * `tag` (the short label).
+ * Every screen reads a matter's rule from here alone. The wording is still derived from the
+ * category here; once the ballot detail carries each matter's `rule_text` (worded by the server
+ * from the ballot's frozen thresholds), `text` becomes `m.rule_text`.
+ */
+export function appliedRule(m) {
+  const special = !!m && !!(m.needs_special_majority || SPECIAL_MAJORITY.has(m.category));
+  return { text: ruleText(m), special, lead: special ? '需四分之三同意：' : '', tag: ruleTag(m, special) };
+}
+
+function ruleTag(m, special) {
+  if (!m) return '';
+  if (m.category === '3') return `选举 · 最多选${m.seats}人`;
+  if (m.category === 'survey') return '意见征集';
+  if (m.category === 'art279') return '须一致同意';
+  return special ? '四分之三通过' : '过半数通过';
 }
 
 /** Vant tag colours for a ballot's status. */
