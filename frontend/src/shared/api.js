@@ -158,6 +158,12 @@ export function apiUrl(path, query) {
 
 // Calls shared by every domain: the signed-in account and the compound's stored files.
 export const getMe = () => api.get('/auth/me');
-export const uploadFile = (cid, form) => api.upload(`/compounds/${cid}/files`, form);
+/** Store one chosen file for the compound under a purpose (document, paper_ballot, …). */
+export function uploadFile(cid, file, purpose) {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  form.append('purpose', purpose);
+  return api.upload(`/compounds/${cid}/files`, form);
+}
 export const fileUrl = (cid, fileId) => apiUrl(`/compounds/${cid}/files/${fileId}`);
 export const openFile = (cid, fileId) => download(`/compounds/${cid}/files/${fileId}`, undefined, undefined, { newTab: true });
