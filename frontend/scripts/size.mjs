@@ -9,16 +9,16 @@ import { fileURLToPath } from 'node:url';
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), 'utf8'));
 
-const OWNER = ['index.html', 'src/views/LoginView.vue', 'src/views/HomeView.vue', 'src/views/CompoundView.vue',
-  'src/views/BallotView.vue', 'src/views/ReceiptView.vue', 'src/views/NoticeView.vue'];
+const OWNER = ['index.html', 'src/auth/views/LoginView.vue', 'src/roster/views/HomeView.vue', 'src/roster/views/CompoundView.vue',
+  'src/voting/views/BallotView.vue', 'src/voting/views/ReceiptView.vue', 'src/notices/views/NoticeView.vue'];
 const SETS = {
   // Everything an owner's phone downloads: login, home, compound, voting, receipt, notice.
   owner: OWNER,
   // Opening a ballot from a link (a reminder, a QR code): the app shell and the voting page.
-  'ballot page': ['index.html', 'src/views/BallotView.vue'],
-  staff: [...OWNER, 'src/views/RosterView.vue', 'src/views/AuditView.vue', 'src/views/BallotAdminList.vue',
-    'src/views/BallotEditor.vue', 'src/views/BallotAdmin.vue', 'src/views/NoticeAdminList.vue',
-    'src/views/NoticeAdmin.vue'],
+  'ballot page': ['index.html', 'src/voting/views/BallotView.vue'],
+  staff: [...OWNER, 'src/roster/views/RosterView.vue', 'src/audit/views/AuditView.vue', 'src/voting/views/BallotAdminList.vue',
+    'src/voting/views/BallotEditor.vue', 'src/voting/views/BallotAdmin.vue', 'src/notices/views/NoticeAdminList.vue',
+    'src/notices/views/NoticeAdmin.vue'],
 };
 
 function closure(keys) {

@@ -1,0 +1,15 @@
+// Roster's API calls: compounds, the roster summary, units, voting subjects and roster imports.
+import { api, apiUrl, download } from '../shared/api.js';
+
+export const listCompounds = () => api.get('/compounds');
+export const addCompound = (body) => api.post('/compounds', body);
+export const getCompound = (cid) => api.get(`/compounds/${cid}`);
+
+export const getRosterSummary = (cid) => api.get(`/compounds/${cid}/roster/summary`);
+export const listUnits = (cid, query) => api.get(`/compounds/${cid}/units`, query);
+export const listSubjects = (cid, query) => api.get(`/compounds/${cid}/subjects`, query);
+
+export const rosterTemplateUrl = (cid, format) => apiUrl(`/compounds/${cid}/roster/template`, { format });
+export const downloadRosterTemplate = (cid, format) => download(`/compounds/${cid}/roster/template`, { format });
+export const previewRosterImport = (cid, form) => api.upload(`/compounds/${cid}/roster/imports`, form);
+export const applyRosterImport = (cid, importId) => api.post(`/compounds/${cid}/roster/imports/${importId}/apply`, {});
