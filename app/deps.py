@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.audit.service import Actor
 from app.auth import service as auth_service
 from app.auth.models import Role, UserAccount
+from app.auth.roles import ROLE_PRECEDENCE
 from app.auth.tokens import AuthMethod
 from app.config import get_settings
 from app.db import new_session
@@ -150,8 +151,13 @@ class CompoundAccess:
 
 
 def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
-    """Build the one dependency that checks both role and compound for a route."""
+    """Build the one dependency that checks both role and compound for a route.
+
+    Pass the role groups of app/auth/roles.py (`compound_access(*STAFF, *OWNERS)`); a caller
+    holding several allowed roles acts in the first by ROLE_PRECEDENCE.
+    """
     allowed_set = frozenset(allowed)
+    allowed = tuple(r for r in ROLE_PRECEDENCE if r in allowed_set)
 
     def dependency(
         principal: CurrentPrincipal,

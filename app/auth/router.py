@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.auth import service
 from app.auth.models import ROLE_LABELS, Role, UserAccount
+from app.auth.roles import ADMINS, GRANT_READERS, capabilities
 from app.auth.schemas import (
     AccountOut,
     CompoundRoles,
@@ -56,6 +57,7 @@ def build_me(session: Session, user: UserAccount, *, password_session: bool) -> 
             roles.setdefault(cid, set()).add(Role.OWNER)
     compounds = roster_service.list_compounds(session, ids=sorted(roles))
     order = list(Role)
+    admin = {Role.PLATFORM_ADMIN} if user.is_platform_admin and password_session else set()
     return MeOut(
         id=user.id or 0,
         display_name=user.display_name,
@@ -68,6 +70,8 @@ def build_me(session: Session, user: UserAccount, *, password_session: bool) -> 
                 compound_id=c.id or 0, compound_name=c.name,
                 roles=sorted(roles[c.id or 0], key=order.index),
                 role_labels=[ROLE_LABELS[r] for r in sorted(roles[c.id or 0], key=order.index)],
+                # As compound_access sees it: the platform role stands in every compound.
+                capabilities=capabilities(roles[c.id or 0] | admin),
             )
             for c in compounds
         ],
@@ -204,10 +208,8 @@ def list_accounts(admin: PlatformAdmin, session: SessionDep) -> list[AccountOut]
     ]
 
 
-GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN))]
-GrantReader = Annotated[
-    CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN, Role.COMMITTEE, Role.REVIEWER))
-]
+GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(*ADMINS))]
+GrantReader = Annotated[CompoundAccess, Depends(compound_access(*GRANT_READERS))]
 
 
 def _grant_out(grant, user) -> GrantOut:  # type: ignore[no-untyped-def]

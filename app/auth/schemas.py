@@ -42,6 +42,8 @@ class CompoundRoles(BaseModel):
     compound_name: str
     roles: list[Role]
     role_labels: list[str]
+    # What the caller may do here, from app/auth/roles.py CAPABILITIES (e.g. "vote", "manage").
+    capabilities: list[str]
 
 
 class MeOut(BaseModel):

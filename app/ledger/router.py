@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from app.auth.models import Role
+from app.auth.roles import LEDGER_APPROVERS, LEDGER_RECORDERS, OWNERS, STAFF
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service as files_service
 from app.ledger import exports, importer, rules, service, views
@@ -20,11 +21,10 @@ from app.schemas import only_form_fields
 
 router = APIRouter(tags=["ledger"])
 
-STAFF = (Role.COMMITTEE, Role.CLERK, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)
-Reader = Annotated[CompoundAccess, Depends(compound_access(*STAFF, Role.OWNER))]
+Reader = Annotated[CompoundAccess, Depends(compound_access(*STAFF, *OWNERS))]
 StaffReader = Annotated[CompoundAccess, Depends(compound_access(*STAFF))]
-Recorder = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.CLERK))]
-Committee = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE))]
+Recorder = Annotated[CompoundAccess, Depends(compound_access(*LEDGER_RECORDERS))]
+Committee = Annotated[CompoundAccess, Depends(compound_access(*LEDGER_APPROVERS))]
 L = "/compounds/{compound_id}/ledger"
 P = L + "/periods/{start_date}"
 E = L + "/entries/{entry_id}"
