@@ -17,6 +17,7 @@ from app.auth.schemas import (
     GrantOut,
     LogoutRequest,
     MeOut,
+    MessageOut,
     OtpRequest,
     OtpVerify,
     PasswordLogin,
@@ -106,7 +107,7 @@ def _start_session(
     return out
 
 
-@router.post("/otp/request", status_code=202)
+@router.post("/otp/request", response_model=MessageOut, status_code=202)
 def request_otp(
     body: OtpRequest, request: Request, session: SessionDep, background: BackgroundTasks
 ) -> dict[str, str]:
@@ -165,7 +166,7 @@ def refresh(
     return _start_session(session, response, issued, body.mode if body.refresh_token else "cookie")
 
 
-@router.post("/logout", status_code=200)
+@router.post("/logout", response_model=MessageOut, status_code=200)
 def logout(
     body: LogoutRequest, request: Request, response: Response, principal: CurrentPrincipal,
     session: SessionDep,

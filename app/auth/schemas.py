@@ -37,6 +37,12 @@ class LogoutRequest(InputModel):
     everywhere: bool = False
 
 
+class MessageOut(BaseModel):
+    """A plain confirmation, worded for the user."""
+
+    detail: str
+
+
 class CompoundRoles(BaseModel):
     compound_id: int
     compound_name: str

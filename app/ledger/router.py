@@ -15,7 +15,7 @@ from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service as files_service
 from app.ledger import exports, importer, rules, service, views
 from app.ledger.exceptions import LedgerInvalid, PeriodNotFound
-from app.ledger.schemas import AcceptIn, AuditReportIn, EntryIn, ReasonIn, SettingsIn
+from app.ledger.schemas import AcceptIn, AuditReportIn, EntryIn, LedgerSettingsIn, ReasonIn
 from app.roster import service as roster_service
 from app.schemas import only_form_fields
 
@@ -71,7 +71,7 @@ def get_settings(access: Reader, session: SessionDep) -> dict[str, Any]:
 
 
 @router.put(L + "/settings")
-def put_settings(body: SettingsIn, access: Committee, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: LedgerSettingsIn, access: Committee, session: SessionDep) -> dict[str, Any]:
     setting = service.update_settings(session, compound_id=access.compound_id,
                                       changes=body.model_dump(exclude_unset=True), actor=access.actor)
     return views.settings_view(setting)
