@@ -12,9 +12,9 @@ from collections.abc import Collection
 from app.auth.models import Role
 
 # When a caller holds several roles a route allows, they act (and are audited) in the first of
-# these: a grant in the compound before the platform role, oversight before the property company.
+# these: a grant in the compound before the platform role, owning last.
 ROLE_PRECEDENCE: tuple[Role, ...] = (
-    Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.OWNER,
+    Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.PLATFORM_ADMIN, Role.OWNER,
 )
 
 OWNERS = frozenset({Role.OWNER})
@@ -36,6 +36,8 @@ OBSERVERS = frozenset({Role.OBSERVER})
 PROPOSERS = frozenset({Role.COMMITTEE, Role.CLERK, Role.REVIEWER})
 OBSERVER_APPOINTERS = frozenset({Role.PLATFORM_ADMIN, Role.REVIEWER})
 ADMINS = frozenset({Role.PLATFORM_ADMIN})
+# Observers (两代表一委员, DOMAIN §6) watch these: one account is never both in a compound.
+OBSERVED = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.CLERK})
 # Who may read a compound's role grants: the admin who grants them, the committee, the reviewer.
 GRANT_READERS = ADMINS | {Role.COMMITTEE, Role.REVIEWER}
 

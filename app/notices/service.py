@@ -24,6 +24,8 @@ from app import calendar
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
 from app.auth.models import Role, UserAccount
+from app.auth.roles import MANAGERS as EDITOR_ROLES
+from app.auth.roles import STAFF as STAFF_ROLES
 from app.clock import now
 from app.db import is_postgres
 from app.errors import Conflict, DomainError, Forbidden, NotFound
@@ -56,8 +58,6 @@ from app.roster.models import (
 
 DEFAULT_DISPLAY_DAYS = 15
 MAX_DISPLAY_DAYS = 365
-EDITOR_ROLES = frozenset({Role.COMMITTEE, Role.PLATFORM_ADMIN})
-STAFF_ROLES = EDITOR_ROLES | {Role.CLERK, Role.REVIEWER, Role.OBSERVER}
 StatusFilter = Literal["published", "draft", "all"]
 
 
