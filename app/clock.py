@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
@@ -33,8 +30,3 @@ class FrozenClock:
 
     def advance(self, **kwargs: float) -> None:
         self.current += timedelta(**kwargs)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Treat naive datetimes read back from SQLite as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from typing import Annotated
 from weakref import WeakKeyDictionary
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.audit.service import Actor
 from app.auth import service as auth_service
 from app.auth.models import Role, UserAccount
+from app.auth.roles import ROLE_PRECEDENCE
 from app.auth.tokens import AuthMethod
 from app.config import get_settings
 from app.db import new_session
@@ -116,7 +118,20 @@ def _read_token(request: Request) -> tuple[str, bool]:
     raise Unauthorized("请先登录", code="not_authenticated")
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+# Declared for the OpenAPI document (components.securitySchemes and each operation's `security`,
+# see app/main.py); _read_token reads the request itself. Neither refuses on its own.
+BEARER_SCHEME = HTTPBearer(auto_error=False, scheme_name="bearerAuth",
+                           description="登录（mode=bearer）返回的 access_token")
+COOKIE_SCHEME = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False, scheme_name="cookieAuth",
+                             description="浏览器登录（mode=cookie）设置的访问令牌；写操作另须 "
+                                         f"{CSRF_HEADER} 请求头（值为 {CSRF_COOKIE} Cookie）")
+
+
+def get_principal(
+    request: Request, session: SessionDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)] = None,
+    _cookie: Annotated[str | None, Security(COOKIE_SCHEME)] = None,
+) -> Principal:
     """Authenticate the request (Bearer header or cookie + CSRF header for writes)."""
     token, via_cookie = _read_token(request)
     user, claims = auth_service.authenticate_access(session, token=token)
@@ -150,8 +165,13 @@ class CompoundAccess:
 
 
 def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
-    """Build the one dependency that checks both role and compound for a route."""
+    """Build the one dependency that checks both role and compound for a route.
+
+    Pass the role groups of app/auth/roles.py (`compound_access(*STAFF, *OWNERS)`); a caller
+    holding several allowed roles acts in the first by ROLE_PRECEDENCE.
+    """
     allowed_set = frozenset(allowed)
+    allowed = tuple(r for r in ROLE_PRECEDENCE if r in allowed_set)
 
     def dependency(
         principal: CurrentPrincipal,

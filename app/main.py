@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, JSONResponse
@@ -17,6 +18,7 @@ from app.auth.router import accounts_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.db import get_engine
+from app.deps import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS
 from app.errors import ERROR_RESPONSES, NotFound, RequestSizeLimit, install_error_handlers
 from app.files.router import router as files_router
 from app.ledger.router import router as ledger_router
@@ -37,6 +39,29 @@ def api_router() -> APIRouter:
     ):
         api.include_router(router)
     return api
+
+
+CSRF_SCHEME = {"type": "apiKey", "in": "header", "name": CSRF_HEADER,
+               "description": f"以 Cookie 登录时写操作须带此请求头，值为 {CSRF_COOKIE} Cookie"}
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the cookie scheme of every write paired with the CSRF header.
+
+    Operations that need a signed-in caller carry `security` from app/deps.py get_principal's
+    schemes (Bearer, or the access cookie); a write by cookie also needs the CSRF header.
+    """
+    doc = FastAPI.openapi(app)
+    doc.setdefault("components", {}).setdefault("securitySchemes", {})["csrfHeader"] = CSRF_SCHEME
+    for operations in doc.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method.upper() in SAFE_METHODS or "security" not in operation:
+                continue
+            operation["security"] = [
+                {**requirement, "csrfHeader": []} if "cookieAuth" in requirement else requirement
+                for requirement in operation["security"]
+            ]
+    return doc
 
 
 class ImmutableStaticFiles(StaticFiles):
@@ -65,7 +90,10 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 
-def create_app() -> FastAPI:
+def create_app(*, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The application. `extra_routers` go under /api/v1 too, before the front end's catch-all:
+    the bench adds its ceiling routes this way (bench/ceiling.py create_app); app/ never imports
+    bench/."""
     settings = get_settings()
     logging.basicConfig(level=logging.INFO)
     app = FastAPI(
@@ -99,9 +127,8 @@ def create_app() -> FastAPI:
         )
 
     app.include_router(api_router())
-    if os.environ.get("GONGJUE_BENCH") == "1":  # the bench's framework ceiling; never in normal runs
-        from bench.ceiling import router as bench_router
-
-        app.include_router(bench_router, prefix=API_PREFIX)
+    for extra in extra_routers:
+        app.include_router(extra, prefix=API_PREFIX)
     _mount_frontend(app, settings.frontend_dist)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

@@ -1,7 +1,7 @@
 """Benchmark-only routes: the framework ceiling the vote path is compared with.
 
-Registered by app.main.create_app only when GONGJUE_BENCH=1 (the bench's servers); normal runs
-never have them.
+Served only by this module's app factory, `uvicorn bench.ceiling:create_app --factory`, which
+the bench's servers run (bench/server.py); the deployment's `app.main:create_app` never has them.
 """
 
 from __future__ import annotations
@@ -9,13 +9,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from app.auth import tokens
 from app.deps import CurrentPrincipal
 from app.errors import Unauthorized
 
 router = APIRouter(prefix="/bench", tags=["bench"])
+
+
+def create_app() -> FastAPI:
+    """The deployment's app plus the ceiling routes under /api/v1/bench."""
+    from app.main import create_app as app_factory
+
+    return app_factory(extra_routers=[router])
 
 
 @router.get("/ceiling")

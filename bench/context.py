@@ -30,7 +30,7 @@ class BenchContext:
         """The environment of a server process: a production deployment plus the bench routes."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJUE_")}
         env.update(self.app_env(database_url))
-        env["GONGJUE_BENCH"] = "1"  # registers /api/v1/bench/ceiling (bench/ceiling.py)
+        env["GONGJUE_BENCH"] = "1"  # lets production settings use the console OTP sender
         return env
 
     def app_env(self, database_url: str) -> dict[str, str]:

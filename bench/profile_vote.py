@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import event
 
     from app.db import set_engine
-    from app.main import create_app
     from bench import seed
+    from bench.ceiling import create_app
 
     engine = db.engine()
     set_engine(engine)

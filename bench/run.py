@@ -386,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
                             "at the same time slows every figure"},
         "settings": {**asdict(sizes), "concurrency": args.concurrency,
                      "sqlite_concurrency": args.sqlite_concurrency, "databases": kinds,
-                     "server": "uvicorn app.main:create_app --factory (httptools, uvloop), "
+                     "server": "uvicorn bench.ceiling:create_app --factory (app.main's app plus the "
+                               "ceiling routes; httptools, uvloop), "
                                "GONGJUE_ENV=production; SQLite 1 worker, PostgreSQL 2 workers",
                      "loadgen": "bench/loadgen.py: separate process, one keep-alive connection "
                                 "per owner, closed loop"},

@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from app import clock
+from app import calendar, clock
 from app.audit.canonical import GENESIS_HASH, canonical_json
 from app.audit.service import SYSTEM, Actor
 from app.auth import tokens
 from app.auth.models import Role, RoleGrant, UserAccount
-from app.clock import SHANGHAI
 from app.db import transaction
 from app.roster import importer
 from app.roster import service as roster_service
@@ -63,8 +62,7 @@ def mint_access_token(user_id: int, version: int = 0) -> str:
 
 
 def _midnight(day_offset: int, at: datetime) -> datetime:
-    d = at.astimezone(SHANGHAI).date() + timedelta(days=day_offset)
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
+    return calendar.start_of_day(calendar.local_day(at) + timedelta(days=day_offset))
 
 
 def create_compound(name: str) -> tuple[int, int]:

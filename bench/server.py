@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m uvicorn app.main:create_app --factory --workers N` (the README's command)."""
+    """`python -m uvicorn app.main:create_app --factory --workers N` (the README's command), with
+    the bench's factory (bench/ceiling.py: the same app plus the ceiling routes)."""
 
     def __init__(self, *, env: dict[str, str], workers: int, log_path: Path) -> None:
         self.env = env
@@ -35,7 +36,7 @@ class Server:
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        return [sys.executable, "-m", "uvicorn", "bench.ceiling:create_app", "--factory",
                 "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
                 "--proxy-headers"]
 

@@ -38,7 +38,7 @@ from tests.voting.helpers import World, build_world
 README = Path(__file__).resolve().parent.parent / "README.md"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 INLINE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) ((?:/api/v1|…)/\S*)(?:\s+(\{.*\}))?$", re.S)
-BENCH_ONLY = "/api/v1/bench/"  # served only when GONGJUE_BENCH=1 (README: Performance)
+BENCH_ONLY = "/api/v1/bench/"  # served only by bench.ceiling:create_app (README: Performance)
 
 
 def _text() -> str:

@@ -34,7 +34,7 @@ GLOBAL_ROUTES = {
         "a reviewer's queue across compounds: only items of compounds where the caller holds an "
         "active reviewer grant (tests/procedures/test_reviewer_queue.py)"
     ),
-    # Registered only when GONGJUE_BENCH=1 (python -m bench): authenticated, returns no data.
+    # Served only by the bench's app factory (bench/ceiling.py): authenticated, returns no data.
     ("GET", "/api/v1/bench/ceiling"): "benchmark ceiling, bench servers only",
     ("GET", "/api/v1/bench/ceiling-nodb"): "benchmark ceiling, bench servers only",
 }

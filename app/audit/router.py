@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from app.audit import service
 from app.audit.schemas import CheckpointOut, EventOut, EventPage, VerifyOut
 from app.audit.signing import public_key_pem
-from app.auth.models import Role
+from app.auth.roles import MANAGERS, WATCHERS
 from app.db import new_session
 from app.deps import CompoundAccess, SessionDep, compound_access
 
@@ -18,10 +18,10 @@ router = APIRouter(tags=["audit"])
 
 AuditReader = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)),
+    Depends(compound_access(*WATCHERS)),
 ]
 CheckpointSigner = Annotated[
-    CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))
+    CompoundAccess, Depends(compound_access(*MANAGERS))
 ]
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.auth import service
 from app.auth.models import ROLE_LABELS, Role, UserAccount
+from app.auth.roles import ADMINS, GRANT_READERS, capabilities
 from app.auth.schemas import (
     AccountOut,
     CompoundRoles,
@@ -16,6 +17,7 @@ from app.auth.schemas import (
     GrantOut,
     LogoutRequest,
     MeOut,
+    MessageOut,
     OtpRequest,
     OtpVerify,
     PasswordLogin,
@@ -56,6 +58,7 @@ def build_me(session: Session, user: UserAccount, *, password_session: bool) -> 
             roles.setdefault(cid, set()).add(Role.OWNER)
     compounds = roster_service.list_compounds(session, ids=sorted(roles))
     order = list(Role)
+    admin = {Role.PLATFORM_ADMIN} if user.is_platform_admin and password_session else set()
     return MeOut(
         id=user.id or 0,
         display_name=user.display_name,
@@ -68,6 +71,8 @@ def build_me(session: Session, user: UserAccount, *, password_session: bool) -> 
                 compound_id=c.id or 0, compound_name=c.name,
                 roles=sorted(roles[c.id or 0], key=order.index),
                 role_labels=[ROLE_LABELS[r] for r in sorted(roles[c.id or 0], key=order.index)],
+                # As compound_access sees it: the platform role stands in every compound.
+                capabilities=capabilities(roles[c.id or 0] | admin),
             )
             for c in compounds
         ],
@@ -102,7 +107,7 @@ def _start_session(
     return out
 
 
-@router.post("/otp/request", status_code=202)
+@router.post("/otp/request", response_model=MessageOut, status_code=202)
 def request_otp(
     body: OtpRequest, request: Request, session: SessionDep, background: BackgroundTasks
 ) -> dict[str, str]:
@@ -161,7 +166,7 @@ def refresh(
     return _start_session(session, response, issued, body.mode if body.refresh_token else "cookie")
 
 
-@router.post("/logout", status_code=200)
+@router.post("/logout", response_model=MessageOut, status_code=200)
 def logout(
     body: LogoutRequest, request: Request, response: Response, principal: CurrentPrincipal,
     session: SessionDep,
@@ -204,10 +209,8 @@ def list_accounts(admin: PlatformAdmin, session: SessionDep) -> list[AccountOut]
     ]
 
 
-GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN))]
-GrantReader = Annotated[
-    CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN, Role.COMMITTEE, Role.REVIEWER))
-]
+GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(*ADMINS))]
+GrantReader = Annotated[CompoundAccess, Depends(compound_access(*GRANT_READERS))]
 
 
 def _grant_out(grant, user) -> GrantOut:  # type: ignore[no-untyped-def]

@@ -37,11 +37,19 @@ class LogoutRequest(InputModel):
     everywhere: bool = False
 
 
+class MessageOut(BaseModel):
+    """A plain confirmation, worded for the user."""
+
+    detail: str
+
+
 class CompoundRoles(BaseModel):
     compound_id: int
     compound_name: str
     roles: list[Role]
     role_labels: list[str]
+    # What the caller may do here, from app/auth/roles.py CAPABILITIES (e.g. "vote", "manage").
+    capabilities: list[str]
 
 
 class MeOut(BaseModel):

@@ -29,6 +29,7 @@ from app.auth.models import (
     UserAccount,
 )
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from app.auth.roles import OBSERVED
 from app.auth.sender import ensure_sender_ready, get_sender
 from app.clock import now
 from app.config import get_settings
@@ -551,7 +552,7 @@ def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> s
 
 # Observers (两代表一委员, DOMAIN §6) watch the committee, the reviewers and the property company:
 # one account is never both an observer and one of those in the same compound.
-OBSERVED_ROLES = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.CLERK})
+OBSERVED_ROLES = OBSERVED
 
 
 def active_roles(session: Session, *, compound_id: int, user_id: int) -> set[Role]:

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from app import policy
-from app.auth.models import Role
+from app.auth.roles import OBSERVERS, OWNERS, STAFF
 from app.config import get_settings
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service
@@ -20,13 +20,11 @@ router = APIRouter(tags=["files"])
 
 Uploader = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.CLERK, Role.PLATFORM_ADMIN, Role.REVIEWER,
-                            Role.OWNER)),
+    Depends(compound_access(*(STAFF - OBSERVERS), *OWNERS)),
 ]
 Member = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.CLERK, Role.PLATFORM_ADMIN, Role.REVIEWER,
-                            Role.OBSERVER, Role.OWNER)),
+    Depends(compound_access(*STAFF, *OWNERS)),
 ]
 
 

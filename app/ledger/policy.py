@@ -10,11 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.auth.roles import STAFF
 from app.deps import CompoundAccess
 from app.ledger.models import LedgerEntry, LedgerImport, LedgerPeriod, LedgerVoucher
-
-STAFF = frozenset({Role.COMMITTEE, Role.CLERK, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN})
 
 
 def is_staff(access: CompoundAccess) -> bool:

@@ -10,21 +10,21 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from app.auth.models import Role
+from app.auth.roles import LEDGER_APPROVERS, LEDGER_RECORDERS, OWNERS, STAFF
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service as files_service
 from app.ledger import exports, importer, rules, service, views
 from app.ledger.exceptions import LedgerInvalid, PeriodNotFound
-from app.ledger.schemas import AcceptIn, AuditReportIn, EntryIn, ReasonIn, SettingsIn
+from app.ledger.schemas import AcceptIn, AuditReportIn, EntryIn, LedgerSettingsIn, ReasonIn
 from app.roster import service as roster_service
 from app.schemas import only_form_fields
 
 router = APIRouter(tags=["ledger"])
 
-STAFF = (Role.COMMITTEE, Role.CLERK, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)
-Reader = Annotated[CompoundAccess, Depends(compound_access(*STAFF, Role.OWNER))]
+Reader = Annotated[CompoundAccess, Depends(compound_access(*STAFF, *OWNERS))]
 StaffReader = Annotated[CompoundAccess, Depends(compound_access(*STAFF))]
-Recorder = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.CLERK))]
-Committee = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE))]
+Recorder = Annotated[CompoundAccess, Depends(compound_access(*LEDGER_RECORDERS))]
+Committee = Annotated[CompoundAccess, Depends(compound_access(*LEDGER_APPROVERS))]
 L = "/compounds/{compound_id}/ledger"
 P = L + "/periods/{start_date}"
 E = L + "/entries/{entry_id}"
@@ -71,7 +71,7 @@ def get_settings(access: Reader, session: SessionDep) -> dict[str, Any]:
 
 
 @router.put(L + "/settings")
-def put_settings(body: SettingsIn, access: Committee, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: LedgerSettingsIn, access: Committee, session: SessionDep) -> dict[str, Any]:
     setting = service.update_settings(session, compound_id=access.compound_id,
                                       changes=body.model_dump(exclude_unset=True), actor=access.actor)
     return views.settings_view(setting)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from app.calendar import format_day, period_last_day
+
 INCOME = "income"
 EXPENSE = "expense"
 Direction = Literal["income", "expense"]
@@ -103,7 +105,7 @@ def period_label(start: date, end: date) -> str:
         return f"{start.year}年{QUARTER_NAMES[(start.month - 1) // 3]}"
     if (start, end) == calendar_period("month", start):
         return f"{start.year}年{start.month}月"
-    return f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+    return f"{format_day(start)}至{format_day(end)}"
 
 
 def is_year_end(end: date) -> bool:
@@ -124,11 +126,12 @@ class QuarterDue:
 
 
 def ended_quarters(starts_on: date, today: date, *, due_days: int) -> list[QuarterDue]:
-    """Calendar quarters from the ledger's start that ended before today, oldest first."""
+    """Calendar quarters from the ledger's start that ended before today, oldest first; each is
+    due `due_days` after its end, a due day on a statutory holiday moving to the next working day."""
     out: list[QuarterDue] = []
     start, end = calendar_period("quarter", starts_on)
     while end < today:
-        out.append(QuarterDue(start=start, end=end, due=end + timedelta(days=due_days)))
+        out.append(QuarterDue(start=start, end=end, due=period_last_day(end, due_days)))
         start, end = calendar_period("quarter", end + timedelta(days=1))
     return out
 

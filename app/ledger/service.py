@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import calendar
 from app.audit.canonical import canonical_json
 from app.audit.service import Actor, append_event
 from app.auth.models import UserAccount
-from app.clock import SHANGHAI, now
+from app.clock import now
 from app.db import is_postgres
 from app.errors import Forbidden
 from app.files import service as files_service
@@ -53,7 +54,7 @@ UNDECIDABLE_CATEGORIES = frozenset({"3", "survey"})  # elections and surveys dec
 
 def today() -> date:
     """Today in Asia/Shanghai (the injectable clock)."""
-    return now().astimezone(SHANGHAI).date()
+    return calendar.today()
 
 
 # --- settings --------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.clock import SHANGHAI
+from app import calendar
 from app.config import get_settings
 from app.errors import DomainError
 
@@ -99,8 +99,7 @@ def notice_url(compound_id: int, notice_id: int) -> str:
 
 def cn_date(value: datetime | date) -> str:
     """YYYY年M月D日, in Asia/Shanghai for datetimes."""
-    day = value.astimezone(SHANGHAI).date() if isinstance(value, datetime) else value
-    return f"{day.year}年{day.month}月{day.day}日"
+    return calendar.format_day(value)
 
 
 def font_name() -> str:

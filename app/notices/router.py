@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from app.auth.models import Role
+from app.auth.roles import MANAGERS, OWNERS, STAFF
 from app.db import transaction
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.notices import service
@@ -38,11 +38,10 @@ from app.notices.schemas import (
 
 router = APIRouter(tags=["notices"])
 
-Editor = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+Editor = Annotated[CompoundAccess, Depends(compound_access(*MANAGERS))]
 Member = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.CLERK, Role.REVIEWER,
-                            Role.OBSERVER, Role.OWNER)),
+    Depends(compound_access(*STAFF, *OWNERS)),
 ]
 NOTICE = "/compounds/{compound_id}/notices/{notice_id}"
 

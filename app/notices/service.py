@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -20,10 +20,13 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from app import calendar
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
 from app.auth.models import Role, UserAccount
-from app.clock import SHANGHAI, now
+from app.auth.roles import MANAGERS as EDITOR_ROLES
+from app.auth.roles import STAFF as STAFF_ROLES
+from app.clock import now
 from app.db import is_postgres
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.files import service as files_service
@@ -55,8 +58,6 @@ from app.roster.models import (
 
 DEFAULT_DISPLAY_DAYS = 15
 MAX_DISPLAY_DAYS = 365
-EDITOR_ROLES = frozenset({Role.COMMITTEE, Role.PLATFORM_ADMIN})
-STAFF_ROLES = EDITOR_ROLES | {Role.CLERK, Role.REVIEWER, Role.OBSERVER}
 StatusFilter = Literal["published", "draft", "all"]
 
 
@@ -214,13 +215,14 @@ def effective_notice(session: Session, *, compound_id: int, notice_id: int) -> N
 
 def published_date(notice: Notice) -> date | None:
     """The day of publication in Asia/Shanghai."""
-    return notice.published_at.astimezone(SHANGHAI).date() if notice.published_at else None
+    return calendar.local_day(notice.published_at) if notice.published_at else None
 
 
 def display_until(notice: Notice) -> date | None:
-    """Last day of the display period; the day of publication does not count (Civil Code Art. 201)."""
+    """Last day of the display period: the day of publication does not count, a last day on a
+    statutory holiday moves to the next working day (Civil Code Art. 201, 203)."""
     day = published_date(notice)
-    return day + timedelta(days=notice.display_days) if day else None
+    return calendar.period_last_day(day, notice.display_days) if day else None
 
 
 # --- the full picture of notices, loaded in batches -------------------------------------------
@@ -263,7 +265,7 @@ class NoticeView:
             return "draft"
         if self.superseded_by is not None:
             return "superseded"
-        return "display_ended" if now().astimezone(SHANGHAI).date() > until else "on_display"
+        return "display_ended" if calendar.today() > until else "on_display"
 
     @property
     def status_label(self) -> str:
@@ -696,7 +698,7 @@ def record_posting(
     if not location:
         raise NoticeInvalid("请填写张贴位置", code="notice_posting_location_required")
     first_day = published_date(notice)
-    today = now().astimezone(SHANGHAI).date()
+    today = calendar.today()
     if first_day is None or not first_day <= posted_on <= today:
         raise NoticeInvalid(f"张贴日期应在公告发布日（{first_day}）至今天之间",
                             code="notice_posting_date_invalid")
@@ -784,7 +786,7 @@ def record_paper_delivery(
     if not _in_audience(subject, _audience_building_ids(session, notice)):
         raise NoticeInvalid("该业主不在本公告的发布范围内", code="notice_subject_not_in_audience")
     when = now() if delivered_at is None else (
-        delivered_at.replace(tzinfo=SHANGHAI) if delivered_at.tzinfo is None else delivered_at
+        delivered_at.replace(tzinfo=calendar.SHANGHAI) if delivered_at.tzinfo is None else delivered_at
     )
     assert notice.published_at is not None
     if not notice.published_at <= when <= now():

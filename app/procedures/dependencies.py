@@ -8,11 +8,19 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app.auth.models import Role
+from app.auth.roles import (
+    ADMINS,
+    MANAGERS,
+    OBSERVER_APPOINTERS,
+    OBSERVERS,
+    OWNERS,
+    PROPOSERS,
+    STAFF,
+    WATCHERS,
+)
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
 from app.procedures import service
-
-STAFF = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN, Role.CLERK)
 
 
 def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
@@ -45,29 +53,29 @@ def caller_of(access: CompoundAccess) -> service.Caller:
 
 
 # Settings and templates: the committee records what the compound's rules adopted.
-Member = Annotated[CompoundAccess, Depends(compound_access(*STAFF, Role.OWNER))]
+Member = Annotated[CompoundAccess, Depends(compound_access(*STAFF, *OWNERS))]
 Staff = Annotated[CompoundAccess, Depends(compound_access(*STAFF))]
-SettingsKeeper = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+SettingsKeeper = Annotated[CompoundAccess, Depends(compound_access(*MANAGERS))]
 # Acting on items: each step's own roles are checked by the service.
 Actor = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.CLERK, Role.PLATFORM_ADMIN)),
+    Depends(compound_access(*PROPOSERS, *ADMINS)),
 ]
-BallotKeeper = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
-Appointer = Annotated[CompoundAccess, Depends(compound_access(Role.PLATFORM_ADMIN, Role.REVIEWER))]
-ItemAppointer = Annotated[CompoundAccess, Depends(item_access(Role.PLATFORM_ADMIN, Role.REVIEWER))]
+BallotKeeper = Annotated[CompoundAccess, Depends(compound_access(*MANAGERS))]
+Appointer = Annotated[CompoundAccess, Depends(compound_access(*OBSERVER_APPOINTERS))]
+ItemAppointer = Annotated[CompoundAccess, Depends(item_access(*OBSERVER_APPOINTERS))]
 ItemActor = Annotated[
     CompoundAccess,
-    Depends(item_access(Role.COMMITTEE, Role.REVIEWER, Role.CLERK, Role.PLATFORM_ADMIN)),
+    Depends(item_access(*PROPOSERS, *ADMINS)),
 ]
-ItemBallotKeeper = Annotated[CompoundAccess, Depends(item_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+ItemBallotKeeper = Annotated[CompoundAccess, Depends(item_access(*MANAGERS))]
 ItemReader = Annotated[CompoundAccess, Depends(item_access(*STAFF))]
 # Oversight of the item's ballot and audit trail: the same people as /ballots/{b}/progress,
 # /ballots/{b}/tally-inputs and /audit/* (not the property company: the tally inputs carry
 # each unit's choices).
 ItemWatcher = Annotated[
     CompoundAccess,
-    Depends(item_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)),
+    Depends(item_access(*WATCHERS)),
 ]
-ItemMember = Annotated[CompoundAccess, Depends(item_access(*STAFF, Role.OWNER))]
-ItemObserverOnly = Annotated[CompoundAccess, Depends(item_access(Role.OBSERVER))]
+ItemMember = Annotated[CompoundAccess, Depends(item_access(*STAFF, *OWNERS))]
+ItemObserverOnly = Annotated[CompoundAccess, Depends(item_access(*OBSERVERS))]

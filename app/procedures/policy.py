@@ -12,11 +12,9 @@ import json
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.models import Role
+from app.auth.roles import STAFF
 from app.deps import CompoundAccess
 from app.procedures.models import AgendaItem, AgendaStepRecord, AgendaVersion
-
-STAFF = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN, Role.CLERK})
 
 
 def item_visible(item: AgendaItem, *, access: CompoundAccess) -> bool:

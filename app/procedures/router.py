@@ -36,10 +36,10 @@ from app.procedures.schemas import (
     LinkIn,
     ObservationIn,
     ObserverIn,
+    ProcedureSettingsIn,
     ProposalIn,
     PublicationIn,
     RevisionIn,
-    SettingsIn,
     TemplateIn,
 )
 from app.voting import results as voting_results
@@ -70,7 +70,7 @@ def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
 
 
 @router.put(P + "/settings")
-def put_settings(body: SettingsIn, access: SettingsKeeper, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: ProcedureSettingsIn, access: SettingsKeeper, session: SessionDep) -> dict[str, Any]:
     service.update_settings(session, compound_id=access.compound_id, template_key=body.template_key,
                             extra_major=body.extra_major_matters, caller=caller_of(access), actor=access.actor)
     return views.settings_out(session, compound_id=access.compound_id)

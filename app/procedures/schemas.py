@@ -9,7 +9,7 @@ from pydantic import Field
 from app.schemas import DateIn, InputModel
 
 
-class SettingsIn(InputModel):
+class ProcedureSettingsIn(InputModel):
     template_key: str | None = Field(description="shipped key, custom-<id>, or null to stop (admin only)")
     extra_major_matters: list[dict[str, Any]] | None = Field(
         default=None, max_length=50,

@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app import calendar
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, append_event
 from app.auth import service as auth_service
 from app.auth.models import ROLE_LABELS, Role, RoleGrant, UserAccount
-from app.clock import SHANGHAI, now
+from app.clock import now
 from app.errors import Conflict, DomainError, Forbidden, NotFound, field_message
 from app.files import service as files_service
 from app.notices import service as notices_service
@@ -292,17 +293,13 @@ def current_index(item: AgendaItem) -> int | None:
     return item.current_step
 
 
-def _end_of_day(start: datetime, days: int) -> datetime:
-    d = start.astimezone(SHANGHAI).date() + timedelta(days=days + 1)
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
-
-
 def due_at(item: AgendaItem) -> datetime | None:
-    """The current step's deadline: the end of the N-th day after it started (that day not counted)."""
+    """The current step's deadline: the end of the N-th day after it started (that day not
+    counted; a last day on a statutory holiday moves to the next working day)."""
     step = current_step(item)
     if step is None or not step.get("deadline_days"):
         return None
-    return _end_of_day(item.step_started_at, int(step["deadline_days"]))
+    return calendar.period_end(item.step_started_at, int(step["deadline_days"]))
 
 
 def is_overdue(item: AgendaItem, at: datetime | None = None) -> bool:
@@ -864,5 +861,5 @@ def reviewer_queue(session: Session, *, user: UserAccount) -> list[AgendaItem]:
     picked = [i for i in rows
               if (i.status == ItemStatus.IN_PROGRESS and Role.REVIEWER.value in waiting_roles(i))
               or is_overdue(i, at)]
-    far = datetime.max.replace(tzinfo=SHANGHAI)
+    far = datetime.max.replace(tzinfo=calendar.SHANGHAI)
     return sorted(picked, key=lambda i: (not is_overdue(i, at), due_at(i) or far, i.id or 0))

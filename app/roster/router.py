@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from app.auth import service as auth_service
 from app.auth.models import Role
+from app.auth.roles import MANAGERS, OWNERS, ROSTER_KEEPERS, STAFF
 from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
 from app.roster import importer, service, template
 from app.roster.models import Compound
@@ -25,16 +26,14 @@ from app.schemas import only_form_fields
 
 router = APIRouter(tags=["roster"])
 
-ANY_ROLE = (Role.PLATFORM_ADMIN, Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.OWNER)
 RosterReader = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.CLERK, Role.REVIEWER,
-                            Role.OBSERVER)),
+    Depends(compound_access(*STAFF)),
 ]
-RosterKeeper = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
-AnyMember = Annotated[CompoundAccess, Depends(compound_access(*ANY_ROLE))]
+RosterKeeper = Annotated[CompoundAccess, Depends(compound_access(*MANAGERS))]
+AnyMember = Annotated[CompoundAccess, Depends(compound_access(*STAFF, *OWNERS))]
 PersonalDataReader = Annotated[
-    CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.CLERK))
+    CompoundAccess, Depends(compound_access(*ROSTER_KEEPERS))
 ]
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.audit.canonical import canonical_json
 from app.audit.service import Actor, append_event, append_event_checked
 from app.auth.models import Role, RoleGrant, UserAccount
+from app.auth.roles import MANAGERS
 from app.clock import now
 from app.config import get_settings as get_app_settings
 from app.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
@@ -572,10 +573,9 @@ def _owner_filed(session: Session, proxy: ProxyAuthorization) -> tuple[bool, str
     filer = session.get(UserAccount, proxy.submitted_by) if proxy.submitted_by else None
     role = proxy.submitted_role
     if role is None:  # filed before the filer's role was recorded
-        managers = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
         role = Role.COMMITTEE.value if filer is not None and (
             filer.is_platform_admin or _granted(session, user_id=filer.id, compound_id=proxy.compound_id)
-            & managers) else Role.OWNER.value
+            & MANAGERS) else Role.OWNER.value
     return role == Role.OWNER.value, (filer.phone if filer else None)
 
 

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app import clock
+from app import calendar, clock
 from app.audit.service import Actor
 from app.auth.models import UserAccount
-from app.clock import SHANGHAI
 from app.privacy import mask_phone
 from app.roster.models import Building
 from app.voting import casting, results, service
@@ -23,8 +22,7 @@ KEEP_UNVOTED = frozenset({"13800000001", "13800000002", "13800000003"})
 
 
 def _midnight(day_offset: int, now: datetime) -> datetime:
-    d = now.astimezone(SHANGHAI).date() + timedelta(days=day_offset)
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
+    return calendar.start_of_day(calendar.local_day(now) + timedelta(days=day_offset))
 
 
 def _account(session: Session, phone: str) -> UserAccount:

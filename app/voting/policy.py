@@ -13,13 +13,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth.models import Role
+from app.auth.roles import MANAGERS, WATCHERS
 from app.deps import CompoundAccess
 from app.voting import casting, service
 from app.voting.models import Ballot, BallotMatter, PaperEntry, ProxyAuthorization
-
-MANAGERS = frozenset({Role.COMMITTEE, Role.PLATFORM_ADMIN})
-# DOMAIN §6 and §8: the overseers, who check the tally inputs once the ballot is closed.
-WATCHERS = MANAGERS | {Role.REVIEWER, Role.OBSERVER}
 
 
 def is_manager(roles: Collection[Role]) -> bool:

@@ -7,17 +7,18 @@ import dataclasses
 import io
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from app import calendar
 from app.audit import service as audit_service
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
-from app.clock import SHANGHAI, now
+from app.clock import now
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.notices import service as notices_service
 from app.roster.models import Building
@@ -253,7 +254,7 @@ def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     ballot.closing_checkpoint_id = checkpoint.id
     ballot.tallied_at = current
     setting_days = ballot_rules(session, ballot=ballot).objection_days
-    ballot.objection_ends_at = _end_of_day(current, setting_days)
+    ballot.objection_ends_at = calendar.period_end(current, setting_days)
     summary = results_summary(session, ballot=ballot)
     notice = notices_service.publish_notice(
         session, compound_id=ballot.compound_id, kind="result",
@@ -289,12 +290,6 @@ def _result_structured(summary: list[dict[str, Any]], data: dict[str, Any]) -> d
                           "columns": ["序号", "事项", "结果", "参与（面积/人数）", "同意（面积/人数）"],
                           "rows": rows}],
             "data": {**data, "matters": summary}}
-
-
-def _end_of_day(start: datetime, days: int) -> datetime:
-    """The end (24:00 Asia/Shanghai) of the N-th day after `start` (its own day not counted)."""
-    d = start.astimezone(SHANGHAI).date() + timedelta(days=days + 1)
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
 
 
 def results_summary(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]:
@@ -352,8 +347,7 @@ def _result_body(ballot: Ballot, summary: list[dict[str, Any]], *, final: bool) 
 def _day(value: datetime | None) -> str:
     if value is None:
         return ""
-    d = value.astimezone(SHANGHAI)
-    return f"{d.year}年{d.month}月{d.day}日{d.hour:02d}:{d.minute:02d}"
+    return calendar.format_datetime(value, end=True)
 
 
 # --- objections (询异) ------------------------------------------------------------------------
@@ -480,7 +474,9 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
                                                reason=f"ballot {ballot.id} published", actor=actor)
     closing_cp = audit_service.list_checkpoints(session, compound_id=ballot.compound_id)
     closing = next((c for c in closing_cp if c.id == ballot.closing_checkpoint_id), None)
-    revoke_until = (current.astimezone(SHANGHAI) + timedelta(days=365)).date()
+    # Art. 280 and its interpretation Art. 12: one year from when the owner knew (at the latest,
+    # this announcement), counted as Art. 201-203 count a year.
+    revoke_until = calendar.year_period_last_day(calendar.local_day(current))
     body = _result_body(ballot, summary, final=True) + "\n" + "\n".join([
         f"审计链（关闭时）：序号 {ballot.closing_seq}，哈希 {ballot.closing_hash}",
         f"关闭时签名检查点：密钥 {closing.key_id if closing else ''}，签名 {closing.signature if closing else ''}",
@@ -488,8 +484,8 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         f"签名 {checkpoint.signature}",
         "可用 python -m app.audit verify --file <导出文件> 离线核验审计链与上述检查点。",
         "全部投票回执码已随本公告公开，业主可核对本户回执码是否计入。",
-        f"业主认为本决定侵害其合法权益的，可自知道或者应当知道之日起一年内（最迟约至{revoke_until.year}年"
-        f"{revoke_until.month}月{revoke_until.day}日）请求人民法院予以撤销（《民法典》第二百八十条）。",
+        f"业主认为本决定侵害其合法权益的，可自知道或者应当知道之日起一年内（最迟约至"
+        f"{calendar.format_day(revoke_until)}）请求人民法院予以撤销（《民法典》第二百八十条）。",
     ])
     notice = notices_service.publish_notice(
         session, compound_id=ballot.compound_id, kind="result", title=f"{ballot.title}：决议公告",

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.auth.models import Role
+from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
 from app.voting import casting, results, service, views
@@ -29,12 +30,12 @@ from app.voting.schemas import (
 
 router = APIRouter(tags=["voting"])
 
-Manager = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN))]
+Manager = Annotated[CompoundAccess, Depends(compound_access(*MANAGERS))]
 # Paper ballots are typed in and confirmed by committee members themselves.
-Committee = Annotated[CompoundAccess, Depends(compound_access(Role.COMMITTEE))]
+Committee = Annotated[CompoundAccess, Depends(compound_access(*COMMITTEE))]
 Watcher = Annotated[
     CompoundAccess,
-    Depends(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN)),
+    Depends(compound_access(*WATCHERS)),
 ]
 
 
@@ -63,12 +64,11 @@ def _or_proxy(base: Callable[..., CompoundAccess]) -> Callable[..., CompoundAcce
 
 Member = Annotated[
     CompoundAccess,
-    Depends(_or_proxy(compound_access(Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER,
-                                      Role.PLATFORM_ADMIN, Role.CLERK, Role.OWNER))),
+    Depends(_or_proxy(compound_access(*STAFF, *OWNERS))),
 ]
-Voter = Annotated[CompoundAccess, Depends(_or_proxy(compound_access(Role.OWNER)))]
+Voter = Annotated[CompoundAccess, Depends(_or_proxy(compound_access(*OWNERS)))]
 OwnerOrManager = Annotated[
-    CompoundAccess, Depends(compound_access(Role.COMMITTEE, Role.PLATFORM_ADMIN, Role.OWNER))
+    CompoundAccess, Depends(compound_access(*MANAGERS, *OWNERS))
 ]
 B = "/compounds/{compound_id}/ballots/{ballot_id}"
 

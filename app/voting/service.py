@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
+from app import calendar
 from app.audit.service import Actor, append_event
-from app.clock import SHANGHAI, now
+from app.clock import now
 from app.errors import Conflict, DomainError, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
@@ -264,13 +265,7 @@ def update_draft(
 
 def earliest_start(published_at: datetime, notice_days: int) -> datetime:
     """Art. 201: the publication day is not counted; voting may start on day N after it (00:00)."""
-    day = published_at.astimezone(SHANGHAI).date() + timedelta(days=notice_days)
-    return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
-
-
-def _format_day(value: datetime) -> str:
-    d = value.astimezone(SHANGHAI)
-    return f"{d.year}年{d.month}月{d.day}日{d.hour:02d}:{d.minute:02d}"
+    return calendar.start_of_day(calendar.local_day(published_at) + timedelta(days=notice_days))
 
 
 def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body: str = "") -> Ballot:
@@ -284,7 +279,7 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     if ballot.starts_at < first:
         raise DomainError(
             f"会议通知须在投票开始{setting.notice_days}日前公告（公告当日不计入）：今日公告，"
-            f"投票最早可于{_format_day(first)}开始，请调整开始时间",
+            f"投票最早可于{calendar.format_datetime(first)}开始，请调整开始时间",
             code="notice_period_too_short", status=422,
         )
     matters = list_matters(session, ballot_id=ballot.id or 0)
@@ -302,7 +297,8 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
             entry["seats"] = m.seats
             entry["candidates"] = [c.name for c in cands[m.id or 0]]
         structured_matters.append(entry)
-    lines += ["", f"投票时间：{_format_day(ballot.starts_at)} 至 {_format_day(ballot.ends_at)}",
+    lines += ["", f"投票时间：{calendar.format_datetime(ballot.starts_at)} 至 "
+              f"{calendar.format_datetime(ballot.ends_at, end=True)}",
               "投票方式：业主可通过手机在线投票，也可提交书面表决票或书面委托他人投票。"]
     # The rules that decide this ballot are fixed now and printed with the notice: a later change
     # of the compound's settings applies only to ballots noticed after it.
@@ -360,7 +356,7 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     first = earliest_start(notice.published_at, setting.notice_days)
     if current < ballot.starts_at or current < first:
         raise DomainError(
-            f"投票开始时间未到：最早于{_format_day(max(ballot.starts_at, first))}开始",
+            f"投票开始时间未到：最早于{calendar.format_datetime(max(ballot.starts_at, first))}开始",
             code="ballot_not_started", status=409,
         )
     if current >= ballot.ends_at:

@@ -29,8 +29,6 @@ from app.voting.models import (
 )
 from app.voting.settings import BallotRules, ballot_rules, thresholds_levels
 
-MANAGERS = {Role.COMMITTEE, Role.PLATFORM_ADMIN}
-
 
 def settings_view(session: Session, setting: VotingSetting, *, access: CompoundAccess) -> dict[str, Any]:
     """The compound's rules, and (to staff) the running ballots that keep the rules of their notice.

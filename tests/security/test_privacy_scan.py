@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
-from app import clock, demo
+from app import calendar, demo
 from app.voting import demo as voting_demo
 from tests.factories import bearer, owner_bearer
 from tests.security.access_helpers import (
@@ -100,7 +100,7 @@ def _complete_demo(client: TestClient, cid: int) -> None:
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
-    today = clock.now().astimezone(clock.SHANGHAI).date()
+    today = calendar.today()
     this_quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     last_quarter = (this_quarter - timedelta(days=1)).replace(day=1)
     last_quarter = last_quarter.replace(month=(last_quarter.month - 1) // 3 * 3 + 1)

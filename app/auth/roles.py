@@ -1,0 +1,71 @@
+"""The role groups, declared once.
+
+Every route dependency (`compound_access(*GROUP)`) and every policy check uses these groups, and
+`/auth/me` serves them to the front end as capabilities per compound, so the screens never mirror
+who may do what. Changing who may do something is a change here (and in its test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from app.auth.models import Role
+
+# When a caller holds several roles a route allows, they act (and are audited) in the first of
+# these: a grant in the compound before the platform role, owning last.
+ROLE_PRECEDENCE: tuple[Role, ...] = (
+    Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.PLATFORM_ADMIN, Role.OWNER,
+)
+
+OWNERS = frozenset({Role.OWNER})
+# Everyone who works on a compound rather than owning in it.
+STAFF = frozenset({Role.COMMITTEE, Role.CLERK, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN})
+# Those who run the compound's business: ballots, notices, settings (the platform acting for it).
+MANAGERS = frozenset({Role.COMMITTEE, Role.PLATFORM_ADMIN})
+# DOMAIN §6 and §8: the overseers, who check the tally inputs and the audit trail.
+WATCHERS = MANAGERS | {Role.REVIEWER, Role.OBSERVER}
+# Who keeps the roster (the property company helps type it in).
+ROSTER_KEEPERS = MANAGERS | {Role.CLERK}
+# The committee members themselves (e.g. typing in and confirming paper ballots).
+COMMITTEE = frozenset({Role.COMMITTEE})
+LEDGER_RECORDERS = COMMITTEE | {Role.CLERK}
+LEDGER_APPROVERS = COMMITTEE
+REVIEWERS = frozenset({Role.REVIEWER})
+OBSERVERS = frozenset({Role.OBSERVER})
+# Who may put a procedure item forward.
+PROPOSERS = frozenset({Role.COMMITTEE, Role.CLERK, Role.REVIEWER})
+OBSERVER_APPOINTERS = frozenset({Role.PLATFORM_ADMIN, Role.REVIEWER})
+ADMINS = frozenset({Role.PLATFORM_ADMIN})
+# Observers (两代表一委员, DOMAIN §6) watch these: one account is never both in a compound.
+OBSERVED = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.CLERK})
+# Who may read a compound's role grants: the admin who grants them, the committee, the reviewer.
+GRANT_READERS = ADMINS | {Role.COMMITTEE, Role.REVIEWER}
+
+# The capability names /auth/me serves (the front end shows or hides by these).
+CAPABILITIES: dict[str, frozenset[Role]] = {
+    "vote": OWNERS,
+    "staff": STAFF,
+    "manage": MANAGERS,
+    "watch": WATCHERS,
+    "roster": ROSTER_KEEPERS,
+    "ledger_record": LEDGER_RECORDERS,
+    "ledger_approve": LEDGER_APPROVERS,
+    "review": REVIEWERS,
+    "propose": PROPOSERS,
+    "appoint_observers": OBSERVER_APPOINTERS,
+    "admin": ADMINS,
+}
+
+
+def capabilities(roles: Collection[Role]) -> list[str]:
+    """The capability names a caller holding `roles` in one compound has, in declaration order."""
+    held = set(roles)
+    return [name for name, group in CAPABILITIES.items() if held & group]
+
+
+def is_manager(roles: Collection[Role]) -> bool:
+    return bool(set(roles) & MANAGERS)
+
+
+def is_staff(roles: Collection[Role]) -> bool:
+    return bool(set(roles) & STAFF)
