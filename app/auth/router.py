@@ -66,6 +66,7 @@ def build_me(session: Session, user: UserAccount, *, password_session: bool) -> 
         phone_masked=mask_phone(user.phone),
         is_platform_admin=user.is_platform_admin and password_session,
         signed_in_with="password" if password_session else "code",
+        capabilities_everywhere=capabilities(admin) if admin else [],
         compounds=[
             CompoundRoles(
                 compound_id=c.id or 0, compound_name=c.name,

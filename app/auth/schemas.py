@@ -59,6 +59,8 @@ class MeOut(BaseModel):
     phone_masked: str
     is_platform_admin: bool
     compounds: list[CompoundRoles]
+    # What the caller may do in every compound, listed or not (the platform administrator's standing).
+    capabilities_everywhere: list[str] = []
     # "code": a one-time-code session, owner standing only; staff sign in with the password.
     signed_in_with: Literal["password", "code"] = "password"
 

@@ -81,3 +81,21 @@ def test_route_dependencies_use_the_declared_groups() -> None:
                         offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
 
+
+
+def test_a_platform_admin_has_its_capabilities_in_every_compound(client, db) -> None:  # type: ignore[no-untyped-def]
+    make_compound(db)
+    make_staff(db, username="root", platform_admin=True)
+    db.commit()
+    me = client.get("/api/v1/auth/me", headers=bearer(client, "root")).json()
+    assert me["capabilities_everywhere"] == capabilities({Role.PLATFORM_ADMIN})
+    assert "manage" in me["capabilities_everywhere"] and "vote" not in me["capabilities_everywhere"]
+
+
+def test_the_front_end_knows_exactly_the_served_names() -> None:
+    session_js = Path(__file__).resolve().parents[2] / "frontend/src/shared/session.js"
+    text = session_js.read_text(encoding="utf-8")
+    block = text[text.index("const CAPABILITIES = new Set(["):]
+    block = block[: block.index("]);")]
+    names = set(ast.literal_eval("[" + block.split("[", 1)[1] + "]"))
+    assert names == set(CAPABILITIES)

@@ -39,31 +39,23 @@ export function rolesIn(compoundId) {
   return [...roles];
 }
 
-// What the account may do in a compound, by capability: the server's one declaration of role
-// groups, mirrored here until /auth/me sends each compound's `capabilities` (then
-// capabilitiesIn() reads those and this table goes).
-const CAPABILITY_ROLES = {
-  vote: ['owner'],
-  staff: ['committee', 'clerk', 'reviewer', 'observer', 'platform_admin'],
-  manage: ['committee', 'platform_admin'], // run ballots, notices, settings, roster imports
-  watch: ['committee', 'platform_admin', 'reviewer', 'observer'], // read-only progress, results, audit
-  roster: ['committee', 'platform_admin', 'clerk'],
-  ledger_record: ['committee', 'clerk'],
-  ledger_approve: ['committee'],
-  review: ['reviewer'],
-  propose: ['committee', 'clerk', 'reviewer'],
-  appoint_observers: ['reviewer', 'platform_admin'],
-  admin: ['platform_admin'],
-};
+// The capability names the server serves (app/auth/roles.py CAPABILITIES); which roles grant
+// them is the server's to say, in /auth/me.
+const CAPABILITIES = new Set([
+  'vote', 'staff', 'manage', 'watch', 'roster', 'ledger_record', 'ledger_approve', 'review',
+  'propose', 'appoint_observers', 'admin',
+]);
 
-/** The capabilities the account has in one compound. */
+/** The capabilities the account has in one compound, as /auth/me states them. */
 export function capabilitiesIn(compoundId) {
-  const roles = rolesIn(compoundId);
-  return Object.keys(CAPABILITY_ROLES).filter((c) => CAPABILITY_ROLES[c].some((r) => roles.includes(r)));
+  const account = me.value;
+  if (!account) return [];
+  const entry = account.compounds.find((c) => c.compound_id === Number(compoundId));
+  return [...new Set([...(entry ? entry.capabilities : []), ...(account.capabilities_everywhere || [])])];
 }
 
 /** Whether the account may `capability` in the compound: every screen's permission check. */
 export function can(compoundId, capability) {
-  if (!(capability in CAPABILITY_ROLES)) throw new Error(`unknown capability: ${capability}`);
+  if (!CAPABILITIES.has(capability)) throw new Error(`unknown capability: ${capability}`);
   return capabilitiesIn(compoundId).includes(capability);
 }
