@@ -43,15 +43,6 @@ from app.notices.models import (
 )
 from app.notices.schemas import StructuredContent
 from app.roster import service as roster_service
-from app.roster.models import (
-    Building,
-    Owner,
-    SubjectKind,
-    Unit,
-    UnitOwner,
-    UnitSubject,
-    VotingSubject,
-)
 
 DEFAULT_DISPLAY_DAYS = 15
 MAX_DISPLAY_DAYS = 365
@@ -94,23 +85,6 @@ class Viewer:
 SYSTEM_VIEWER = Viewer(can_see_drafts=True, building_ids=None)
 
 
-def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collection[int]) -> set[int]:
-    """The buildings where the given owners hold a unit."""
-    if not owner_ids:
-        return set()
-    return set(
-        session.execute(
-            select(Unit.building_id)
-            .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
-            .where(
-                Unit.compound_id == compound_id,
-                UnitOwner.owner_id.in_(list(owner_ids)),  # type: ignore[attr-defined]
-            )
-            .distinct()
-        ).scalars()
-    )
-
-
 def viewer_for(
     session: Session, *, compound_id: int, roles: Collection[Role], owner_ids: Collection[int]
 ) -> Viewer:
@@ -118,7 +92,7 @@ def viewer_for(
     role_set = set(roles)
     if role_set & STAFF_ROLES:
         return Viewer(can_see_drafts=bool(role_set & EDITOR_ROLES), building_ids=None)
-    buildings = owner_building_ids(session, compound_id=compound_id, owner_ids=owner_ids)
+    buildings = roster_service.owner_building_ids(session, compound_id=compound_id, owner_ids=owner_ids)
     return Viewer(can_see_drafts=False, building_ids=frozenset(buildings))
 
 
@@ -231,7 +205,7 @@ class NoticeView:
     """A notice with its audience, attachments and correction links."""
 
     notice: Notice
-    buildings: tuple[Building, ...]
+    buildings: tuple[roster_service.BuildingRef, ...]
     attachments: tuple[StoredFile, ...]
     supersedes: Notice | None
     superseded_by: Notice | None
@@ -295,14 +269,17 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
     ids = [n.id for n in notices if n.id is not None]
     if not ids:
         return []
-    buildings: dict[int, list[Building]] = defaultdict(list)
-    for notice_id, building in session.execute(
-        select(NoticeBuilding.notice_id, Building)
-        .join(Building, Building.id == NoticeBuilding.building_id)  # type: ignore[arg-type]
+    audience = session.execute(
+        select(NoticeBuilding.notice_id, NoticeBuilding.building_id)
         .where(NoticeBuilding.notice_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(Building.id)  # type: ignore[arg-type]
-    ):
-        buildings[notice_id].append(building)
+        .order_by(NoticeBuilding.building_id)  # type: ignore[arg-type]
+    ).all()
+    by_id = {b.id: b for compound_id in {n.compound_id for n in notices}
+             for b in roster_service.buildings(session, compound_id=compound_id,
+                                               building_ids={bid for _, bid in audience})}
+    buildings: dict[int, list[roster_service.BuildingRef]] = defaultdict(list)
+    for notice_id, building_id in audience:
+        buildings[notice_id].append(by_id[building_id])
     files: dict[int, list[StoredFile]] = defaultdict(list)
     for notice_id, stored in session.execute(
         select(NoticeAttachment.notice_id, StoredFile)
@@ -378,14 +355,8 @@ def _building_ids(session: Session, *, compound_id: int, building_ids: Iterable[
     wanted = sorted(set(building_ids))
     if not wanted:
         raise NoticeInvalid("请选择公告面向的楼栋，或面向全体业主", code="notice_audience_empty")
-    found = set(
-        session.execute(
-            select(Building.id).where(
-                Building.compound_id == compound_id,
-                Building.id.in_(wanted),  # type: ignore[union-attr]
-            )
-        ).scalars()
-    )
+    found = {b.id for b in roster_service.buildings(session, compound_id=compound_id,
+                                                     building_ids=wanted)}
     missing = [b for b in wanted if b not in found]
     if missing:
         raise NoticeInvalid(f"楼栋不存在：{missing}", code="notice_building_not_found")
@@ -719,54 +690,14 @@ def record_posting(
     return posting
 
 
-@dataclass(frozen=True)
-class _Subject:
-    """A voting subject as the delivery records see it: identity, label and buildings."""
-
-    key: str
-    label: str  # building/room of its units; never names or phones
-    order: tuple[int, str, str]  # its first unit by building, entrance, room
-    building_ids: frozenset[int]
-
-
-def _unit_label(building: str, entrance: str, room: str) -> str:
-    return f"{building}{entrance + '单元' if entrance else ''}{room}"
-
-
 def _subjects(
     session: Session, *, compound_id: int, subject_ids: Collection[int] | None = None
-) -> dict[int, _Subject]:
-    """The compound's current subjects (or some of them) with labels, in one query."""
-    stmt = (
-        select(VotingSubject.id, VotingSubject.key, VotingSubject.kind, Building.id,
-               Building.name, Unit.entrance, Unit.room)
-        .join(UnitSubject, UnitSubject.subject_id == VotingSubject.id)  # type: ignore[arg-type]
-        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
-        .where(VotingSubject.compound_id == compound_id)
-    )
-    if subject_ids is not None:
-        stmt = stmt.where(VotingSubject.id.in_(sorted(subject_ids)))  # type: ignore[union-attr]
-    units: dict[int, list[tuple[tuple[int, str, str], str]]] = defaultdict(list)
-    facts: dict[int, tuple[str, SubjectKind]] = {}
-    for subject_id, key, kind, building_id, building, entrance, room in session.execute(stmt):
-        units[subject_id].append(((building_id, entrance, room), _unit_label(building, entrance, room)))
-        facts[subject_id] = (key, SubjectKind(kind))
-    out = {}
-    for subject_id, rows in units.items():
-        rows.sort()
-        key, kind = facts[subject_id]
-        if kind == SubjectKind.DEVELOPER:
-            label = f"开发建设单位（未售/未交付{len(rows)}套）"
-        else:
-            label = "、".join(text for _, text in rows[:3])
-            label += f" 等{len(rows)}套" if len(rows) > 3 else ""
-        out[subject_id] = _Subject(key=key, label=label, order=rows[0][0],
-                                   building_ids=frozenset(order[0] for order, _ in rows))
-    return out
+) -> dict[int, roster_service.SubjectSummary]:
+    """The compound's current subjects (or some of them) with roster's labels."""
+    return roster_service.subject_summaries(session, compound_id=compound_id, subject_ids=subject_ids)
 
 
-def _in_audience(subject: _Subject, audience: list[int] | None) -> bool:
+def _in_audience(subject: roster_service.SubjectSummary, audience: list[int] | None) -> bool:
     return audience is None or bool(subject.building_ids & set(audience))
 
 
@@ -821,17 +752,6 @@ def record_paper_delivery(
     return delivery
 
 
-def _owner_subject_ids(session: Session, *, compound_id: int, phone: str) -> list[int]:
-    """The subjects of every unit whose owners include the holder of this phone."""
-    return sorted(set(session.execute(
-        select(UnitSubject.subject_id)
-        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
-        .where(UnitSubject.compound_id == compound_id, Owner.compound_id == compound_id,
-               Owner.phone == phone)
-    ).scalars()))
-
-
 def record_online_read(
     session: Session, *, compound_id: int, notice_id: int, user: UserAccount
 ) -> list[int]:
@@ -844,7 +764,7 @@ def record_online_read(
         sid: subject
         for sid, subject in _subjects(
             session, compound_id=compound_id,
-            subject_ids=_owner_subject_ids(session, compound_id=compound_id, phone=user.phone),
+            subject_ids=roster_service.owner_subject_ids(session, compound_id=compound_id, phone=user.phone),
         ).items()
         if _in_audience(subject, audience)
     }
@@ -934,7 +854,7 @@ def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> De
             )
     subjects = tuple(
         AudienceSubject(subject_id=sid, label=subject.label, reached_by=tuple(reaches[sid]))
-        for sid, subject in sorted(current.items(), key=lambda item: item[1].order)
+        for sid, subject in sorted(current.items(), key=lambda item: item[1].first_unit)
     )
     postings = session.execute(
         select(NoticePosting)

@@ -213,8 +213,7 @@ def _filer(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
     phone = account.phone if account else None
     units = roster_service.unit_labels_for_phone(session, compound_id=p.compound_id, phone=phone)
     if role == Role.OWNER.value or (role is None and units):
-        label = "业主本人：" + ("、".join(units[:3]) + (f" 等{len(units)}套" if len(units) > 3 else "")
-                           if units else "（已不在业主名册中）")
+        label = "业主本人：" + (roster_service.units_text(units) if units else "（已不在业主名册中）")
     else:
         name = mask_name(account.display_name) if account else ""
         label = f"{ROLE_LABELS.get(Role(role), role) if role else '工作人员'}代为登记：{name}"
