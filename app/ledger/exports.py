@@ -19,6 +19,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from app.ledger import rules
 from app.ledger import statements as st
 from app.notices import pdf as notice_pdf
+from app.spreadsheets import neutralize_formulas
 
 # The notices' embedded CJK font, registered once; its lock too, because reportlab keeps
 # per-document state in the shared font object and only one build at a time is safe.
@@ -71,8 +72,7 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-                if cell.data_type == "f":  # openpyxl takes text starting "=" as a formula
-                    cell.data_type = "s"
+    neutralize_formulas(ws, detail)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

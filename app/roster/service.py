@@ -24,11 +24,10 @@ from app.roster.models import (
     UnitSubject,
     VotingSubject,
 )
-from app.roster.subjects import DEVELOPER_KEY, UnitFacts, derive_subjects
+from app.roster.subjects import DEVELOPER_KEY, PARKING_USAGES, UnitFacts, derive_subjects
 from app.search import contains_text
 
-PARKING_USAGES = frozenset({"车位", "车库"})
-__all__ = ["format_area", "unit_label", "units_text"]  # roster's wording, re-exported for callers
+__all__ = ["PARKING_USAGES", "format_area", "unit_label", "units_text"]  # roster's wording, re-exported for callers
 
 
 def get_compound(session: Session, *, compound_id: int) -> Compound:

@@ -15,6 +15,7 @@ from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
+from app.spreadsheets import neutralize_formulas
 from app.voting import casting, policy, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
@@ -273,10 +274,7 @@ def tally_xlsx(data: dict[str, Any]) -> bytes:
             approve = ";".join(str(c) for c in value["approve"]) if isinstance(value, dict) else ""
             ws.append([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "未投票",
                        m["title"], "选举" if isinstance(value, dict) else (value or ""), approve])
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":  # openpyxl takes text starting "=" as a formula
-                cell.data_type = "s"
+    neutralize_formulas(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

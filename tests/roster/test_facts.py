@@ -7,8 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from app.roster import labels
-from app.roster import service
+from app.roster import labels, service
 from app.roster.models import Building, UnitStatus
 from app.voting import rules
 from tests.factories import UnitSpec, add_roster, make_compound
