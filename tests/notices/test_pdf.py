@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from app import pdf_pages
 from app.clock import FrozenClock
 from app.config import get_settings
 from app.notices import pdf, printing, service
@@ -112,7 +113,7 @@ def test_a_missing_font_is_a_clear_error(
 ) -> None:
     notice = service.publish_notice(db, compound_id=site.id, kind=NoticeKind.GENERAL,
                                     title="通知", body="正文", actor=site.actor)
-    monkeypatch.setattr(pdf, "FONT_PATH", tmp_path / "missing.ttc")
+    monkeypatch.setattr(pdf_pages, "FONT_PATH", tmp_path / "missing.ttc")
     with pytest.raises(pdf.PdfFontMissing) as missing:
         printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id)
     assert missing.value.code == "pdf_font_missing"
