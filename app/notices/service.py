@@ -277,7 +277,8 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
                                                building_ids={bid for _, bid in audience})}
     buildings: dict[int, list[roster_service.BuildingRef]] = defaultdict(list)
     for notice_id, building_id in audience:
-        buildings[notice_id].append(by_id[building_id])
+        if building_id in by_id:
+            buildings[notice_id].append(by_id[building_id])
     files: dict[int, list[StoredFile]] = defaultdict(list)
     for notice_id, stored in session.execute(
         select(NoticeAttachment.notice_id, StoredFile)
