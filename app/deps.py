@@ -21,6 +21,7 @@ from app.auth.tokens import AuthMethod
 from app.config import get_settings
 from app.db import new_session
 from app.errors import DomainError, Forbidden, Unauthorized
+from app.roster import service as roster_service
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_COOKIE = "gj_access"
@@ -178,11 +179,11 @@ def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         session: SessionDep,
         compound_id: Annotated[int, Path(ge=1)],
     ) -> CompoundAccess:
-        roles, owner_ids = auth_service.standing(
-            session, user=principal.user, compound_id=compound_id,
-            owner_phone=principal.user.phone if Role.OWNER in allowed_set else None,
-            password_session=principal.password_verified,
-        )
+        roles = auth_service.standing(session, user=principal.user, compound_id=compound_id,
+                                      password_session=principal.password_verified)
+        phone = principal.user.phone if Role.OWNER in allowed_set else None
+        owner_ids = roster_service.owner_ids_for_phone(
+            session, compound_id=compound_id, phone=phone) if phone else []
         if owner_ids:
             roles.add(Role.OWNER)
         usable = [r for r in allowed if r in roles]

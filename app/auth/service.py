@@ -9,9 +9,8 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, func, literal, select, union_all, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -480,59 +479,26 @@ def logout_everywhere(session: Session, *, account: UserAccount) -> None:
 # --- grants ----------------------------------------------------------------------------------
 
 
-def _standing_statements() -> tuple[Any, Any]:
-    from app.roster.models import Owner
-
-    grants = select(RoleGrant.role.label("role"), literal(None, Integer).label("owner_id")).where(
-        RoleGrant.user_id == bindparam("user_id"), RoleGrant.compound_id == bindparam("compound_id"),
-        RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
-    )
-    owners = select(literal(Role.OWNER.value).label("role"), Owner.id).where(
-        Owner.compound_id == bindparam("compound_id"), Owner.phone == bindparam("phone"))
-    return grants, union_all(grants, owners)
-
-
-_STANDING: tuple[Any, Any] | None = None
+_STANDING = select(RoleGrant.role).where(
+    RoleGrant.user_id == bindparam("user_id"), RoleGrant.compound_id == bindparam("compound_id"),
+    RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+)
 
 
 def standing(session: Session, *, user: UserAccount, compound_id: int,
-             owner_phone: str | None, password_session: bool) -> tuple[set[Role], list[int]]:
-    """The caller's active grants in a compound and, given a phone, the owners holding it.
+             password_session: bool) -> set[Role]:
+    """The caller's active staff roles in a compound (ownership is roster's: see app/deps.py).
 
-    One round trip (UNION ALL) for what every compound route checks first. A session opened by
-    a one-time code (`password_session` false) stands as an owner only: staff grants and the
-    platform role need the password, so a stolen or SIM-swapped phone never opens them.
+    A session opened by a one-time code (`password_session` false) has none: staff grants and
+    the platform role need the password, so a stolen or SIM-swapped phone never opens them.
     """
-    global _STANDING
-    if _STANDING is None:
-        _STANDING = _standing_statements()
-    grants_only, with_owners = _STANDING
     if not password_session:
-        return set(), _owner_ids(session, compound_id=compound_id, phone=owner_phone)
-    params: dict[str, Any] = {"user_id": user.id, "compound_id": compound_id}
-    if owner_phone:
-        params["phone"] = owner_phone
-    roles: set[Role] = set()
-    owner_ids: list[int] = []
-    for role, owner_id in session.connection().execute(
-            with_owners if owner_phone else grants_only, params):
-        if owner_id is None:
-            roles.add(Role(role))
-        else:
-            owner_ids.append(owner_id)
+        return set()
+    roles = {Role(role) for role in session.connection().execute(
+        _STANDING, {"user_id": user.id, "compound_id": compound_id}).scalars()}
     if user.is_platform_admin:
         roles.add(Role.PLATFORM_ADMIN)
-    return roles, sorted(owner_ids)
-
-
-def _owner_ids(session: Session, *, compound_id: int, phone: str | None) -> list[int]:
-    if not phone:
-        return []
-    from app.roster.models import Owner
-
-    return sorted(session.execute(
-        select(Owner.id).where(Owner.compound_id == compound_id, Owner.phone == phone)
-    ).scalars())
+    return roles
 
 
 def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> set[Role]:

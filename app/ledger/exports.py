@@ -9,21 +9,15 @@ from xml.sax.saxutils import escape
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from app.ledger import rules
 from app.ledger import statements as st
-from app.notices import pdf as notice_pdf
-
-# The notices' embedded CJK font, registered once; its lock too, because reportlab keeps
-# per-document state in the shared font object and only one build at a time is safe.
-font_name = notice_pdf.font_name
-_render_lock = notice_pdf._render_lock
+from app.pdf_pages import ACCENT, MUTED, PageSetup, base_style, font_name, grid_table, render_a4
+from app.spreadsheets import neutralize_formulas
 
 
 def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_sha256: str,
@@ -71,8 +65,7 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-                if cell.data_type == "f":  # openpyxl takes text starting "=" as a formula
-                    cell.data_type = "s"
+    neutralize_formulas(ws, detail)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -92,12 +85,8 @@ def _yuan_number(text: Any) -> Any:
 
 # --- PDF -------------------------------------------------------------------------------------
 
-MUTED = colors.HexColor("#555555")
-ACCENT = colors.HexColor("#B71C1C")
-
-
 def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=11, leading=18, wordWrap="CJK")
+    base = base_style(font, size=11, leading=18)
     return {
         "body": base,
         "title": ParagraphStyle("title", parent=base, fontSize=18, leading=26, alignment=TA_CENTER,
@@ -116,37 +105,29 @@ def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, Paragrap
            widths: list[float], *, money: frozenset[int] = frozenset(),
            total_row: bool = False) -> Table:
     """A grid table; the `money` columns are right-aligned so amounts line up."""
-    style = styles["cell"]
-    data = [[Paragraph(escape(str(c)), styles["money"] if i in money else style)
-             for i, c in enumerate(columns)]]
-    data += [[Paragraph(escape(str(v)), styles["money"] if i in money else style)
-              for i, v in enumerate(row)] for row in rows]
-    table = Table(data, colWidths=widths, repeatRows=1)
-    commands: list[Any] = [
-        ("FONTNAME", (0, 0), (-1, -1), style.fontName),
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-    if total_row:
-        commands.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#F6F6F6")))
-    table.setStyle(TableStyle(commands))
-    return table
+    return grid_table(columns, rows, style=styles["cell"], widths=widths,
+                      column_styles={i: styles["money"] for i in money}, total_row=total_row)
 
 
 def statement_pdf(*, compound_name: str, statement: dict[str, Any], statement_sha256: str,
                   status_label: str, audit_report_name: str | None = None) -> bytes:
     """The statement on A4 with the WenQuanYi font embedded (prints the same on any reader)."""
-    font = font_name()
-    styles = _styles(font)
-    buffer = io.BytesIO()
+    styles = _styles(font_name())
     label = statement["period"]["label"]
-    doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=16 * mm,
-        bottomMargin=18 * mm, title=f"{compound_name} 公共收益收支表（{label}）",
-        author=compound_name, subject="公共收益公示", creator="共决 Gongjue", initialFontName=font,
+    setup = PageSetup(
+        title=f"{compound_name} 公共收益收支表（{label}）", author=compound_name,
+        subject="公共收益公示", footer=f"{compound_name} · 公共收益收支表 · {label}",
+        margin=16 * mm, top_margin=16 * mm, bottom_margin=18 * mm, footer_y=9 * mm,
     )
-    width = doc.width
+    return render_a4(setup, lambda width: _statement_story(
+        statement, styles, width, compound_name=compound_name, statement_sha256=statement_sha256,
+        status_label=status_label, audit_report_name=audit_report_name))
+
+
+def _statement_story(statement: dict[str, Any], styles: dict[str, ParagraphStyle], width: float, *,
+                     compound_name: str, statement_sha256: str, status_label: str,
+                     audit_report_name: str | None) -> list[Flowable]:
+    label = statement["period"]["label"]
     story: list[Flowable] = [
         Paragraph(escape(f"{compound_name} 公共收益收支表"), styles["title"]),
         Paragraph(escape(f"{label}（{statement['period']['start_date']} 至 "
@@ -178,16 +159,4 @@ def statement_pdf(*, compound_name: str, statement: dict[str, Any], statement_sh
     story += [Spacer(1, 4 * mm),
               Paragraph(escape(f"报表指纹 SHA-256：{statement_sha256}"), styles["small"]),
               Paragraph("各项数字均由所列账目逐笔汇总，可自行复核。", styles["small"])]
-    footer = f"{compound_name} · 公共收益收支表 · {label}"
-
-    def on_page(canvas: Any, document: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(16 * mm, 9 * mm, footer)
-        canvas.drawRightString(A4[0] - 16 * mm, 9 * mm, f"第 {document.page} 页")
-        canvas.restoreState()
-
-    with _render_lock:
-        doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
+    return story

@@ -13,9 +13,6 @@ A file with any bad row is refused as a whole, every bad row listed with its row
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -26,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app import spreadsheets
 from app.audit.service import Actor, append_event
 from app.clock import now
 from app.db import is_postgres
@@ -33,7 +31,7 @@ from app.files import service as files_service
 from app.ledger import rules, service
 from app.ledger.exceptions import ImportInvalid, ImportNotFound, LedgerConflict, LedgerInvalid
 from app.ledger.models import LedgerEntry, LedgerImport, LedgerImportRow, LedgerPeriod
-from app.roster.importer import FORMULA_MESSAGE, looks_like_formula
+from app.spreadsheets import FORMULA_MESSAGE, looks_like_formula
 
 COLUMNS = ("日期", "收支", "类别", "金额（元）", "对方", "摘要")
 OPTIONAL_COLUMNS = ("扣除成本（元）",)
@@ -82,16 +80,8 @@ _COLUMN_KEYS = {_key(c): c for c in COLUMNS + OPTIONAL_COLUMNS}
 _COLUMN_KEYS.update({_key("金额"): "金额（元）", _key("扣除成本"): "扣除成本（元）"})
 
 
-def decode(content: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (what Excel in China saves)."""
-    if content.startswith(codecs.BOM_UTF8):
-        content = content[len(codecs.BOM_UTF8):]
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportInvalid("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV", code="ledger_import_encoding")
+def _rejected(problem: spreadsheets.SpreadsheetRejected) -> ImportInvalid:
+    return ImportInvalid(problem.message, code=f"ledger_import_{problem.reason}", status=problem.status)
 
 
 def parse_date(text: str) -> date:
@@ -109,18 +99,13 @@ def parse_csv(content: bytes, *, today: date) -> list[DraftRow]:
     """Every row checked; any problem refuses the whole file with each row's number."""
     if not content.strip():
         raise ImportInvalid("文件为空", code="ledger_import_empty")
-    if len(content) > MAX_BYTES:
-        raise ImportInvalid("文件超过 2 MB 上限，请分批导入", code="ledger_import_too_large", status=413)
-    if content[:4] == b"PK\x03\x04":
-        raise ImportInvalid("请在 Excel 中“另存为”CSV 后上传", code="ledger_import_not_csv", status=415)
-    text = decode(content)
-    if "\x00" in text:
-        raise ImportInvalid("文件中含有空字符（NUL），不是有效的 CSV 文本，请在 Excel 中另存为 CSV 后重试",
-                            code="ledger_import_unreadable")
     try:
-        table = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ImportInvalid(f"CSV 文件格式有误：{exc}", code="ledger_import_unreadable") from exc
+        spreadsheets.check_size(content, limit=MAX_BYTES, advice="，请分批导入")
+        if spreadsheets.is_zip(content):
+            raise ImportInvalid("请在 Excel 中“另存为”CSV 后上传", code="ledger_import_not_csv", status=415)
+        table = list(spreadsheets.csv_rows(content))
+    except spreadsheets.SpreadsheetRejected as problem:
+        raise _rejected(problem) from problem
     if not table:
         raise ImportInvalid("文件为空", code="ledger_import_empty")
     positions: dict[str, int] = {}

@@ -8,19 +8,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
@@ -28,7 +22,6 @@ from reportlab.platypus import (
     KeepTogether,
     LayoutError,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -36,30 +29,25 @@ from reportlab.platypus import (
 
 from app import calendar
 from app.config import get_settings
-from app.errors import DomainError
+from app.pdf_pages import (
+    ACCENT,
+    FONT_NAME,
+    FONT_PATH,
+    MUTED,
+    PageSetup,
+    PdfFontMissing,
+    base_style,
+    font_name,
+    grid_table,
+    markup,
+    paragraphs,
+    render_a4,
+)
 
 if TYPE_CHECKING:
-    from reportlab.pdfgen.canvas import Canvas
-
     from app.notices.schemas import StructuredContent
 
-# Embedded TrueType font: reportlab's built-in STSong-Light CID font is not embedded and prints
-# as empty boxes wherever the reader lacks it.
-FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-FONT_NAME = "WenQuanYiMicroHei"
-ACCENT = colors.HexColor("#B71C1C")
-MUTED = colors.HexColor("#555555")
-
-_registered: set[str] = set()
-_font_lock = threading.Lock()
-# reportlab keeps per-document state in shared font objects; one build at a time is safe.
-_render_lock = threading.Lock()
-
-
-class PdfFontMissing(DomainError):
-    code = "pdf_font_missing"
-    status = 500
-
+__all__ = ["FONT_NAME", "FONT_PATH", "PdfFontMissing", "font_name"]  # the shared page scaffolding
 
 @dataclass(frozen=True)
 class NoticeRef:
@@ -102,22 +90,8 @@ def cn_date(value: datetime | date) -> str:
     return calendar.format_day(value)
 
 
-def font_name() -> str:
-    """Register the embedded CJK font once, or raise a clear error if it is not installed."""
-    key = str(FONT_PATH)
-    with _font_lock:
-        if key not in _registered:
-            if not FONT_PATH.is_file():
-                raise PdfFontMissing(
-                    f"未找到中文字体文件 {FONT_PATH}，无法生成公告PDF；请安装 fonts-wqy-microhei"
-                )
-            pdfmetrics.registerFont(TTFont(FONT_NAME, key, subfontIndex=0))
-            _registered.add(key)
-    return FONT_NAME
-
-
 def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=11.5, leading=20, wordWrap="CJK")
+    base = base_style(font, size=11.5, leading=20)
     return {
         "body": base,
         "compound": ParagraphStyle("compound", parent=base, fontSize=13, leading=18,
@@ -141,50 +115,16 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
-def _text(value: object) -> str:
-    """Escape text for reportlab's paragraph markup, keeping leading indentation."""
-    text = str(value)
-    stripped = text.lstrip(" \u3000\t")
-    indent = text[: len(text) - len(stripped)]
-    # Paragraphs collapse whitespace; a full-width space is two ordinary ones wide.
-    pad = "".join("&nbsp;&nbsp;" if ch == "\u3000" else "&nbsp;" for ch in indent)
-    return pad + escape(stripped)
-
-
-def _paragraphs(text: str, style: ParagraphStyle) -> list[Flowable]:
-    out: list[Flowable] = []
-    for line in text.replace("\r\n", "\n").split("\n"):
-        if line.strip():
-            out.append(Paragraph(_text(line), style))
-        else:
-            out.append(Spacer(1, style.leading / 2))
-    return out
-
-
 def _table(columns: list[str], rows: list[list[Any]], styles: dict[str, ParagraphStyle],
            width: float, repeat_header: bool) -> Table:
-    cell = styles["cell"]
-    data = [[Paragraph(_text(c), cell) for c in columns]]
-    data += [[Paragraph(_text(v), cell) for v in row] for row in rows]
     # Column widths follow the longest text of each column, within bounds.
     weights = [
         min(max([len(str(columns[i]))] + [len(str(r[i])) for r in rows]), 30) + 2
         for i in range(len(columns))
     ]
     total = sum(weights)
-    # splitInRow: a row taller than a page (a 3,000-character cell) continues on the next page
-    # instead of failing the whole print.
-    table = Table(data, colWidths=[width * w / total for w in weights],
-                  repeatRows=1 if repeat_header else 0, splitInRow=1)
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), cell.fontName),
-        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]))
-    return table
+    return grid_table(columns, rows, style=styles["cell"], widths=[width * w / total for w in weights],
+                      repeat_header=repeat_header, padding=3)
 
 
 def _structured(content: StructuredContent, styles: dict[str, ParagraphStyle],
@@ -192,14 +132,14 @@ def _structured(content: StructuredContent, styles: dict[str, ParagraphStyle],
     out: list[Flowable] = []
     for section in content.sections:
         if section.heading:
-            out.append(Paragraph(_text(section.heading), styles["heading"]))
+            out.append(Paragraph(markup(section.heading), styles["heading"]))
         if section.type == "table":
             out.append(_table(section.columns, section.rows, styles, width, repeat_header))
         elif section.type == "list":
-            out += [Paragraph(f"{i}. " + _text(item), styles["body"])
+            out += [Paragraph(f"{i}. " + markup(item), styles["body"])
                     for i, item in enumerate(section.items, start=1)]
         else:
-            out += _paragraphs(section.text, styles["body"])
+            out += paragraphs(section.text, styles["body"])
         out.append(Spacer(1, 4 * mm))
     return out
 
@@ -217,31 +157,31 @@ def qr_png(url: str) -> bytes:
 def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: float,
            repeat_header: bool = True) -> list[Flowable]:
     story: list[Flowable] = [
-        Paragraph(_text(notice.compound_name), styles["compound"]),
-        Paragraph(_text(notice.kind_label), styles["kind"]),
+        Paragraph(markup(notice.compound_name), styles["compound"]),
+        Paragraph(markup(notice.kind_label), styles["kind"]),
         HRFlowable(width="100%", thickness=1.5, color=ACCENT, spaceBefore=2, spaceAfter=6),
-        Paragraph(_text(notice.title), styles["title"]),
+        Paragraph(markup(notice.title), styles["title"]),
     ]
     if notice.corrects is not None:
         story.append(Paragraph(
-            _text(f"（本公告更正{cn_date(notice.corrects.published_at)}发布的"
+            markup(f"（本公告更正{cn_date(notice.corrects.published_at)}发布的"
                   f"《{notice.corrects.title}》，公告编号 {notice.corrects.notice_id}）"),
             styles["note"],
         ))
     if notice.corrected_by is not None:
         story.append(Paragraph(
-            _text(f"本公告已于{cn_date(notice.corrected_by.published_at)}更正，以更正公告"
+            markup(f"本公告已于{cn_date(notice.corrected_by.published_at)}更正，以更正公告"
                   f"《{notice.corrected_by.title}》（公告编号 {notice.corrected_by.notice_id}）为准。"),
             styles["warning"],
         ))
     story.append(Spacer(1, 4 * mm))
-    story += _paragraphs(notice.body, styles["body"])
+    story += paragraphs(notice.body, styles["body"])
     if notice.structured is not None and notice.structured.sections:
         story.append(Spacer(1, 3 * mm))
         story += _structured(notice.structured, styles, width, repeat_header)
     if notice.attachment_names:
         story.append(Paragraph("附件：", styles["heading"]))
-        story += [Paragraph(f"{i}. " + _text(name), styles["body"])
+        story += [Paragraph(f"{i}. " + markup(name), styles["body"])
                   for i, name in enumerate(notice.attachment_names, start=1)]
     story.append(Spacer(1, 6 * mm))
     # The QR code sits beside the date block, so a short notice stays on one sheet.
@@ -250,11 +190,11 @@ def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: fl
         Paragraph("扫码查看原文、附件及更正", styles["small"]),
     ]
     dates_cell = [
-        Paragraph(_text(f"发布范围：{notice.audience_label}"), styles["right"]),
-        Paragraph(_text(f"发布日期：{cn_date(notice.published_at)}"), styles["right"]),
-        Paragraph(_text(f"公示期：{notice.display_days}日（自发布次日起算，至"
+        Paragraph(markup(f"发布范围：{notice.audience_label}"), styles["right"]),
+        Paragraph(markup(f"发布日期：{cn_date(notice.published_at)}"), styles["right"]),
+        Paragraph(markup(f"公示期：{notice.display_days}日（自发布次日起算，至"
                         f"{cn_date(notice.display_until)}止）"), styles["right"]),
-        Paragraph(_text(notice.url), styles["small_right"]),
+        Paragraph(markup(notice.url), styles["small_right"]),
     ]
     block = Table([[qr_cell, dates_cell]], colWidths=[46 * mm, width - 46 * mm])
     block.setStyle(TableStyle([
@@ -269,37 +209,18 @@ def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: fl
 
 def render_notice_pdf(notice: PrintableNotice) -> bytes:
     """Render the notice as an A4 PDF with the CJK font embedded."""
-    font = font_name()
-    styles = _styles(font)
-    footer = (f"{notice.compound_name} · 公告编号 {notice.notice_id} · "
-              f"内容指纹 SHA-256 {notice.content_sha256[:16]}")
-
-    def on_page(canvas: Canvas, document: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(20 * mm, 10 * mm, footer)
-        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, f"第 {document.page} 页")
-        canvas.restoreState()
-
-    def build(repeat_header: bool) -> bytes:
-        buffer = io.BytesIO()
-        doc = SimpleDocTemplate(
-            buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-            bottomMargin=20 * mm, title=notice.title, author=notice.compound_name,
-            subject=notice.kind_label, creator="共决 Gongjue", initialFontName=font,
-        )
-        doc.build(_story(notice, styles, doc.width, repeat_header),
-                  onFirstPage=on_page, onLaterPages=on_page)
-        return buffer.getvalue()
-
-    with _render_lock:
-        try:
-            return build(repeat_header=True)
-        except LayoutError:
-            # What splitting rows cannot fix is a table header taller than a page (it would
-            # repeat on every page): then each header is printed once, where its table starts.
-            return build(repeat_header=False)
+    styles = _styles(font_name())
+    setup = PageSetup(
+        title=notice.title, author=notice.compound_name, subject=notice.kind_label,
+        footer=(f"{notice.compound_name} · 公告编号 {notice.notice_id} · "
+                f"内容指纹 SHA-256 {notice.content_sha256[:16]}"),
+    )
+    try:
+        return render_a4(setup, lambda width: _story(notice, styles, width, repeat_header=True))
+    except LayoutError:
+        # What splitting rows cannot fix is a table header taller than a page (it would
+        # repeat on every page): then each header is printed once, where its table starts.
+        return render_a4(setup, lambda width: _story(notice, styles, width, repeat_header=False))
 
 
 # --- rendered prints, kept per notice version -------------------------------------------------

@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from app.auth.roles import MANAGERS, OWNERS, STAFF
 from app.db import transaction
 from app.deps import CompoundAccess, SessionDep, compound_access
-from app.notices import service
+from app.notices import delivery as notice_delivery
+from app.notices import postings, printing, service
 from app.notices.models import (
     METHOD_LABELS,
     DeliveryMethod,
@@ -124,7 +125,7 @@ def get_notice(notice_id: int, access: Member, session: SessionDep) -> NoticeOut
         # A GET runs in a read transaction; the read receipt and its audit event are written
         # together in their own write transaction (BEGIN IMMEDIATE on SQLite).
         with transaction(write=True) as write_session:
-            service.record_online_read(write_session, compound_id=access.compound_id,
+            notice_delivery.record_online_read(write_session, compound_id=access.compound_id,
                                        notice_id=notice_id, user=access.principal.user)
     return _one(session, notice)
 
@@ -178,7 +179,7 @@ def publish_correction(
 
 @router.post(NOTICE + "/postings", response_model=PostingOut, status_code=201)
 def record_posting(notice_id: int, body: PostingIn, access: Editor, session: SessionDep) -> PostingOut:
-    posting = service.record_posting(
+    posting = postings.record_posting(
         session, compound_id=access.compound_id, notice_id=notice_id, posted_on=body.posted_on,
         location=body.location, photo_file_id=body.photo_file_id, actor=access.actor,
     )
@@ -189,7 +190,7 @@ def record_posting(notice_id: int, body: PostingIn, access: Editor, session: Ses
 def record_paper_delivery(
     notice_id: int, body: PaperDeliveryIn, access: Editor, session: SessionDep
 ) -> DeliveryOut:
-    delivery = service.record_paper_delivery(
+    delivery = notice_delivery.record_paper_delivery(
         session, compound_id=access.compound_id, notice_id=notice_id, subject_id=body.subject_id,
         evidence_file_id=body.evidence_file_id, delivered_at=body.delivered_at, actor=access.actor,
     )
@@ -199,7 +200,7 @@ def record_paper_delivery(
 @router.get(NOTICE + "/delivery", response_model=DeliveryStatusOut)
 def delivery_status(notice_id: int, access: Editor, session: SessionDep) -> DeliveryStatusOut:
     """Who in the audience has been reached, how, and who has not (labels only, no names)."""
-    status = service.delivery_status(session, compound_id=access.compound_id, notice_id=notice_id)
+    status = notice_delivery.delivery_status(session, compound_id=access.compound_id, notice_id=notice_id)
     return DeliveryStatusOut(
         notice_id=notice_id, audience=status.view.audience,
         audience_label=status.view.audience_label, subject_count=len(status.subjects),
@@ -227,7 +228,7 @@ def delivery_status(notice_id: int, access: Editor, session: SessionDep) -> Deli
             responses={200: {"content": {"application/pdf": {}}}})
 def notice_pdf(notice_id: int, access: Member, session: SessionDep) -> Response:
     """The A4 print of a published notice for the notice board."""
-    printed = service.notice_pdf(session, compound_id=access.compound_id, notice_id=notice_id,
+    printed = printing.notice_pdf(session, compound_id=access.compound_id, notice_id=notice_id,
                                  viewer=_viewer(session, access))
     return Response(
         content=printed.content,

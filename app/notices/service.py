@@ -1,4 +1,6 @@
-"""Notice rules: drafts, publication, corrections, audience, board postings and delivery (送达).
+"""Notice rules: drafts, publication, corrections, audience and reading.
+
+Board postings are in `postings`, delivery (送达) records in `delivery`, the print in `printing`.
 
 Other domains publish through `publish_notice` and link their object with source_type/source_id;
 this module imports nothing from them.
@@ -11,19 +13,18 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app import calendar
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
-from app.auth.models import Role, UserAccount
+from app.auth.models import Role
 from app.auth.roles import MANAGERS as EDITOR_ROLES
 from app.auth.roles import STAFF as STAFF_ROLES
 from app.clock import now
@@ -35,26 +36,14 @@ from app.notices import pdf
 from app.notices.models import (
     KIND_LABELS,
     AudienceScope,
-    DeliveryMethod,
     Notice,
     NoticeAttachment,
     NoticeBuilding,
-    NoticeDelivery,
     NoticeImmutable,
     NoticeKind,
-    NoticePosting,
 )
 from app.notices.schemas import StructuredContent
 from app.roster import service as roster_service
-from app.roster.models import (
-    Building,
-    Owner,
-    SubjectKind,
-    Unit,
-    UnitOwner,
-    UnitSubject,
-    VotingSubject,
-)
 
 DEFAULT_DISPLAY_DAYS = 15
 MAX_DISPLAY_DAYS = 365
@@ -95,23 +84,6 @@ class Viewer:
 SYSTEM_VIEWER = Viewer(can_see_drafts=True, building_ids=None)
 
 
-def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collection[int]) -> set[int]:
-    """The buildings where the given owners hold a unit."""
-    if not owner_ids:
-        return set()
-    return set(
-        session.execute(
-            select(Unit.building_id)
-            .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
-            .where(
-                Unit.compound_id == compound_id,
-                UnitOwner.owner_id.in_(list(owner_ids)),  # type: ignore[attr-defined]
-            )
-            .distinct()
-        ).scalars()
-    )
-
-
 def viewer_for(
     session: Session, *, compound_id: int, roles: Collection[Role], owner_ids: Collection[int]
 ) -> Viewer:
@@ -119,7 +91,7 @@ def viewer_for(
     role_set = set(roles)
     if role_set & STAFF_ROLES:
         return Viewer(can_see_drafts=bool(role_set & EDITOR_ROLES), building_ids=None)
-    buildings = owner_building_ids(session, compound_id=compound_id, owner_ids=owner_ids)
+    buildings = roster_service.owner_building_ids(session, compound_id=compound_id, owner_ids=owner_ids)
     return Viewer(can_see_drafts=False, building_ids=frozenset(buildings))
 
 
@@ -233,7 +205,7 @@ class NoticeView:
     """A notice with its audience, attachments and correction links."""
 
     notice: Notice
-    buildings: tuple[Building, ...]
+    buildings: tuple[roster_service.BuildingRef, ...]
     attachments: tuple[StoredFile, ...]
     supersedes: Notice | None
     superseded_by: Notice | None
@@ -297,14 +269,18 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
     ids = [n.id for n in notices if n.id is not None]
     if not ids:
         return []
-    buildings: dict[int, list[Building]] = defaultdict(list)
-    for notice_id, building in session.execute(
-        select(NoticeBuilding.notice_id, Building)
-        .join(Building, Building.id == NoticeBuilding.building_id)  # type: ignore[arg-type]
+    audience = session.execute(
+        select(NoticeBuilding.notice_id, NoticeBuilding.building_id)
         .where(NoticeBuilding.notice_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(Building.id)  # type: ignore[arg-type]
-    ):
-        buildings[notice_id].append(building)
+        .order_by(NoticeBuilding.building_id)  # type: ignore[arg-type]
+    ).all()
+    by_id = {b.id: b for compound_id in {n.compound_id for n in notices}
+             for b in roster_service.buildings(session, compound_id=compound_id,
+                                               building_ids={bid for _, bid in audience})}
+    buildings: dict[int, list[roster_service.BuildingRef]] = defaultdict(list)
+    for notice_id, building_id in audience:
+        if building_id in by_id:
+            buildings[notice_id].append(by_id[building_id])
     files: dict[int, list[StoredFile]] = defaultdict(list)
     for notice_id, stored in session.execute(
         select(NoticeAttachment.notice_id, StoredFile)
@@ -380,14 +356,8 @@ def _building_ids(session: Session, *, compound_id: int, building_ids: Iterable[
     wanted = sorted(set(building_ids))
     if not wanted:
         raise NoticeInvalid("请选择公告面向的楼栋，或面向全体业主", code="notice_audience_empty")
-    found = set(
-        session.execute(
-            select(Building.id).where(
-                Building.compound_id == compound_id,
-                Building.id.in_(wanted),  # type: ignore[union-attr]
-            )
-        ).scalars()
-    )
+    found = {b.id for b in roster_service.buildings(session, compound_id=compound_id,
+                                                     building_ids=wanted)}
     missing = [b for b in wanted if b not in found]
     if missing:
         raise NoticeInvalid(f"楼栋不存在：{missing}", code="notice_building_not_found")
@@ -663,10 +633,11 @@ def supersede(
     return _publish(session, correction, actor=actor)
 
 
-# --- board postings and delivery (送达) -------------------------------------------------------
+# --- a published notice and its audience (for postings and delivery) -------------------------------------------------------
 
 
-def _published(session: Session, *, compound_id: int, notice_id: int, lock: bool) -> Notice:
+def published_notice(session: Session, *, compound_id: int, notice_id: int, lock: bool) -> Notice:
+    """A published notice (409 for a draft), locked when the caller records against it."""
     notice = (
         _lock(session, compound_id=compound_id, notice_id=notice_id) if lock
         else get_notice(session, compound_id=compound_id, notice_id=notice_id)
@@ -676,320 +647,12 @@ def _published(session: Session, *, compound_id: int, notice_id: int, lock: bool
     return notice
 
 
-def _audience_building_ids(session: Session, notice: Notice) -> list[int] | None:
+def audience_building_ids(session: Session, notice: Notice) -> list[int] | None:
+    """The buildings a notice addresses (None: the whole compound)."""
     if notice.audience_scope == AudienceScope.COMPOUND:
         return None
     return list(
         session.execute(
             select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id)
         ).scalars()
-    )
-
-
-def record_posting(
-    session: Session, *, compound_id: int, notice_id: int, posted_on: date, location: str,
-    photo_file_id: int, actor: Actor,
-) -> NoticePosting:
-    """Record that a published notice was put on a board, with the photo proving it."""
-    notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=True)
-    if actor.user_id is None:
-        raise NoticeInvalid("张贴记录须由具体人员登记", code="notice_recorder_required")
-    location = location.strip()
-    if not location:
-        raise NoticeInvalid("请填写张贴位置", code="notice_posting_location_required")
-    first_day = published_date(notice)
-    today = calendar.today()
-    if first_day is None or not first_day <= posted_on <= today:
-        raise NoticeInvalid(f"张贴日期应在公告发布日（{first_day}）至今天之间",
-                            code="notice_posting_date_invalid")
-    photo = files_service.get_file(session, compound_id=compound_id, file_id=photo_file_id)
-    if not photo.content_type.startswith("image/"):
-        raise NoticeInvalid("张贴照片须为图片文件", code="notice_posting_photo_invalid")
-    posting = NoticePosting(
-        compound_id=compound_id, notice_id=notice_id, posted_on=posted_on, location=location,
-        photo_file_id=photo_file_id, recorded_by=actor.user_id, recorded_at=now(),
-    )
-    session.add(posting)
-    session.flush()
-    append_event(
-        session, compound_id=compound_id, actor=actor, action="notice.posted",
-        object_type="notice", object_id=notice_id,
-        payload={"posting_id": posting.id, "posted_on": posted_on.isoformat(),
-                 "location": location, "photo_file_id": photo_file_id,
-                 "photo_sha256": photo.sha256},
-    )
-    return posting
-
-
-@dataclass(frozen=True)
-class _Subject:
-    """A voting subject as the delivery records see it: identity, label and buildings."""
-
-    key: str
-    label: str  # building/room of its units; never names or phones
-    order: tuple[int, str, str]  # its first unit by building, entrance, room
-    building_ids: frozenset[int]
-
-
-def _unit_label(building: str, entrance: str, room: str) -> str:
-    return f"{building}{entrance + '单元' if entrance else ''}{room}"
-
-
-def _subjects(
-    session: Session, *, compound_id: int, subject_ids: Collection[int] | None = None
-) -> dict[int, _Subject]:
-    """The compound's current subjects (or some of them) with labels, in one query."""
-    stmt = (
-        select(VotingSubject.id, VotingSubject.key, VotingSubject.kind, Building.id,
-               Building.name, Unit.entrance, Unit.room)
-        .join(UnitSubject, UnitSubject.subject_id == VotingSubject.id)  # type: ignore[arg-type]
-        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
-        .where(VotingSubject.compound_id == compound_id)
-    )
-    if subject_ids is not None:
-        stmt = stmt.where(VotingSubject.id.in_(sorted(subject_ids)))  # type: ignore[union-attr]
-    units: dict[int, list[tuple[tuple[int, str, str], str]]] = defaultdict(list)
-    facts: dict[int, tuple[str, SubjectKind]] = {}
-    for subject_id, key, kind, building_id, building, entrance, room in session.execute(stmt):
-        units[subject_id].append(((building_id, entrance, room), _unit_label(building, entrance, room)))
-        facts[subject_id] = (key, SubjectKind(kind))
-    out = {}
-    for subject_id, rows in units.items():
-        rows.sort()
-        key, kind = facts[subject_id]
-        if kind == SubjectKind.DEVELOPER:
-            label = f"开发建设单位（未售/未交付{len(rows)}套）"
-        else:
-            label = "、".join(text for _, text in rows[:3])
-            label += f" 等{len(rows)}套" if len(rows) > 3 else ""
-        out[subject_id] = _Subject(key=key, label=label, order=rows[0][0],
-                                   building_ids=frozenset(order[0] for order, _ in rows))
-    return out
-
-
-def _in_audience(subject: _Subject, audience: list[int] | None) -> bool:
-    return audience is None or bool(subject.building_ids & set(audience))
-
-
-def record_paper_delivery(
-    session: Session, *, compound_id: int, notice_id: int, subject_id: int,
-    evidence_file_id: int | None = None, delivered_at: datetime | None = None, actor: Actor,
-) -> NoticeDelivery:
-    """Record a paper delivery to one voting subject, with an optional signed receipt."""
-    notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=True)
-    if actor.user_id is None:
-        raise NoticeInvalid("纸质送达须由具体人员登记", code="notice_recorder_required")
-    subject = _subjects(session, compound_id=compound_id, subject_ids=[subject_id]).get(subject_id)
-    if subject is None:
-        raise NotFound("表决主体不存在", code="subject_not_found")
-    if not _in_audience(subject, _audience_building_ids(session, notice)):
-        raise NoticeInvalid("该业主不在本公告的发布范围内", code="notice_subject_not_in_audience")
-    when = now() if delivered_at is None else (
-        delivered_at.replace(tzinfo=calendar.SHANGHAI) if delivered_at.tzinfo is None else delivered_at
-    )
-    assert notice.published_at is not None
-    if not notice.published_at <= when <= now():
-        raise NoticeInvalid("送达时间应在公告发布之后、当前时间之前",
-                            code="notice_delivery_time_invalid")
-    evidence = (
-        files_service.get_file(session, compound_id=compound_id, file_id=evidence_file_id)
-        if evidence_file_id is not None else None
-    )
-    duplicate = session.execute(
-        select(NoticeDelivery.id).where(
-            NoticeDelivery.notice_id == notice_id, NoticeDelivery.subject_id == subject_id,
-            NoticeDelivery.method == DeliveryMethod.PAPER,
-        )
-    ).first()
-    if duplicate is not None:
-        raise Conflict("已登记过该业主的纸质送达", code="notice_delivery_exists")
-    delivery = NoticeDelivery(
-        compound_id=compound_id, notice_id=notice_id, subject_id=subject_id,
-        subject_key=subject.key, subject_label=subject.label,
-        method=DeliveryMethod.PAPER, delivered_at=when, evidence_file_id=evidence_file_id,
-        recorded_by=actor.user_id,
-    )
-    session.add(delivery)
-    session.flush()
-    append_event(
-        session, compound_id=compound_id, actor=actor, action="notice.delivered_paper",
-        object_type="notice", object_id=notice_id,
-        payload={"delivery_id": delivery.id, "subject_id": subject_id,
-                 "subject_label": subject.label, "delivered_at": format_time(when),
-                 "evidence_file_id": evidence_file_id,
-                 "evidence_sha256": evidence.sha256 if evidence else None},
-    )
-    return delivery
-
-
-def _owner_subject_ids(session: Session, *, compound_id: int, phone: str) -> list[int]:
-    """The subjects of every unit whose owners include the holder of this phone."""
-    return sorted(set(session.execute(
-        select(UnitSubject.subject_id)
-        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
-        .where(UnitSubject.compound_id == compound_id, Owner.compound_id == compound_id,
-               Owner.phone == phone)
-    ).scalars()))
-
-
-def record_online_read(
-    session: Session, *, compound_id: int, notice_id: int, user: UserAccount
-) -> list[int]:
-    """Record that an owner opened a published notice, once per subject; returns newly reached subjects."""
-    notice = _published(session, compound_id=compound_id, notice_id=notice_id, lock=False)
-    if not user.phone:
-        return []
-    audience = _audience_building_ids(session, notice)
-    subjects = {
-        sid: subject
-        for sid, subject in _subjects(
-            session, compound_id=compound_id,
-            subject_ids=_owner_subject_ids(session, compound_id=compound_id, phone=user.phone),
-        ).items()
-        if _in_audience(subject, audience)
-    }
-    if not subjects:
-        return []
-    read_at = now()
-    rows = [
-        {"compound_id": compound_id, "notice_id": notice_id, "subject_id": sid,
-         "subject_key": subject.key, "subject_label": subject.label,
-         "method": DeliveryMethod.ONLINE_READ, "delivered_at": read_at}
-        for sid, subject in sorted(subjects.items())
-    ]
-    # ON CONFLICT DO NOTHING keeps two simultaneous openings from failing or double-recording.
-    insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    stmt = (
-        insert(NoticeDelivery)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["notice_id", "subject_id", "method"])
-        .returning(NoticeDelivery.subject_id)
-    )
-    added = sorted(session.execute(stmt).scalars())
-    if added:
-        append_event(
-            session, compound_id=compound_id, actor=Actor(user_id=user.id, role=Role.OWNER.value),
-            action="notice.read_online", object_type="notice", object_id=notice_id,
-            payload={"subject_ids": added, "read_at": format_time(read_at)},
-        )
-    return added
-
-
-@dataclass(frozen=True)
-class SubjectReach:
-    method: DeliveryMethod
-    delivered_at: datetime
-    evidence_file_id: int | None
-
-
-@dataclass(frozen=True)
-class AudienceSubject:
-    subject_id: int
-    label: str  # building/room of its units; never names or phones
-    reached_by: tuple[SubjectReach, ...]
-
-
-@dataclass(frozen=True)
-class DeliveryStatus:
-    """Who in the audience was reached and how, who was not, and the board postings."""
-
-    view: NoticeView
-    subjects: tuple[AudienceSubject, ...]
-    postings: tuple[NoticePosting, ...]
-
-    @property
-    def reached(self) -> list[AudienceSubject]:
-        return [s for s in self.subjects if s.reached_by]
-
-    @property
-    def not_reached(self) -> list[AudienceSubject]:
-        return [s for s in self.subjects if not s.reached_by]
-
-    def count_by(self, method: DeliveryMethod) -> int:
-        return sum(1 for s in self.subjects if any(r.method == method for r in s.reached_by))
-
-
-def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> DeliveryStatus:
-    """Every subject in the notice's audience with how it was reached, in building/room order."""
-    notice = get_notice(session, compound_id=compound_id, notice_id=notice_id)
-    view = describe_notice(session, notice=notice)
-    audience = None if view.audience == "compound" else list(view.audience)
-    current = {
-        sid: subject
-        for sid, subject in _subjects(session, compound_id=compound_id).items()
-        if _in_audience(subject, audience)
-    }
-    reaches: dict[int, list[SubjectReach]] = defaultdict(list)
-    for d in session.execute(
-        select(NoticeDelivery)
-        .where(NoticeDelivery.notice_id == notice_id)
-        .order_by(NoticeDelivery.delivered_at, NoticeDelivery.id)  # type: ignore[arg-type]
-    ).scalars():
-        subject = current.get(d.subject_id)
-        # A subject whose owner set changed since (a title transfer) is a new person to reach.
-        if subject is not None and subject.key == d.subject_key:
-            reaches[d.subject_id].append(
-                SubjectReach(method=DeliveryMethod(d.method), delivered_at=d.delivered_at,
-                             evidence_file_id=d.evidence_file_id)
-            )
-    subjects = tuple(
-        AudienceSubject(subject_id=sid, label=subject.label, reached_by=tuple(reaches[sid]))
-        for sid, subject in sorted(current.items(), key=lambda item: item[1].order)
-    )
-    postings = session.execute(
-        select(NoticePosting)
-        .where(NoticePosting.notice_id == notice_id)
-        .order_by(NoticePosting.posted_on, NoticePosting.id)  # type: ignore[arg-type]
-    ).scalars()
-    return DeliveryStatus(view=view, subjects=subjects, postings=tuple(postings))
-
-
-# --- printing ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NoticePdf:
-    file_name: str
-    content: bytes
-
-
-def notice_pdf(
-    session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
-) -> NoticePdf:
-    """The A4 board print of a published notice (drafts are refused with 409), rendered once
-    per notice version (see pdf.notice_pdf_bytes)."""
-    printable = printable_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
-    return NoticePdf(file_name=f"公告{printable.notice_id}-{printable.title}.pdf",
-                     content=pdf.notice_pdf_bytes(printable))
-
-
-def printable_notice(
-    session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
-) -> pdf.PrintableNotice:
-    """Everything the board print of a published notice shows, resolved from the database."""
-    notice = get_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
-    if notice.published_at is None:
-        raise NoticeNotPublished("公告尚未发布，不能打印")
-    view = describe_notice(session, notice=notice)
-    compound = roster_service.get_compound(session, compound_id=compound_id)
-    until = view.display_until
-    assert until is not None
-
-    def ref(other: Notice | None) -> pdf.NoticeRef | None:
-        if other is None or other.published_at is None:
-            return None
-        return pdf.NoticeRef(notice_id=other.id or 0, title=other.title,
-                             published_at=other.published_at)
-
-    return pdf.PrintableNotice(
-        compound_name=compound.name, notice_id=notice.id or 0, kind_label=view.kind_label,
-        title=notice.title, body=notice.body, audience_label=view.audience_label,
-        published_at=notice.published_at, display_days=notice.display_days,
-        display_until=until,
-        structured=StructuredContent.model_validate(view.structured) if view.structured else None,
-        attachment_names=tuple(f.file_name for f in view.attachments),
-        corrects=ref(view.supersedes), corrected_by=ref(view.superseded_by),
-        url=view.public_url, content_sha256=view.content_sha256 or "",
     )

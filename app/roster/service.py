@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from app.audit.service import Actor, append_event
 from app.db import bulk_insert
 from app.errors import DomainError, NotFound
+from app.roster.labels import format_area, subject_label, unit_label, units_text
 from app.roster.models import (
     Building,
     Compound,
@@ -22,10 +24,10 @@ from app.roster.models import (
     UnitSubject,
     VotingSubject,
 )
-from app.roster.subjects import DEVELOPER_KEY, UnitFacts, derive_subjects
+from app.roster.subjects import DEVELOPER_KEY, PARKING_USAGES, UnitFacts, derive_subjects
 from app.search import contains_text
 
-PARKING_USAGES = frozenset({"车位", "车库"})
+__all__ = ["PARKING_USAGES", "format_area", "unit_label", "units_text"]  # roster's wording, re-exported for callers
 
 
 def get_compound(session: Session, *, compound_id: int) -> Compound:
@@ -66,7 +68,8 @@ def list_compounds(session: Session, *, ids: list[int] | None = None) -> list[Co
 
 
 def owner_ids_for_phone(session: Session, *, compound_id: int, phone: str) -> list[int]:
-    return list(
+    """The owners holding this phone in a compound (what makes a caller stand as an owner)."""
+    return sorted(
         session.execute(
             select(Owner.id).where(Owner.compound_id == compound_id, Owner.phone == phone)
         ).scalars()
@@ -81,6 +84,57 @@ def compound_ids_for_phone(session: Session, *, phone: str) -> list[int]:
 
 def phone_is_owner(session: Session, *, phone: str) -> bool:
     return session.execute(select(Owner.id).where(Owner.phone == phone).limit(1)).first() is not None
+
+
+def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collection[int]) -> set[int]:
+    """The buildings where the given owners hold a unit (alone or jointly)."""
+    if not owner_ids:
+        return set()
+    return set(
+        session.execute(
+            select(Unit.building_id)
+            .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
+            .where(
+                Unit.compound_id == compound_id,
+                UnitOwner.owner_id.in_(sorted(owner_ids)),  # type: ignore[attr-defined]
+            )
+            .distinct()
+        ).scalars()
+    )
+
+
+def owner_subject_ids(session: Session, *, compound_id: int, phone: str) -> list[int]:
+    """The subjects of every unit whose owners include the holder of this phone."""
+    return sorted(set(session.execute(
+        select(UnitSubject.subject_id)
+        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)  # type: ignore[arg-type]
+        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
+        .where(UnitSubject.compound_id == compound_id, Owner.compound_id == compound_id,
+               Owner.phone == phone)
+    ).scalars()))
+
+
+# --- buildings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildingRef:
+    id: int
+    name: str
+
+
+def buildings(
+    session: Session, *, compound_id: int, building_ids: Iterable[int] | None = None
+) -> list[BuildingRef]:
+    """The compound's buildings (or those of the given ids that belong to it), by id."""
+    stmt = select(Building.id, Building.name).where(Building.compound_id == compound_id)
+    if building_ids is not None:
+        wanted = sorted(set(building_ids))
+        if not wanted:
+            return []
+        stmt = stmt.where(Building.id.in_(wanted))  # type: ignore[union-attr]
+    return [BuildingRef(id=bid, name=name)
+            for bid, name in session.execute(stmt.order_by(Building.id))]  # type: ignore[arg-type]
 
 
 # --- voting subjects -------------------------------------------------------------------------
@@ -224,6 +278,130 @@ def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
 
 
 @dataclass(frozen=True)
+class SubjectSummary:
+    """A voting subject as other domains see it: identity, label, area and buildings, no names."""
+
+    subject_id: int
+    key: str
+    is_developer: bool
+    label: str  # subject_label(): 1栋1单元101、… or 开发建设单位（未售/未交付N套）
+    area_hundredths: int  # of the units counted (those in the asked buildings, if any)
+    unit_count: int
+    building_ids: frozenset[int]
+    first_unit: tuple[int, str, str]  # (building id, entrance, room) of its first unit: a sort key
+    representative_owner_id: int | None
+
+
+def subject_summaries(
+    session: Session, *, compound_id: int, subject_ids: Collection[int] | None = None,
+    building_ids: Collection[int] | None = None,
+) -> dict[int, SubjectSummary]:
+    """The compound's subjects (or some of them) with labels, in one query.
+
+    With `building_ids`, only the units in those buildings count (a ballot's scope): a subject
+    with no unit there is left out, and its area and label cover its in-scope units only.
+    Units are ordered by building, entrance and room (in Python, so both databases agree).
+    """
+    compound = get_compound(session, compound_id=compound_id)
+    stmt = (
+        select(UnitSubject.subject_id, VotingSubject.key, VotingSubject.representative_owner_id,
+               Unit.area_hundredths, Unit.building_id, Building.name, Unit.entrance, Unit.room)
+        .join(VotingSubject, VotingSubject.id == UnitSubject.subject_id)  # type: ignore[arg-type]
+        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
+        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+        .where(UnitSubject.compound_id == compound_id)
+    )
+    if subject_ids is not None:
+        stmt = stmt.where(UnitSubject.subject_id.in_(sorted(set(subject_ids))))  # type: ignore[attr-defined]
+    if building_ids:
+        stmt = stmt.where(Unit.building_id.in_(sorted(set(building_ids))))  # type: ignore[attr-defined]
+    units: dict[int, list[tuple[tuple[int, str, str], str, int]]] = defaultdict(list)
+    facts: dict[int, tuple[str, int | None]] = {}
+    for sid, key, rep, area, bid, bname, entrance, room in session.execute(stmt):
+        units[sid].append(((bid, entrance, room), unit_label(bname, entrance, room), area))
+        facts[sid] = (key, rep)
+    out = {}
+    for sid in sorted(units):
+        rows = sorted(units[sid])
+        key, rep = facts[sid]
+        is_developer = key == DEVELOPER_KEY
+        out[sid] = SubjectSummary(
+            subject_id=sid, key=key, is_developer=is_developer,
+            label=subject_label([text for _, text, _ in rows], is_developer=is_developer,
+                                developer_name=compound.developer_name),
+            area_hundredths=sum(area for _, _, area in rows), unit_count=len(rows),
+            building_ids=frozenset(order[0] for order, _, _ in rows), first_unit=rows[0][0],
+            representative_owner_id=rep,
+        )
+    return out
+
+
+def _members(key: str) -> list[int]:
+    """The owner ids a subject key names (none for the developer)."""
+    return [] if key == DEVELOPER_KEY else [int(x) for x in key[2:].split(",") if x]
+
+
+@dataclass(frozen=True)
+class SubjectVoter:
+    """One owner who votes, or co-owns, for a subject."""
+
+    subject_id: int
+    owner_id: int
+    phone: str | None
+    is_representative: bool  # the sole owner, or the co-owners' chosen representative
+
+
+def subject_voter_list(
+    session: Session, *, compound_id: int, subjects: Iterable[SubjectSummary]
+) -> list[SubjectVoter]:
+    """The owners of the given (non-developer) subjects, by subject and owner id."""
+    wanted = {s.subject_id: s for s in subjects if not s.is_developer}
+    if not wanted:
+        return []
+    members = {sid: _members(s.key) for sid, s in wanted.items()}
+    owner_ids = sorted({o for m in members.values() for o in m})
+    phones: dict[int, str | None] = {}
+    for start in range(0, len(owner_ids), 5000):  # bounded IN lists
+        chunk = owner_ids[start:start + 5000]
+        phones.update((oid, phone) for oid, phone in session.execute(
+            select(Owner.id, Owner.phone).where(
+                Owner.compound_id == compound_id, Owner.id.in_(chunk))  # type: ignore[union-attr]
+        ))
+    return [
+        SubjectVoter(subject_id=sid, owner_id=oid, phone=phones[oid],
+                     is_representative=len(members[sid]) == 1
+                     or wanted[sid].representative_owner_id == oid)
+        for sid in sorted(wanted)
+        for oid in members[sid]
+        if oid in phones
+    ]
+
+
+@dataclass(frozen=True)
+class ScopeSnapshot:
+    """What a ballot freezes of the roster: the subjects in its scope and who votes for them."""
+
+    subjects: list[SubjectSummary]
+    voters: list[SubjectVoter]
+
+    @property
+    def total_area_hundredths(self) -> int:
+        return sum(s.area_hundredths for s in self.subjects)
+
+
+def scope_snapshot(
+    session: Session, *, compound_id: int, building_ids: Collection[int]
+) -> ScopeSnapshot:
+    """The roster as a ballot over these buildings (none: the whole compound) freezes it."""
+    summaries = subject_summaries(session, compound_id=compound_id, building_ids=building_ids)
+    subjects = [summaries[sid] for sid in sorted(summaries)]
+    return ScopeSnapshot(
+        subjects=subjects,
+        voters=subject_voter_list(session, compound_id=compound_id, subjects=subjects),
+    )
+
+
+@dataclass(frozen=True)
 class SubjectVoters:
     """A live voting subject: its buildings and who votes for it (before a ballot freezes it)."""
 
@@ -237,36 +415,16 @@ class SubjectVoters:
 
 def subject_voters(session: Session, *, compound_id: int, subject_id: int) -> SubjectVoters | None:
     """The subject as the roster holds it now, or None when the compound has no such subject."""
-    subject = session.get(VotingSubject, subject_id)
-    if subject is None or subject.compound_id != compound_id:
+    subject = subject_summaries(session, compound_id=compound_id, subject_ids=[subject_id]).get(subject_id)
+    if subject is None:
         return None
-    units = session.execute(
-        select(Unit.building_id, Building.name, Unit.entrance, Unit.room)
-        .join(UnitSubject, UnitSubject.unit_id == Unit.id)  # type: ignore[arg-type]
-        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
-        .where(UnitSubject.subject_id == subject_id, Unit.compound_id == compound_id)
-        .order_by(Unit.building_id, Unit.entrance, Unit.room)  # type: ignore[arg-type]
-    ).all()
-    building_ids = frozenset(u[0] for u in units)
-    labels = [unit_label(name, entrance, room) for _, name, entrance, room in units]
-    is_developer = subject.key == DEVELOPER_KEY
-    members = [] if is_developer else [int(x) for x in subject.key[2:].split(",") if x]
-    owners = list(session.execute(
-        select(Owner).where(Owner.compound_id == compound_id, Owner.id.in_(members))  # type: ignore[union-attr]
-    ).scalars()) if members else []
-    reps = {o.phone for o in owners if o.phone and (len(members) == 1
-                                                    or subject.representative_owner_id == o.id)}
+    voters = subject_voter_list(session, compound_id=compound_id, subjects=[subject])
     return SubjectVoters(
-        subject_id=subject_id, label="、".join(labels[:3]) + (f" 等{len(labels)}套" if len(labels) > 3 else ""),
-        building_ids=building_ids, is_developer=is_developer,
-        representative_phones=frozenset(reps),
-        owner_phones=frozenset(o.phone for o in owners if o.phone),
+        subject_id=subject_id, label=subject.label,
+        building_ids=subject.building_ids, is_developer=subject.is_developer,
+        representative_phones=frozenset(v.phone for v in voters if v.phone and v.is_representative),
+        owner_phones=frozenset(v.phone for v in voters if v.phone),
     )
-
-
-def unit_label(building: str, entrance: str, room: str) -> str:
-    """A unit as owners write it: 1栋1单元101."""
-    return f"{building}{entrance + '单元' if entrance else ''}{room}"
 
 
 def unit_labels_for_phone(session: Session, *, compound_id: int, phone: str | None) -> list[str]:
@@ -305,13 +463,6 @@ def set_representative(
         payload={"owner_id": owner_id, "previous_owner_id": previous},
     )
     return subject
-
-
-def format_area(hundredths: int) -> str:
-    """2 decimals, exact: 12345 → '123.45'."""
-    sign = "-" if hundredths < 0 else ""
-    h = abs(hundredths)
-    return f"{sign}{h // 100}.{h % 100:02d}"
 
 
 def _masked_owner(owner: Owner) -> dict[str, object]:
@@ -385,17 +536,8 @@ def list_subjects(
             .limit(limit)
         ).scalars()
     )
-    ids = [s.id for s in subjects]
-    labels: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        for sid, bname, entrance, room in session.execute(
-            select(UnitSubject.subject_id, Building.name, Unit.entrance, Unit.room)
-            .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
-            .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
-            .where(UnitSubject.subject_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(Unit.id)  # type: ignore[arg-type]
-        ):
-            labels[sid].append(f"{bname}{entrance + '单元' if entrance else ''}{room}")
+    summaries = subject_summaries(session, compound_id=compound_id,
+                                  subject_ids=[s.id for s in subjects if s.id is not None])
     owner_ids = {int(x) for s in subjects if s.key.startswith("o:") for x in s.key[2:].split(",")}
     owners = (
         {o.id: o for o in session.execute(select(Owner).where(Owner.id.in_(owner_ids))).scalars()}  # type: ignore[union-attr]
@@ -405,12 +547,9 @@ def list_subjects(
     items = []
     for s in subjects:
         members = [owners[int(x)] for x in s.key[2:].split(",")] if s.key.startswith("o:") else []
-        rooms = labels[s.id or 0]
-        label = (
-            f"{compound.developer_name}（未售/未交付 {s.unit_count} 套）"
-            if s.key == DEVELOPER_KEY
-            else "、".join(rooms[:3]) + (f" 等{len(rooms)}套" if len(rooms) > 3 else "")
-        )
+        summary = summaries.get(s.id or 0)
+        label = summary.label if summary else subject_label(
+            [], is_developer=s.key == DEVELOPER_KEY, developer_name=compound.developer_name)
         rep = owners.get(s.representative_owner_id) if s.representative_owner_id else None
         items.append(
             {

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 DEVELOPER_KEY = "developer"
+PARKING_USAGES = frozenset({"车位", "车库"})  # carry no vote unless the compound counts them
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from app import calendar, clock
 from app.audit.service import Actor
 from app.auth.models import UserAccount
 from app.privacy import mask_phone
-from app.roster.models import Building
 from app.voting import casting, results, service
 from app.voting.models import Ballot, BallotVoter
 from app.voting.service import CandidateSpec, MatterSpec
@@ -91,9 +90,6 @@ def seed_voting_demo(session: Session, *, compound_id: int, committee_user_id: i
 
         # 2. Open now: noticed 16 days ago, voting since yesterday for 7 days.
         frozen.current = real_now - timedelta(days=16)
-        session.execute(
-            select(Building.id).where(Building.compound_id == compound_id).order_by(Building.id)
-        ).scalars().all()
         current = service.create_ballot(
             session, compound_id=compound_id, title="2026年第二次业主大会",
             description="审议物业服务收费标准调整方案，并选举第二届业主委员会委员。方案全文见附件公告。",

@@ -15,7 +15,8 @@ from sqlmodel import Session
 from app.auth.models import Role
 from app.auth.roles import MANAGERS, WATCHERS
 from app.deps import CompoundAccess
-from app.voting import casting, service
+from app.roster import service as roster_service
+from app.voting import casting
 from app.voting.models import Ballot, BallotMatter, PaperEntry, ProxyAuthorization
 
 
@@ -42,7 +43,8 @@ def ballot_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) 
     if not scope:
         return True
     phone = access.principal.user.phone
-    mine = service.owner_building_ids(session, compound_id=ballot.compound_id, owner_ids=access.owner_ids)
+    mine = roster_service.owner_building_ids(session, compound_id=ballot.compound_id,
+                                             owner_ids=access.owner_ids)
     return bool(scope & mine or casting.voter_subjects(session, ballot=ballot, phone=phone)
                 or casting.proxy_subjects(session, ballot=ballot, phone=phone))
 

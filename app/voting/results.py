@@ -21,7 +21,7 @@ from app.audit.service import Actor, append_event
 from app.clock import now
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.notices import service as notices_service
-from app.roster.models import Building
+from app.roster import service as roster_service
 from app.voting import rules
 from app.voting.casting import voter_subjects
 from app.voting.models import (
@@ -66,8 +66,7 @@ def progress(session: Session, *, ballot: Ballot) -> dict[str, Any]:
             row["area"] += int(area)
             row["voted"] += int(voted_subjects)
             row["voted_area"] += int(voted_subject_area)
-    names: dict[int, str] = dict(session.execute(
-        select(Building.id, Building.name).where(Building.compound_id == ballot.compound_id)).all())
+    names = {b.id: b.name for b in roster_service.buildings(session, compound_id=ballot.compound_id)}
     quorum = ballot_rules(session, ballot=ballot).threshold("quorum")
     return {
         "ballot_id": ballot.id,

@@ -9,6 +9,8 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Final
 
+from app.roster.labels import format_area  # pure; one wording of areas, roster's
+
 SubjectId = int | str
 CandidateId = int | str
 
@@ -554,11 +556,6 @@ def _fraction_zh(fraction: Fraction) -> str:
     if fraction.denominator < 100:
         return f"{_integer_zh(fraction.denominator)}分之{_integer_zh(fraction.numerator)}"
     return str(fraction)
-
-
-def format_area(hundredths: int) -> str:
-    """Format an area in hundredths of m² as '123.45'."""
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 def format_percent(value: Fraction | None) -> str:

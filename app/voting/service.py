@@ -18,8 +18,6 @@ from app.clock import now
 from app.errors import Conflict, DomainError, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
-from app.roster.models import Building, Owner, Unit, UnitOwner, UnitSubject, VotingSubject
-from app.roster.subjects import DEVELOPER_KEY
 from app.voting import rules
 from app.voting.models import (
     Ballot,
@@ -138,9 +136,7 @@ def candidates_by_matter(session: Session, *, ballot_id: int) -> dict[int, list[
 def _validate_matters(session: Session, compound_id: int, matters: list[MatterSpec]) -> None:
     if not matters:
         raise DomainError("表决至少要有一个事项", code="ballot_without_matters", status=422)
-    building_ids = set(
-        session.execute(select(Building.id).where(Building.compound_id == compound_id)).scalars()
-    )
+    building_ids = {b.id for b in roster_service.buildings(session, compound_id=compound_id)}
     for i, m in enumerate(matters, start=1):
         try:
             category = rules.Category(m.category)
@@ -180,11 +176,8 @@ def _check_period(session: Session, compound_id: int, starts_at: datetime, ends_
 def _scope(session: Session, compound_id: int, building_ids: list[int]) -> list[int]:
     if not building_ids:
         return []
-    known = set(
-        session.execute(
-            select(Building.id).where(Building.compound_id == compound_id, Building.id.in_(building_ids))
-        ).scalars()
-    )
+    known = {b.id for b in roster_service.buildings(session, compound_id=compound_id,
+                                                     building_ids=building_ids)}
     if known != set(building_ids):
         raise DomainError("表决范围中的楼栋不属于本小区", code="building_not_in_compound", status=422)
     return sorted(known)
@@ -380,67 +373,25 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
 def freeze_roster(session: Session, *, ballot: Ballot) -> tuple[int, int]:
     """Copy the subjects in scope, their in-scope area and their voters into the ballot."""
     compound_id = ballot.compound_id
-    scope = set(json.loads(ballot.scope_building_ids))
-    rows = session.execute(
-        select(UnitSubject.subject_id, Unit.area_hundredths, Unit.building_id, Building.name,
-               Unit.entrance, Unit.room)
-        .join(Unit, Unit.id == UnitSubject.unit_id)
-        .join(Building, Building.id == Unit.building_id)
-        .where(UnitSubject.compound_id == compound_id)
-        .order_by(Unit.building_id, Unit.entrance, Unit.room)
-    ).all()
-    area: dict[int, int] = defaultdict(int)
-    labels: dict[int, list[str]] = defaultdict(list)
-    buildings: dict[int, set[int]] = defaultdict(set)
-    for sid, a, bid, bname, entrance, room in rows:
-        if scope and bid not in scope:
-            continue
-        area[sid] += a
-        labels[sid].append(f"{bname}{entrance + '单元' if entrance else ''}{room}")
-        buildings[sid].add(bid)
-    subjects = {
-        s.id: s
-        for s in session.execute(
-            select(VotingSubject).where(VotingSubject.compound_id == compound_id)
-        ).scalars()
-    }
-    compound = roster_service.get_compound(session, compound_id=compound_id)
-    snapshot = []
-    for sid in sorted(area):
-        s = subjects[sid]
-        is_dev = s.key == DEVELOPER_KEY
-        units = labels[sid]
-        label = (f"{compound.developer_name}（{len(units)}套）" if is_dev
-                 else "、".join(units[:3]) + (f" 等{len(units)}套" if len(units) > 3 else ""))
-        snapshot.append({
-            "ballot_id": ballot.id, "subject_id": sid, "compound_id": compound_id,
-            "area_hundredths": area[sid], "label": label[:300],
-            "building_ids": json.dumps(sorted(buildings[sid])), "is_developer": is_dev,
-        })
-    if snapshot:
-        session.execute(BallotSubject.__table__.insert(), snapshot)
-    voters = []
-    owner_rows = session.execute(
-        select(UnitSubject.subject_id, Owner.id, Owner.phone)
-        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)
-        .join(Owner, Owner.id == UnitOwner.owner_id)
-        .where(UnitSubject.compound_id == compound_id)
-        .distinct()
-    ).all()
-    for sid, owner_id, phone in owner_rows:
-        if sid not in area or subjects[sid].key == DEVELOPER_KEY:
-            continue
-        s = subjects[sid]
-        members = s.key[2:].split(",")
-        if str(owner_id) not in members:
-            continue
-        rep = s.representative_owner_id == owner_id or len(members) == 1
-        voters.append({"compound_id": compound_id, "ballot_id": ballot.id, "subject_id": sid,
-                       "owner_id": owner_id, "phone": phone, "is_representative": rep})
+    snapshot = roster_service.scope_snapshot(
+        session, compound_id=compound_id, building_ids=json.loads(ballot.scope_building_ids))
+    subjects = [
+        {"ballot_id": ballot.id, "subject_id": s.subject_id, "compound_id": compound_id,
+         "area_hundredths": s.area_hundredths, "label": s.label[:300],
+         "building_ids": json.dumps(sorted(s.building_ids)), "is_developer": s.is_developer}
+        for s in snapshot.subjects
+    ]
+    if subjects:
+        session.execute(BallotSubject.__table__.insert(), subjects)
+    voters = [
+        {"compound_id": compound_id, "ballot_id": ballot.id, "subject_id": v.subject_id,
+         "owner_id": v.owner_id, "phone": v.phone, "is_representative": v.is_representative}
+        for v in snapshot.voters
+    ]
     if voters:
         session.execute(BallotVoter.__table__.insert(), voters)
     session.flush()
-    return sum(area.values()), len(area)
+    return snapshot.total_area_hundredths, len(subjects)
 
 
 def list_ballots(session: Session, *, compound_id: int, include_drafts: bool,
@@ -454,18 +405,6 @@ def list_ballots(session: Session, *, compound_id: int, include_drafts: bool,
         return ballots
     return [b for b in ballots
             if not json.loads(b.scope_building_ids) or set(json.loads(b.scope_building_ids)) & building_ids]
-
-
-def owner_building_ids(session: Session, *, compound_id: int, owner_ids: tuple[int, ...]) -> set[int]:
-    if not owner_ids:
-        return set()
-    return set(
-        session.execute(
-            select(Unit.building_id)
-            .join(UnitOwner, UnitOwner.unit_id == Unit.id)
-            .where(UnitOwner.owner_id.in_(owner_ids), Unit.compound_id == compound_id)
-        ).scalars()
-    )
 
 
 def subject_count(session: Session, *, ballot_id: int) -> int:

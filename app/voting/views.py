@@ -15,6 +15,7 @@ from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
+from app.spreadsheets import neutralize_formulas
 from app.voting import casting, policy, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
@@ -211,8 +212,7 @@ def _filer(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
     phone = account.phone if account else None
     units = roster_service.unit_labels_for_phone(session, compound_id=p.compound_id, phone=phone)
     if role == Role.OWNER.value or (role is None and units):
-        label = "业主本人：" + ("、".join(units[:3]) + (f" 等{len(units)}套" if len(units) > 3 else "")
-                           if units else "（已不在业主名册中）")
+        label = "业主本人：" + (roster_service.units_text(units) if units else "（已不在业主名册中）")
     else:
         name = mask_name(account.display_name) if account else ""
         label = f"{ROLE_LABELS.get(Role(role), role) if role else '工作人员'}代为登记：{name}"
@@ -272,10 +272,7 @@ def tally_xlsx(data: dict[str, Any]) -> bytes:
             approve = ";".join(str(c) for c in value["approve"]) if isinstance(value, dict) else ""
             ws.append([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "未投票",
                        m["title"], "选举" if isinstance(value, dict) else (value or ""), approve])
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type == "f":  # openpyxl takes text starting "=" as a formula
-                cell.data_type = "s"
+    neutralize_formulas(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from app import pdf_pages
 from app.clock import FrozenClock
 from app.config import get_settings
-from app.notices import pdf, service
+from app.notices import pdf, printing, service
 from app.notices.models import NoticeKind
 from tests.notices.conftest import Site, store
 
@@ -50,7 +51,7 @@ def test_print_embeds_the_font_and_its_text_comes_back(
         db, compound_id=site.id, kind=NoticeKind.MEETING, title=TITLE, body=BODY,
         structured=MATTERS, attachments=[attachment.id or 0], actor=site.actor,
     )
-    printed = service.notice_pdf(db, compound_id=site.id, notice_id=notice.id)
+    printed = printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id)
     path = _write(tmp_path, printed.content)
 
     fonts = _fonts_of(path)
@@ -90,11 +91,11 @@ def test_superseded_notice_prints_the_correction_mark(
                                    title="停水通知（更正）", body="停水改为3月6日。",
                                    actor=site.actor)
     old_text = re.sub(r"\s+", "", _text_of(_write(
-        tmp_path, service.notice_pdf(db, compound_id=site.id, notice_id=original.id).content,
+        tmp_path, printing.notice_pdf(db, compound_id=site.id, notice_id=original.id).content,
         "old.pdf")))
     assert f"本公告已于2026年3月4日更正，以更正公告《停水通知（更正）》（公告编号{correction.id}）为准" in old_text
     new_text = re.sub(r"\s+", "", _text_of(_write(
-        tmp_path, service.notice_pdf(db, compound_id=site.id, notice_id=correction.id).content,
+        tmp_path, printing.notice_pdf(db, compound_id=site.id, notice_id=correction.id).content,
         "new.pdf")))
     assert f"本公告更正2026年3月2日发布的《停水通知》，公告编号{original.id}" in new_text
 
@@ -112,9 +113,9 @@ def test_a_missing_font_is_a_clear_error(
 ) -> None:
     notice = service.publish_notice(db, compound_id=site.id, kind=NoticeKind.GENERAL,
                                     title="通知", body="正文", actor=site.actor)
-    monkeypatch.setattr(pdf, "FONT_PATH", tmp_path / "missing.ttc")
+    monkeypatch.setattr(pdf_pages, "FONT_PATH", tmp_path / "missing.ttc")
     with pytest.raises(pdf.PdfFontMissing) as missing:
-        service.notice_pdf(db, compound_id=site.id, notice_id=notice.id)
+        printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id)
     assert missing.value.code == "pdf_font_missing"
     assert "fonts-wqy-microhei" in missing.value.message
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.clock import FrozenClock
-from app.notices import pdf, service
+from app.notices import pdf, printing, service
 from app.notices.models import NoticeKind
 from tests.factories import bearer
 from tests.notices.conftest import Site
@@ -65,7 +65,7 @@ def test_a_column_title_taller_than_a_page_prints_once(
     notice = service.publish_notice(db, compound_id=site.id, kind=NoticeKind.GENERAL,
                                     title="说明", body="详见下表。", structured=structured,
                                     actor=site.actor)
-    printed = service.notice_pdf(db, compound_id=site.id, notice_id=notice.id or 0).content
+    printed = printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id or 0).content
     flat = re.sub(r"\s+", "", _text(printed, tmp_path))
     assert flat.count("核实") == 150 and "12,000.00" in flat
 
@@ -75,15 +75,15 @@ def test_a_print_is_rendered_once_per_notice_version(
 ) -> None:
     original = service.publish_notice(db, compound_id=site.id, kind=NoticeKind.GENERAL,
                                       title="停水通知", body="3月5日停水。", actor=site.actor)
-    first = service.notice_pdf(db, compound_id=site.id, notice_id=original.id or 0).content
-    again = service.notice_pdf(db, compound_id=site.id, notice_id=original.id or 0).content
+    first = printing.notice_pdf(db, compound_id=site.id, notice_id=original.id or 0).content
+    again = printing.notice_pdf(db, compound_id=site.id, notice_id=original.id or 0).content
     assert again == first
     assert (pdf.cache_stats()["renders"], pdf.cache_stats()["hits"]) == (1, 1)
     # A correction changes what the original's print says: a new version, rendered again.
     frozen_clock.advance(days=1)
     correction = service.supersede(db, compound_id=site.id, notice_id=original.id or 0,
                                    title="停水通知（更正）", body="停水改为3月6日。", actor=site.actor)
-    marked = service.notice_pdf(db, compound_id=site.id, notice_id=original.id or 0).content
+    marked = printing.notice_pdf(db, compound_id=site.id, notice_id=original.id or 0).content
     assert marked != first
     assert f"公告编号{correction.id}）为准" in re.sub(r"\s+", "", _text(marked, tmp_path))
     assert pdf.cache_stats()["renders"] == 2
@@ -93,7 +93,7 @@ def test_concurrent_requests_for_one_print_render_it_once(
     db: Session, site: Site, frozen_clock: FrozenClock
 ) -> None:
     notice = _long_table_notice(db, site)
-    printable = service.printable_notice(db, compound_id=site.id, notice_id=notice.id or 0)
+    printable = printing.printable_notice(db, compound_id=site.id, notice_id=notice.id or 0)
     printed: list[bytes] = []
     threads = [threading.Thread(target=lambda: printed.append(pdf.notice_pdf_bytes(printable)))
                for _ in range(8)]

@@ -13,7 +13,8 @@ from app.audit.models import AuditEvent
 from app.audit.service import SYSTEM
 from app.clock import FrozenClock
 from app.errors import DomainError
-from app.notices import service
+from app.notices import delivery as notice_delivery
+from app.notices import postings, service
 from app.notices.models import DeliveryMethod, NoticeDelivery, NoticeImmutable, NoticeKind
 from app.roster import service as roster_service
 from app.roster.models import Owner, UnitOwner
@@ -262,16 +263,16 @@ def test_owners_see_compound_notices_and_those_for_their_buildings(
 
 def test_online_read_is_recorded_once_per_subject(db: Session, site: Site) -> None:
     notice = _published(db, site)
-    first = service.record_online_read(db, compound_id=site.id, notice_id=notice.id,
+    first = notice_delivery.record_online_read(db, compound_id=site.id, notice_id=notice.id,
                                        user=_user(PHONES["李四"]))
     assert first == [site.subjects["李四+王五"]]
     # The co-owner and a second opening reach the same subject: nothing new.
-    assert service.record_online_read(db, compound_id=site.id, notice_id=notice.id,
+    assert notice_delivery.record_online_read(db, compound_id=site.id, notice_id=notice.id,
                                       user=_user(PHONES["王五"])) == []
-    assert service.record_online_read(db, compound_id=site.id, notice_id=notice.id,
+    assert notice_delivery.record_online_read(db, compound_id=site.id, notice_id=notice.id,
                                       user=_user(PHONES["李四"])) == []
     assert count_events(db, site.id, "notice.read_online") == 1
-    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    status = notice_delivery.delivery_status(db, compound_id=site.id, notice_id=notice.id)
     assert [s.subject_id for s in status.reached] == [site.subjects["李四+王五"]]
     assert status.count_by(DeliveryMethod.ONLINE_READ) == 1
 
@@ -279,13 +280,13 @@ def test_online_read_is_recorded_once_per_subject(db: Session, site: Site) -> No
 def test_online_read_counts_only_subjects_in_the_audience(db: Session, site: Site) -> None:
     building1 = _published(db, site, audience_building_ids=[site.buildings["1栋"]])
     # 赵六 owns only in 2栋: opening a 1栋 notice (e.g. as staff) reaches nobody.
-    assert service.record_online_read(db, compound_id=site.id, notice_id=building1.id,
+    assert notice_delivery.record_online_read(db, compound_id=site.id, notice_id=building1.id,
                                       user=_user(PHONES["赵六"])) == []
-    assert service.record_online_read(db, compound_id=site.id, notice_id=building1.id,
+    assert notice_delivery.record_online_read(db, compound_id=site.id, notice_id=building1.id,
                                       user=_user("13900000000")) == []
     draft = _draft(db, site)
     with pytest.raises(DomainError) as refused:
-        service.record_online_read(db, compound_id=site.id, notice_id=draft.id,
+        notice_delivery.record_online_read(db, compound_id=site.id, notice_id=draft.id,
                                    user=_user(PHONES["张三"]))
     assert refused.value.code == "notice_not_published"
 
@@ -294,32 +295,32 @@ def test_paper_delivery_and_posting_shrink_the_not_reached_list(
     db: Session, site: Site, frozen_clock: FrozenClock
 ) -> None:
     notice = _published(db, site)
-    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    status = notice_delivery.delivery_status(db, compound_id=site.id, notice_id=notice.id)
     labels = [s.label for s in status.not_reached]
     assert labels == ["1栋101、2栋201", "1栋102", "2栋101", "开发建设单位（未售/未交付1套）"]
     assert status.reached == []
 
-    service.record_online_read(db, compound_id=site.id, notice_id=notice.id,
+    notice_delivery.record_online_read(db, compound_id=site.id, notice_id=notice.id,
                                user=_user(PHONES["赵六"]))
     receipt = store(db, site, data=PDF_BYTES, content_type="application/pdf", name="签收单.pdf",
                     purpose="document")
     frozen_clock.advance(hours=3)
-    delivery = service.record_paper_delivery(
+    delivery = notice_delivery.record_paper_delivery(
         db, compound_id=site.id, notice_id=notice.id, subject_id=site.subjects["李四+王五"],
         evidence_file_id=receipt.id, actor=site.actor,
     )
     assert (delivery.method, delivery.recorded_by) == (DeliveryMethod.PAPER, site.committee.id)
-    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    status = notice_delivery.delivery_status(db, compound_id=site.id, notice_id=notice.id)
     assert [s.label for s in status.not_reached] == ["1栋101、2栋201",
                                                     "开发建设单位（未售/未交付1套）"]
     assert (status.count_by(DeliveryMethod.ONLINE_READ), status.count_by(DeliveryMethod.PAPER)) == (1, 1)
 
     # A board posting is recorded with its photo; it reaches no one subject in particular.
     photo = store(db, site)
-    posting = service.record_posting(db, compound_id=site.id, notice_id=notice.id,
+    posting = postings.record_posting(db, compound_id=site.id, notice_id=notice.id,
                                      posted_on=date(2026, 3, 2), location="1栋大堂公告栏",
                                      photo_file_id=photo.id, actor=site.actor)
-    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    status = notice_delivery.delivery_status(db, compound_id=site.id, notice_id=notice.id)
     assert [p.id for p in status.postings] == [posting.id]
     assert len(status.not_reached) == 2
     text = " ".join(s.label for s in status.subjects)
@@ -333,22 +334,22 @@ def test_paper_delivery_and_posting_shrink_the_not_reached_list(
 def test_paper_delivery_refusals(db: Session, site: Site, frozen_clock: FrozenClock) -> None:
     notice = _published(db, site, audience_building_ids=[site.buildings["2栋"]])
     with pytest.raises(DomainError) as outside:
-        service.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
+        notice_delivery.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
                                       subject_id=site.subjects["李四+王五"], actor=site.actor)
     assert outside.value.code == "notice_subject_not_in_audience"
     with pytest.raises(DomainError) as too_early:
-        service.record_paper_delivery(
+        notice_delivery.record_paper_delivery(
             db, compound_id=site.id, notice_id=notice.id, subject_id=site.subjects["赵六"],
             delivered_at=frozen_clock.current - timedelta(days=1), actor=site.actor,
         )
     assert too_early.value.code == "notice_delivery_time_invalid"
-    service.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
+    notice_delivery.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
                                   subject_id=site.subjects["赵六"], actor=site.actor)
     with pytest.raises(DomainError) as twice:
-        service.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
+        notice_delivery.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
                                       subject_id=site.subjects["赵六"], actor=site.actor)
     assert (twice.value.code, twice.value.status) == ("notice_delivery_exists", 409)
-    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    status = notice_delivery.delivery_status(db, compound_id=site.id, notice_id=notice.id)
     # Only 2栋's subjects are in the audience: 赵六, 张三 (2栋201) and the developer.
     assert [s.label for s in status.subjects] == ["1栋101、2栋201", "2栋101",
                                                   "开发建设单位（未售/未交付1套）"]
@@ -367,12 +368,12 @@ def test_posting_refusals(db: Session, site: Site, frozen_clock: FrozenClock) ->
     ]
     for kwargs, code in cases:
         with pytest.raises(DomainError) as refused:
-            service.record_posting(db, compound_id=site.id, notice_id=notice.id,
+            postings.record_posting(db, compound_id=site.id, notice_id=notice.id,
                                    location="公告栏", actor=site.actor, **kwargs)
         assert refused.value.code == code
     draft = _draft(db, site)
     with pytest.raises(DomainError) as unpublished:
-        service.record_posting(db, compound_id=site.id, notice_id=draft.id,
+        postings.record_posting(db, compound_id=site.id, notice_id=draft.id,
                                posted_on=date(2026, 3, 2), location="公告栏",
                                photo_file_id=photo.id, actor=site.actor)
     assert unpublished.value.code == "notice_not_published"
@@ -406,7 +407,7 @@ def test_a_title_transfer_after_delivery_keeps_the_record_and_needs_a_new_delive
     db: Session, site: Site
 ) -> None:
     notice = _published(db, site, audience_building_ids=[site.buildings["2栋"]])
-    service.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
+    notice_delivery.record_paper_delivery(db, compound_id=site.id, notice_id=notice.id,
                                   subject_id=site.subjects["赵六"], actor=site.actor)
     db.commit()
     # 2栋101 passes from 赵六 to 李四 alone: 赵六's subject is retired by the roster rebuild.
@@ -423,7 +424,7 @@ def test_a_title_transfer_after_delivery_keeps_the_record_and_needs_a_new_delive
 
     kept = db.execute(select(NoticeDelivery).where(NoticeDelivery.notice_id == notice.id)).scalar_one()
     assert (kept.subject_id, kept.subject_label) == (site.subjects["赵六"], "2栋101")
-    status = service.delivery_status(db, compound_id=site.id, notice_id=notice.id)
+    status = notice_delivery.delivery_status(db, compound_id=site.id, notice_id=notice.id)
     assert status.reached == []
     assert "2栋101" in [s.label for s in status.not_reached]
 

@@ -321,7 +321,7 @@ def test_upload_size_and_row_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         importer.read_limited(io.BytesIO(b"x" * 101), limit=100)
     assert (caught.value.code, caught.value.status) == ("roster_file_too_large", 413)
     assert importer.read_limited(io.BytesIO(b"x" * 100), limit=100) == b"x" * 100
-    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    monkeypatch.setattr(importer.reading, "MAX_ROWS", 3)
     rows = [row(room=str(100 + i), phone="13800000001") for i in range(4)]
     with pytest.raises(RosterFileRejected) as caught:
         importer.parse_roster(csv_bytes(rows), "a.csv")

@@ -314,7 +314,7 @@ def test_malformed_roster_files_are_refused_and_store_nothing(
 def test_an_xlsx_zip_bomb_is_refused_before_it_is_parsed(
     lw: LedgerWorld, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(roster_importer, "MAX_XLSX_EXPANDED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(roster_importer.reading, "MAX_XLSX_EXPANDED_BYTES", 1024 * 1024)
     parsed: list[Any] = []
     real_load = openpyxl.load_workbook
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: parsed.append(1) or real_load(*a, **k))

@@ -1,0 +1,152 @@
+"""A4 pages in Chinese for every PDF the product prints (notices, ledger statements).
+
+One place for the embedded CJK font, the page template with its footer and page numbers, the
+render lock, text markup and grid tables whose long cells wrap and continue on the next page.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from app.errors import DomainError
+
+# Embedded TrueType font: reportlab's built-in STSong-Light CID font is not embedded and prints
+# as empty boxes wherever the reader lacks it.
+FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FONT_NAME = "WenQuanYiMicroHei"
+ACCENT = colors.HexColor("#B71C1C")
+MUTED = colors.HexColor("#555555")
+HEADER_FILL = colors.HexColor("#EEEEEE")
+TOTAL_FILL = colors.HexColor("#F6F6F6")
+CREATOR = "共决 Gongjue"
+
+_registered: set[str] = set()
+_font_lock = threading.Lock()
+# reportlab keeps per-document state in shared font objects; one build at a time is safe.
+render_lock = threading.Lock()
+
+
+class PdfFontMissing(DomainError):
+    code = "pdf_font_missing"
+    status = 500
+
+
+def font_name() -> str:
+    """Register the embedded CJK font once, or raise a clear error if it is not installed."""
+    key = str(FONT_PATH)
+    with _font_lock:
+        if key not in _registered:
+            if not FONT_PATH.is_file():
+                raise PdfFontMissing(
+                    f"未找到中文字体文件 {FONT_PATH}，无法生成PDF；请安装 fonts-wqy-microhei"
+                )
+            pdfmetrics.registerFont(TTFont(FONT_NAME, key, subfontIndex=0))
+            _registered.add(key)
+    return FONT_NAME
+
+
+def base_style(font: str, *, size: float, leading: float) -> ParagraphStyle:
+    """Body text that wraps Chinese anywhere, as a printed page does."""
+    return ParagraphStyle("base", fontName=font, fontSize=size, leading=leading, wordWrap="CJK")
+
+
+def markup(value: object) -> str:
+    """Escape text for reportlab's paragraph markup, keeping leading indentation."""
+    text = str(value)
+    stripped = text.lstrip(" \u3000\t")
+    indent = text[: len(text) - len(stripped)]
+    # Paragraphs collapse whitespace; a full-width space is two ordinary ones wide.
+    pad = "".join("&nbsp;&nbsp;" if ch == "\u3000" else "&nbsp;" for ch in indent)
+    return pad + escape(stripped)
+
+
+def paragraphs(text: str, style: ParagraphStyle) -> list[Flowable]:
+    """One paragraph per line; a blank line is half a line of space."""
+    out: list[Flowable] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.strip():
+            out.append(Paragraph(markup(line), style))
+        else:
+            out.append(Spacer(1, style.leading / 2))
+    return out
+
+
+def grid_table(
+    columns: Sequence[Any], rows: Sequence[Sequence[Any]], *, style: ParagraphStyle,
+    widths: Sequence[float], column_styles: dict[int, ParagraphStyle] | None = None,
+    repeat_header: bool = True, total_row: bool = False, padding: float | None = None,
+) -> Table:
+    """A grid with a shaded header; every cell wraps, and a row taller than a page (a
+    3,000-character cell) continues on the next page instead of failing the whole print."""
+    column_styles = column_styles or {}
+
+    def cell(i: int, value: Any) -> Paragraph:
+        return Paragraph(markup(value), column_styles.get(i, style))
+
+    data = [[cell(i, c) for i, c in enumerate(columns)]]
+    data += [[cell(i, v) for i, v in enumerate(row)] for row in rows]
+    table = Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, splitInRow=1)
+    commands: list[Any] = [
+        ("FONTNAME", (0, 0), (-1, -1), style.fontName),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    if padding is not None:
+        commands += [("TOPPADDING", (0, 0), (-1, -1), padding),
+                     ("BOTTOMPADDING", (0, 0), (-1, -1), padding)]
+    if total_row:
+        commands.append(("BACKGROUND", (0, -1), (-1, -1), TOTAL_FILL))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """An A4 document: its metadata, margins and the footer line printed on every page."""
+
+    title: str
+    author: str
+    subject: str
+    footer: str
+    margin: float = 20 * mm  # left and right
+    top_margin: float = 18 * mm
+    bottom_margin: float = 20 * mm
+    footer_y: float = 10 * mm
+
+
+def render_a4(setup: PageSetup, story: Callable[[float], list[Flowable]]) -> bytes:
+    """Build the story (given the text width) on A4 pages with the footer and page numbers."""
+    font = font_name()
+
+    def on_page(canvas: Any, document: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(setup.margin, setup.footer_y, setup.footer)
+        canvas.drawRightString(A4[0] - setup.margin, setup.footer_y, f"第 {document.page} 页")
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=setup.margin, rightMargin=setup.margin,
+        topMargin=setup.top_margin, bottomMargin=setup.bottom_margin, title=setup.title,
+        author=setup.author, subject=setup.subject, creator=CREATOR, initialFontName=font,
+    )
+    with render_lock:
+        doc.build(story(doc.width), onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()

@@ -1,0 +1,194 @@
+"""Applying a preview: writing units, owners and subjects in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from app.audit.service import Actor, append_event
+from app.clock import now
+from app.db import bulk_insert, is_postgres
+from app.errors import NotFound
+from app.roster import service as roster_service
+from app.roster.importer.columns import _CHUNK, RosterImportConflict
+from app.roster.importer.current import load_current, roster_fingerprint
+from app.roster.importer.parsing import ValidatedRoster, owner_key
+from app.roster.importer.planning import RosterPlan, plan_changes
+from app.roster.importer.previews import _load_roster, get_import
+from app.roster.models import (
+    Building,
+    Compound,
+    Owner,
+    RosterImport,
+    RosterImportStatus,
+    Unit,
+    UnitOwner,
+    UnitSubject,
+)
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _lock_compound(session: Session, compound_id: int) -> Compound:
+    # Applies of one compound are serialized: on PostgreSQL by this row lock, on SQLite by the
+    # write transaction's BEGIN IMMEDIATE.
+    stmt = select(Compound).where(Compound.id == compound_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    compound = session.execute(stmt).scalar_one_or_none()
+    if compound is None:
+        raise NotFound("小区不存在", code="compound_not_found")
+    return compound
+
+
+def apply_import(
+    session: Session, *, compound_id: int, import_id: int, actor: Actor
+) -> RosterImport:
+    """Write a previewed roster, re-derive the subjects and record one audit event."""
+    _lock_compound(session, compound_id)
+    record = get_import(session, compound_id=compound_id, import_id=import_id, for_update=True)
+    if record.status == RosterImportStatus.APPLIED:
+        raise RosterImportConflict("该名册已经导入，不能重复导入", code="roster_import_already_applied")
+    roster = _load_roster(record.rows_json)
+    current = load_current(session, compound_id=compound_id)
+    if roster_fingerprint(current) != record.roster_fingerprint:
+        raise RosterImportConflict(
+            "预览之后小区名册已发生变化，本次预览已失效，请重新上传名册文件并核对差异后再确认导入",
+            code="roster_changed",
+        )
+    plan = plan_changes(current, roster)
+    _write_plan(session, compound_id=compound_id, roster=roster, plan=plan)
+    area, headcount = roster_service.rebuild_subjects(session, compound_id=compound_id)
+    # Owners left without units go last: the rebuilt subjects no longer name them.
+    owner_table = Owner.__table__  # type: ignore[attr-defined]
+    owned = select(UnitOwner.owner_id).where(UnitOwner.compound_id == compound_id)
+    session.execute(
+        owner_table.delete().where(
+            owner_table.c.compound_id == compound_id, owner_table.c.id.not_in(owned)
+        )
+    )
+    counts = plan.counts()
+    event = append_event(
+        session, compound_id=compound_id, actor=actor, action="roster.imported",
+        object_type="roster_import", object_id=import_id,
+        payload={
+            "import_id": import_id, "file_sha256": record.file_sha256,
+            "row_count": record.row_count, **counts,
+            "unit_count": len(roster.rows), "owner_count": len(roster.owners),
+            "subject_count": headcount, "total_area_hundredths": area,
+            "total_area": roster_service.format_area(area),
+        },
+    )
+    overview = json.loads(record.summary_json)
+    overview["result"] = {
+        "units": len(roster.rows), "owners": len(roster.owners), "subjects": headcount,
+        "headcount": headcount, "total_area_hundredths": area,
+        "total_area": roster_service.format_area(area), "audit_seq": event.seq,
+    }
+    record.summary_json = json.dumps(overview, ensure_ascii=False)
+    record.status = RosterImportStatus.APPLIED
+    record.applied_at = now()
+    record.applied_by = actor.user_id
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
+                plan: RosterPlan) -> None:
+    """Apply the plan with bulk statements: no query per row."""
+    unit_table = Unit.__table__  # type: ignore[attr-defined]
+    owner_table = Owner.__table__  # type: ignore[attr-defined]
+    link_table = UnitOwner.__table__  # type: ignore[attr-defined]
+    if plan.buildings_added:
+        session.execute(
+            Building.__table__.insert(),  # type: ignore[attr-defined]
+            [{"compound_id": compound_id, "name": name} for name in plan.buildings_added],
+        )
+    building_ids = {
+        name: bid
+        for name, bid in session.execute(
+            select(Building.name, Building.id).where(Building.compound_id == compound_id)
+        )
+    }
+    # Unit-subject links are rebuilt below; dropping them first frees units for deletion.
+    subject_links = UnitSubject.__table__  # type: ignore[attr-defined]
+    session.execute(subject_links.delete().where(subject_links.c.compound_id == compound_id))
+    stale_links = [u.id for u in plan.units_removed] + [u.id for u, _ in plan.owners_moved]
+    for ids in _chunks(stale_links):
+        session.execute(link_table.delete().where(link_table.c.unit_id.in_(ids)))
+    for ids in _chunks([u.id for u in plan.units_removed]):
+        session.execute(unit_table.delete().where(unit_table.c.id.in_(ids)))
+    if plan.units_changed:
+        session.execute(
+            update(unit_table)
+            .where(unit_table.c.id == bindparam("b_id"))
+            .values(area_hundredths=bindparam("b_area"), area_source=bindparam("b_source"),
+                    usage=bindparam("b_usage"), status=bindparam("b_status")),
+            [
+                {"b_id": u.id, "b_area": r.area_hundredths, "b_source": r.area_source,
+                 "b_usage": r.usage, "b_status": r.status}
+                for u, r, _ in plan.units_changed
+            ],
+        )
+    if plan.owners_updated:
+        session.execute(
+            update(owner_table)
+            .where(owner_table.c.id == bindparam("b_id"))
+            .values(name=bindparam("b_name"), kind=bindparam("b_kind"),
+                    phone=bindparam("b_phone"), id_hash=bindparam("b_hash"),
+                    id_last4=bindparam("b_last4")),
+            [
+                {"b_id": o.id, "b_name": e.name, "b_kind": e.kind, "b_phone": e.phone or o.phone,
+                 "b_hash": e.id_hash or o.id_hash, "b_last4": e.id_last4 or o.id_last4}
+                for o, e, _ in plan.owners_updated
+            ],
+        )
+    if plan.owners_added:
+        bulk_insert(session, owner_table, [
+            {"compound_id": compound_id, "kind": e.kind, "name": e.name, "id_hash": e.id_hash,
+             "id_last4": e.id_last4, "phone": e.phone}
+            for e in (roster.owners[k] for k in plan.owners_added)
+        ])
+        added = set(plan.owners_added)
+        for oid, name, id_hash, phone in session.execute(
+            select(Owner.id, Owner.name, Owner.id_hash, Owner.phone).where(
+                Owner.compound_id == compound_id
+            )
+        ):
+            key = owner_key(id_hash=id_hash, name=name, phone=phone)
+            if key in added:
+                plan.owner_ids.setdefault(key, oid)
+    unit_ids = {u.unit_key: u.id for u, _ in plan.owners_moved}
+    if plan.units_added:
+        bulk_insert(session, unit_table, [
+            {"compound_id": compound_id, "building_id": building_ids[r.building],
+             "entrance": r.entrance, "room": r.room, "area_hundredths": r.area_hundredths,
+             "area_source": r.area_source, "usage": r.usage, "status": r.status}
+            for r in plan.units_added
+        ])
+        names = {bid: name for name, bid in building_ids.items()}
+        unit_ids.update(
+            ((names[bid], entrance, room), uid)
+            for uid, bid, entrance, room in session.execute(
+                select(Unit.id, Unit.building_id, Unit.entrance, Unit.room).where(
+                    Unit.compound_id == compound_id
+                )
+            )
+        )
+    bulk_insert(session, link_table, [
+        {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
+         "owner_id": plan.owner_ids[k]}
+        for r in [*plan.units_added, *(r for _, r in plan.owners_moved)]
+        for k in r.owner_keys
+    ])
+    session.flush()

@@ -1,0 +1,200 @@
+"""Spreadsheets in and out, safely: bounded reading of XLSX/CSV uploads, formula neutralizing.
+
+Every importer (roster, ledger) reads uploads through here and every XLSX export passes its
+sheets through `neutralize_formulas`, so the limits and the formula rule are written once.
+Problems are raised as `SpreadsheetRejected` with a `reason`; the importing domain turns it
+into its own error code (roster_file_…, ledger_import_…), which the API has always returned.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import PurePath
+from typing import Any, BinaryIO, Literal
+
+Reason = Literal["too_large", "empty", "type", "unreadable", "encoding"]
+Kind = Literal["xlsx", "csv"]
+
+# A cell a spreadsheet would evaluate: "=…", "@…", or a sign followed by formula syntax
+# (a plain "-12.5" or "+86 138…" stays data).
+_FORMULA = re.compile(r"^(?:[=@]|[+-].*[=(|!@])", re.DOTALL)
+FORMULA_MESSAGE = "内容不能以 =、+、-、@ 开头（会被电子表格当作公式执行），请删除开头的符号"
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_UNREADABLE_XLSX = "无法读取该 .xlsx 文件，请确认文件未损坏，或在 Excel 中另存为新文件后重试"
+
+
+class SpreadsheetRejected(Exception):
+    """An upload that cannot be read as a spreadsheet; `message` is for the user (Chinese)."""
+
+    def __init__(self, reason: Reason, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.reason: Reason = reason
+        self.message = message
+        self.status = status
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet opening this text would evaluate it (CSV/formula injection)."""
+    return bool(_FORMULA.match(unicodedata.normalize("NFKC", text).lstrip()))
+
+
+def neutralize_formulas(*sheets: Any) -> None:
+    """Store every text cell of these openpyxl worksheets as text, never as a formula.
+
+    openpyxl takes any string starting with "=" as a formula; an export of user-entered text
+    (labels, counterparties, descriptions) must not run in the reader's spreadsheet.
+    """
+    for sheet in sheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _megabytes(limit: int) -> int:
+    return limit // (1024 * 1024)
+
+
+def read_limited(stream: BinaryIO, *, limit: int, advice: str = "") -> bytes:
+    """Read an upload, refusing it when it is larger than the limit (HTTP 413)."""
+    data = stream.read(limit + 1)
+    check_size(data, limit=limit, advice=advice)
+    return data
+
+
+def check_size(content: bytes, *, limit: int, advice: str = "") -> None:
+    if len(content) > limit:
+        raise SpreadsheetRejected("too_large", f"文件超过 {_megabytes(limit)} MB 上限{advice}", 413)
+
+
+def is_zip(content: bytes) -> bool:
+    """An XLSX (or any other zip container)."""
+    return content[:4] == _ZIP_MAGIC
+
+
+def is_ole(content: bytes) -> bool:
+    """A legacy Office file (.xls)."""
+    return content[:8] == _OLE_MAGIC
+
+
+def sniff(content: bytes, file_name: str) -> Kind:
+    """Which reader an upload needs, judged by its name and checked against its first bytes."""
+    if not content:
+        raise SpreadsheetRejected("empty", "文件为空")
+    suffix = PurePath(file_name or "").suffix.lower()
+    if suffix == ".xls" or (is_ole(content) and suffix != ".xlsx"):
+        raise SpreadsheetRejected(
+            "type", "不支持旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 或 CSV 后上传", 415)
+    if suffix in (".xlsx", ".xlsm"):
+        if not is_zip(content):
+            raise SpreadsheetRejected("unreadable", "文件不是有效的 .xlsx 工作簿")
+        return "xlsx"
+    if suffix in (".csv", ".txt"):
+        if is_zip(content) or is_ole(content):
+            raise SpreadsheetRejected("unreadable", "文件内容不是 CSV 文本，请确认文件格式")
+        return "csv"
+    raise SpreadsheetRejected("type", "仅支持 .xlsx 或 .csv 格式的文件", 415)
+
+
+def decode_text(content: bytes) -> str:
+    """Decode UTF-8 (with or without BOM) or GB18030 (which includes GBK and GB2312)."""
+    if content.startswith(codecs.BOM_UTF8):
+        try:
+            return content[len(codecs.BOM_UTF8):].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpreadsheetRejected("encoding", "文件编码有误：声明为 UTF-8 但内容无法解码") from exc
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SpreadsheetRejected(
+        "encoding", "无法识别文件编码，请将 CSV 保存为 UTF-8 或 GB18030（GBK）编码")
+
+
+def csv_rows(content: bytes, *, allow_tabs: bool = False) -> Iterator[list[str]]:
+    """The rows of a CSV upload, read lazily; tab-separated too when `allow_tabs`."""
+    text = decode_text(content)
+    if "\x00" in text:
+        raise SpreadsheetRejected(
+            "unreadable", "文件中含有空字符（NUL），不是有效的 CSV 文本，请在 Excel 中另存为 CSV 后重试")
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if allow_tabs and "\t" in first_line and "," not in first_line else ","
+    return _checked(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _checked(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise SpreadsheetRejected("unreadable", f"CSV 文件格式有误：{exc}") from exc
+
+
+def xlsx_rows(
+    content: bytes, *, max_expanded_bytes: int, sheet_name: str | None = None
+) -> Iterator[Sequence[Any]]:
+    """The cell values of one sheet (`sheet_name`, else the first), row by row.
+
+    The archive's expanded size is checked first (a zip bomb is refused before it is opened);
+    formulas are read as their cached values, never evaluated.
+    """
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SpreadsheetRejected("unreadable", _UNREADABLE_XLSX) from exc
+    if expanded > max_expanded_bytes:
+        raise SpreadsheetRejected(
+            "too_large",
+            f"该 .xlsx 文件解压后超过 {_megabytes(max_expanded_bytes)} MB（疑似压缩炸弹），"
+            "请删除无关的工作表或内容，或另存为 CSV 后重试", 413)
+    try:
+        with warnings.catch_warnings():
+            # Files from other tools often lack styles; openpyxl warns, which is no error of theirs.
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise SpreadsheetRejected("unreadable", _UNREADABLE_XLSX) from exc
+    return _sheet_rows(workbook, sheet_name)
+
+
+def _sheet_rows(workbook: Any, sheet_name: str | None) -> Iterator[Sequence[Any]]:
+    try:
+        sheet = (workbook[sheet_name] if sheet_name in workbook.sheetnames
+                 else workbook.worksheets[0])
+        sheet.reset_dimensions()  # some writers record wrong dimensions; read what is there
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = sheet.iter_rows(values_only=True)
+            while True:
+                try:
+                    values = next(rows)
+                except StopIteration:
+                    return
+                yield values
+    except Exception as exc:  # corrupt sheet XML surfaces as many different exception types
+        raise SpreadsheetRejected(
+            "unreadable", "无法读取该 .xlsx 文件的工作表内容，请在 Excel 中另存为新文件后重试") from exc
+    finally:
+        workbook.close()
+
+
+def is_blank(values: Iterable[Any]) -> bool:
+    """A row with nothing but empty cells."""
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
