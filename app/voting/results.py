@@ -516,12 +516,15 @@ def results_view(session: Session, *, ballot: Ballot) -> dict[str, Any]:
     """The tallied results (preliminary during the objection window, final once published)."""
     if ballot.tallied_at is None:
         raise Forbidden("计票完成后才能查看结果", code="results_not_ready")
+    settings = ballot_rules(session, ballot=ballot).rule_settings()
     return {"ballot_id": ballot.id, "final": ballot.published_at is not None,
             "total_area_hundredths": ballot.total_area_hundredths,
             "total_headcount": ballot.total_headcount,
             "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
             "objection_ends_at": ballot.objection_ends_at,
-            "matters": results_summary(session, ballot=ballot)}
+            "matters": [{**m, "rule_text": rules.rule_text(rules.Category(m["category"]), settings,
+                                                           seats=m["result"].get("seats"))}
+                        for m in results_summary(session, ballot=ballot)]}
 
 
 def public_receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:
