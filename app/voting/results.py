@@ -187,12 +187,12 @@ def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: 
     for sid, area in session.execute(
         select(BallotSubject.subject_id, BallotSubject.area_hundredths).where(BallotSubject.ballot_id == ballot.id)
     ):
+        # A ballot approving more candidates than seats is spoilt: rules.evaluate_election
+        # decides that, for this path and the pure tally alike.
         state = took_part.get(sid)
-        invalid = state == rules.Choice.INVALID.value or (
-            state == "approve" and len(approvals[sid]) > (matter.seats or 0))
         ballots.append(rules.ElectionBallot(
-            subject_id=sid, area=area, invalid=invalid,
-            approvals=frozenset(approvals[sid]) if state == "approve" and not invalid else None))
+            subject_id=sid, area=area, invalid=state == rules.Choice.INVALID.value,
+            approvals=frozenset(approvals[sid]) if state == "approve" else None))
     return rules.evaluate_election(
         total_area=ballot.total_area_hundredths or 0, total_headcount=ballot.total_headcount or 0,
         seats=matter.seats or 0, candidates=candidate_ids, ballots=ballots, settings=settings)

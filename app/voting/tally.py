@@ -250,7 +250,8 @@ def votes_of(
     """One subject's recorded choices ({"<matter id>": choice or {"approve": [ids]}}) as votes.
 
     A matter left blank is no vote; an Art. 279 matter counts only affected subjects; an election
-    ballot marked invalid or approving more candidates than seats is an invalid ballot.
+    ballot marked invalid is invalid (one approving more candidates than seats is spoilt by
+    rules.evaluate_election, for the production close and this tally alike).
     """
     by_key = {str(m.matter_id): m for m in matters}
     out: list[Vote | ElectionVote] = []
@@ -262,8 +263,8 @@ def votes_of(
                              and subject_id not in matter.affected_subject_ids):
             continue
         if matter.is_election:
+            invalid = value == Choice.INVALID.value
             approvals = frozenset(value["approve"]) if isinstance(value, Mapping) else frozenset()
-            invalid = value == Choice.INVALID.value or len(approvals) > (matter.seats or 0)
             out.append(ElectionVote(subject_id=subject_id, matter_id=matter.matter_id,
                                     approvals=frozenset() if invalid else approvals, invalid=invalid))
         else:
