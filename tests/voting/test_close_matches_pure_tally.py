@@ -26,7 +26,7 @@ from app.audit.service import Actor
 from app.auth.models import Role, UserAccount
 from app.db import new_session
 from app.files.models import StoredFile
-from app.roster.models import UnitStatus
+from app.roster.models import Building, UnitStatus
 from app.voting import __main__ as recount_tool
 from app.voting import casting, results, rules, service, tally
 from app.voting import settings as voting_settings
@@ -173,8 +173,6 @@ def test_the_production_close_equals_the_pure_tally(engine: Engine, plan: Plan, 
         if plan.thresholds:
             voting_settings.update_settings(db, compound_id=cid, changes={"thresholds": plan.thresholds},
                                             actor=first)
-        from app.roster.models import Building
-
         building_ids = sorted(b.id for b in db.execute(
             select(Building).where(Building.compound_id == cid)).scalars())
         scope = draw(st.lists(st.sampled_from(building_ids), min_size=1, unique=True)) if plan.scoped else []
