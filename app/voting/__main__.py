@@ -24,17 +24,13 @@ def recount(data: dict[str, Any]) -> dict[str, Any]:
     """Recount from the export; returns per-matter recount and mismatches."""
     roster = [tally.RosterEntry(subject_id=s["subject_id"], area=s["area_hundredths"]) for s in data["subjects"]]
     problems: list[str] = []
-    matters = []
-    for m in data["matters"]:
-        category = rules.Category(m["category"])
-        affected = None
-        if category == rules.Category.ART279:
-            wanted = set(m["affected_building_ids"])
-            affected = frozenset(s["subject_id"] for s in data["subjects"] if set(s["building_ids"]) & wanted)
-        matters.append(tally.Matter(
-            matter_id=m["matter_id"], category=category, seats=m.get("seats"),
-            candidates=tuple(c["id"] for c in m.get("candidates", [])), affected_subject_ids=affected))
-    by_id = {m.matter_id: m for m in matters}
+    buildings = [(s["subject_id"], s["building_ids"]) for s in data["subjects"]]
+    matters = [
+        tally.matter_of(matter_id=m["matter_id"], category=m["category"], seats=m.get("seats"),
+                        candidate_ids=[c["id"] for c in m.get("candidates", [])],
+                        affected_building_ids=m["affected_building_ids"], subjects=buildings)
+        for m in data["matters"]
+    ]
     votes: list[tally.Vote | tally.ElectionVote] = []
     for s in data["subjects"]:
         choices = s.get("choices")
@@ -45,27 +41,14 @@ def recount(data: dict[str, Any]) -> dict[str, Any]:
             "nonce": s["nonce"]}).encode()).hexdigest()
         if expected != s.get("commitment"):
             problems.append(f"subject {s['subject_id']}: choices do not match the committed hash")
-        for key, value in choices.items():
-            matter = by_id[int(key)]
-            if matter.affected_subject_ids is not None and s["subject_id"] not in matter.affected_subject_ids:
-                continue
-            if matter.is_election:
-                approvals = frozenset(value["approve"]) if isinstance(value, dict) else frozenset()
-                invalid = value == "invalid" or len(approvals) > (matter.seats or 0)
-                votes.append(tally.ElectionVote(subject_id=s["subject_id"], matter_id=matter.matter_id,
-                                                approvals=frozenset() if invalid else approvals,
-                                                invalid=invalid))
-            else:
-                votes.append(tally.Vote(subject_id=s["subject_id"], matter_id=matter.matter_id,
-                                        choice=rules.Choice(value)))
+        votes += tally.votes_of(s["subject_id"], choices, matters)
     settings = rule_settings(json.dumps(data.get("settings", {}).get("thresholds") or {}))
     result = tally.tally_ballot(roster=roster, matters=matters, votes=votes, settings=settings)
     published = {r["matter_id"]: r for r in data.get("results", [])}
     rows = []
     for matter in matters:
         outcome = result.results[matter.matter_id]
-        passed = (outcome.all_seats_filled if isinstance(outcome, rules.ElectionResult)
-                  else getattr(outcome, "passed", None))
+        passed = tally.decided(outcome)
         pub = published.get(matter.matter_id)
         same = pub is None or pub["passed"] == passed
         if isinstance(outcome, rules.ElectionResult) and pub is not None:

@@ -802,17 +802,6 @@ def list_conflicts(session: Session, *, ballot: Ballot) -> list[VoteConflict]:
     ).scalars())
 
 
-def effective_cast_for(session: Session, *, ballot: Ballot, subject_id: int) -> VoteCast | None:
-    subject = session.get(BallotSubject, (ballot.id, subject_id))
-    if subject is None or subject.effective_cast_id is None:
-        return None
-    return session.get(VoteCast, subject.effective_cast_id)
-
-
-def matters_by_id(session: Session, *, ballot: Ballot) -> dict[int, BallotMatter]:
-    return {m.id or 0: m for m in list_matters(session, ballot_id=ballot.id or 0)}
-
-
 def live_proxy_ballot_ids(session: Session, *, compound_id: int, phone: str | None) -> set[int]:
     """Ballots of the compound for which this phone holds an accepted proxy and that are not yet
     closed: a proxy's standing is that ballot's, and it ends when the ballot closes."""

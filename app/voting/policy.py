@@ -1,7 +1,7 @@
 """Who may read a ballot and the files attached to it, in each state of the ballot's life.
 
-The one place for these rules: the routes (app/voting/views.py check_visible) and the file
-download (app/policy.py) both ask here. Refusals read as "not found" to the caller.
+The one place for these rules: the routes (check_visible below) and the file download
+(app/policy.py) both ask here. Refusals read as "not found" to the caller.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.auth.models import Role
 from app.auth.roles import MANAGERS, WATCHERS
 from app.deps import CompoundAccess
+from app.errors import NotFound
 from app.roster import service as roster_service
 from app.voting import casting
 from app.voting.models import Ballot, BallotMatter, PaperEntry, ProxyAuthorization
@@ -47,6 +48,12 @@ def ballot_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) 
                                              owner_ids=access.owner_ids)
     return bool(scope & mine or casting.voter_subjects(session, ballot=ballot, phone=phone)
                 or casting.proxy_subjects(session, ballot=ballot, phone=phone))
+
+
+def check_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> None:
+    """Pass if the caller may see the ballot (ballot_visible); else "not found"."""
+    if not ballot_visible(session, ballot=ballot, access=access):
+        raise NotFound("表决不存在", code="ballot_not_found")
 
 
 def proxy_document_readable(proxy: ProxyAuthorization, *, access: CompoundAccess) -> bool:

@@ -22,7 +22,7 @@ from app.clock import now
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
-from app.voting import rules
+from app.voting import rules, tally
 from app.voting.casting import voter_subjects
 from app.voting.models import (
     Ballot,
@@ -107,18 +107,19 @@ def non_voters(session: Session, *, ballot: Ballot, offset: int = 0, limit: int 
 # --- tally -----------------------------------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
+def outcome_json(value: Any) -> Any:
+    """A tally outcome (rules.py result) as the JSON stored with the ballot's results."""
     if isinstance(value, Fraction):
         return {"fraction": f"{value.numerator}/{value.denominator}", "percent": rules.format_percent(value)}
     if isinstance(value, rules.Threshold):
         return {"text": value.to_text(), "label": value.describe_zh()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: outcome_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple | frozenset | set):
-        items = [_jsonable(v) for v in value]
+        items = [outcome_json(v) for v in value]
         return sorted(items) if isinstance(value, frozenset | set) else items
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): outcome_json(v) for k, v in value.items()}
     if hasattr(value, "value") and isinstance(value.value, str):
         return value.value
     return value
@@ -152,22 +153,22 @@ def _choice_totals(ballot: Ballot, counts: dict[str, tuple[int, int]]) -> rules.
     )
 
 
-def _subject_votes(session: Session, ballot: Ballot, matter_id: int,
-                   only_buildings: set[int] | None = None) -> list[rules.SubjectVote]:
+def _subject_votes(session: Session, ballot: Ballot, matter: BallotMatter) -> list[rules.SubjectVote]:
+    """Every frozen subject's choice on the matter (Art. 279: only the affected subjects')."""
     choices: dict[int, str] = dict(session.execute(
         select(EffectiveChoice.subject_id, EffectiveChoice.choice).where(
-            EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter_id)
+            EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter.id)
     ).all())
-    out = []
-    for sid, area, building_ids in session.execute(
+    rows = session.execute(
         select(BallotSubject.subject_id, BallotSubject.area_hundredths, BallotSubject.building_ids)
         .where(BallotSubject.ballot_id == ballot.id)
-    ):
-        if only_buildings is not None and not (set(json.loads(building_ids)) & only_buildings):
-            continue
-        c = choices.get(sid)
-        out.append(rules.SubjectVote(subject_id=sid, area=area, choice=rules.Choice(c) if c else None))
-    return out
+    ).all()
+    affected = (tally.affected_subject_ids(((sid, json.loads(b)) for sid, _, b in rows),
+                                           json.loads(matter.affected_building_ids))
+                if matter.category == rules.Category.ART279.value else None)
+    return [rules.SubjectVote(subject_id=sid, area=area,
+                              choice=rules.Choice(choices[sid]) if choices.get(sid) else None)
+            for sid, area, _ in rows if affected is None or sid in affected]
 
 
 def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: rules.RuleSettings,
@@ -186,22 +187,22 @@ def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: 
     for sid, area in session.execute(
         select(BallotSubject.subject_id, BallotSubject.area_hundredths).where(BallotSubject.ballot_id == ballot.id)
     ):
+        # A ballot approving more candidates than seats is spoilt: rules.evaluate_election
+        # decides that, for this path and the pure tally alike.
         state = took_part.get(sid)
-        invalid = state == rules.Choice.INVALID.value or (
-            state == "approve" and len(approvals[sid]) > (matter.seats or 0))
         ballots.append(rules.ElectionBallot(
-            subject_id=sid, area=area, invalid=invalid,
-            approvals=frozenset(approvals[sid]) if state == "approve" and not invalid else None))
+            subject_id=sid, area=area, invalid=state == rules.Choice.INVALID.value,
+            approvals=frozenset(approvals[sid]) if state == "approve" else None))
     return rules.evaluate_election(
         total_area=ballot.total_area_hundredths or 0, total_headcount=ballot.total_headcount or 0,
         seats=matter.seats or 0, candidates=candidate_ids, ballots=ballots, settings=settings)
 
 
-def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMatter, Any]]:
+def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMatter, tally.MatterOutcome]]:
     """Evaluate every matter from the effective votes (set-based sums for Art. 278 matters)."""
     settings = ballot_rules(session, ballot=ballot).rule_settings()
     cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
-    out: list[tuple[BallotMatter, Any]] = []
+    out: list[tuple[BallotMatter, tally.MatterOutcome]] = []
     matters = list_matters(session, ballot_id=ballot.id or 0)
     # Art. 278 matters share one aggregate (matter, choice) rather than one scan per matter.
     counts = (_all_choice_counts(session, ballot)
@@ -209,15 +210,13 @@ def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMat
     for matter in matters:
         category = rules.Category(matter.category)
         if category == rules.Category.COMMITTEE_ELECTION:
-            result: Any = _election(session, ballot, matter, settings, [c.id or 0 for c in cands[matter.id or 0]])
+            result: tally.MatterOutcome = _election(session, ballot, matter, settings, [c.id or 0 for c in cands[matter.id or 0]])
         elif category == rules.Category.SURVEY:
             result = rules.evaluate_survey(
                 total_area=ballot.total_area_hundredths or 0, total_headcount=ballot.total_headcount or 0,
-                votes=_subject_votes(session, ballot, matter.id or 0))
+                votes=_subject_votes(session, ballot, matter))
         elif category == rules.Category.ART279:
-            affected = set(json.loads(matter.affected_building_ids))
-            result = rules.evaluate_unanimity(
-                affected=_subject_votes(session, ballot, matter.id or 0, only_buildings=affected))
+            result = rules.evaluate_unanimity(affected=_subject_votes(session, ballot, matter))
         else:
             result = rules.evaluate_totals(category, _choice_totals(ballot, counts.get(matter.id or 0, {})),
                                            settings=settings)
@@ -242,9 +241,8 @@ def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     for matter, result in results:
         session.add(BallotResult(
             ballot_id=ballot.id or 0, matter_id=matter.id or 0, compound_id=ballot.compound_id,
-            passed=getattr(result, "passed", None) if not isinstance(result, rules.ElectionResult)
-            else result.all_seats_filled,
-            result_json=canonical_json(_jsonable(result)), computed_at=current))
+            passed=tally.decided(result),
+            result_json=canonical_json(outcome_json(result)), computed_at=current))
     session.flush()
     seq, head = audit_service.chain_head(session, compound_id=ballot.compound_id)
     ballot.closing_seq, ballot.closing_hash = seq, head
@@ -511,12 +509,15 @@ def results_view(session: Session, *, ballot: Ballot) -> dict[str, Any]:
     """The tallied results (preliminary during the objection window, final once published)."""
     if ballot.tallied_at is None:
         raise Forbidden("计票完成后才能查看结果", code="results_not_ready")
+    settings = ballot_rules(session, ballot=ballot).rule_settings()
     return {"ballot_id": ballot.id, "final": ballot.published_at is not None,
             "total_area_hundredths": ballot.total_area_hundredths,
             "total_headcount": ballot.total_headcount,
             "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
             "objection_ends_at": ballot.objection_ends_at,
-            "matters": results_summary(session, ballot=ballot)}
+            "matters": [{**m, "rule_text": rules.rule_text(rules.Category(m["category"]), settings,
+                                                           seats=m["result"].get("seats"))}
+                        for m in results_summary(session, ballot=ballot)]}
 
 
 def public_receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:

@@ -13,8 +13,25 @@ from app.auth.models import Role
 from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
-from app.voting import casting, results, service, views
+from app.voting import casting, policy, results, service, views
 from app.voting import settings as voting_settings
+from app.voting.responses import (
+    BallotDetailOut,
+    BallotNonVoterPage,
+    BallotObjectionOut,
+    BallotProgressOut,
+    BallotReceiptCodesOut,
+    BallotResultsOut,
+    BallotSummaryOut,
+    BallotUnitRecordOut,
+    VoteConflictOut,
+    VotePaperEntryHiddenOut,
+    VotePaperEntryOut,
+    VoteProxyOut,
+    VoteReceiptOut,
+    VoteSubjectRecordOut,
+    VotingSettingsOut,
+)
 from app.voting.schemas import (
     AnswerIn,
     BallotIn,
@@ -87,18 +104,18 @@ def _specs(body: BallotIn) -> list[service.MatterSpec]:
 
 def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
     ballot = service.get_ballot(session, compound_id=access.compound_id, ballot_id=ballot_id, lock=lock)
-    views.check_visible(session, ballot=ballot, access=access)
+    policy.check_visible(session, ballot=ballot, access=access)
     return ballot
 
 
 @router.get("/compounds/{compound_id}/voting/settings")
-def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
+def get_settings(access: Member, session: SessionDep) -> VotingSettingsOut:
     return views.settings_view(session, voting_settings.get_settings(session, compound_id=access.compound_id),
                                access=access)
 
 
 @router.put("/compounds/{compound_id}/voting/settings")
-def put_settings(body: VotingSettingsIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: VotingSettingsIn, access: Manager, session: SessionDep) -> VotingSettingsOut:
     setting = voting_settings.update_settings(
         session, compound_id=access.compound_id, changes=body.model_dump(exclude_unset=True),
         actor=access.actor)
@@ -106,7 +123,7 @@ def put_settings(body: VotingSettingsIn, access: Manager, session: SessionDep) -
 
 
 @router.post("/compounds/{compound_id}/ballots", status_code=201)
-def create_ballot(body: BallotIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+def create_ballot(body: BallotIn, access: Manager, session: SessionDep) -> BallotDetailOut:
     ballot = service.create_ballot(
         session, compound_id=access.compound_id, title=body.title, description=body.description,
         starts_at=body.starts_at, ends_at=body.ends_at, scope_building_ids=body.scope_building_ids,
@@ -115,17 +132,17 @@ def create_ballot(body: BallotIn, access: Manager, session: SessionDep) -> dict[
 
 
 @router.get("/compounds/{compound_id}/ballots")
-def list_ballots(access: Member, session: SessionDep) -> list[dict[str, Any]]:
+def list_ballots(access: Member, session: SessionDep) -> list[BallotSummaryOut]:
     return views.ballot_list(session, access=access)
 
 
 @router.get(B)
-def get_ballot(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
+def get_ballot(ballot_id: int, access: Member, session: SessionDep) -> BallotDetailOut:
     return views.ballot_detail(session, ballot=_ballot(session, access, ballot_id), access=access)
 
 
 @router.put(B)
-def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: SessionDep) -> BallotDetailOut:
     ballot = service.update_draft(
         session, ballot=_ballot(session, access, ballot_id, lock=True), title=body.title,
         description=body.description, starts_at=body.starts_at, ends_at=body.ends_at,
@@ -134,48 +151,45 @@ def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: Sess
 
 
 @router.post(B + "/notice")
-def publish_notice(ballot_id: int, body: NoticeIn, access: Manager, session: SessionDep) -> dict[str, Any]:
+def publish_notice(ballot_id: int, body: NoticeIn, access: Manager, session: SessionDep) -> BallotDetailOut:
     ballot = service.publish_notice(session, ballot=_ballot(session, access, ballot_id, lock=True),
                                     actor=access.actor, extra_body=body.extra_body)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 
 @router.post(B + "/open")
-def open_ballot(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+def open_ballot(ballot_id: int, access: Manager, session: SessionDep) -> BallotDetailOut:
     ballot = service.open_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True), actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 
 @router.post(B + "/votes", status_code=201)
-def vote(ballot_id: int, body: VoteIn, access: Voter, session: SessionDep) -> dict[str, Any]:
+def vote(ballot_id: int, body: VoteIn, access: Voter, session: SessionDep) -> VoteReceiptOut:
     """Vote or change the vote; the answer is the receipt."""
     ballot, matters = service.get_ballot_with_matters(session, compound_id=access.compound_id,
                                                       ballot_id=ballot_id)
-    views.check_visible(session, ballot=ballot, access=access)
+    policy.check_visible(session, ballot=ballot, access=access)
     cast = casting.cast_vote(session, ballot=ballot, subject_id=body.subject_id,
                              user=access.principal.user, raw_choices=body.choices, matters=matters)
     # Commit here, in this thread: the compound's audit-chain lock is released now rather than
     # after another thread-pool hop (the session dependency's commit is then a no-op).
     session.commit()
-    receipt = casting.receipt_of(cast)
-    return {"receipt_code": receipt.code, "audit_seq": receipt.audit_seq,
-            "audit_hash": receipt.audit_hash, "cast_at": receipt.cast_at, "cast_id": receipt.cast_id,
-            "channel": cast.channel}
+    return views.vote_receipt(cast)
 
 
-@router.get(B + "/my-votes")
+@router.get(B + "/my-votes", response_model=list[VoteSubjectRecordOut])
 def my_votes(ballot_id: int, access: Voter, session: SessionDep) -> list[dict[str, Any]]:
     """查票: the caller's own recorded votes and receipts."""
     ballot = _ballot(session, access, ballot_id)
     return results.my_votes(session, ballot=ballot, phone=access.principal.user.phone)
 
 
-@router.get(B + "/progress")
+@router.get(B + "/progress", response_model=BallotProgressOut)
 def progress(ballot_id: int, access: Watcher, session: SessionDep) -> dict[str, Any]:
     return results.progress(session, ballot=_ballot(session, access, ballot_id))
 
 
-@router.get(B + "/non-voters")
+@router.get(B + "/non-voters", response_model=BallotNonVoterPage)
 def non_voters(
     ballot_id: int, access: Manager, session: SessionDep,
     offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -186,7 +200,7 @@ def non_voters(
 
 
 @router.post(B + "/proxies", status_code=201)
-def submit_proxy(ballot_id: int, body: ProxyIn, access: OwnerOrManager, session: SessionDep) -> dict[str, Any]:
+def submit_proxy(ballot_id: int, body: ProxyIn, access: OwnerOrManager, session: SessionDep) -> VoteProxyOut:
     ballot = _ballot(session, access, ballot_id)
     proxy = casting.submit_proxy(
         session, ballot=ballot, subject_id=body.subject_id, proxy_name=body.proxy_name,
@@ -196,12 +210,12 @@ def submit_proxy(ballot_id: int, body: ProxyIn, access: OwnerOrManager, session:
 
 
 @router.get(B + "/proxies")
-def list_proxies(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
+def list_proxies(ballot_id: int, access: Watcher, session: SessionDep) -> list[VoteProxyOut]:
     return [views.proxy_view(session, p) for p in views.proxies(session, ballot=_ballot(session, access, ballot_id))]
 
 
 @router.post(B + "/proxies/{proxy_id}/accept")
-def accept_proxy(ballot_id: int, proxy_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+def accept_proxy(ballot_id: int, proxy_id: int, access: Manager, session: SessionDep) -> VoteProxyOut:
     ballot = _ballot(session, access, ballot_id)
     return views.proxy_view(session, casting.accept_proxy(session, ballot=ballot, proxy_id=proxy_id,
                                                           actor=access.actor))
@@ -209,26 +223,27 @@ def accept_proxy(ballot_id: int, proxy_id: int, access: Manager, session: Sessio
 
 @router.post(B + "/proxies/{proxy_id}/reject")
 def reject_proxy(ballot_id: int, proxy_id: int, body: ReasonIn, access: Manager,
-                 session: SessionDep) -> dict[str, Any]:
+                 session: SessionDep) -> VoteProxyOut:
     ballot = _ballot(session, access, ballot_id)
     return views.proxy_view(session, casting.reject_proxy(session, ballot=ballot, proxy_id=proxy_id,
                                                           reason=body.reason, actor=access.actor))
 
 
 @router.post(B + "/paper", status_code=201)
-def enter_paper(ballot_id: int, body: PaperIn, access: Committee, session: SessionDep) -> dict[str, Any]:
+def enter_paper(ballot_id: int, body: PaperIn, access: Committee, session: SessionDep) -> VotePaperEntryOut:
     entry = casting.enter_paper(session, ballot=_ballot(session, access, ballot_id), subject_id=body.subject_id,
                                 raw_choices=body.choices, scan_file_id=body.scan_file_id, actor=access.actor)
     return views.paper_view(entry)
 
 
 @router.get(B + "/paper")
-def list_paper(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
+def list_paper(ballot_id: int, access: Watcher,
+               session: SessionDep) -> list[VotePaperEntryOut | VotePaperEntryHiddenOut]:
     return views.paper_list(session, ballot=_ballot(session, access, ballot_id), access=access)
 
 
 @router.post(B + "/paper/{entry_id}/confirm")
-def confirm_paper(ballot_id: int, entry_id: int, access: Committee, session: SessionDep) -> dict[str, Any]:
+def confirm_paper(ballot_id: int, entry_id: int, access: Committee, session: SessionDep) -> VotePaperEntryOut:
     entry = casting.confirm_paper(session, ballot=_ballot(session, access, ballot_id), entry_id=entry_id,
                                   actor=access.actor)
     return views.paper_view(entry)
@@ -236,40 +251,40 @@ def confirm_paper(ballot_id: int, entry_id: int, access: Committee, session: Ses
 
 @router.post(B + "/paper/{entry_id}/reject")
 def reject_paper(ballot_id: int, entry_id: int, body: ReasonIn, access: Manager,
-                 session: SessionDep) -> dict[str, Any]:
+                 session: SessionDep) -> VotePaperEntryOut:
     entry = casting.reject_paper(session, ballot=_ballot(session, access, ballot_id), entry_id=entry_id,
                                  reason=body.reason, actor=access.actor)
     return views.paper_view(entry)
 
 
 @router.get(B + "/conflicts")
-def list_conflicts(ballot_id: int, access: Watcher, session: SessionDep) -> list[dict[str, Any]]:
+def list_conflicts(ballot_id: int, access: Watcher, session: SessionDep) -> list[VoteConflictOut]:
     ballot = _ballot(session, access, ballot_id)
     return [views.conflict_view(session, c) for c in casting.list_conflicts(session, ballot=ballot)]
 
 
 @router.post(B + "/conflicts/{conflict_id}/resolve")
 def resolve_conflict(ballot_id: int, conflict_id: int, body: ResolveIn, access: Manager,
-                     session: SessionDep) -> dict[str, Any]:
+                     session: SessionDep) -> VoteConflictOut:
     c = casting.resolve_conflict(session, ballot=_ballot(session, access, ballot_id), conflict_id=conflict_id,
                                  accept_incoming=body.accept_incoming, note=body.note, actor=access.actor)
     return views.conflict_view(session, c)
 
 
 @router.post(B + "/close")
-def close_ballot(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+def close_ballot(ballot_id: int, access: Manager, session: SessionDep) -> BallotDetailOut:
     ballot = results.close_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True), actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 
-@router.get(B + "/results")
+@router.get(B + "/results", response_model=BallotResultsOut)
 def get_results(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
     ballot = _ballot(session, access, ballot_id)
     return results.results_view(session, ballot=ballot)
 
 
 @router.post(B + "/objections", status_code=201)
-def raise_objection(ballot_id: int, body: ObjectionIn, access: Voter, session: SessionDep) -> dict[str, Any]:
+def raise_objection(ballot_id: int, body: ObjectionIn, access: Voter, session: SessionDep) -> BallotObjectionOut:
     obj = results.raise_objection(session, ballot=_ballot(session, access, ballot_id),
                                   phone=access.principal.user.phone, user_id=access.user_id,
                                   subject_id=body.subject_id, text=body.text)
@@ -277,7 +292,7 @@ def raise_objection(ballot_id: int, body: ObjectionIn, access: Voter, session: S
 
 
 @router.get(B + "/objections")
-def list_objections(ballot_id: int, access: Member, session: SessionDep) -> list[dict[str, Any]]:
+def list_objections(ballot_id: int, access: Member, session: SessionDep) -> list[BallotObjectionOut]:
     ballot = _ballot(session, access, ballot_id)
     # Owners and clerks see their own objections; the committee and watchers see all.
     own_only = access.role in (Role.OWNER, Role.CLERK)
@@ -288,35 +303,38 @@ def list_objections(ballot_id: int, access: Member, session: SessionDep) -> list
 
 @router.post(B + "/objections/{objection_id}/answer")
 def answer_objection(ballot_id: int, objection_id: int, body: AnswerIn, access: Manager,
-                     session: SessionDep) -> dict[str, Any]:
+                     session: SessionDep) -> BallotObjectionOut:
     obj = results.answer_objection(session, ballot=_ballot(session, access, ballot_id),
                                    objection_id=objection_id, answer=body.answer, actor=access.actor)
     return views.objection_view(obj)
 
 
 @router.post(B + "/publish")
-def publish(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, Any]:
+def publish(ballot_id: int, access: Manager, session: SessionDep) -> BallotDetailOut:
     ballot = results.publish_result(session, ballot=_ballot(session, access, ballot_id, lock=True),
                                     actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 
 @router.get(B + "/receipts")
-def receipts(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
+def receipts(ballot_id: int, access: Member, session: SessionDep) -> BallotReceiptCodesOut:
     """The public list of receipt codes of counted votes (after publication)."""
     ballot = _ballot(session, access, ballot_id)
     codes = results.public_receipt_codes(session, ballot=ballot)
-    return {"ballot_id": ballot.id, "count": len(codes), "receipt_codes": codes}
+    return BallotReceiptCodesOut(ballot_id=ballot.id or 0, count=len(codes), receipt_codes=codes)
 
 
 @router.get(B + "/unit-record")
-def unit_record(ballot_id: int, access: Member, session: SessionDep) -> list[dict[str, Any]]:
+def unit_record(ballot_id: int, access: Member, session: SessionDep) -> list[BallotUnitRecordOut]:
     ballot = _ballot(session, access, ballot_id)
-    return [{"label": r["label"], "choices": r["choices"], "channel": r["channel"]}
+    return [BallotUnitRecordOut(label=r["label"], choices=r["choices"], channel=r["channel"])
             for r in results.unit_record(session, ballot=ballot)]
 
 
-@router.get(B + "/tally-inputs")
+@router.get(B + "/tally-inputs", response_class=Response, responses={200: {
+    "description": "the tally inputs as a file (format gongjue-tally/1)",
+    "content": {"application/json": {}, "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def tally_inputs(
     ballot_id: int, access: Watcher, session: SessionDep,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
@@ -405,6 +405,49 @@ def _basis_with_settings(category: Category, thresholds: Thresholds) -> str:
     if thresholds != statutory_thresholds(category):
         basis += "；本物业管理区域业主大会议事规则规定的更高表决比例"
     return basis
+
+
+def _must_reach(bound: Threshold) -> str:
+    """'达到三分之二以上' / '超过四分之三' / '过半数': a bound as an owner reads the requirement."""
+    return f"达到{bound.describe_zh()}" if bound.inclusive else bound.describe_zh()
+
+
+def _area_and_heads(area: Threshold, heads: Threshold, say: Callable[[Threshold], str],
+                    must: str = "须") -> str:
+    if area == heads:
+        return f"专有部分面积和人数均{must}{say(area)}"
+    return f"专有部分面积{must}{say(area)}，人数{must}{say(heads)}"
+
+
+def rule_text(category: Category, settings: RuleSettings | None = None, *, seats: int | None = None) -> str:
+    """The rule a matter is decided by, in one sentence for owners, from the ballot's thresholds.
+
+    The server states it (from the ballot's frozen settings), so a compound with stricter rules
+    shows its own ratios before anyone votes; e.g. for a statutory item (九):
+    参与表决：专有部分面积和人数均须达到三分之二以上；通过：参与表决专有部分面积和人数均须过半数同意
+    """
+    if category is Category.SURVEY:
+        return "意见征集：只统计各意见所占比例，不适用表决比例，不构成业主共同决定"
+    if category is Category.ART279:
+        return ("通过：有利害关系的业主须一致同意（《民法典》第二百七十九条）；"
+                "未表决、反对、弃权或无效票均视为不同意")
+    thresholds = _applied_thresholds(category, settings)
+    quorum = "参与表决：" + _area_and_heads(thresholds.quorum_area, thresholds.quorum_headcount,
+                                          _must_reach)
+    def agree(t: Threshold) -> str:
+        return f"{t.describe_zh()}同意"
+
+    if category is Category.COMMITTEE_ELECTION:
+        majority = _area_and_heads(thresholds.approval_area, thresholds.approval_headcount, agree, "")
+        text = (f"{quorum}；当选：候选人须经参与表决{majority}，"
+                f"按同意人数和面积从多到少依次当选{f'（应选{seats}名）' if seats else ''}；"
+                "所选人数超过应选人数的选票无效；末位得票相同的席位须另行选举")
+    else:
+        majority = _area_and_heads(thresholds.approval_area, thresholds.approval_headcount, agree)
+        text = f"{quorum}；通过：参与表决{majority}"
+    if thresholds != statutory_thresholds(category):
+        text += "（本小区议事规则严于法定比例）"
+    return text
 
 
 # ---------------------------------------------------------------------------

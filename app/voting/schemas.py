@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app.schemas import AwareDatetimeIn, InputModel
 
@@ -107,7 +106,3 @@ class VotingSettingsIn(InputModel):
     proxy_limit: int | None = Field(default=None, ge=1, le=50)
     publish_unit_record: bool | None = None
     thresholds: ThresholdsIn | None = None
-
-
-class Timestamped(BaseModel):
-    at: datetime

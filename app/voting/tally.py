@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from app.voting.rules import (
     CandidateId,
@@ -216,6 +217,68 @@ def _tally_matter(
         votes=choices,
         settings=settings,
     )
+
+
+def affected_subject_ids(
+    subjects: Iterable[tuple[SubjectId, Collection[int]]], affected_building_ids: Collection[int]
+) -> frozenset[SubjectId]:
+    """The subjects with a unit in one of the buildings an Art. 279 matter concerns."""
+    wanted = set(affected_building_ids)
+    return frozenset(sid for sid, buildings in subjects if wanted & set(buildings))
+
+
+def matter_of(
+    *,
+    matter_id: MatterId,
+    category: str | Category,
+    seats: int | None,
+    candidate_ids: Sequence[CandidateId],
+    affected_building_ids: Collection[int],
+    subjects: Iterable[tuple[SubjectId, Collection[int]]],
+) -> Matter:
+    """A stored matter as the pure tally takes it (Art. 279: who is affected, from the buildings)."""
+    kind = Category(category)
+    affected = (affected_subject_ids(subjects, affected_building_ids)
+                if kind is Category.ART279 else None)
+    return Matter(matter_id=matter_id, category=kind, seats=seats, candidates=tuple(candidate_ids),
+                  affected_subject_ids=affected)
+
+
+def votes_of(
+    subject_id: SubjectId, choices: Mapping[str, Any], matters: Sequence[Matter]
+) -> list[Vote | ElectionVote]:
+    """One subject's recorded choices ({"<matter id>": choice or {"approve": [ids]}}) as votes.
+
+    A matter left blank is no vote; an Art. 279 matter counts only affected subjects; an election
+    ballot marked invalid is invalid (one approving more candidates than seats is spoilt by
+    rules.evaluate_election, for the production close and this tally alike).
+    """
+    by_key = {str(m.matter_id): m for m in matters}
+    out: list[Vote | ElectionVote] = []
+    for key, value in choices.items():
+        matter = by_key.get(str(key))
+        if matter is None:
+            raise UnknownMatterError(f"事项 {key} 不在本次表决中")
+        if value is None or (matter.affected_subject_ids is not None
+                             and subject_id not in matter.affected_subject_ids):
+            continue
+        if matter.is_election:
+            invalid = value == Choice.INVALID.value
+            approvals = frozenset(value["approve"]) if isinstance(value, Mapping) else frozenset()
+            out.append(ElectionVote(subject_id=subject_id, matter_id=matter.matter_id,
+                                    approvals=frozenset() if invalid else approvals, invalid=invalid))
+        else:
+            out.append(Vote(subject_id=subject_id, matter_id=matter.matter_id, choice=Choice(value)))
+    return out
+
+
+def decided(outcome: MatterOutcome) -> bool | None:
+    """Whether a matter passed (an election: every seat filled); None for a survey."""
+    if isinstance(outcome, ElectionResult):
+        return outcome.all_seats_filled
+    if isinstance(outcome, SurveyResult):
+        return None
+    return outcome.passed
 
 
 def tally_ballot(

@@ -1,4 +1,8 @@
-"""Response views of ballots and their records (personal data minimal and masked)."""
+"""Response views of ballots and their records (personal data minimal and masked).
+
+The presenter layer: it builds the response models of app/voting/responses.py; who may see what
+is decided in app/voting/policy.py.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from sqlmodel import Session
 
 from app.auth.models import ROLE_LABELS, Role, UserAccount
 from app.deps import CompoundAccess
-from app.errors import NotFound
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
 from app.spreadsheets import neutralize_formulas
@@ -25,45 +28,62 @@ from app.voting.models import (
     Channel,
     PaperEntry,
     ProxyAuthorization,
+    VoteCast,
     VoteConflict,
     VotingSetting,
+)
+from app.voting.responses import (
+    BallotDetailOut,
+    BallotDocumentOut,
+    BallotFrozenRulesOut,
+    BallotMatterOut,
+    BallotMySubjectOut,
+    BallotObjectionOut,
+    BallotRulesOut,
+    BallotSummaryOut,
+    VoteConflictOut,
+    VotePaperEntryHiddenOut,
+    VotePaperEntryOut,
+    VoteProxyFilerOut,
+    VoteProxyOut,
+    VoteReceiptOut,
+    VotingRunningBallotOut,
+    VotingSettingsOut,
+    VotingThresholdsOut,
 )
 from app.voting.settings import BallotRules, ballot_rules, thresholds_levels
 
 
-def settings_view(session: Session, setting: VotingSetting, *, access: CompoundAccess) -> dict[str, Any]:
+def settings_view(session: Session, setting: VotingSetting, *, access: CompoundAccess) -> VotingSettingsOut:
     """The compound's rules, and (to staff) the running ballots that keep the rules of their notice.
 
     Owners are not shown the list: it would name ballots scoped to other buildings.
     """
     current = BallotRules.of_setting(setting)
-    running = []
+    running: list[VotingRunningBallotOut] = []
     ballots = (service.list_ballots(session, compound_id=setting.compound_id, include_drafts=False)
                if _staff(access) else [])
     for ballot in ballots:
         if ballot.published_at is not None:
             continue
         frozen = ballot_rules(session, ballot=ballot)
-        running.append({
-            "id": ballot.id, "title": ballot.title, "status": service.status_of(ballot),
-            "status_label": service.STATUS_LABELS[service.status_of(ballot)],
-            "noticed_at": ballot.noticed_at, "rules_differ": frozen != current,
-            "rules": {"notice_days": frozen.notice_days, "min_voting_days": frozen.min_voting_days,
-                      "max_voting_days": frozen.max_voting_days, "objection_days": frozen.objection_days,
-                      "proxy_limit": frozen.proxy_limit, "publish_unit_record": frozen.publish_unit_record,
-                      "thresholds": dict(frozen.thresholds)},
-        })
-    keeping = [b for b in running if b["rules_differ"]]
+        running.append(VotingRunningBallotOut(
+            id=ballot.id or 0, title=ballot.title, status=service.status_of(ballot),
+            status_label=service.STATUS_LABELS[service.status_of(ballot)],
+            noticed_at=ballot.noticed_at, rules_differ=frozen != current,
+            rules=BallotRulesOut(**asdict(frozen)),
+        ))
+    keeping = [b for b in running if b.rules_differ]
     note = ("修改后的规则只适用于此后发布会议通知的表决；已公告的表决按其会议通知公布的规则进行。"
-            + ("以下表决仍按原规则：" + "、".join(f"“{b['title']}”" for b in keeping) if keeping else ""))
-    return {
-        "notice_days": setting.notice_days, "min_voting_days": setting.min_voting_days,
-        "max_voting_days": setting.max_voting_days, "objection_days": setting.objection_days,
-        "proxy_limit": setting.proxy_limit, "publish_unit_record": setting.publish_unit_record,
-        "thresholds": thresholds_levels(setting),
-        "running_ballots": running,
-        "applies_to_note": note,
-    }
+            + ("以下表决仍按原规则：" + "、".join(f"“{b.title}”" for b in keeping) if keeping else ""))
+    return VotingSettingsOut(
+        notice_days=setting.notice_days, min_voting_days=setting.min_voting_days,
+        max_voting_days=setting.max_voting_days, objection_days=setting.objection_days,
+        proxy_limit=setting.proxy_limit, publish_unit_record=setting.publish_unit_record,
+        thresholds=VotingThresholdsOut(**thresholds_levels(setting)),
+        running_ballots=running,
+        applies_to_note=note,
+    )
 
 
 def _is_manager(access: CompoundAccess) -> bool:
@@ -74,13 +94,7 @@ def _staff(access: CompoundAccess) -> bool:
     return policy.is_staff(access.roles)
 
 
-def check_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> None:
-    """The ballot, if app/voting/policy.py lets the caller see it; else "not found"."""
-    if not policy.ballot_visible(session, ballot=ballot, access=access):
-        raise NotFound("表决不存在", code="ballot_not_found")
-
-
-def ballot_summary(ballot: Ballot) -> dict[str, Any]:
+def _summary_fields(ballot: Ballot) -> dict[str, Any]:
     status = service.status_of(ballot)
     return {
         "id": ballot.id, "title": ballot.title, "status": status,
@@ -95,7 +109,11 @@ def ballot_summary(ballot: Ballot) -> dict[str, Any]:
     }
 
 
-def ballot_list(session: Session, *, access: CompoundAccess) -> list[dict[str, Any]]:
+def ballot_summary(ballot: Ballot) -> BallotSummaryOut:
+    return BallotSummaryOut(**_summary_fields(ballot))
+
+
+def ballot_list(session: Session, *, access: CompoundAccess) -> list[BallotSummaryOut]:
     if _is_manager(access):
         ballots = service.list_ballots(session, compound_id=access.compound_id, include_drafts=True)
     elif _staff(access):
@@ -103,7 +121,7 @@ def ballot_list(session: Session, *, access: CompoundAccess) -> list[dict[str, A
     else:
         ballots = [
             b for b in service.list_ballots(session, compound_id=access.compound_id, include_drafts=False)
-            if _owner_may_see(session, b, access)
+            if policy.ballot_visible(session, ballot=b, access=access)
         ]
         if not access.owner_ids:  # a proxy, not an owner: only the ballots it is a proxy for
             live = casting.live_proxy_ballot_ids(session, compound_id=access.compound_id,
@@ -112,73 +130,68 @@ def ballot_list(session: Session, *, access: CompoundAccess) -> list[dict[str, A
     return [ballot_summary(b) for b in ballots]
 
 
-def _owner_may_see(session: Session, ballot: Ballot, access: CompoundAccess) -> bool:
-    try:
-        check_visible(session, ballot=ballot, access=access)
-    except NotFound:
-        return False
-    return True
-
-
-def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -> dict[str, Any]:
+def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -> BallotDetailOut:
     cands = service.candidates_by_matter(session, ballot_id=ballot.id or 0)
-    out = ballot_summary(ballot)
-    out["description"] = ballot.description
-    out["total_area_hundredths"] = ballot.total_area_hundredths
-    out["total_headcount"] = ballot.total_headcount
     # The rules this ballot is decided by: fixed by its notice (a draft shows the current ones).
-    out["rules"] = {**asdict(ballot_rules(session, ballot=ballot)), "frozen": bool(ballot.settings_json)}
+    frozen = ballot_rules(session, ballot=ballot)
+    settings = frozen.rule_settings()
     matters = service.list_matters(session, ballot_id=ballot.id or 0)
     docs = _documents(session, ballot.compound_id,
                       [i for m in matters for i in json.loads(m.document_file_ids)])
-    out["matters"] = [
-        {
-            "id": m.id, "position": m.position, "title": m.title, "description": m.description,
-            "category": m.category, "category_label": rules.Category(m.category).label,
-            "needs_special_majority": rules.Category(m.category).needs_special_majority,
-            "seats": m.seats,
-            "candidates": [{"id": c.id, "name": c.name, "intro": c.intro} for c in cands[m.id or 0]],
-            "affected_building_ids": json.loads(m.affected_building_ids),
-            "document_file_ids": json.loads(m.document_file_ids),
-            "documents": [docs[i] for i in json.loads(m.document_file_ids) if i in docs],
-        }
-        for m in matters
-    ]
     phone = access.principal.user.phone
     mine = []
     for v in casting.voter_subjects(session, ballot=ballot, phone=phone):
         mine.append(_my_subject(session, ballot, v.subject_id, "owner" if v.is_representative else "co_owner"))
     for p in casting.proxy_subjects(session, ballot=ballot, phone=phone):
         mine.append(_my_subject(session, ballot, p.subject_id, "proxy"))
-    out["my_subjects"] = mine
-    out["can_vote"] = service.status_of(ballot) == "open" and any(
-        s["may_vote"] for s in mine)
-    return out
+    return BallotDetailOut(
+        **_summary_fields(ballot),
+        description=ballot.description,
+        total_area_hundredths=ballot.total_area_hundredths,
+        total_headcount=ballot.total_headcount,
+        rules=BallotFrozenRulesOut(**asdict(frozen), frozen=bool(ballot.settings_json)),
+        matters=[
+            BallotMatterOut(
+                id=m.id or 0, position=m.position, title=m.title, description=m.description,
+                category=m.category, category_label=rules.Category(m.category).label,
+                needs_special_majority=rules.Category(m.category).needs_special_majority,
+                seats=m.seats,
+                candidates=[{"id": c.id, "name": c.name, "intro": c.intro} for c in cands[m.id or 0]],
+                affected_building_ids=json.loads(m.affected_building_ids),
+                document_file_ids=json.loads(m.document_file_ids),
+                documents=[docs[i] for i in json.loads(m.document_file_ids) if i in docs],
+                rule_text=rules.rule_text(rules.Category(m.category), settings, seats=m.seats),
+            )
+            for m in matters
+        ],
+        my_subjects=mine,
+        can_vote=service.status_of(ballot) == "open" and any(s.may_vote for s in mine),
+    )
 
 
-def _documents(session: Session, compound_id: int, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _documents(session: Session, compound_id: int, ids: list[int]) -> dict[int, BallotDocumentOut]:
     """Names and types of the matters' documents (the files themselves stay behind /files)."""
     from app.files.models import StoredFile
 
     if not ids:
         return {}
     return {
-        f.id: {"id": f.id, "file_name": f.file_name, "content_type": f.content_type,
-               "size_bytes": f.size_bytes}
+        f.id: BallotDocumentOut(id=f.id, file_name=f.file_name, content_type=f.content_type,
+                                size_bytes=f.size_bytes)
         for f in session.execute(
             select(StoredFile).where(StoredFile.compound_id == compound_id, StoredFile.id.in_(ids))
         ).scalars()
     }
 
 
-def _my_subject(session: Session, ballot: Ballot, subject_id: int, as_: str) -> dict[str, Any]:
+def _my_subject(session: Session, ballot: Ballot, subject_id: int, as_: str) -> BallotMySubjectOut:
     s = session.get(BallotSubject, (ballot.id, subject_id))
-    return {
-        "subject_id": subject_id, "label": s.label if s else "", "as": as_,
-        "may_vote": as_ in ("owner", "proxy"),
-        "voted": bool(s and s.effective_cast_id),
-        "voted_channel": s.effective_channel if s else None,
-    }
+    return BallotMySubjectOut(
+        subject_id=subject_id, label=s.label if s else "", as_=as_,
+        may_vote=as_ in ("owner", "proxy"),
+        voted=bool(s and s.effective_cast_id),
+        voted_channel=s.effective_channel if s else None,
+    )
 
 
 def proxies(session: Session, *, ballot: Ballot) -> list[ProxyAuthorization]:
@@ -191,21 +204,22 @@ def _subject_label(session: Session, ballot_id: int, subject_id: int) -> str:
     return s.label if s else f"表决主体{subject_id}"
 
 
-def proxy_view(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
+def proxy_view(session: Session, p: ProxyAuthorization) -> VoteProxyOut:
     state = "accepted" if p.accepted_at else ("rejected" if p.rejected_at else "pending")
     frozen = session.get(BallotSubject, (p.ballot_id, p.subject_id))
     live = None if frozen else roster_service.subject_voters(session, compound_id=p.compound_id,
                                                            subject_id=p.subject_id)
     label = frozen.label if frozen else (live.label if live else f"表决主体{p.subject_id}")
-    return {"id": p.id, "subject_id": p.subject_id, "subject_label": label,
-            "proxy_name_masked": mask_name(p.proxy_name),
-            "proxy_phone_masked": mask_phone(p.proxy_phone), "document_file_id": p.document_file_id,
-            "submitted_at": p.submitted_at, "submitted_by": _filer(session, p), "state": state,
-            "accepted_at": p.accepted_at, "rejected_at": p.rejected_at,
-            "rejection_reason": p.rejection_reason}
+    return VoteProxyOut(
+        id=p.id or 0, subject_id=p.subject_id, subject_label=label,
+        proxy_name_masked=mask_name(p.proxy_name),
+        proxy_phone_masked=mask_phone(p.proxy_phone), document_file_id=p.document_file_id,
+        submitted_at=p.submitted_at, submitted_by=_filer(session, p), state=state,
+        accepted_at=p.accepted_at, rejected_at=p.rejected_at,
+        rejection_reason=p.rejection_reason)
 
 
-def _filer(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
+def _filer(session: Session, p: ProxyAuthorization) -> VoteProxyFilerOut:
     """Who filed the authorization, masked: an owner by their own flats, staff by their role."""
     account = session.get(UserAccount, p.submitted_by) if p.submitted_by else None
     role = p.submitted_role
@@ -216,7 +230,7 @@ def _filer(session: Session, p: ProxyAuthorization) -> dict[str, Any]:
     else:
         name = mask_name(account.display_name) if account else ""
         label = f"{ROLE_LABELS.get(Role(role), role) if role else '工作人员'}代为登记：{name}"
-    return {"role": role, "label": label, "phone_masked": mask_phone(phone)}
+    return VoteProxyFilerOut(role=role, label=label, phone_masked=mask_phone(phone))
 
 
 def paper_entries(session: Session, *, ballot: Ballot) -> list[PaperEntry]:
@@ -224,18 +238,20 @@ def paper_entries(session: Session, *, ballot: Ballot) -> list[PaperEntry]:
                                 .order_by(PaperEntry.id)).scalars())
 
 
-def paper_list(session: Session, *, ballot: Ballot, access: CompoundAccess) -> list[dict[str, Any]]:
+def paper_list(session: Session, *, ballot: Ballot,
+               access: CompoundAccess) -> list[VotePaperEntryOut | VotePaperEntryHiddenOut]:
     """Paper ballots entered so far. Choices stay hidden until the close (DOMAIN §3) from all but
     the committee, who type them in and check each other's entries."""
     show_choices = Role.COMMITTEE in access.roles or ballot.closed_at is not None
-    out = [paper_view(p) for p in paper_entries(session, ballot=ballot)]
-    if not show_choices:
-        for entry in out:
-            entry["choices"], entry["choices_hidden"] = None, True
+    out: list[VotePaperEntryOut | VotePaperEntryHiddenOut] = []
+    for entry in paper_entries(session, ballot=ballot):
+        fields = _paper_fields(entry)
+        out.append(VotePaperEntryOut(**fields) if show_choices
+                   else VotePaperEntryHiddenOut(**{**fields, "choices": None, "choices_hidden": True}))
     return out
 
 
-def paper_view(e: PaperEntry) -> dict[str, Any]:
+def _paper_fields(e: PaperEntry) -> dict[str, Any]:
     state = "confirmed" if e.confirmed_at else ("rejected" if e.rejected_at else "pending")
     return {"id": e.id, "subject_id": e.subject_id, "choices": json.loads(e.choices_json),
             "scan_file_id": e.scan_file_id, "entered_by": e.entered_by, "entered_at": e.entered_at,
@@ -243,20 +259,33 @@ def paper_view(e: PaperEntry) -> dict[str, Any]:
             "counted": e.cast_id is not None, "rejection_reason": e.rejection_reason}
 
 
-def conflict_view(session: Session, c: VoteConflict) -> dict[str, Any]:
+def paper_view(e: PaperEntry) -> VotePaperEntryOut:
+    return VotePaperEntryOut(**_paper_fields(e))
+
+
+def conflict_view(session: Session, c: VoteConflict) -> VoteConflictOut:
     existing = session.get(BallotSubject, (c.ballot_id, c.subject_id))
-    return {"id": c.id, "subject_id": c.subject_id, "label": _subject_label(session, c.ballot_id, c.subject_id),
-            "existing_cast_id": c.existing_cast_id,
-            "existing_channel": existing.effective_channel if existing else None,
-            "incoming_channel": c.incoming_channel,
-            "incoming_channel_label": CHANNEL_LABELS[Channel(c.incoming_channel)],
-            "created_at": c.created_at, "resolved_at": c.resolved_at, "resolution": c.resolution,
-            "note": c.note}
+    return VoteConflictOut(
+        id=c.id or 0, subject_id=c.subject_id, label=_subject_label(session, c.ballot_id, c.subject_id),
+        existing_cast_id=c.existing_cast_id,
+        existing_channel=existing.effective_channel if existing else None,
+        incoming_channel=c.incoming_channel,
+        incoming_channel_label=CHANNEL_LABELS[Channel(c.incoming_channel)],
+        created_at=c.created_at, resolved_at=c.resolved_at, resolution=c.resolution,
+        note=c.note)
 
 
-def objection_view(o: BallotObjection) -> dict[str, Any]:
-    return {"id": o.id, "subject_id": o.subject_id, "text": o.text, "raised_at": o.raised_at,
-            "answer": o.answer, "answered_at": o.answered_at}
+def objection_view(o: BallotObjection) -> BallotObjectionOut:
+    return BallotObjectionOut(id=o.id or 0, subject_id=o.subject_id, text=o.text, raised_at=o.raised_at,
+                              answer=o.answer, answered_at=o.answered_at)
+
+
+def vote_receipt(cast: VoteCast) -> VoteReceiptOut:
+    """The answer to a vote: its receipt (the code, and where it sits in the audit chain)."""
+    receipt = casting.receipt_of(cast)
+    return VoteReceiptOut(receipt_code=receipt.code, audit_seq=receipt.audit_seq,
+                          audit_hash=receipt.audit_hash, cast_at=receipt.cast_at,
+                          cast_id=receipt.cast_id, channel=cast.channel)
 
 
 def tally_xlsx(data: dict[str, Any]) -> bytes:
