@@ -51,21 +51,24 @@ export function ruleText(m) {
  * The rule that decides a matter of a ballot, as owners read it before they vote: `text` (the
  * sentence), `special` (a three-quarters matter, shown highlighted, with its `lead` words) and
  * `tag` (the short label).
- * Every screen reads a matter's rule from here alone. The wording is still derived from the
- * category here; once the ballot detail carries each matter's `rule_text` (worded by the server
- * from the ballot's frozen thresholds), `text` becomes `m.rule_text`.
+ * Every screen reads a matter's rule from here alone.
  */
 export function appliedRule(m) {
   const special = !!m && !!(m.needs_special_majority || SPECIAL_MAJORITY.has(m.category));
-  return { text: ruleText(m), special, lead: special ? '需四分之三同意：' : '', tag: ruleTag(m, special) };
+  // A ballot's matters carry the rule the server applies (from the thresholds frozen at notice);
+  // only a draft being written, which has no frozen rules yet, words the statute here.
+  const text = m && m.rule_text ? m.rule_text : ruleText(m);
+  return { text, special, lead: special ? '特别事项：' : '', tag: ruleTag(m, special) };
 }
 
+// The tag names the kind of matter; the numbers are the rule text's alone, so a compound's
+// stricter ratios are never contradicted by a statutory tag.
 function ruleTag(m, special) {
   if (!m) return '';
   if (m.category === '3') return `选举 · 最多选${m.seats}人`;
   if (m.category === 'survey') return '意见征集';
   if (m.category === 'art279') return '须一致同意';
-  return special ? '四分之三通过' : '过半数通过';
+  return special ? '特别多数通过' : '多数通过';
 }
 
 /** Vant tag colours for a ballot's status. */
