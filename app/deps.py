@@ -189,6 +189,9 @@ def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         usable = [r for r in allowed if r in roles]
         if not usable:
             raise Forbidden("您在该小区没有此项操作的权限", code="forbidden_compound_role")
+        if roles == {Role.PLATFORM_ADMIN}:
+            # Grants and owners exist only in existing compounds; the platform role stands in any id.
+            roster_service.get_compound(session, compound_id=compound_id)
         return CompoundAccess(
             principal=principal,
             compound_id=compound_id,

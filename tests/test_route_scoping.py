@@ -99,3 +99,17 @@ def test_every_compound_route_requires_login(client: TestClient, two_compounds) 
             continue
         r = client.request(method, _fill(path, mine.id), json={})
         assert r.status_code == 401, (method, path, r.status_code)
+
+
+def test_a_platform_admin_on_a_compound_that_does_not_exist_gets_not_found(client, db) -> None:  # type: ignore[no-untyped-def]
+    """Found by the heavy fuzz: the platform role let a write reach the database for a missing
+    compound, which answered 500 (foreign key)."""
+    from tests.factories import bearer, make_staff
+
+    make_staff(db, username="root", platform_admin=True)
+    db.commit()
+    headers = bearer(client, "root")
+    r = client.put("/api/v1/compounds/1024/procedures/settings", headers=headers, json={})
+    assert r.status_code == 404 and r.json()["error"] == "compound_not_found", r.text
+    r = client.get("/api/v1/compounds/1024/ballots", headers=headers)
+    assert r.status_code == 404 and r.json()["error"] == "compound_not_found", r.text
