@@ -104,8 +104,6 @@ def test_every_compound_route_requires_login(client: TestClient, two_compounds) 
 def test_a_platform_admin_on_a_compound_that_does_not_exist_gets_not_found(client, db) -> None:  # type: ignore[no-untyped-def]
     """Found by the heavy fuzz: the platform role let a write reach the database for a missing
     compound, which answered 500 (foreign key)."""
-    from tests.factories import bearer, make_staff
-
     make_staff(db, username="root", platform_admin=True)
     db.commit()
     headers = bearer(client, "root")
