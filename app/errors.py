@@ -84,6 +84,35 @@ class TooManyRequests(DomainError):
     status = 429
 
 
+class Invalid(DomainError):
+    """Well-formed input that breaks a rule (a period too short, a threshold below the law)."""
+
+    code = "invalid"
+    status = 422
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+    status = 503
+
+
+class ServerFault(DomainError):
+    """Something stored is not what it should be (e.g. a file whose bytes no longer match)."""
+
+    code = "server_fault"
+    status = 500
+
+
 _STATUS_MESSAGES = {
     400: ("bad_request", "请求格式有误，无法解析请求内容"),
     401: ("unauthorized", "请先登录"),

@@ -7,7 +7,7 @@ import os
 from typing import Protocol
 
 from app.config import get_settings
-from app.errors import DomainError
+from app.errors import DomainError, ServiceUnavailable
 from app.privacy import mask_phone
 
 log = logging.getLogger("gongjue.otp")
@@ -55,8 +55,8 @@ class UnconfiguredSender:
 
     @staticmethod
     def error() -> DomainError:
-        return DomainError("短信服务尚未配置，暂时无法发送验证码，请联系业委会",
-                           code="otp_sender_unconfigured", status=503)
+        return ServiceUnavailable("短信服务尚未配置，暂时无法发送验证码，请联系业委会",
+                           code="otp_sender_unconfigured")
 
     def send(self, phone: str, code: str) -> None:
         raise self.error()

@@ -32,7 +32,7 @@ from app.auth.roles import OBSERVED
 from app.auth.sender import ensure_sender_ready, get_sender
 from app.clock import now
 from app.config import get_settings
-from app.errors import Conflict, DomainError, NotFound, TooManyRequests, Unauthorized
+from app.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from app.privacy import mask_phone, normalize_phone
 
 log = logging.getLogger("gongjue.auth")
@@ -95,7 +95,7 @@ def _code_hash(phone: str, code: str) -> str:
 def parse_phone(raw: str) -> str:
     phone = normalize_phone(raw)
     if phone is None:
-        raise DomainError("请输入正确的11位手机号码", code="invalid_phone", status=422)
+        raise Invalid("请输入正确的11位手机号码", code="invalid_phone")
     return phone
 
 
@@ -223,9 +223,9 @@ def verify_code(
 
 def validate_new_password(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise DomainError(f"密码至少{MIN_LENGTH}个字符", code="password_too_short", status=422)
+        raise Invalid(f"密码至少{MIN_LENGTH}个字符", code="password_too_short")
     if len(password) > MAX_LENGTH:
-        raise DomainError("密码过长", code="password_too_long", status=422)
+        raise Invalid("密码过长", code="password_too_long")
 
 
 def normalize_username(raw: str) -> str:
@@ -292,7 +292,7 @@ def create_staff_account(
     validate_new_password(password)
     name = normalize_username(username)
     if not name:
-        raise DomainError("请输入用户名", code="username_invalid", status=422)
+        raise Invalid("请输入用户名", code="username_invalid")
     if _account_by_username(session, name) is not None:
         raise Conflict("用户名已存在", code="username_taken")
     number = parse_phone(phone) if phone else None
@@ -548,7 +548,7 @@ def grant_role(
     actor: Actor,
 ) -> RoleGrant:
     if role not in GRANTABLE_ROLES:
-        raise DomainError("该角色不能授予", code="role_not_grantable", status=422)
+        raise Invalid("该角色不能授予", code="role_not_grantable")
     account = session.get(UserAccount, user_id)
     if account is None:
         raise NotFound("账号不存在", code="user_not_found")

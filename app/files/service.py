@@ -17,7 +17,14 @@ from sqlmodel import Session
 from app.audit.service import Actor, append_event
 from app.clock import now
 from app.config import get_settings
-from app.errors import DomainError, NotFound, TooManyRequests
+from app.errors import (
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    ServerFault,
+    TooManyRequests,
+    UnsupportedMediaType,
+)
 from app.files.models import StoredFile
 
 ALLOWED_TYPES = {
@@ -84,20 +91,18 @@ def store_file(
     """Validate type and size, write the bytes once, record the file and its audit event."""
     settings = get_settings()
     if purpose not in PURPOSES:
-        raise DomainError("文件用途不正确", code="file_purpose_invalid", status=422)
+        raise Invalid("文件用途不正确", code="file_purpose_invalid")
     if not data:
-        raise DomainError("文件为空", code="file_empty", status=422)
+        raise Invalid("文件为空", code="file_empty")
     if len(data) > settings.max_upload_bytes:
-        raise DomainError(
+        raise PayloadTooLarge(
             f"文件超过{settings.max_upload_bytes // (1024 * 1024)}MB上限", code="file_too_large",
-            status=413,
         )
     content_type = (content_type or "").split(";")[0].strip().lower()
     if content_type not in ALLOWED_TYPES:
-        raise DomainError("仅支持 PDF、JPG、PNG、WEBP、XLSX、DOCX、CSV 文件", code="file_type_refused",
-                          status=415)
+        raise UnsupportedMediaType("仅支持 PDF、JPG、PNG、WEBP、XLSX、DOCX、CSV 文件", code="file_type_refused")
     if not content_matches(content_type, data):
-        raise DomainError("文件内容与类型不符", code="file_type_mismatch", status=415)
+        raise UnsupportedMediaType("文件内容与类型不符", code="file_type_mismatch")
     check_upload_quota(session, actor=actor, size=len(data))
     sha = hashlib.sha256(data).hexdigest()
     path = _path(compound_id, sha)
@@ -133,7 +138,7 @@ def read_bytes(record: StoredFile) -> bytes:
     path = _path(record.compound_id, record.sha256)
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != record.sha256:
-        raise DomainError("文件已损坏", code="file_corrupted", status=500)
+        raise ServerFault("文件已损坏", code="file_corrupted")
     return data
 
 
@@ -164,9 +169,9 @@ def check_upload_quota(session: Session, *, actor: Actor, size: int) -> None:
         raise TooManyRequests(f"24小时内最多上传{max_files}个文件，请稍后再试",
                               code="upload_quota_files", extra={"limit": max_files})
     if total + size > max_bytes:
-        raise DomainError(
+        raise PayloadTooLarge(
             f"24小时内上传的文件合计不能超过{max_bytes // (1024 * 1024)}MB，请稍后再试",
-            code="upload_quota_bytes", status=413, extra={"limit_bytes": max_bytes},
+            code="upload_quota_bytes", extra={"limit_bytes": max_bytes},
         )
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
 from app.db import bulk_insert
-from app.errors import DomainError, NotFound
+from app.errors import Invalid, NotFound
 from app.roster.labels import format_area, subject_label, unit_label, units_text
 from app.roster.models import (
     Building,
@@ -47,7 +47,7 @@ def create_compound(
         developer_name=developer_name.strip() or "开发建设单位",
     )
     if not compound.name or not compound.community:
-        raise DomainError("小区名称和所属社区不能为空", code="compound_incomplete", status=422)
+        raise Invalid("小区名称和所属社区不能为空", code="compound_incomplete")
     session.add(compound)
     session.flush()
     assert compound.id is not None
@@ -450,10 +450,10 @@ def set_representative(
     if subject is None or subject.compound_id != compound_id:
         raise NotFound("表决主体不存在", code="subject_not_found")
     if subject.key == DEVELOPER_KEY:
-        raise DomainError("开发建设单位的表决主体无需指定代表人", code="developer_subject", status=422)
+        raise Invalid("开发建设单位的表决主体无需指定代表人", code="developer_subject")
     members = {int(x) for x in subject.key[2:].split(",")}
     if owner_id not in members:
-        raise DomainError("代表人必须是该房屋的共有人之一", code="representative_not_co_owner", status=422)
+        raise Invalid("代表人必须是该房屋的共有人之一", code="representative_not_co_owner")
     previous = subject.representative_owner_id
     subject.representative_owner_id = owner_id
     session.add(subject)

@@ -19,7 +19,7 @@ from app.auth.models import Role, RoleGrant, UserAccount
 from app.auth.roles import MANAGERS
 from app.clock import now
 from app.config import get_settings as get_app_settings
-from app.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyRequests
 from app.files import service as files_service
 from app.privacy import normalize_phone
 from app.roster import service as roster_service
@@ -56,14 +56,14 @@ class Receipt:
 def _require_voting_open(ballot: Ballot) -> None:
     current = now()
     if ballot.opened_at is None or ballot.closed_at is not None:
-        raise DomainError("该表决当前不在投票期内", code="vote_outside_period", status=409)
+        raise Conflict("该表决当前不在投票期内", code="vote_outside_period")
     if current < ballot.starts_at or current >= ballot.ends_at:
-        raise DomainError("投票期已结束或尚未开始，不能投票", code="vote_outside_period", status=409)
+        raise Conflict("投票期已结束或尚未开始，不能投票", code="vote_outside_period")
 
 
 def _require_not_closed(ballot: Ballot) -> None:
     if ballot.opened_at is None or ballot.closed_at is not None:
-        raise DomainError("该表决未在进行中", code="ballot_not_open", status=409)
+        raise Conflict("该表决未在进行中", code="ballot_not_open")
 
 
 def normalize_choices(
@@ -84,7 +84,7 @@ def normalize_choices(
     known = {str(m.id) for m in matters}
     unknown = set(raw) - known
     if unknown:
-        raise DomainError("提交中包含不属于本表决的事项", code="vote_unknown_matter", status=422)
+        raise Invalid("提交中包含不属于本表决的事项", code="vote_unknown_matter")
     out: dict[str, Any] = {}
     for m in matters:
         key = str(m.id)
@@ -92,36 +92,35 @@ def normalize_choices(
         if value is None or value == "":
             if allow_blank_and_invalid:
                 continue
-            raise DomainError(f"请对事项“{m.title}”作出选择", code="vote_incomplete", status=422)
+            raise Invalid(f"请对事项“{m.title}”作出选择", code="vote_incomplete")
         if value == rules.Choice.INVALID.value:
             if not allow_blank_and_invalid:
-                raise DomainError("选择不正确", code="vote_choice_invalid", status=422)
+                raise Invalid("选择不正确", code="vote_choice_invalid")
             out[key] = value
             continue
         if m.category == rules.Category.COMMITTEE_ELECTION.value:
             # Exactly {"approve": [ids]}: no other key is dropped, and true is not candidate 1.
             approvals = value["approve"] if isinstance(value, dict) and value.keys() == {"approve"} else None
             if not isinstance(approvals, list) or not all(type(x) is int for x in approvals):
-                raise DomainError(f"事项“{m.title}”须选择候选人", code="vote_choice_invalid", status=422)
+                raise Invalid(f"事项“{m.title}”须选择候选人", code="vote_choice_invalid")
             valid = {c.id for c in cands[m.id or 0]}
             chosen = sorted(set(approvals))
             if not set(chosen) <= valid:
-                raise DomainError("所选候选人不属于该选举", code="vote_unknown_candidate", status=422)
+                raise Invalid("所选候选人不属于该选举", code="vote_unknown_candidate")
             if len(chosen) > (m.seats or 0) and not allow_blank_and_invalid:
-                raise DomainError(f"“{m.title}”最多可选{m.seats}名候选人",
-                                  code="vote_too_many_candidates", status=422)
+                raise Invalid(f"“{m.title}”最多可选{m.seats}名候选人",
+                                  code="vote_too_many_candidates")
             out[key] = {"approve": chosen}
             continue
         try:
             choice = rules.Choice(value)
         except ValueError as exc:
-            raise DomainError("选择不正确，只能是同意、反对或弃权", code="vote_choice_invalid",
-                              status=422) from exc
+            raise Invalid("选择不正确，只能是同意、反对或弃权", code="vote_choice_invalid") from exc
         if choice not in ONLINE_CHOICES:
-            raise DomainError("选择不正确，只能是同意、反对或弃权", code="vote_choice_invalid", status=422)
+            raise Invalid("选择不正确，只能是同意、反对或弃权", code="vote_choice_invalid")
         out[key] = choice.value
     if not out:
-        raise DomainError("表决票没有任何有效内容", code="vote_empty", status=422)
+        raise Invalid("表决票没有任何有效内容", code="vote_empty")
     return out
 
 
@@ -451,7 +450,7 @@ def _conflict(
 
 
 def _closed_meanwhile() -> DomainError:
-    return DomainError("该表决已关闭，不能再投票", code="vote_outside_period", status=409)
+    return Conflict("该表决已关闭，不能再投票", code="vote_outside_period")
 
 
 def _refuse_as_conflict(existing_channel: str | None) -> Conflict:
@@ -520,17 +519,17 @@ def submit_proxy(
     co-owners' representative). The committee re-checks all of it when accepting.
     """
     if ballot.noticed_at is None or ballot.closed_at is not None:
-        raise DomainError("只能为已公告且未结束的表决办理委托", code="proxy_ballot_state", status=409)
+        raise Conflict("只能为已公告且未结束的表决办理委托", code="proxy_ballot_state")
     phone = normalize_phone(proxy_phone)
     if phone is None:
-        raise DomainError("受托人手机号格式不正确", code="invalid_phone", status=422)
+        raise Invalid("受托人手机号格式不正确", code="invalid_phone")
     if not proxy_name.strip():
-        raise DomainError("请填写受托人姓名", code="proxy_name_missing", status=422)
+        raise Invalid("请填写受托人姓名", code="proxy_name_missing")
     _check_proxy_subject(session, ballot=ballot, subject_id=subject_id,
                          owner_phone=(filer_phone or "") if actor.role == Role.OWNER.value else None)
     document = files_service.get_file(session, compound_id=ballot.compound_id, file_id=document_file_id)
     if document.purpose != "proxy_authorization":
-        raise DomainError("请上传书面委托书", code="proxy_document_missing", status=422)
+        raise Invalid("请上传书面委托书", code="proxy_document_missing")
     proxy = ProxyAuthorization(
         compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
         proxy_name=proxy_name.strip(), proxy_phone=phone, document_file_id=document_file_id,
@@ -562,7 +561,7 @@ def _check_proxy_subject(session: Session, *, ballot: Ballot, subject_id: int, o
             raise NotFound("该表决主体不存在", code="subject_not_found")
         scope = set(json.loads(ballot.scope_building_ids))
         if scope and not live.building_ids & scope:
-            raise DomainError("该房屋不在本次表决范围内", code="subject_not_in_scope", status=422)
+            raise Invalid("该房屋不在本次表决范围内", code="subject_not_in_scope")
         mine = {subject_id} if owner_phone and owner_phone in live.representative_phones else set()
     if owner_phone is not None and subject_id not in mine:
         raise Forbidden("只能为自己（或作为共有人代表）的房屋办理委托", code="not_a_voter_for_subject")
@@ -602,11 +601,10 @@ def _staff_roles_of_phone(session: Session, *, compound_id: int, phone: str) -> 
 
 def _refuse_staff_proxy(roles: set[Role]) -> None:
     if Role.CLERK in roles:
-        raise DomainError("物业服务企业工作人员不得接受业主委托投票", code="proxy_is_property_staff",
-                          status=422)
+        raise Invalid("物业服务企业工作人员不得接受业主委托投票", code="proxy_is_property_staff")
     if roles:
-        raise DomainError("本小区业委会委员、审核人、观察员等工作人员不得作为受托人投票",
-                          code="proxy_is_staff", status=422)
+        raise Invalid("本小区业委会委员、审核人、观察员等工作人员不得作为受托人投票",
+                          code="proxy_is_staff")
 
 
 def _get_proxy(session: Session, ballot: Ballot, proxy_id: int) -> ProxyAuthorization:
@@ -622,7 +620,7 @@ def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Acto
     """Accept after re-checking the subject and filer, the ballot's proxy limit and staff."""
     proxy = _get_proxy(session, ballot, proxy_id)
     if ballot.closed_at is not None:
-        raise DomainError("表决已结束，不能再接受委托", code="proxy_ballot_state", status=409)
+        raise Conflict("表决已结束，不能再接受委托", code="proxy_ballot_state")
     owner_filed, filer_phone = _owner_filed(session, proxy)
     _check_proxy_subject(session, ballot=ballot, subject_id=proxy.subject_id,
                          owner_phone=(filer_phone or "") if owner_filed else None)
@@ -636,8 +634,8 @@ def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Acto
         )
     ).scalar_one()
     if held >= limit:
-        raise DomainError(f"每位受托人最多接受{limit}户委托（本次表决公告的议事规则）",
-                          code="proxy_limit_reached", status=422)
+        raise Invalid(f"每位受托人最多接受{limit}户委托（本次表决公告的议事规则）",
+                          code="proxy_limit_reached")
     _refuse_staff_proxy(_staff_roles_of_phone(session, compound_id=ballot.compound_id,
                                               phone=proxy.proxy_phone))
     duplicate = session.execute(
@@ -668,7 +666,7 @@ def _reject(
 ) -> None:
     """Record a refusal with its reason (nothing is deleted) and its audit event."""
     if not reason.strip():
-        raise DomainError("请填写理由", code="reason_missing", status=422)
+        raise Invalid("请填写理由", code="reason_missing")
     record.rejected_at, record.rejected_by, record.rejection_reason = now(), actor.user_id, reason.strip()
     session.add(record)
     append_event(
@@ -697,7 +695,7 @@ def enter_paper(
     _lock_subject(session, ballot, subject_id)
     scan = files_service.get_file(session, compound_id=ballot.compound_id, file_id=scan_file_id)
     if scan.purpose != "paper_ballot":
-        raise DomainError("请上传书面表决票扫描件", code="paper_scan_missing", status=422)
+        raise Invalid("请上传书面表决票扫描件", code="paper_scan_missing")
     choices = normalize_choices(session, ballot=ballot, raw=raw_choices, allow_blank_and_invalid=True)
     entry = PaperEntry(
         compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
@@ -770,7 +768,7 @@ def resolve_conflict(
     if conflict.resolved_at is not None:
         raise Conflict("该冲突已处理", code="conflict_already_resolved")
     if not note.strip():
-        raise DomainError("请填写处理说明（例如已与业主核实）", code="reason_missing", status=422)
+        raise Invalid("请填写处理说明（例如已与业主核实）", code="reason_missing")
     subject = _lock_subject(session, ballot, conflict.subject_id)
     if accept_incoming:
         cast = _record_cast(

@@ -19,7 +19,7 @@ from app.audit import service as audit_service
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
 from app.clock import now
-from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
 from app.voting import rules, tally
@@ -43,7 +43,7 @@ from app.voting.settings import ballot_rules
 def progress(session: Session, *, ballot: Ballot) -> dict[str, Any]:
     """Participation by area and headcount against the quorum, overall and per building."""
     if ballot.opened_at is None:
-        raise DomainError("表决尚未开始", code="ballot_not_open", status=409)
+        raise Conflict("表决尚未开始", code="ballot_not_open")
     total_area, total_heads = ballot.total_area_hundredths or 0, ballot.total_headcount or 0
     # One aggregate in the database, grouped by each subject's set of buildings (a few dozen
     # groups), instead of reading every frozen subject into Python on every refresh.
@@ -227,12 +227,12 @@ def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMat
 def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     """After the end: close, tally, publish the preliminary result, open the objection window."""
     if ballot.opened_at is None:
-        raise DomainError("表决尚未开始", code="ballot_not_open", status=409)
+        raise Conflict("表决尚未开始", code="ballot_not_open")
     if ballot.closed_at is not None:
         raise Conflict("表决已关闭", code="ballot_already_closed")
     current = now()
     if current < ballot.ends_at:
-        raise DomainError("投票期尚未结束，不能提前关闭", code="ballot_not_ended", status=409)
+        raise Conflict("投票期尚未结束，不能提前关闭", code="ballot_not_ended")
     ballot.closed_at = current
     session.add(ballot)
     append_event(session, compound_id=ballot.compound_id, actor=actor, action="ballot.closed",
@@ -391,15 +391,15 @@ MAX_OBJECTION_CHARS = 1000
 def raise_objection(session: Session, *, ballot: Ballot, phone: str | None, user_id: int,
                     subject_id: int, text: str) -> BallotObjection:
     if ballot.tallied_at is None or ballot.published_at is not None:
-        raise DomainError("当前不在询异期", code="objection_window_closed", status=409)
+        raise Conflict("当前不在询异期", code="objection_window_closed")
     if now() >= (ballot.objection_ends_at or now()):
-        raise DomainError("询异期已结束", code="objection_window_closed", status=409)
+        raise Conflict("询异期已结束", code="objection_window_closed")
     if subject_id not in {v.subject_id for v in voter_subjects(session, ballot=ballot, phone=phone)}:
         raise Forbidden("只能就本户的表决记录提出异议", code="not_a_voter_for_subject")
     if not text.strip():
-        raise DomainError("请填写异议内容", code="objection_empty", status=422)
+        raise Invalid("请填写异议内容", code="objection_empty")
     if len(text.strip()) > MAX_OBJECTION_CHARS:
-        raise DomainError(f"异议内容不得超过{MAX_OBJECTION_CHARS}字", code="objection_too_long", status=422)
+        raise Invalid(f"异议内容不得超过{MAX_OBJECTION_CHARS}字", code="objection_too_long")
     # Counted under the subject's row lock (PostgreSQL; SQLite writes one at a time), so two
     # objections of one flat at the same instant cannot both pass the cap.
     lock = select(BallotSubject.subject_id).where(BallotSubject.ballot_id == ballot.id,
@@ -412,10 +412,10 @@ def raise_objection(session: Session, *, ballot: Ballot, phone: str | None, user
             BallotObjection.ballot_id == ballot.id, BallotObjection.subject_id == subject_id)
     ).scalar_one()
     if raised >= MAX_OBJECTIONS_PER_SUBJECT:
-        raise DomainError(
+        raise Invalid(
             f"每户在一次表决中最多提出{MAX_OBJECTIONS_PER_SUBJECT}条异议，本户已提出{raised}条；"
             "如需补充，请等待业委会答复或直接联系业委会",
-            code="objection_limit_reached", status=422)
+            code="objection_limit_reached")
     obj = BallotObjection(compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject_id,
                           raised_by=user_id, text=text.strip(), raised_at=now())
     session.add(obj)
@@ -434,7 +434,7 @@ def answer_objection(session: Session, *, ballot: Ballot, objection_id: int, ans
     if obj.answered_at is not None:
         raise Conflict("该异议已答复", code="objection_already_answered")
     if not answer.strip():
-        raise DomainError("请填写答复内容", code="answer_empty", status=422)
+        raise Invalid("请填写答复内容", code="answer_empty")
     obj.answer, obj.answered_by, obj.answered_at = answer.strip()[:4000], actor.user_id, now()
     session.add(obj)
     append_event(session, compound_id=ballot.compound_id, actor=actor, action="objection.answered",
@@ -456,16 +456,16 @@ def list_objections(session: Session, *, ballot: Ballot, raised_by: int | None =
 def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     """After the objection window, with every objection answered: the 决议公告."""
     if ballot.tallied_at is None:
-        raise DomainError("尚未计票", code="ballot_not_tallied", status=409)
+        raise Conflict("尚未计票", code="ballot_not_tallied")
     if ballot.published_at is not None:
         raise Conflict("决议已公告", code="ballot_already_published")
     current = now()
     if current < (ballot.objection_ends_at or current):
-        raise DomainError(f"询异期至{_day(ballot.objection_ends_at)}结束，结束后方可公告决议",
-                          code="objection_window_open", status=409)
+        raise Conflict(f"询异期至{_day(ballot.objection_ends_at)}结束，结束后方可公告决议",
+                          code="objection_window_open")
     open_objections = [o for o in list_objections(session, ballot=ballot) if o.answered_at is None]
     if open_objections:
-        raise DomainError(f"尚有{len(open_objections)}条异议未答复", code="objections_unanswered", status=409)
+        raise Conflict(f"尚有{len(open_objections)}条异议未答复", code="objections_unanswered")
     summary = results_summary(session, ballot=ballot)
     checkpoint = audit_service.sign_checkpoint(session, compound_id=ballot.compound_id,
                                                reason=f"ballot {ballot.id} published", actor=actor)
@@ -566,7 +566,7 @@ def _tally_rows(session: Session, *, ballot: Ballot, with_nonce: bool) -> list[d
 def tally_inputs(session: Session, *, ballot: Ballot) -> dict[str, Any]:
     """Everything needed to recount independently (after closing), as one JSON document."""
     if ballot.closed_at is None:
-        raise DomainError("表决结束后才能导出计票数据", code="ballot_not_closed", status=409)
+        raise Conflict("表决结束后才能导出计票数据", code="ballot_not_closed")
     cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
     return {
         "format": "gongjue-tally/1",

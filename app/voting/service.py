@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app import calendar
 from app.audit.service import Actor, append_event
 from app.clock import now
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
 from app.voting import rules
@@ -135,41 +135,37 @@ def candidates_by_matter(session: Session, *, ballot_id: int) -> dict[int, list[
 
 def _validate_matters(session: Session, compound_id: int, matters: list[MatterSpec]) -> None:
     if not matters:
-        raise DomainError("表决至少要有一个事项", code="ballot_without_matters", status=422)
+        raise Invalid("表决至少要有一个事项", code="ballot_without_matters")
     building_ids = {b.id for b in roster_service.buildings(session, compound_id=compound_id)}
     for i, m in enumerate(matters, start=1):
         try:
             category = rules.Category(m.category)
         except ValueError as exc:
-            raise DomainError(f"第{i}个事项的类别不正确", code="matter_category_invalid",
-                              status=422) from exc
+            raise Invalid(f"第{i}个事项的类别不正确", code="matter_category_invalid") from exc
         if not m.title.strip():
-            raise DomainError(f"第{i}个事项缺少标题", code="matter_title_missing", status=422)
+            raise Invalid(f"第{i}个事项缺少标题", code="matter_title_missing")
         if category == rules.Category.COMMITTEE_ELECTION:
             try:
                 rules.validate_election_setup(m.seats or 0, [c.name for c in m.candidates])
             except rules.VotingRuleError as exc:
-                raise DomainError(f"第{i}个事项：{exc}", code=exc.code, status=422) from exc
+                raise Invalid(f"第{i}个事项：{exc}", code=exc.code) from exc
         elif m.candidates or m.seats:
-            raise DomainError(f"第{i}个事项不是选举，不能设置候选人", code="matter_not_election",
-                              status=422)
+            raise Invalid(f"第{i}个事项不是选举，不能设置候选人", code="matter_not_election")
         if category == rules.Category.ART279 and not m.affected_building_ids:
-            raise DomainError(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing",
-                              status=422)
+            raise Invalid(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing")
         if not set(m.affected_building_ids) <= building_ids:
-            raise DomainError(f"第{i}个事项的楼栋不属于本小区", code="building_not_in_compound",
-                              status=422)
+            raise Invalid(f"第{i}个事项的楼栋不属于本小区", code="building_not_in_compound")
 
 
 def _check_period(session: Session, compound_id: int, starts_at: datetime, ends_at: datetime) -> None:
     setting = get_settings(session, compound_id=compound_id)
     if ends_at <= starts_at:
-        raise DomainError("投票结束时间须晚于开始时间", code="voting_period_invalid", status=422)
+        raise Invalid("投票结束时间须晚于开始时间", code="voting_period_invalid")
     days = (ends_at - starts_at) / timedelta(days=1)
     if days < setting.min_voting_days or days > setting.max_voting_days:
-        raise DomainError(
+        raise Invalid(
             f"投票期须在{setting.min_voting_days}至{setting.max_voting_days}日之间（本小区议事规则）",
-            code="voting_period_out_of_range", status=422,
+            code="voting_period_out_of_range",
         )
 
 
@@ -179,7 +175,7 @@ def _scope(session: Session, compound_id: int, building_ids: list[int]) -> list[
     known = {b.id for b in roster_service.buildings(session, compound_id=compound_id,
                                                      building_ids=building_ids)}
     if known != set(building_ids):
-        raise DomainError("表决范围中的楼栋不属于本小区", code="building_not_in_compound", status=422)
+        raise Invalid("表决范围中的楼栋不属于本小区", code="building_not_in_compound")
     return sorted(known)
 
 
@@ -189,7 +185,7 @@ def create_ballot(
 ) -> Ballot:
     """Create a draft ballot with its matters (and candidates for elections)."""
     if not title.strip():
-        raise DomainError("请填写表决标题", code="ballot_title_missing", status=422)
+        raise Invalid("请填写表决标题", code="ballot_title_missing")
     _validate_matters(session, compound_id, matters)
     _check_period(session, compound_id, starts_at, ends_at)
     ballot = Ballot(
@@ -270,10 +266,10 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     current = now()
     first = earliest_start(current, setting.notice_days)
     if ballot.starts_at < first:
-        raise DomainError(
+        raise Invalid(
             f"会议通知须在投票开始{setting.notice_days}日前公告（公告当日不计入）：今日公告，"
             f"投票最早可于{calendar.format_datetime(first)}开始，请调整开始时间",
-            code="notice_period_too_short", status=422,
+            code="notice_period_too_short",
         )
     matters = list_matters(session, ballot_id=ballot.id or 0)
     cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
@@ -338,7 +334,7 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     if ballot.opened_at is not None:
         raise Conflict("表决已开始", code="ballot_already_open")
     if ballot.noticed_at is None or ballot.notice_id is None:
-        raise DomainError("会议通知尚未公告，不能开始投票", code="ballot_not_noticed", status=409)
+        raise Conflict("会议通知尚未公告，不能开始投票", code="ballot_not_noticed")
     _run_open_guards(session, ballot)
     # Ballots noticed before the rules were frozen at notice get them now, as they used to.
     if not ballot.settings_json:
@@ -348,15 +344,15 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     assert notice.published_at is not None
     first = earliest_start(notice.published_at, setting.notice_days)
     if current < ballot.starts_at or current < first:
-        raise DomainError(
+        raise Conflict(
             f"投票开始时间未到：最早于{calendar.format_datetime(max(ballot.starts_at, first))}开始",
-            code="ballot_not_started", status=409,
+            code="ballot_not_started",
         )
     if current >= ballot.ends_at:
-        raise DomainError("投票期已过，不能再开始投票", code="ballot_period_over", status=409)
+        raise Conflict("投票期已过，不能再开始投票", code="ballot_period_over")
     area, headcount = freeze_roster(session, ballot=ballot)
     if headcount == 0:
-        raise DomainError("表决范围内没有业主，不能开始投票", code="ballot_scope_empty", status=422)
+        raise Invalid("表决范围内没有业主，不能开始投票", code="ballot_scope_empty")
     ballot.opened_at = current
     ballot.total_area_hundredths = area
     ballot.total_headcount = headcount

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
-from app.errors import DomainError
+from app.errors import Invalid
 from app.voting import rules
 from app.voting.models import VotingSetting
 
@@ -133,16 +133,16 @@ def update_settings(
         if key in changes and changes[key] is not None:
             setattr(setting, key, changes[key])
     if setting.notice_days < STATUTORY_NOTICE_DAYS:
-        raise DomainError(
+        raise Invalid(
             f"会议通知须至少提前{STATUTORY_NOTICE_DAYS}日公告（《物业管理条例》第十四条），不得缩短",
-            code="notice_period_below_statute", status=422,
+            code="notice_period_below_statute",
         )
     if setting.min_voting_days < 1 or setting.max_voting_days < setting.min_voting_days:
-        raise DomainError("表决期限设置不正确：最短天数须≥1且不大于最长天数",
-                          code="voting_period_invalid", status=422)
+        raise Invalid("表决期限设置不正确：最短天数须≥1且不大于最长天数",
+                          code="voting_period_invalid")
     if setting.objection_days < 1 or setting.proxy_limit < 1:
-        raise DomainError("询异期和每位受托人可接受的委托数须至少为1",
-                          code="settings_invalid", status=422)
+        raise Invalid("询异期和每位受托人可接受的委托数须至少为1",
+                          code="settings_invalid")
     if changes.get("thresholds") is not None:
         levels = json.loads(setting.thresholds_json) if setting.thresholds_json else {}
         for key, value in changes["thresholds"].items():
@@ -156,7 +156,7 @@ def update_settings(
             parsed = {k: rules.Threshold.from_text(v) for k, v in levels.items()}
             rules.RuleSettings.from_levels(**parsed)
         except rules.VotingRuleError as exc:
-            raise DomainError(str(exc), code=exc.code, status=422) from exc
+            raise Invalid(str(exc), code=exc.code) from exc
         # Stored in canonical form; a level equal to the statute is not an override.
         stored = {k: t.to_text() for k, t in parsed.items() if t != STATUTORY_LEVELS[k]}
         setting.thresholds_json = json.dumps(stored, sort_keys=True) if stored else None
