@@ -163,7 +163,7 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
     connection = session.connection().connection.driver_connection
-    with connection.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+    with connection.cursor() as cursor, cursor.copy(
         f'COPY "{table.name}" ({names}) FROM STDIN'
     ) as copy:
         for row in rows:

@@ -249,7 +249,7 @@ def seed_demo(session: Session) -> DemoInfo:
     """Create the demo compound, roster and staff, unless any compound exists already."""
     if session.execute(select(Compound.id).limit(1)).first() is not None:
         found = session.execute(
-            select(Compound.id).where(Compound.name == COMPOUND_NAME).order_by(Compound.id)  # type: ignore[arg-type]
+            select(Compound.id).where(Compound.name == COMPOUND_NAME).order_by(Compound.id)
         ).scalars().first()
         staff = tuple(DemoLogin(u, ROLE_LABELS[r or Role.PLATFORM_ADMIN], d, o)
                       for u, r, d, o in STAFF)

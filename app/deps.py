@@ -201,7 +201,7 @@ def compound_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         )
 
     dependency.__name__ = "compound_access_" + "_".join(sorted(r.value for r in allowed_set))
-    dependency.allowed_roles = allowed_set  # type: ignore[attr-defined]
+    dependency.allowed_roles = allowed_set
     return dependency
 
 

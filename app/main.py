@@ -67,7 +67,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
 class ImmutableStaticFiles(StaticFiles):
     """Vite's asset names carry a content hash, so browsers may keep them for a year."""
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def file_response(self, *args, **kwargs):
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response

@@ -214,7 +214,7 @@ GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(*ADMINS))]
 GrantReader = Annotated[CompoundAccess, Depends(compound_access(*GRANT_READERS))]
 
 
-def _grant_out(grant, user) -> GrantOut:  # type: ignore[no-untyped-def]
+def _grant_out(grant, user) -> GrantOut:
     role = Role(grant.role)
     return GrantOut(
         id=grant.id, user_id=user.id, display_name=user.display_name, username=user.username,

@@ -132,7 +132,7 @@ def request_code(
     current = now()
     session.execute(
         update(OtpCode)
-        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))  # type: ignore[union-attr]
+        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))
         .values(consumed_at=current)
     )
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -186,8 +186,8 @@ def verify_code(
     current = now()
     otp = session.execute(
         select(OtpCode)
-        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))  # type: ignore[union-attr]
-        .order_by(OtpCode.id.desc())  # type: ignore[union-attr]
+        .where(OtpCode.phone == phone, OtpCode.consumed_at.is_(None))
+        .order_by(OtpCode.id.desc())
         .limit(1)
         .with_for_update()
     ).scalar_one_or_none()
@@ -248,7 +248,7 @@ def _account_by_username(session: Session, username: str) -> UserAccount | None:
     # lower(): names stored before normalization existed may still carry capitals.
     return session.execute(
         select(UserAccount).where(func.lower(UserAccount.username) == username)
-        .order_by(UserAccount.id)  # type: ignore[arg-type]
+        .order_by(UserAccount.id)
         .limit(1)
     ).scalars().first()
 
@@ -463,7 +463,7 @@ def logout(session: Session, *, access_token: str | None, refresh_token: str | N
         if not token:
             continue
         try:
-            claims = tokens.decode(token, kind)  # type: ignore[arg-type]
+            claims = tokens.decode(token, kind)
         except tokens.InvalidToken:
             continue
         _revoke(session, claims.jti, claims.expires_at)
@@ -481,7 +481,7 @@ def logout_everywhere(session: Session, *, account: UserAccount) -> None:
 
 _STANDING = select(RoleGrant.role).where(
     RoleGrant.user_id == bindparam("user_id"), RoleGrant.compound_id == bindparam("compound_id"),
-    RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+    RoleGrant.revoked_at.is_(None),
 )
 
 
@@ -507,7 +507,7 @@ def granted_roles(session: Session, *, user: UserAccount, compound_id: int) -> s
             select(RoleGrant.role).where(
                 RoleGrant.user_id == user.id,
                 RoleGrant.compound_id == compound_id,
-                RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+                RoleGrant.revoked_at.is_(None),
             )
         ).scalars()
     )
@@ -526,7 +526,7 @@ def active_roles(session: Session, *, compound_id: int, user_id: int) -> set[Rol
     return {Role(r) for r in session.execute(
         select(RoleGrant.role).where(
             RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
-            RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+            RoleGrant.revoked_at.is_(None),
         )
     ).scalars()}
 
@@ -555,7 +555,7 @@ def grant_role(
     existing = session.execute(
         select(RoleGrant).where(
             RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
-            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),
         )
     ).scalar_one_or_none()
     if existing:
@@ -595,9 +595,9 @@ def revoke_role(session: Session, *, compound_id: int, grant_id: int, actor: Act
 def list_grants(session: Session, *, compound_id: int) -> list[tuple[RoleGrant, UserAccount]]:
     rows = session.execute(
         select(RoleGrant, UserAccount)
-        .join(UserAccount, UserAccount.id == RoleGrant.user_id)  # type: ignore[arg-type]
-        .where(RoleGrant.compound_id == compound_id, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
-        .order_by(RoleGrant.id)  # type: ignore[arg-type]
+        .join(UserAccount, UserAccount.id == RoleGrant.user_id)
+        .where(RoleGrant.compound_id == compound_id, RoleGrant.revoked_at.is_(None))
+        .order_by(RoleGrant.id)
     ).all()
     return [(g, u) for g, u in rows]
 
@@ -606,7 +606,7 @@ def compounds_with_grants(session: Session, *, user: UserAccount) -> dict[int, s
     out: dict[int, set[Role]] = {}
     for compound_id, role in session.execute(
         select(RoleGrant.compound_id, RoleGrant.role).where(
-            RoleGrant.user_id == user.id, RoleGrant.revoked_at.is_(None)  # type: ignore[union-attr]
+            RoleGrant.user_id == user.id, RoleGrant.revoked_at.is_(None)
         )
     ):
         out.setdefault(compound_id, set()).add(Role(role))
@@ -616,6 +616,6 @@ def compounds_with_grants(session: Session, *, user: UserAccount) -> dict[int, s
 def list_staff_accounts(session: Session) -> list[UserAccount]:
     return list(
         session.execute(
-            select(UserAccount).where(UserAccount.username.is_not(None)).order_by(UserAccount.id)  # type: ignore[union-attr,arg-type]
+            select(UserAccount).where(UserAccount.username.is_not(None)).order_by(UserAccount.id)
         ).scalars()
     )

@@ -162,7 +162,7 @@ def check_upload_quota(session: Session, *, actor: Actor, size: int) -> None:
     count, total = session.execute(
         select(func.count(), func.coalesce(func.sum(StoredFile.size_bytes), 0)).where(
             StoredFile.uploaded_by == actor.user_id,
-            StoredFile.uploaded_at > now() - UPLOAD_WINDOW,  # type: ignore[operator]
+            StoredFile.uploaded_at > now() - UPLOAD_WINDOW,
         )
     ).one()
     if count >= max_files:

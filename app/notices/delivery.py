@@ -188,7 +188,7 @@ def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> De
     for d in session.execute(
         select(NoticeDelivery)
         .where(NoticeDelivery.notice_id == notice_id)
-        .order_by(NoticeDelivery.delivered_at, NoticeDelivery.id)  # type: ignore[arg-type]
+        .order_by(NoticeDelivery.delivered_at, NoticeDelivery.id)
     ).scalars():
         subject = current.get(d.subject_id)
         # A subject whose owner set changed since (a title transfer) is a new person to reach.
@@ -204,6 +204,6 @@ def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> De
     postings = session.execute(
         select(NoticePosting)
         .where(NoticePosting.notice_id == notice_id)
-        .order_by(NoticePosting.posted_on, NoticePosting.id)  # type: ignore[arg-type]
+        .order_by(NoticePosting.posted_on, NoticePosting.id)
     ).scalars()
     return DeliveryStatus(view=view, subjects=subjects, postings=tuple(postings))

@@ -159,7 +159,7 @@ class NoticeDelivery(SQLModel, table=True):
 def _stored_published_at(connection: Connection, target: Notice) -> datetime | None:
     # Read the row as stored: attribute history is empty for expired instances.
     return connection.execute(
-        select(Notice.published_at).where(Notice.id == target.id)  # type: ignore[arg-type]
+        select(Notice.published_at).where(Notice.id == target.id)
     ).scalar_one_or_none()
 
 

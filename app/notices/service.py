@@ -101,11 +101,11 @@ def viewer_for(
 def _visible(viewer: Viewer) -> list[Any]:
     conditions: list[Any] = []
     if not viewer.can_see_drafts:
-        conditions.append(Notice.published_at.is_not(None))  # type: ignore[union-attr]
+        conditions.append(Notice.published_at.is_not(None))
     if viewer.building_ids is not None:
         addressed = exists().where(
             NoticeBuilding.notice_id == Notice.id,
-            NoticeBuilding.building_id.in_(sorted(viewer.building_ids)),  # type: ignore[attr-defined]
+            NoticeBuilding.building_id.in_(sorted(viewer.building_ids)),
         )
         conditions.append(or_(Notice.audience_scope == AudienceScope.COMPOUND, addressed))
     return conditions
@@ -136,9 +136,9 @@ def list_notices(
         raise Forbidden("仅业委会可查看公告草稿", code="notice_drafts_forbidden")
     conditions = [Notice.compound_id == compound_id, *_visible(viewer)]
     if status == "published":
-        conditions.append(Notice.published_at.is_not(None))  # type: ignore[union-attr]
+        conditions.append(Notice.published_at.is_not(None))
     elif status == "draft":
-        conditions.append(Notice.published_at.is_(None))  # type: ignore[union-attr]
+        conditions.append(Notice.published_at.is_(None))
     if kind is not None:
         conditions.append(Notice.kind == kind)
     if source_type is not None:
@@ -149,7 +149,7 @@ def list_notices(
     rows = session.execute(
         select(Notice)
         .where(*conditions)
-        .order_by(Notice.published_at.desc().nulls_first(), Notice.id.desc())  # type: ignore[union-attr]
+        .order_by(Notice.published_at.desc().nulls_first(), Notice.id.desc())
         .offset(offset)
         .limit(limit)
     ).scalars()
@@ -271,8 +271,8 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
         return []
     audience = session.execute(
         select(NoticeBuilding.notice_id, NoticeBuilding.building_id)
-        .where(NoticeBuilding.notice_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(NoticeBuilding.building_id)  # type: ignore[arg-type]
+        .where(NoticeBuilding.notice_id.in_(ids))
+        .order_by(NoticeBuilding.building_id)
     ).all()
     by_id = {b.id: b for compound_id in {n.compound_id for n in notices}
              for b in roster_service.buildings(session, compound_id=compound_id,
@@ -284,22 +284,22 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
     files: dict[int, list[StoredFile]] = defaultdict(list)
     for notice_id, stored in session.execute(
         select(NoticeAttachment.notice_id, StoredFile)
-        .join(StoredFile, StoredFile.id == NoticeAttachment.stored_file_id)  # type: ignore[arg-type]
-        .where(NoticeAttachment.notice_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(NoticeAttachment.position, NoticeAttachment.id)  # type: ignore[arg-type]
+        .join(StoredFile, StoredFile.id == NoticeAttachment.stored_file_id)
+        .where(NoticeAttachment.notice_id.in_(ids))
+        .order_by(NoticeAttachment.position, NoticeAttachment.id)
     ):
         files[notice_id].append(stored)
     superseded_by = {
         n.supersedes_id: n
         for n in session.execute(
-            select(Notice).where(Notice.supersedes_id.in_(ids))  # type: ignore[union-attr]
+            select(Notice).where(Notice.supersedes_id.in_(ids))
         ).scalars()
     }
     older_ids = [n.supersedes_id for n in notices if n.supersedes_id is not None]
     older = {
         n.id: n
         for n in session.execute(
-            select(Notice).where(Notice.id.in_(older_ids))  # type: ignore[union-attr]
+            select(Notice).where(Notice.id.in_(older_ids))
         ).scalars()
     } if older_ids else {}
     return [

@@ -76,7 +76,7 @@ def roster_summary(access: RosterReader, session: SessionDep) -> RosterSummary:
         subject_count=t.subject_count, total_area_hundredths=t.total_area_hundredths,
         total_area=service.format_area(t.total_area_hundredths),
         developer_unit_count=t.developer_unit_count, co_owned_unit_count=t.co_owned_unit_count,
-        by_building=t.by_building,  # type: ignore[arg-type]
+        by_building=t.by_building,
     )
 
 

@@ -61,9 +61,9 @@ def create_compound(
 
 
 def list_compounds(session: Session, *, ids: list[int] | None = None) -> list[Compound]:
-    stmt = select(Compound).order_by(Compound.id)  # type: ignore[arg-type]
+    stmt = select(Compound).order_by(Compound.id)
     if ids is not None:
-        stmt = stmt.where(Compound.id.in_(ids))  # type: ignore[union-attr]
+        stmt = stmt.where(Compound.id.in_(ids))
     return list(session.execute(stmt).scalars())
 
 
@@ -93,10 +93,10 @@ def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collect
     return set(
         session.execute(
             select(Unit.building_id)
-            .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
+            .join(UnitOwner, UnitOwner.unit_id == Unit.id)
             .where(
                 Unit.compound_id == compound_id,
-                UnitOwner.owner_id.in_(sorted(owner_ids)),  # type: ignore[attr-defined]
+                UnitOwner.owner_id.in_(sorted(owner_ids)),
             )
             .distinct()
         ).scalars()
@@ -107,8 +107,8 @@ def owner_subject_ids(session: Session, *, compound_id: int, phone: str) -> list
     """The subjects of every unit whose owners include the holder of this phone."""
     return sorted(set(session.execute(
         select(UnitSubject.subject_id)
-        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
+        .join(UnitOwner, UnitOwner.unit_id == UnitSubject.unit_id)
+        .join(Owner, Owner.id == UnitOwner.owner_id)
         .where(UnitSubject.compound_id == compound_id, Owner.compound_id == compound_id,
                Owner.phone == phone)
     ).scalars()))
@@ -132,9 +132,9 @@ def buildings(
         wanted = sorted(set(building_ids))
         if not wanted:
             return []
-        stmt = stmt.where(Building.id.in_(wanted))  # type: ignore[union-attr]
+        stmt = stmt.where(Building.id.in_(wanted))
     return [BuildingRef(id=bid, name=name)
-            for bid, name in session.execute(stmt.order_by(Building.id))]  # type: ignore[arg-type]
+            for bid, name in session.execute(stmt.order_by(Building.id))]
 
 
 # --- voting subjects -------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
     stale = [s.id for k, s in existing.items() if k not in wanted]
     for start in range(0, len(stale), 5000):  # bounded IN lists (SQLite/psycopg parameter caps)
         chunk = stale[start:start + 5000]
-        session.execute(delete(VotingSubject).where(VotingSubject.id.in_(chunk)))  # type: ignore[union-attr]
+        session.execute(delete(VotingSubject).where(VotingSubject.id.in_(chunk)))
     new_subjects: list[dict[str, object]] = []
     for d in derived:
         subject = existing.get(d.key)
@@ -200,7 +200,7 @@ def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
                 subject.representative_owner_id = d.owner_ids[0] if d.owner_ids else None
     session.flush()
     # New subjects go in as one bulk insert (a roster import may create tens of thousands).
-    bulk_insert(session, VotingSubject.__table__, new_subjects)  # type: ignore[attr-defined]
+    bulk_insert(session, VotingSubject.__table__, new_subjects)
     subject_ids = {
         key: sid
         for key, sid in session.execute(
@@ -214,7 +214,7 @@ def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
         for d in derived
         for u in d.unit_ids
     ]
-    bulk_insert(session, UnitSubject.__table__, links)  # type: ignore[attr-defined]
+    bulk_insert(session, UnitSubject.__table__, links)
     return sum(d.area_hundredths for d in derived), len(derived)
 
 
@@ -263,11 +263,11 @@ def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
     by_building = [
         {"building_id": bid, "building": name, "units": n, "area_hundredths": int(a or 0)}
         for bid, name, n, a in session.execute(
-            select(Building.id, Building.name, func.count(Unit.id), func.sum(Unit.area_hundredths))  # type: ignore[arg-type]
-            .join(Unit, Unit.building_id == Building.id, isouter=True)  # type: ignore[arg-type]
+            select(Building.id, Building.name, func.count(Unit.id), func.sum(Unit.area_hundredths))
+            .join(Unit, Unit.building_id == Building.id, isouter=True)
             .where(Building.compound_id == compound_id)
             .group_by(Building.id, Building.name)
-            .order_by(Building.id)  # type: ignore[arg-type]
+            .order_by(Building.id)
         )
     ]
     return RosterTotals(
@@ -306,15 +306,15 @@ def subject_summaries(
     stmt = (
         select(UnitSubject.subject_id, VotingSubject.key, VotingSubject.representative_owner_id,
                Unit.area_hundredths, Unit.building_id, Building.name, Unit.entrance, Unit.room)
-        .join(VotingSubject, VotingSubject.id == UnitSubject.subject_id)  # type: ignore[arg-type]
-        .join(Unit, Unit.id == UnitSubject.unit_id)  # type: ignore[arg-type]
-        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
+        .join(VotingSubject, VotingSubject.id == UnitSubject.subject_id)
+        .join(Unit, Unit.id == UnitSubject.unit_id)
+        .join(Building, Building.id == Unit.building_id)
         .where(UnitSubject.compound_id == compound_id)
     )
     if subject_ids is not None:
-        stmt = stmt.where(UnitSubject.subject_id.in_(sorted(set(subject_ids))))  # type: ignore[attr-defined]
+        stmt = stmt.where(UnitSubject.subject_id.in_(sorted(set(subject_ids))))
     if building_ids:
-        stmt = stmt.where(Unit.building_id.in_(sorted(set(building_ids))))  # type: ignore[attr-defined]
+        stmt = stmt.where(Unit.building_id.in_(sorted(set(building_ids))))
     units: dict[int, list[tuple[tuple[int, str, str], str, int]]] = defaultdict(list)
     facts: dict[int, tuple[str, int | None]] = {}
     for sid, key, rep, area, bid, bname, entrance, room in session.execute(stmt):
@@ -365,7 +365,7 @@ def subject_voter_list(
         chunk = owner_ids[start:start + 5000]
         phones.update((oid, phone) for oid, phone in session.execute(
             select(Owner.id, Owner.phone).where(
-                Owner.compound_id == compound_id, Owner.id.in_(chunk))  # type: ignore[union-attr]
+                Owner.compound_id == compound_id, Owner.id.in_(chunk))
         ))
     return [
         SubjectVoter(subject_id=sid, owner_id=oid, phone=phones[oid],
@@ -433,12 +433,12 @@ def unit_labels_for_phone(session: Session, *, compound_id: int, phone: str | No
         return []
     return [unit_label(name, entrance, room) for name, entrance, room in session.execute(
         select(Building.name, Unit.entrance, Unit.room)
-        .join(Unit, Unit.building_id == Building.id)  # type: ignore[arg-type]
-        .join(UnitOwner, UnitOwner.unit_id == Unit.id)  # type: ignore[arg-type]
-        .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
+        .join(Unit, Unit.building_id == Building.id)
+        .join(UnitOwner, UnitOwner.unit_id == Unit.id)
+        .join(Owner, Owner.id == UnitOwner.owner_id)
         .where(Owner.compound_id == compound_id, Owner.phone == phone)
         .distinct()
-        .order_by(Building.name, Unit.entrance, Unit.room)  # type: ignore[arg-type]
+        .order_by(Building.name, Unit.entrance, Unit.room)
     )]
 
 
@@ -484,8 +484,8 @@ def list_units(
     """A page of units with masked owners, filtered by building and room."""
     base = (
         select(Unit, Building.name, UnitSubject.subject_id)
-        .join(Building, Building.id == Unit.building_id)  # type: ignore[arg-type]
-        .join(UnitSubject, UnitSubject.unit_id == Unit.id, isouter=True)  # type: ignore[arg-type]
+        .join(Building, Building.id == Unit.building_id)
+        .join(UnitSubject, UnitSubject.unit_id == Unit.id, isouter=True)
         .where(Unit.compound_id == compound_id)
     )
     if building:
@@ -495,16 +495,16 @@ def list_units(
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(
         base.order_by(Building.id, Unit.entrance, func.length(Unit.room), Unit.room)
-        .offset(offset).limit(limit)  # type: ignore[arg-type]
+        .offset(offset).limit(limit)
     ).all()
     unit_ids = [u.id for u, _, _ in rows]
     owners_by_unit: dict[int, list[Owner]] = defaultdict(list)
     if unit_ids:
         for unit_id, owner in session.execute(
             select(UnitOwner.unit_id, Owner)
-            .join(Owner, Owner.id == UnitOwner.owner_id)  # type: ignore[arg-type]
-            .where(UnitOwner.unit_id.in_(unit_ids))  # type: ignore[attr-defined]
-            .order_by(Owner.id)  # type: ignore[arg-type]
+            .join(Owner, Owner.id == UnitOwner.owner_id)
+            .where(UnitOwner.unit_id.in_(unit_ids))
+            .order_by(Owner.id)
         ):
             owners_by_unit[unit_id].append(owner)
     items = [
@@ -531,7 +531,7 @@ def list_subjects(
         session.execute(
             select(VotingSubject)
             .where(VotingSubject.compound_id == compound_id)
-            .order_by(VotingSubject.id)  # type: ignore[arg-type]
+            .order_by(VotingSubject.id)
             .offset(offset)
             .limit(limit)
         ).scalars()
@@ -540,7 +540,7 @@ def list_subjects(
                                   subject_ids=[s.id for s in subjects if s.id is not None])
     owner_ids = {int(x) for s in subjects if s.key.startswith("o:") for x in s.key[2:].split(",")}
     owners = (
-        {o.id: o for o in session.execute(select(Owner).where(Owner.id.in_(owner_ids))).scalars()}  # type: ignore[union-attr]
+        {o.id: o for o in session.execute(select(Owner).where(Owner.id.in_(owner_ids))).scalars()}
         if owner_ids
         else {}
     )

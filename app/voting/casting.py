@@ -138,11 +138,11 @@ def _lock_subject(session: Session, ballot: Ballot, subject_id: int) -> BallotSu
 
 # --- the online vote path's statements, built once (their cache keys are then memoized) ----------
 
-_BS = BallotSubject.__table__  # type: ignore[attr-defined]
-_BV = BallotVoter.__table__  # type: ignore[attr-defined]
-_CASTS = VoteCast.__table__  # type: ignore[attr-defined]
-_EFF = EffectiveChoice.__table__  # type: ignore[attr-defined]
-_APPROVALS = EffectiveApproval.__table__  # type: ignore[attr-defined]
+_BS = BallotSubject.__table__
+_BV = BallotVoter.__table__
+_CASTS = VoteCast.__table__
+_EFF = EffectiveChoice.__table__
+_APPROVALS = EffectiveApproval.__table__
 _VOTER = select(_BV.c.id).where(_BV.c.ballot_id == bindparam("ballot_id"),
                                 _BV.c.subject_id == bindparam("subject_id"),
                                 _BV.c.phone == bindparam("phone"))

@@ -12,7 +12,7 @@ from app.clock import now
 from app.db import UTCDateTime, str_enum
 
 
-def _ts(nullable: bool = True):  # type: ignore[no-untyped-def]
+def _ts(nullable: bool = True):
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
@@ -294,5 +294,5 @@ BEGIN
 END
 $$
 """
-event.listen(Ballot.__table__, "after_create",  # type: ignore[attr-defined]
+event.listen(Ballot.__table__, "after_create",
              DDL(BALLOT_CLOSED_AT_FUNCTION).execute_if(dialect="postgresql"))

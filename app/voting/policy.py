@@ -82,7 +82,7 @@ def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> 
         if proxy_document_readable(proxy, access=access):
             return True
     for ballot in session.execute(
-            select(Ballot).join(PaperEntry, PaperEntry.ballot_id == Ballot.id)  # type: ignore[arg-type]
+            select(Ballot).join(PaperEntry, PaperEntry.ballot_id == Ballot.id)
             .where(PaperEntry.compound_id == compound_id, PaperEntry.scan_file_id == file_id)).scalars():
         attached = True
         if paper_scan_readable(ballot, access=access):
@@ -90,9 +90,9 @@ def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> 
     # Matter documents are a JSON list: match the id as text first, then exactly.
     needle = f"%{file_id}%"
     for matter, ballot in session.execute(
-            select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)  # type: ignore[arg-type]
+            select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)
             .where(BallotMatter.compound_id == compound_id,
-                   BallotMatter.document_file_ids.like(needle))).all():  # type: ignore[attr-defined]
+                   BallotMatter.document_file_ids.like(needle))).all():
         if file_id not in json.loads(matter.document_file_ids):
             continue
         attached = True

@@ -102,7 +102,7 @@ def _specs(body: BallotIn) -> list[service.MatterSpec]:
     ]
 
 
-def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
+def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False):
     ballot = service.get_ballot(session, compound_id=access.compound_id, ballot_id=ballot_id, lock=lock)
     policy.check_visible(session, ballot=ballot, access=access)
     return ballot

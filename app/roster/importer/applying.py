@@ -69,7 +69,7 @@ def apply_import(
     _write_plan(session, compound_id=compound_id, roster=roster, plan=plan)
     area, headcount = roster_service.rebuild_subjects(session, compound_id=compound_id)
     # Owners left without units go last: the rebuilt subjects no longer name them.
-    owner_table = Owner.__table__  # type: ignore[attr-defined]
+    owner_table = Owner.__table__
     owned = select(UnitOwner.owner_id).where(UnitOwner.compound_id == compound_id)
     session.execute(
         owner_table.delete().where(
@@ -106,12 +106,12 @@ def apply_import(
 def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
                 plan: RosterPlan) -> None:
     """Apply the plan with bulk statements: no query per row."""
-    unit_table = Unit.__table__  # type: ignore[attr-defined]
-    owner_table = Owner.__table__  # type: ignore[attr-defined]
-    link_table = UnitOwner.__table__  # type: ignore[attr-defined]
+    unit_table = Unit.__table__
+    owner_table = Owner.__table__
+    link_table = UnitOwner.__table__
     if plan.buildings_added:
         session.execute(
-            Building.__table__.insert(),  # type: ignore[attr-defined]
+            Building.__table__.insert(),
             [{"compound_id": compound_id, "name": name} for name in plan.buildings_added],
         )
     building_ids = {
@@ -121,7 +121,7 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
         )
     }
     # Unit-subject links are rebuilt below; dropping them first frees units for deletion.
-    subject_links = UnitSubject.__table__  # type: ignore[attr-defined]
+    subject_links = UnitSubject.__table__
     session.execute(subject_links.delete().where(subject_links.c.compound_id == compound_id))
     stale_links = [u.id for u in plan.units_removed] + [u.id for u, _ in plan.owners_moved]
     for ids in _chunks(stale_links):

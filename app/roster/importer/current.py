@@ -85,7 +85,7 @@ def load_current(session: Session, *, compound_id: int) -> CurrentRoster:
         select(Unit.id, Unit.building_id, Unit.entrance, Unit.room, Unit.area_hundredths,
                Unit.area_source, Unit.usage, Unit.status)
         .where(Unit.compound_id == compound_id)
-        .order_by(Unit.id)  # type: ignore[arg-type]
+        .order_by(Unit.id)
     ):
         unit = CurrentUnit(
             id=uid, building=names[bid], entrance=entrance, room=room, area_hundredths=area,

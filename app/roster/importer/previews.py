@@ -120,8 +120,8 @@ def list_imports(
     records = session.execute(
         select(RosterImport)
         .where(RosterImport.compound_id == compound_id)
-        .options(defer(RosterImport.rows_json), defer(RosterImport.diff_json))  # type: ignore[arg-type]
-        .order_by(RosterImport.id.desc())  # type: ignore[union-attr]
+        .options(defer(RosterImport.rows_json), defer(RosterImport.diff_json))
+        .order_by(RosterImport.id.desc())
         .offset(offset)
         .limit(limit)
     ).scalars()
