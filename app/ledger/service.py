@@ -43,7 +43,7 @@ from app.ledger.models import (
     LedgerSetting,
     LedgerVoucher,
 )
-from app.voting.models import Ballot, BallotMatter, BallotResult
+from app.voting import service as voting_service
 
 VOUCHER_PURPOSES = frozenset({"voucher"})
 AUDIT_REPORT_PURPOSE = "audit_report"
@@ -276,17 +276,8 @@ class Decision:
 
 def passed_decisions(session: Session, *, compound_id: int) -> list[Decision]:
     """Matters passed in the compound's published, whole-compound ballots, newest first."""
-    rows = session.execute(
-        select(BallotMatter, Ballot)
-        .join(Ballot, Ballot.id == BallotMatter.ballot_id)
-        .join(BallotResult, (BallotResult.matter_id == BallotMatter.id)
-              & (BallotResult.ballot_id == Ballot.id))
-        .where(Ballot.compound_id == compound_id, BallotMatter.compound_id == compound_id,
-               Ballot.published_at.is_not(None), BallotResult.passed.is_(True),
-               Ballot.scope_building_ids == "[]",
-               BallotMatter.category.not_in(sorted(UNDECIDABLE_CATEGORIES)))
-        .order_by(Ballot.published_at.desc(), BallotMatter.position)
-    ).all()
+    rows = voting_service.passed_matters(session, compound_id=compound_id,
+                                         exclude_categories=UNDECIDABLE_CATEGORIES)
     return [Decision(matter_id=m.id or 0, matter_title=m.title, category=m.category,
                      ballot_id=b.id or 0, ballot_title=b.title, published_at=b.published_at)
             for m, b in rows]
@@ -296,10 +287,7 @@ def _check_decision(session: Session, *, compound_id: int, matter_id: int, categ
                     amount_fen: int, needed: bool) -> None:
     prefix = (f"「{category}」支出{rules.format_yuan(amount_fen)}元须经业主共同决定"
               "（公共收益的分配使用，《民法典》第二百七十八条第一款第九项）：") if needed else ""
-    row = session.execute(
-        select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)
-        .where(BallotMatter.id == matter_id)
-    ).first()
+    row = voting_service.matters_with_ballots(session, matter_ids=[matter_id]).get(matter_id)
     if row is None or row[1].compound_id != compound_id:
         raise ExpenseNeedsDecision(prefix + "所引用的表决事项不存在")
     matter, ballot = row
@@ -310,8 +298,7 @@ def _check_decision(session: Session, *, compound_id: int, matter_id: int, categ
                                    "不能引用部分楼栋的表决")
     if matter.category in UNDECIDABLE_CATEGORIES:
         raise ExpenseNeedsDecision(prefix + "选举或意见征集不能作为支出的决定")
-    result = session.get(BallotResult, (ballot.id, matter.id))
-    if result is None or result.passed is not True:
+    if not voting_service.matter_passed(session, ballot_id=ballot.id or 0, matter_id=matter.id or 0):
         raise ExpenseNeedsDecision(prefix + f"事项「{matter.title}」未获表决通过，不能作为依据")
 
 

@@ -20,7 +20,7 @@ from app.ledger.models import (
     LedgerPeriod,
     LedgerSetting,
 )
-from app.voting.models import Ballot, BallotMatter
+from app.voting import service as voting_service
 
 API = "/api/v1/compounds/{cid}/ledger"
 VOUCHER_KIND_LABELS = {"voucher": "凭证", "cost_evidence": "成本凭证"}
@@ -75,10 +75,8 @@ def entries_view(session: Session, *, compound_id: int, entries: Sequence[Ledger
                                                    if e.late_for_period_id}
     periods = {p.id: p for p in session.execute(
         select(LedgerPeriod).where(LedgerPeriod.id.in_(sorted(period_ids)))).scalars()} if period_ids else {}
-    matter_ids = sorted({e.matter_id for e in entries if e.matter_id})
-    matters = {m.id: (m, b) for m, b in session.execute(
-        select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)
-        .where(BallotMatter.id.in_(matter_ids)))} if matter_ids else {}
+    matters = voting_service.matters_with_ballots(
+        session, matter_ids=[e.matter_id for e in entries if e.matter_id])
     base = API.format(cid=compound_id)
     out = []
     for e in entries:

@@ -10,7 +10,7 @@ from fastapi import Depends, Path
 from app.auth.models import Role
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
-from app.procedures import service
+from app.procedures import agenda
 
 STAFF = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.PLATFORM_ADMIN, Role.CLERK)
 
@@ -28,7 +28,7 @@ def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         except Forbidden:
             # An appointment is a staff standing: it needs a password session, like the others.
             if Role.OBSERVER not in allowed or not principal.password_verified or \
-                    service.active_item_observer(
+                    agenda.active_item_observer(
                         session, compound_id=compound_id, item_id=item_id, user_id=principal.user_id
                     ) is None:
                 raise
@@ -40,8 +40,8 @@ def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
     return dependency
 
 
-def caller_of(access: CompoundAccess) -> service.Caller:
-    return service.Caller.of(access.user_id, access.roles)
+def caller_of(access: CompoundAccess) -> agenda.Caller:
+    return agenda.Caller.of(access.user_id, access.roles)
 
 
 # Settings and templates: the committee records what the compound's rules adopted.

@@ -15,7 +15,17 @@ from app.db import new_session
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import NotFound
 from app.notices import service as notices_service
-from app.procedures import policy, service, views
+from app.procedures import (
+    adoption,
+    agenda,
+    flow,
+    observers,
+    policy,
+    queue,
+    reading,
+    resolution,
+    views,
+)
 from app.procedures.dependencies import (
     Actor,
     Appointer,
@@ -54,7 +64,7 @@ def _is_staff(roles: frozenset[Role]) -> bool:
 
 
 def _item(session, access, item_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
-    return service.get_item(session, compound_id=access.compound_id, item_id=item_id, lock=lock)
+    return agenda.get_item(session, compound_id=access.compound_id, item_id=item_id, lock=lock)
 
 
 def _record(session, access, item) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -71,20 +81,20 @@ def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
 
 @router.put(P + "/settings")
 def put_settings(body: SettingsIn, access: SettingsKeeper, session: SessionDep) -> dict[str, Any]:
-    service.update_settings(session, compound_id=access.compound_id, template_key=body.template_key,
+    adoption.update_settings(session, compound_id=access.compound_id, template_key=body.template_key,
                             extra_major=body.extra_major_matters, caller=caller_of(access), actor=access.actor)
     return views.settings_out(session, compound_id=access.compound_id)
 
 
 @router.get(P + "/templates")
 def list_templates(access: Member, session: SessionDep) -> list[dict[str, Any]]:
-    return [views.template_out(t) for t in service.list_templates(session, compound_id=access.compound_id)]
+    return [views.template_out(t) for t in adoption.list_templates(session, compound_id=access.compound_id)]
 
 
 @router.post(P + "/templates", status_code=201)
 def add_template(body: TemplateIn, access: SettingsKeeper, session: SessionDep) -> dict[str, Any]:
     """Add the compound's own template (data, checked for shape and order)."""
-    t = service.add_template(session, compound_id=access.compound_id, data=body.model_dump(), actor=access.actor)
+    t = adoption.add_template(session, compound_id=access.compound_id, data=body.model_dump(), actor=access.actor)
     return views.template_out(t)
 
 
@@ -97,16 +107,16 @@ def list_items(
 ) -> list[dict[str, Any]]:
     """Staff see every item; owners see the major matters that passed review (the timeline)."""
     staff = _is_staff(access.roles)
-    items = service.list_items(session, compound_id=access.compound_id, public_only=not staff)
+    items = reading.list_items(session, compound_id=access.compound_id, public_only=not staff)
     if waiting_for_me:
         held = {r.value for r in access.roles}
-        items = [i for i in items if held & set(service.waiting_roles(i))]
+        items = [i for i in items if held & set(agenda.waiting_roles(i))]
     return [views.summary(i) for i in items]
 
 
 @router.post(P + "/items", status_code=201)
 def propose(body: ProposalIn, access: Actor, session: SessionDep) -> dict[str, Any]:
-    item = service.propose(
+    item = flow.propose(
         session, compound_id=access.compound_id, title=body.title, text=body.text,
         matter_type=body.matter_type, category=body.category, proposer_body=body.proposer_body,
         document_file_ids=body.document_file_ids, caller=caller_of(access))
@@ -121,7 +131,7 @@ def get_item(item_id: int, access: ItemReader, session: SessionDep) -> dict[str,
 
 @router.post(ITEM + "/revisions", status_code=201)
 def resubmit(item_id: int, body: RevisionIn, access: ItemActor, session: SessionDep) -> dict[str, Any]:
-    item = service.resubmit(session, item=_item(session, access, item_id, lock=True), title=body.title,
+    item = flow.resubmit(session, item=_item(session, access, item_id, lock=True), title=body.title,
                             text=body.text, note=body.note, document_file_ids=body.document_file_ids,
                             caller=caller_of(access))
     return _record(session, access, item)
@@ -129,9 +139,9 @@ def resubmit(item_id: int, body: RevisionIn, access: ItemActor, session: Session
 
 @router.post(ITEM + "/decisions", status_code=201)
 def decide(item_id: int, body: DecisionIn, access: ItemActor, session: SessionDep) -> dict[str, Any]:
-    decision = service.Decision(action=body.action, opinion=body.opinion, meeting_date=body.meeting_date,
+    decision = flow.Decision(action=body.action, opinion=body.opinion, meeting_date=body.meeting_date,
                                 attendees=tuple(body.attendees), file_ids=tuple(body.file_ids))
-    item = service.decide(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
+    item = flow.decide(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
                           decision=decision, caller=caller_of(access))
     return _record(session, access, item)
 
@@ -139,26 +149,26 @@ def decide(item_id: int, body: DecisionIn, access: ItemActor, session: SessionDe
 @router.get(ITEM + "/linkable-ballots")
 def linkable_ballots(item_id: int, access: ItemBallotKeeper, session: SessionDep) -> list[dict[str, Any]]:
     """The compound's ballots and their matters, to pick the one that resolves this item."""
-    return service.linkable_ballots(session, item=_item(session, access, item_id))
+    return resolution.linkable_ballots(session, item=_item(session, access, item_id))
 
 
 @router.post(ITEM + "/ballot-link")
 def link_ballot(item_id: int, body: LinkIn, access: ItemBallotKeeper, session: SessionDep) -> dict[str, Any]:
-    item = service.link_ballot(session, item=_item(session, access, item_id, lock=True), ballot_id=body.ballot_id,
+    item = resolution.link_ballot(session, item=_item(session, access, item_id, lock=True), ballot_id=body.ballot_id,
                                matter_id=body.matter_id, caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.post(ITEM + "/resolution")
 def record_resolution(item_id: int, access: ItemBallotKeeper, session: SessionDep) -> dict[str, Any]:
-    item = service.record_resolution(session, item=_item(session, access, item_id, lock=True),
+    item = resolution.record_resolution(session, item=_item(session, access, item_id, lock=True),
                                      caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.post(ITEM + "/publications", status_code=201)
 def publish(item_id: int, body: PublicationIn, access: ItemBallotKeeper, session: SessionDep) -> dict[str, Any]:
-    item = service.publish(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
+    item = flow.publish(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
                            title=body.title, body=body.body, attachment_file_ids=body.attachment_file_ids,
                            caller=caller_of(access))
     return _record(session, access, item)
@@ -169,7 +179,7 @@ def record_observation(item_id: int, body: ObservationIn, access: ItemObserverOn
                        session: SessionDep) -> dict[str, Any]:
     """观察意见: the only write an observer may make."""
     item = _item(session, access, item_id)
-    service.record_observation(session, item=item, text=body.text, caller=caller_of(access))
+    observers.record_observation(session, item=item, text=body.text, caller=caller_of(access))
     return _record(session, access, item)
 
 
@@ -178,7 +188,7 @@ def timeline(item_id: int, access: ItemMember, session: SessionDep) -> dict[str,
     """The public page of a major matter (owners see it once it passed review)."""
     item = _item(session, access, item_id)
     if not policy.item_visible(item, access=access):
-        raise service.ItemNotFound("议题不存在")
+        raise agenda.ItemNotFound("议题不存在")
     viewer = notices_service.viewer_for(session, compound_id=access.compound_id, roles=access.roles,
                                         owner_ids=access.owner_ids)
     return views.timeline(session, item=item, viewer=viewer)
@@ -188,7 +198,7 @@ def timeline(item_id: int, access: ItemMember, session: SessionDep) -> dict[str,
 
 
 def _linked_ballot(session, item):  # type: ignore[no-untyped-def]
-    linked = service.linked_matter(session, item)
+    linked = resolution.linked_matter(session, item)
     if linked is None:
         raise NotFound("本议题尚未关联表决", code="ballot_not_linked")
     return linked[0]
@@ -215,7 +225,7 @@ def item_audit(item_id: int, access: ItemWatcher, session: SessionDep) -> dict[s
     """The item's events (and its ballot's), with the verification of the whole chain."""
     item = _item(session, access, item_id)
     return {
-        "events": [audit_service.event_record(e) for e in service.item_events(session, item=item)],
+        "events": [audit_service.event_record(e) for e in reading.item_events(session, item=item)],
         "verification": audit_service.verify_compound(session, compound_id=access.compound_id),
     }
 
@@ -243,19 +253,19 @@ def item_audit_export(item_id: int, access: ItemWatcher, session: SessionDep) ->
 
 @router.get(P + "/observers")
 def list_observers(access: Staff, session: SessionDep) -> list[dict[str, Any]]:
-    return service.list_observers(session, compound_id=access.compound_id)
+    return observers.list_observers(session, compound_id=access.compound_id)
 
 
 @router.post(P + "/observers", status_code=201)
 def appoint_compound_observer(body: ObserverIn, access: Appointer, session: SessionDep) -> dict[str, Any]:
     """Appoint an observer of the whole compound (platform admin or reviewer)."""
-    return service.appoint_observer(session, compound_id=access.compound_id, username=body.username,
+    return observers.appoint_observer(session, compound_id=access.compound_id, username=body.username,
                                     organization=body.organization, item_id=None, actor=access.actor)
 
 
 @router.post(P + "/observers/{grant_id}/revoke")
 def revoke_compound_observer(grant_id: int, access: Appointer, session: SessionDep) -> dict[str, Any]:
-    grant = service.revoke_compound_observer(session, compound_id=access.compound_id, grant_id=grant_id,
+    grant = observers.revoke_compound_observer(session, compound_id=access.compound_id, grant_id=grant_id,
                                              actor=access.actor)
     return {"id": grant.id, "revoked_at": grant.revoked_at}
 
@@ -263,14 +273,14 @@ def revoke_compound_observer(grant_id: int, access: Appointer, session: SessionD
 @router.get(ITEM + "/observers")
 def list_item_observers(item_id: int, access: ItemReader, session: SessionDep) -> list[dict[str, Any]]:
     _item(session, access, item_id)
-    return service.list_observers(session, compound_id=access.compound_id, item_id=item_id)
+    return observers.list_observers(session, compound_id=access.compound_id, item_id=item_id)
 
 
 @router.post(ITEM + "/observers", status_code=201)
 def appoint_item_observer(item_id: int, body: ObserverIn, access: ItemAppointer,
                           session: SessionDep) -> dict[str, Any]:
     """Appoint an observer of this item only (platform admin or reviewer)."""
-    return service.appoint_observer(session, compound_id=access.compound_id, username=body.username,
+    return observers.appoint_observer(session, compound_id=access.compound_id, username=body.username,
                                     organization=body.organization, item_id=item_id, actor=access.actor)
 
 
@@ -278,7 +288,7 @@ def appoint_item_observer(item_id: int, body: ObserverIn, access: ItemAppointer,
 def revoke_item_observer(item_id: int, appointment_id: int, access: ItemAppointer,
                          session: SessionDep) -> dict[str, Any]:
     _item(session, access, item_id)
-    row = service.revoke_item_observer(session, compound_id=access.compound_id, appointment_id=appointment_id,
+    row = observers.revoke_item_observer(session, compound_id=access.compound_id, appointment_id=appointment_id,
                                        actor=access.actor)
     return {"id": row.id, "revoked_at": row.revoked_at}
 
@@ -292,6 +302,6 @@ def reviewer_queue(principal: CurrentPrincipal, session: SessionDep) -> dict[str
     and only there; a session opened by a one-time code stands as an owner only."""
     if not principal.password_verified:
         return {"compound_ids": [], "items": []}
-    compound_ids = service.reviewer_compound_ids(session, user=principal.user)
-    items = service.reviewer_queue(session, user=principal.user)
+    compound_ids = queue.reviewer_compound_ids(session, user=principal.user)
+    items = queue.reviewer_queue(session, user=principal.user)
     return {"compound_ids": compound_ids, "items": views.queue_out(session, items=items)}
