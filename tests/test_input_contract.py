@@ -46,10 +46,10 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 FREE_FORM = {
     ("VoteIn", "choices"),  # matter id -> choice: vote_unknown_matter, vote_choice_invalid
     ("PaperIn", "choices"),
-    ("app__ledger__schemas__SettingsIn", "decision_rules"),  # category -> fen: ledger_category_invalid
+    ("LedgerSettingsIn", "decision_rules"),  # category -> fen: ledger_category_invalid
     ("StructuredContent", "data"),  # the publishing domain's own record, never printed
-    ("app__procedures__schemas__SettingsIn", "extra_major_matters"),  # items: MajorMatter (forbid)
-    ("TemplateIn", "steps"),  # items: StepSpec (forbid), with the template's order checks
+    ("ProcedureSettingsIn", "extra_major_matters"),  # items: MajorMatter (forbid)
+    ("ProcedureTemplateIn", "steps"),  # items: StepSpec (forbid), with the template's order checks
 }
 # Who acts on a route in the example world (tests/security/access_helpers.py), by preference.
 LOGIN_OF = {COMMITTEE: "wy", ADMIN: "admin", REVIEWER: "sh", CLERK: "wg", OBSERVER: "gc",

@@ -24,10 +24,10 @@ from app.ledger.schemas import (
     LedgerImportSummaryOut,
     LedgerPeriodDetailOut,
     LedgerPeriodOut,
+    LedgerSettingsIn,
     LedgerSettingsOut,
     LedgerStatusOut,
     ReasonIn,
-    SettingsIn,
 )
 from app.roster import service as roster_service
 from app.schemas import only_form_fields
@@ -85,7 +85,7 @@ def get_settings(access: Reader, session: SessionDep) -> LedgerSettingsOut:
 
 
 @router.put(L + "/settings")
-def put_settings(body: SettingsIn, access: Committee, session: SessionDep) -> LedgerSettingsOut:
+def put_settings(body: LedgerSettingsIn, access: Committee, session: SessionDep) -> LedgerSettingsOut:
     setting = service.update_settings(session, compound_id=access.compound_id,
                                       changes=body.model_dump(exclude_unset=True), actor=access.actor)
     return views.settings_view(setting)

@@ -44,7 +44,7 @@ class AuditReportIn(InputModel):
     file_id: int
 
 
-class SettingsIn(InputModel):
+class LedgerSettingsIn(InputModel):
     """Fields to change; those left out stay as they are."""
 
     period_kind: Literal["quarter", "month"] | None = None

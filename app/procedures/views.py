@@ -18,6 +18,14 @@ from app.notices.models import KIND_LABELS, NoticeKind
 from app.procedures import adoption, agenda, majors, observers, reading, resolution
 from app.procedures import templates as tpl
 from app.procedures.models import AgendaItem, AgendaStepRecord, ItemStatus, ProcedureSetting
+from app.procedures.schemas import (
+    AgendaItemRecordOut,
+    AgendaItemSummaryOut,
+    AgendaTimelineOut,
+    ProcedureSettingsOut,
+    ProcedureTemplateOut,
+    ReviewerQueueItemOut,
+)
 from app.roster import service as roster_service
 from app.voting import rules as voting_rules
 from app.voting import service as voting_service
@@ -63,17 +71,18 @@ def _step_out(step: dict[str, Any], index: int) -> dict[str, Any]:
     }
 
 
-def template_out(t: dict[str, Any]) -> dict[str, Any]:
-    return {"key": t["key"], "shipped": t["shipped"], "name": t["name"], "description": t.get("description", ""),
-            "source": t.get("source", ""), "steps": [_step_out(s, i) for i, s in enumerate(t["steps"])]}
+def template_out(t: dict[str, Any]) -> ProcedureTemplateOut:
+    return ProcedureTemplateOut.model_validate({
+        "key": t["key"], "shipped": t["shipped"], "name": t["name"], "description": t.get("description", ""),
+        "source": t.get("source", ""), "steps": [_step_out(s, i) for i, s in enumerate(t["steps"])]})
 
 
-def settings_out(session: Session, *, compound_id: int) -> dict[str, Any]:
+def settings_out(session: Session, *, compound_id: int) -> ProcedureSettingsOut:
     setting = adoption.get_setting(session, compound_id=compound_id)
     template = (adoption.get_template(session, compound_id=compound_id, key=setting.template_key)
                 if setting.template_key else None)
     extra = {m["key"] for m in json.loads(setting.extra_major_json)}
-    return {
+    return ProcedureSettingsOut.model_validate({
         "adopted": setting.template_key is not None,
         "template_key": setting.template_key,
         "adopted_at": setting.adopted_at,
@@ -87,7 +96,7 @@ def settings_out(session: Session, *, compound_id: int) -> dict[str, Any]:
         "bodies": tpl.BODY_LABELS,
         "categories": [{"value": c.value, "label": c.label} for c in voting_rules.Category if c.is_art278],
         "disclaimer": agenda.DISCLAIMER,
-    }
+    })
 
 
 def _state(item: AgendaItem, index: int, records: list[AgendaStepRecord]) -> str:
@@ -128,6 +137,10 @@ def summary(item: AgendaItem, *, compound_name: str | None = None) -> dict[str, 
     if compound_name is not None:
         out["compound_name"] = compound_name
     return out
+
+
+def summary_out(item: AgendaItem) -> AgendaItemSummaryOut:
+    return AgendaItemSummaryOut.model_validate(summary(item))
 
 
 APPROVE_LABELS = {"meeting": "商议通过", "record": "已办理", "review": "同意"}
@@ -189,8 +202,8 @@ def _ballot_out(session: Session, item: AgendaItem) -> dict[str, Any] | None:
 
 def _notices(session: Session, item: AgendaItem, viewer: notices_service.Viewer) -> list[dict[str, Any]]:
     ids: list[int] = []
-    ballot = session.get(voting_service.Ballot, item.ballot_id) if item.ballot_id else None
-    if ballot is not None:
+    if item.ballot_id is not None:
+        ballot = voting_service.get_ballot(session, compound_id=item.compound_id, ballot_id=item.ballot_id)
         ids += [i for i in (ballot.notice_id, ballot.result_notice_id) if i]
     ids += [n.id or 0 for n in reversed(notices_service.notices_for_source(
         session, compound_id=item.compound_id, source_type=agenda.OBJECT, source_id=item.id or 0))]
@@ -240,7 +253,7 @@ def my_actions(session: Session, item: AgendaItem, roles: frozenset[Role]) -> di
     return out
 
 
-def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -> dict[str, Any]:
+def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -> AgendaItemRecordOut:
     """The full procedure record for staff and observers: every version, step and observation."""
     records = reading.step_records(session, item=item)
     obs = reading.observations(session, item=item)
@@ -248,7 +261,7 @@ def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -
     names = _names(session, {r.actor_user_id for r in records if r.actor_user_id}
                    | {o.observer_user_id for o in obs} | {v.submitted_by for v in vers if v.submitted_by})
     staff_viewer = notices_service.Viewer(can_see_drafts=False, building_ids=None)
-    return {
+    return AgendaItemRecordOut.model_validate({
         **summary(item),
         "proposer_body_label": tpl.BODY_LABELS.get(item.proposer_body, item.proposer_body),
         "steps": _steps_with_state(item, records),
@@ -269,10 +282,10 @@ def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -
         "observers": observers.list_observers(session, compound_id=item.compound_id, item_id=item.id),
         "my_actions": my_actions(session, item, roles),
         "disclaimer": agenda.DISCLAIMER,
-    }
+    })
 
 
-def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.Viewer) -> dict[str, Any]:
+def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.Viewer) -> AgendaTimelineOut:
     """The owners' page: where the matter is, what was decided at each step and by whom
     (role and organization only), and the published documents."""
     records = reading.step_records(session, item=item)
@@ -293,7 +306,7 @@ def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.View
         steps.append({key: s[key] for key in ("index", "key", "name", "kind_label", "organization",
                                                "description", "state", "state_label", "gate")}
                      | {"decisions": decisions})
-    return {
+    return AgendaTimelineOut.model_validate({
         **{k: v for k, v in summary(item).items() if k not in ("due_at", "overdue")},
         "proposer_body_label": tpl.BODY_LABELS.get(item.proposer_body, item.proposer_body),
         "proposal": {"version": latest.version, "title": latest.title, "text": latest.text,
@@ -303,10 +316,10 @@ def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.View
         "notices": _notices(session, item, viewer),
         "disclaimer": agenda.DISCLAIMER,
         "generated_at": now(),
-    }
+    })
 
 
-def queue_out(session: Session, *, items: list[AgendaItem]) -> list[dict[str, Any]]:
+def queue_out(session: Session, *, items: list[AgendaItem]) -> list[ReviewerQueueItemOut]:
     """The reviewer's queue rows, with the current documents and the latest history."""
     names = {c.id: c.name for c in roster_service.list_compounds(session, ids=sorted({i.compound_id for i in items}))}
     out = []
@@ -318,7 +331,7 @@ def queue_out(session: Session, *, items: list[AgendaItem]) -> list[dict[str, An
                                        and Role.REVIEWER.value in agenda.waiting_roles(item))
         row["documents"] = _files(session, item.compound_id, json.loads(latest.document_file_ids))
         row["history"] = [_record_out(session, item, r, names=None) for r in history]
-        out.append(row)
+        out.append(ReviewerQueueItemOut.model_validate(row))
     return out
 
 
