@@ -81,7 +81,7 @@ def entry_status(entry: LedgerEntry) -> str:
 def entries_view(session: Session, *, compound_id: int, entries: Sequence[LedgerEntry]) -> list[LedgerEntryOut]:
     """Entries with their vouchers, people, decision and links, loaded in a few queries."""
     ids = [e.id or 0 for e in entries]
-    vouchers = service.vouchers_by_entry(session, entry_ids=ids)
+    vouchers = service.vouchers_by_entry(session, compound_id=compound_id, entry_ids=ids)
     reversals = service.reversals_by_entry(session, entry_ids=ids)
     names = service.user_names(session, [u for e in entries
                                          for u in (e.recorded_by, e.approved_by, e.rejected_by)])

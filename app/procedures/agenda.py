@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
-from app.auth.models import ROLE_LABELS, Role, RoleGrant
+from app.auth import service as auth_service
+from app.auth.models import ROLE_LABELS, Role
 from app.clock import SHANGHAI, now
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.files import service as files_service
@@ -66,12 +67,7 @@ def organization_of(session: Session, *, compound_id: int, user_id: int | None, 
         return ""
     if role == Role.PLATFORM_ADMIN.value:
         return "平台管理员（街道）"
-    org = session.execute(
-        select(RoleGrant.organization).where(
-            RoleGrant.compound_id == compound_id, RoleGrant.user_id == user_id,
-            RoleGrant.role == Role(role), RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
-        ).order_by(RoleGrant.id)  # type: ignore[arg-type]
-    ).scalars().first()
+    org = auth_service.grant_organization(session, compound_id=compound_id, user_id=user_id, role=Role(role))
     if org is None and role == Role.OBSERVER.value and item_id is not None:
         appointment = active_item_observer(session, compound_id=compound_id, item_id=item_id, user_id=user_id)
         org = appointment.organization if appointment else ""

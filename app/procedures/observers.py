@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.audit.service import Actor
 from app.auth import service as auth_service
-from app.auth.models import Role, RoleGrant, UserAccount
+from app.auth.models import Role
 from app.clock import now
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.procedures.agenda import (
@@ -28,7 +28,7 @@ from app.procedures.models import (
 )
 
 
-def _staff_account(session: Session, username: str) -> UserAccount:
+def _staff_account(session: Session, username: str) -> auth_service.UserAccount:
     account = auth_service.account_by_username(session, username=username)
     if account is None or not account.is_active:
         raise NotFound("未找到该工作人员账号", code="user_not_found")
@@ -77,9 +77,11 @@ def revoke_item_observer(session: Session, *, compound_id: int, appointment_id: 
     return row
 
 
-def revoke_compound_observer(session: Session, *, compound_id: int, grant_id: int, actor: Actor) -> RoleGrant:
-    grant = session.get(RoleGrant, grant_id)
-    if grant is None or grant.compound_id != compound_id or Role(grant.role) != Role.OBSERVER:
+def revoke_compound_observer(
+    session: Session, *, compound_id: int, grant_id: int, actor: Actor
+) -> auth_service.RoleGrant:
+    grant = auth_service.find_grant(session, compound_id=compound_id, grant_id=grant_id)
+    if grant is None or Role(grant.role) != Role.OBSERVER:
         raise NotFound("观察员授权不存在", code="observer_not_found")
     return auth_service.revoke_role(session, compound_id=compound_id, grant_id=grant_id, actor=actor)
 
@@ -92,14 +94,16 @@ def list_observers(session: Session, *, compound_id: int, item_id: int | None = 
                 out.append({"scope": "compound", "id": grant.id, "user_id": user.id,
                             "display_name": user.display_name, "organization": grant.organization,
                             "item_id": None, "appointed_at": grant.granted_at})
-    stmt = select(AgendaObserver, UserAccount).join(
-        UserAccount, UserAccount.id == AgendaObserver.user_id  # type: ignore[arg-type]
-    ).where(AgendaObserver.compound_id == compound_id, AgendaObserver.revoked_at.is_(None))  # type: ignore[union-attr]
+    stmt = select(AgendaObserver).where(AgendaObserver.compound_id == compound_id,
+                                        AgendaObserver.revoked_at.is_(None))  # type: ignore[union-attr]
     if item_id is not None:
         stmt = stmt.where(AgendaObserver.item_id == item_id)
-    for row, user in session.execute(stmt.order_by(AgendaObserver.id)).all():  # type: ignore[arg-type]
-        out.append({"scope": "item", "id": row.id, "user_id": user.id, "display_name": user.display_name,
-                    "organization": row.organization, "item_id": row.item_id, "appointed_at": row.appointed_at})
+    rows = list(session.execute(stmt.order_by(AgendaObserver.id)).scalars())  # type: ignore[arg-type]
+    names = auth_service.display_names(session, [row.user_id for row in rows])
+    for row in rows:
+        out.append({"scope": "item", "id": row.id, "user_id": row.user_id,
+                    "display_name": names.get(row.user_id, ""), "organization": row.organization,
+                    "item_id": row.item_id, "appointed_at": row.appointed_at})
     return out
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth import service as auth_service
-from app.auth.models import Role, UserAccount
+from app.auth.models import Role
 from app.clock import SHANGHAI, now
 from app.procedures.agenda import OPEN_STATUSES, due_at, is_overdue, waiting_roles
 from app.procedures.models import (
@@ -17,13 +17,13 @@ from app.procedures.models import (
 )
 
 
-def reviewer_compound_ids(session: Session, *, user: UserAccount) -> list[int]:
+def reviewer_compound_ids(session: Session, *, user: auth_service.UserAccount) -> list[int]:
     """The compounds where the account holds an active reviewer grant."""
     return sorted(cid for cid, roles in auth_service.compounds_with_grants(session, user=user).items()
                   if Role.REVIEWER in roles)
 
 
-def reviewer_queue(session: Session, *, user: UserAccount) -> list[AgendaItem]:
+def reviewer_queue(session: Session, *, user: auth_service.UserAccount) -> list[AgendaItem]:
     """Open items waiting for a reviewer, or overdue, in the reviewer's compounds only."""
     compound_ids = reviewer_compound_ids(session, user=user)
     if not compound_ids:

@@ -6,13 +6,13 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.models import ROLE_LABELS, Role, UserAccount
+from app.auth import service as auth_service
+from app.auth.models import ROLE_LABELS, Role
 from app.clock import now
 from app.errors import NotFound
-from app.files.models import StoredFile
+from app.files import service as files_service
 from app.notices import service as notices_service
 from app.notices.models import KIND_LABELS, NoticeKind
 from app.procedures import adoption, agenda, majors, observers, reading, resolution
@@ -50,11 +50,7 @@ def by_label(role: str, org: str) -> str:
 
 
 def _files(session: Session, compound_id: int, ids: Collection[int]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    rows = {f.id: f for f in session.execute(
-        select(StoredFile).where(StoredFile.compound_id == compound_id, StoredFile.id.in_(list(ids)))  # type: ignore[union-attr]
-    ).scalars()}
+    rows = files_service.files_by_id(session, compound_id=compound_id, file_ids=ids)
     return [{"id": f.id, "file_name": f.file_name, "content_type": f.content_type, "size_bytes": f.size_bytes}
             for i in ids if (f := rows.get(i)) is not None]
 
@@ -169,11 +165,7 @@ def _record_out(session: Session, item: AgendaItem, r: AgendaStepRecord, *,
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(
-        select(UserAccount.id, UserAccount.display_name).where(UserAccount.id.in_(sorted(ids)))  # type: ignore[union-attr]
-    ).all())
+    return auth_service.display_names(session, ids)
 
 
 def _ballot_out(session: Session, item: AgendaItem) -> dict[str, Any] | None:
