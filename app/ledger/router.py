@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, Response
 from app.auth.models import Role
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service as files_service
-from app.ledger import exports, importer, rules, service, views
+from app.ledger import exports, importer, policy, rules, service, views
 from app.ledger.exceptions import LedgerInvalid, PeriodNotFound
 from app.ledger.schemas import (
     AcceptIn,
@@ -139,7 +139,7 @@ def list_entries(access: StaffReader, session: SessionDep,
 @router.get(E)
 def get_entry(entry_id: int, access: Reader, session: SessionDep) -> LedgerEntryOut:
     entry = service.get_entry(session, compound_id=access.compound_id, entry_id=entry_id)
-    views.check_entry_visible(session, entry=entry, access=access)
+    policy.check_entry_visible(session, entry=entry, access=access)
     return _entries(session, access, [entry])[0]
 
 
@@ -172,7 +172,7 @@ def reverse_entry(entry_id: int, body: ReasonIn, access: Recorder, session: Sess
 def entry_file(entry_id: int, file_id: int, access: Reader, session: SessionDep) -> FileResponse:
     """A voucher of an entry, for whoever may see the entry."""
     entry = service.get_entry(session, compound_id=access.compound_id, entry_id=entry_id)
-    views.check_entry_visible(session, entry=entry, access=access)
+    policy.check_entry_visible(session, entry=entry, access=access)
     return _file(service.check_file_of_entry(session, entry=entry, file_id=file_id))
 
 
@@ -183,17 +183,17 @@ def entry_file(entry_id: int, file_id: int, access: Reader, session: SessionDep)
 def list_periods(access: Reader, session: SessionDep) -> list[LedgerPeriodOut]:
     """Periods with their statements, oldest first (owners: published ones only)."""
     return [views.period_view(session, compound_id=access.compound_id, slot=slot)
-            for slot in views.visible_slots(session, access=access)]
+            for slot in policy.visible_slots(session, access=access)]
 
 
 @router.get(P)
 def get_period(start_date: date, access: Reader, session: SessionDep) -> LedgerPeriodDetailOut:
     """A period's statement and entries (owners: published periods, approved entries)."""
-    slot = views.visible_slot(session, access=access, start_date=start_date)
+    slot = policy.visible_slot(session, access=access, start_date=start_date)
     view = views.period_view(session, compound_id=access.compound_id, slot=slot)
     entries: list[LedgerEntryOut] = []
     if slot.row is not None:
-        status_filter = "all" if views.is_staff(access) else "approved"
+        status_filter = "all" if policy.is_staff(access) else "approved"
         entries = _entries(session, access, service.list_entries(
             session, compound_id=access.compound_id, status=status_filter, period_id=slot.row.id,
             limit=5000))
@@ -219,7 +219,7 @@ def attach_audit_report(start_date: date, body: AuditReportIn, access: Committee
 
 @router.get(P + "/audit-report")
 def audit_report(start_date: date, access: Reader, session: SessionDep) -> FileResponse:
-    slot = views.visible_slot(session, access=access, start_date=start_date)
+    slot = policy.visible_slot(session, access=access, start_date=start_date)
     if slot.row is None or slot.row.audit_report_file_id is None:
         raise PeriodNotFound("该期间没有审计报告", code="ledger_audit_report_not_found")
     return _file(files_service.get_file(session, compound_id=access.compound_id,
@@ -236,7 +236,7 @@ def publish_period(start_date: date, access: Committee, session: SessionDep) -> 
 
 
 def _export_args(session: SessionDep, access: CompoundAccess, start_date: date) -> dict[str, Any]:
-    slot = views.visible_slot(session, access=access, start_date=start_date)
+    slot = policy.visible_slot(session, access=access, start_date=start_date)
     statement = views.require_closed(slot)
     compound = roster_service.get_compound(session, compound_id=access.compound_id)
     return {"compound_name": compound.name, "statement": statement,

@@ -12,7 +12,7 @@ from app.auth.models import ROLE_LABELS, Role
 from app.deps import CompoundAccess
 from app.files import service as files_service
 from app.ledger import policy, rules, service
-from app.ledger.exceptions import EntryNotFound, LedgerConflict, PeriodNotFound
+from app.ledger.exceptions import LedgerConflict
 from app.ledger.models import (
     LedgerEntry,
     LedgerImport,
@@ -35,10 +35,6 @@ API = "/api/v1/compounds/{cid}/ledger"
 VOUCHER_KIND_LABELS = {"voucher": "凭证", "cost_evidence": "成本凭证"}
 ENTRY_STATUS_LABELS = {"pending": "待审核", "approved": "已审核", "rejected": "已驳回",
                        "withdrawn": "已撤回"}
-
-
-def is_staff(access: CompoundAccess) -> bool:
-    return policy.is_staff(access)
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -131,20 +127,7 @@ def entries_view(session: Session, *, compound_id: int, entries: Sequence[Ledger
     return out
 
 
-def check_entry_visible(session: Session, *, entry: LedgerEntry, access: CompoundAccess) -> None:
-    """Owners see approved entries of published periods only; anything else is "not found"."""
-    if not policy.entry_visible(entry, service.entry_period(session, entry), access=access):
-        raise EntryNotFound("账目不存在")
-
-
 # --- periods ---------------------------------------------------------------------------------
-
-
-def visible_slot(session: Session, *, access: CompoundAccess, start_date: Any) -> service.Slot:
-    slot = service.find_slot(session, compound_id=access.compound_id, start_date=start_date)
-    if not policy.period_visible(slot.row, published=slot.published, access=access):
-        raise PeriodNotFound("该期间尚未公示")
-    return slot
 
 
 def statement_of(session: Session, *, compound_id: int, slot: service.Slot) -> tuple[dict[str, Any], bool]:
@@ -178,12 +161,6 @@ def period_view(session: Session, *, compound_id: int, slot: service.Slot) -> Le
             "url": f"{API.format(cid=compound_id)}/periods/{slot.start.isoformat()}/audit-report"}
     view["statement"], view["live"] = statement_of(session, compound_id=compound_id, slot=slot)
     return LedgerPeriodOut.model_validate(view)
-
-
-def visible_slots(session: Session, *, access: CompoundAccess) -> list[service.Slot]:
-    setting = service.get_settings(session, compound_id=access.compound_id)
-    slots = service.timeline(session, compound_id=access.compound_id, setting=setting)
-    return [s for s in slots if policy.period_visible(s.row, published=s.published, access=access)]
 
 
 def require_closed(slot: service.Slot) -> dict[str, Any]:
@@ -222,7 +199,7 @@ def status_view(session: Session, *, access: CompoundAccess) -> LedgerStatusOut:
             "due_date": m.quarter.due, "overdue": m.overdue,
         } for m in missing],
         "pending_count": service.pending_count(session, compound_id=access.compound_id)
-        if is_staff(access) else None,
+        if policy.is_staff(access) else None,
     })
 
 

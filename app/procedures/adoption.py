@@ -20,6 +20,7 @@ from app.procedures.models import (
     ProcedureSetting,
     ProcedureTemplate,
 )
+from app.roster import service as roster_service
 from app.voting import rules as voting_rules
 
 CUSTOM_PREFIX = "custom-"
@@ -88,6 +89,7 @@ def update_settings(
     """
     setting = session.get(ProcedureSetting, compound_id)
     if setting is None:
+        roster_service.get_compound(session, compound_id=compound_id)  # 404 for an unknown compound
         setting = ProcedureSetting(compound_id=compound_id)
     if template_key is None and setting.template_key is not None and Role.PLATFORM_ADMIN not in caller.roles:
         raise Forbidden("停用议事程序须由平台管理员（街道）办理", code="procedure_disable_admin_only")
