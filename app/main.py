@@ -23,10 +23,12 @@ from app.errors import ERROR_RESPONSES, NotFound, RequestSizeLimit, install_erro
 from app.files.router import router as files_router
 from app.ledger.router import router as ledger_router
 from app.notices.router import router as notices_router
+from app.procedures.gate import ballot_gate
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
 from app.security import SecurityHeadersMiddleware, StrictCORSMiddleware
 from app.voting.router import router as voting_router
+from app.voting.service import register_open_guard
 
 API_PREFIX = "/api/v1"
 
@@ -90,11 +92,19 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 
+def install_domain_hooks() -> None:
+    """Checks a domain plugs into one it depends on, registered here and nowhere else (no import
+    side effects): procedures' review gate runs before voting notices or opens a ballot
+    (procedures ──► voting; voting imports nothing of procedures)."""
+    register_open_guard(ballot_gate)
+
+
 def create_app(*, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The application. `extra_routers` go under /api/v1 too, before the front end's catch-all:
     the bench adds its ceiling routes this way (bench/ceiling.py create_app); app/ never imports
     bench/."""
     settings = get_settings()
+    install_domain_hooks()
     logging.basicConfig(level=logging.INFO)
     app = FastAPI(
         title="共决 Gongjue",

@@ -9,7 +9,6 @@ def load_all_models() -> None:
     import app.files.models
     import app.ledger.models
     import app.notices.models
-    import app.procedures  # registers the review gate with the voting service
     import app.procedures.models
     import app.roster.models
     import app.voting.models  # noqa: F401

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Strict
 
 
 class InputModel(BaseModel):
@@ -39,6 +39,22 @@ DatetimeIn = Annotated[datetime, Strict(False), _text_only(datetime)]
 AwareDatetimeIn = Annotated[AwareDatetime, Strict(False), _text_only(datetime)]
 # An enum value arrives as its text (e.g. a role "committee"): `Annotated[Role, FromText]`.
 FromText = Strict(False)
+
+
+class OutputModel(BaseModel):
+    """Base of response shapes filled from a view's data: a key the view sends that the model
+    does not declare is an error (500 in tests), never silently dropped from the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _isoformat(value: datetime) -> str:
+    return value.isoformat()
+
+
+# A time in a response as Python writes it ("2026-03-01T08:00:00+00:00"), the form the
+# domains' JSON has always used (pydantic alone would write "Z").
+DatetimeOut = Annotated[datetime, PlainSerializer(_isoformat, return_type=str, when_used="json")]
 
 
 def only_form_fields(*names: str) -> Callable[[Request], Awaitable[None]]:

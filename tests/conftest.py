@@ -25,10 +25,11 @@ from app import clock  # noqa: E402
 from app.auth import sender as sender_module  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import make_engine, new_session, set_engine  # noqa: E402
-from app.main import create_app  # noqa: E402
+from app.main import create_app, install_domain_hooks  # noqa: E402
 from app.models import load_all_models  # noqa: E402
 
 load_all_models()
+install_domain_hooks()  # as create_app does: tests calling services directly meet the same gates
 
 
 def _reset_schema(engine: Engine) -> None:

@@ -49,7 +49,7 @@ FREE_FORM = {
     ("LedgerSettingsIn", "decision_rules"),  # category -> fen: ledger_category_invalid
     ("StructuredContent", "data"),  # the publishing domain's own record, never printed
     ("ProcedureSettingsIn", "extra_major_matters"),  # items: MajorMatter (forbid)
-    ("TemplateIn", "steps"),  # items: StepSpec (forbid), with the template's order checks
+    ("ProcedureTemplateIn", "steps"),  # items: StepSpec (forbid), with the template's order checks
 }
 # Who acts on a route in the example world (tests/security/access_helpers.py), by preference.
 LOGIN_OF = {COMMITTEE: "wy", ADMIN: "admin", REVIEWER: "sh", CLERK: "wg", OBSERVER: "gc",

@@ -65,6 +65,21 @@ def format_time(value: datetime) -> str:
     return _normalize(value)  # type: ignore[no-any-return]
 
 
+def checkpoint_message(
+    *, compound_id: int, seq: int, head_hash: str, signed_at: str, reason: str
+) -> bytes:
+    """The signed bytes of a checkpoint: the chain head it vouches for, when and why."""
+    return canonical_json(
+        {
+            "compound_id": compound_id,
+            "seq": seq,
+            "head_hash": head_hash,
+            "signed_at": signed_at,
+            "reason": reason,
+        }
+    ).encode("utf-8")
+
+
 def event_hash(
     *,
     compound_id: int,

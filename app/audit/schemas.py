@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -19,6 +19,13 @@ class EventOut(BaseModel):
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+class ExportedEventOut(EventOut):
+    """An event as exported (event_record): what the chain hashes, with its compound."""
+
+    type: Literal["event"]
+    compound_id: int
 
 
 class EventPage(BaseModel):

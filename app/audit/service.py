@@ -26,12 +26,14 @@ from sqlmodel import Session
 from app.audit.canonical import (
     GENESIS_HASH,
     canonical_json,
+    checkpoint_message,
     event_hash,
     event_hash_prefix,
     format_time,
 )
 from app.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from app.audit.signing import key_id, public_key_pem, signing_key
+from app.audit.verify import CheckpointView, EventView, verify_chain
 from app.clock import now
 from app.db import is_postgres
 
@@ -244,20 +246,6 @@ def _append_postgres(
     return event, (row.audit_check if check is not None else None)
 
 
-def checkpoint_message(
-    *, compound_id: int, seq: int, head_hash: str, signed_at: str, reason: str
-) -> bytes:
-    return canonical_json(
-        {
-            "compound_id": compound_id,
-            "seq": seq,
-            "head_hash": head_hash,
-            "signed_at": signed_at,
-            "reason": reason,
-        }
-    ).encode("utf-8")
-
-
 def sign_checkpoint(
     session: Session, *, compound_id: int, reason: str, actor: Actor = SYSTEM
 ) -> AuditCheckpoint:
@@ -336,6 +324,18 @@ def list_events(
         .limit(limit)
     )
     return list(session.execute(stmt).scalars())
+
+
+def events_about(
+    session: Session, *, compound_id: int, objects: Sequence[tuple[str, str]]
+) -> list[AuditEvent]:
+    """The compound's events about any of the (object_type, object_id) pairs, in chain order."""
+    if not objects:
+        return []
+    about = or_(*((AuditEvent.object_type == t) & (AuditEvent.object_id == i) for t, i in objects))
+    return list(session.execute(
+        select(AuditEvent).where(AuditEvent.compound_id == compound_id, about).order_by(AuditEvent.seq)
+    ).scalars())
 
 
 def iter_events(session: Session, *, compound_id: int, batch: int = 5000) -> Iterator[AuditEvent]:
@@ -441,8 +441,6 @@ def verify_compound(
     session: Session, *, compound_id: int, public_key: Ed25519PublicKey | None = None
 ) -> dict[str, Any]:
     """Verify a compound's stored chain against its recorded head and signed checkpoints."""
-    from app.audit.verify import CheckpointView, EventView, verify_chain
-
     head = chain_head(session, compound_id=compound_id)
     events = (
         EventView(

@@ -10,7 +10,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from app.audit.canonical import GENESIS_HASH, canonical_json, event_digest
+from app.audit.canonical import GENESIS_HASH, canonical_json, checkpoint_message, event_digest
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,6 @@ def verify_export(
 
 
 def _signature_ok(cp: CheckpointView, public_key: Ed25519PublicKey) -> bool:
-    from app.audit.service import checkpoint_message
-
     message = checkpoint_message(compound_id=cp.compound_id, seq=cp.seq, head_hash=cp.head_hash,
                                  signed_at=cp.signed_at, reason=cp.reason)
     try:

@@ -7,6 +7,7 @@ import hmac
 import logging
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -257,6 +258,16 @@ def account_by_username(session: Session, *, username: str) -> UserAccount | Non
     """The account a typed username names, in any of its forms (for other domains' look-ups)."""
     name = normalize_username(username)
     return _account_by_username(session, name) if name else None
+
+
+def display_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Accounts' display names by id, for other domains' records (who recorded, who decided)."""
+    ids = sorted({u for u in user_ids if u})
+    if not ids:
+        return {}
+    return dict(session.execute(
+        select(UserAccount.id, UserAccount.display_name).where(UserAccount.id.in_(ids))
+    ).all())
 
 
 def login_password(session: Session, *, username: str, password: str, client_addr: str) -> UserAccount:
@@ -531,6 +542,16 @@ def active_roles(session: Session, *, compound_id: int, user_id: int) -> set[Rol
     ).scalars()}
 
 
+def grant_organization(session: Session, *, compound_id: int, user_id: int, role: Role) -> str | None:
+    """The organization of the account's first active grant of the role in the compound."""
+    return session.execute(
+        select(RoleGrant.organization).where(
+            RoleGrant.compound_id == compound_id, RoleGrant.user_id == user_id,
+            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+        ).order_by(RoleGrant.id)  # type: ignore[arg-type]
+    ).scalars().first()
+
+
 def check_observer_independent(session: Session, *, compound_id: int, account: UserAccount,
                                role: Role) -> None:
     """Refuse an observer who holds a staff role, and a staff role for a current observer."""
@@ -574,6 +595,11 @@ def grant_role(
                  "organization": organization},
     )
     return grant
+
+
+def find_grant(session: Session, *, compound_id: int, grant_id: int) -> RoleGrant | None:
+    grant = session.get(RoleGrant, grant_id)
+    return grant if grant is not None and grant.compound_id == compound_id else None
 
 
 def revoke_role(session: Session, *, compound_id: int, grant_id: int, actor: Actor) -> RoleGrant:

@@ -8,6 +8,7 @@ import os
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,6 +133,17 @@ def get_file(session: Session, *, compound_id: int, file_id: int) -> StoredFile:
     if record is None or record.compound_id != compound_id:
         raise NotFound("文件不存在", code="file_not_found")
     return record
+
+
+def files_by_id(session: Session, *, compound_id: int, file_ids: Iterable[int]) -> dict[int, StoredFile]:
+    """The compound's files among the ids (others' files and unknown ids are left out)."""
+    ids = sorted(set(file_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(StoredFile).where(StoredFile.compound_id == compound_id, StoredFile.id.in_(ids))
+    ).scalars()
+    return {f.id or 0: f for f in rows}
 
 
 def read_bytes(record: StoredFile) -> bytes:

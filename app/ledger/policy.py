@@ -7,11 +7,15 @@ its approved entries, their vouchers and its audit report. Refusals read as "not
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth.roles import STAFF
 from app.deps import CompoundAccess
+from app.ledger import service
+from app.ledger.exceptions import EntryNotFound, PeriodNotFound
 from app.ledger.models import LedgerEntry, LedgerImport, LedgerPeriod, LedgerVoucher
 
 
@@ -31,6 +35,25 @@ def entry_visible(entry: LedgerEntry, period: LedgerPeriod, *, access: CompoundA
     if entry.compound_id != access.compound_id:
         return False
     return is_staff(access) or (period.published_at is not None and entry.approved_at is not None)
+
+
+def check_entry_visible(session: Session, *, entry: LedgerEntry, access: CompoundAccess) -> None:
+    """Owners see approved entries of published periods only; anything else is "not found"."""
+    if not entry_visible(entry, service.entry_period(session, entry), access=access):
+        raise EntryNotFound("账目不存在")
+
+
+def visible_slot(session: Session, *, access: CompoundAccess, start_date: date) -> service.Slot:
+    slot = service.find_slot(session, compound_id=access.compound_id, start_date=start_date)
+    if not period_visible(slot.row, published=slot.published, access=access):
+        raise PeriodNotFound("该期间尚未公示")
+    return slot
+
+
+def visible_slots(session: Session, *, access: CompoundAccess) -> list[service.Slot]:
+    setting = service.get_settings(session, compound_id=access.compound_id)
+    slots = service.timeline(session, compound_id=access.compound_id, setting=setting)
+    return [s for s in slots if period_visible(s.row, published=s.published, access=access)]
 
 
 def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> bool | None:

@@ -13,9 +13,23 @@ from app.auth.models import Role
 from app.auth.roles import LEDGER_APPROVERS, LEDGER_RECORDERS, OWNERS, STAFF
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service as files_service
-from app.ledger import exports, importer, rules, service, views
+from app.ledger import exports, importer, policy, rules, service, views
 from app.ledger.exceptions import LedgerInvalid, PeriodNotFound
-from app.ledger.schemas import AcceptIn, AuditReportIn, EntryIn, LedgerSettingsIn, ReasonIn
+from app.ledger.schemas import (
+    AcceptIn,
+    AuditReportIn,
+    EntryIn,
+    LedgerDecisionOut,
+    LedgerEntryOut,
+    LedgerImportOut,
+    LedgerImportSummaryOut,
+    LedgerPeriodDetailOut,
+    LedgerPeriodOut,
+    LedgerSettingsIn,
+    LedgerSettingsOut,
+    LedgerStatusOut,
+    ReasonIn,
+)
 from app.roster import service as roster_service
 from app.schemas import only_form_fields
 
@@ -45,7 +59,7 @@ def _fen(fen: int | None, text: str | None, what: str, *, required: bool) -> int
         raise LedgerInvalid(str(exc).replace("金额", what, 1), code="ledger_amount_invalid") from exc
 
 
-def _entries(session: SessionDep, access: CompoundAccess, entries: list[Any]) -> list[dict[str, Any]]:
+def _entries(session: SessionDep, access: CompoundAccess, entries: list[Any]) -> list[LedgerEntryOut]:
     return views.entries_view(session, compound_id=access.compound_id, entries=entries)
 
 
@@ -66,34 +80,34 @@ def _file(record: Any) -> FileResponse:
 
 
 @router.get(L + "/settings")
-def get_settings(access: Reader, session: SessionDep) -> dict[str, Any]:
+def get_settings(access: Reader, session: SessionDep) -> LedgerSettingsOut:
     return views.settings_view(service.get_settings(session, compound_id=access.compound_id))
 
 
 @router.put(L + "/settings")
-def put_settings(body: LedgerSettingsIn, access: Committee, session: SessionDep) -> dict[str, Any]:
+def put_settings(body: LedgerSettingsIn, access: Committee, session: SessionDep) -> LedgerSettingsOut:
     setting = service.update_settings(session, compound_id=access.compound_id,
                                       changes=body.model_dump(exclude_unset=True), actor=access.actor)
     return views.settings_view(setting)
 
 
 @router.get(L + "/status")
-def status(access: Reader, session: SessionDep) -> dict[str, Any]:
+def status(access: Reader, session: SessionDep) -> LedgerStatusOut:
     """For the compound page: quarters ended without a published statement, the latest balance."""
     return views.status_view(session, access=access)
 
 
 @router.get(L + "/decisions")
-def decisions(access: StaffReader, session: SessionDep) -> list[dict[str, Any]]:
+def decisions(access: StaffReader, session: SessionDep) -> list[LedgerDecisionOut]:
     """Matters the owners passed (published, whole compound) that an expense may rely on."""
-    return [d.__dict__ for d in service.passed_decisions(session, compound_id=access.compound_id)]
+    return views.decisions_view(session, compound_id=access.compound_id)
 
 
 # --- entries ---------------------------------------------------------------------------------
 
 
 @router.post(L + "/entries", status_code=201)
-def record_entry(body: EntryIn, access: Recorder, session: SessionDep) -> dict[str, Any]:
+def record_entry(body: EntryIn, access: Recorder, session: SessionDep) -> LedgerEntryOut:
     """Record an entry (pending until another committee member approves it)."""
     entry = service.record_entry(
         session, compound_id=access.compound_id, actor=access.actor, direction=body.direction,
@@ -109,7 +123,7 @@ def record_entry(body: EntryIn, access: Recorder, session: SessionDep) -> dict[s
 @router.get(L + "/entries")
 def list_entries(access: StaffReader, session: SessionDep,
                  status: Literal["all", "pending", "approved", "rejected"] = "all",
-                 period_start: date | None = None) -> list[dict[str, Any]]:
+                 period_start: date | None = None) -> list[LedgerEntryOut]:
     """Staff: entries by status (pending = the approval queue), optionally of one period."""
     period_id = None
     if period_start is not None:
@@ -123,21 +137,21 @@ def list_entries(access: StaffReader, session: SessionDep,
 
 
 @router.get(E)
-def get_entry(entry_id: int, access: Reader, session: SessionDep) -> dict[str, Any]:
+def get_entry(entry_id: int, access: Reader, session: SessionDep) -> LedgerEntryOut:
     entry = service.get_entry(session, compound_id=access.compound_id, entry_id=entry_id)
-    views.check_entry_visible(session, entry=entry, access=access)
+    policy.check_entry_visible(session, entry=entry, access=access)
     return _entries(session, access, [entry])[0]
 
 
 @router.post(E + "/approve")
-def approve_entry(entry_id: int, access: Committee, session: SessionDep) -> dict[str, Any]:
+def approve_entry(entry_id: int, access: Committee, session: SessionDep) -> LedgerEntryOut:
     entry = service.approve_entry(session, compound_id=access.compound_id, entry_id=entry_id,
                                   actor=access.actor)
     return _entries(session, access, [entry])[0]
 
 
 @router.post(E + "/reject")
-def reject_entry(entry_id: int, body: ReasonIn, access: Recorder, session: SessionDep) -> dict[str, Any]:
+def reject_entry(entry_id: int, body: ReasonIn, access: Recorder, session: SessionDep) -> LedgerEntryOut:
     """Reject (committee) or withdraw (the recorder) a pending entry; it stays on record."""
     entry = service.reject_entry(session, compound_id=access.compound_id, entry_id=entry_id,
                                  actor=access.actor, reason=body.reason,
@@ -146,7 +160,7 @@ def reject_entry(entry_id: int, body: ReasonIn, access: Recorder, session: Sessi
 
 
 @router.post(E + "/reverse", status_code=201)
-def reverse_entry(entry_id: int, body: ReasonIn, access: Recorder, session: SessionDep) -> dict[str, Any]:
+def reverse_entry(entry_id: int, body: ReasonIn, access: Recorder, session: SessionDep) -> LedgerEntryOut:
     """Record the reversing entry of an approved entry (pending until approved)."""
     entry = service.reverse_entry(session, compound_id=access.compound_id, entry_id=entry_id,
                                   actor=access.actor, reason=body.reason)
@@ -158,7 +172,7 @@ def reverse_entry(entry_id: int, body: ReasonIn, access: Recorder, session: Sess
 def entry_file(entry_id: int, file_id: int, access: Reader, session: SessionDep) -> FileResponse:
     """A voucher of an entry, for whoever may see the entry."""
     entry = service.get_entry(session, compound_id=access.compound_id, entry_id=entry_id)
-    views.check_entry_visible(session, entry=entry, access=access)
+    policy.check_entry_visible(session, entry=entry, access=access)
     return _file(service.check_file_of_entry(session, entry=entry, file_id=file_id))
 
 
@@ -166,29 +180,28 @@ def entry_file(entry_id: int, file_id: int, access: Reader, session: SessionDep)
 
 
 @router.get(L + "/periods")
-def list_periods(access: Reader, session: SessionDep) -> list[dict[str, Any]]:
+def list_periods(access: Reader, session: SessionDep) -> list[LedgerPeriodOut]:
     """Periods with their statements, oldest first (owners: published ones only)."""
     return [views.period_view(session, compound_id=access.compound_id, slot=slot)
-            for slot in views.visible_slots(session, access=access)]
+            for slot in policy.visible_slots(session, access=access)]
 
 
 @router.get(P)
-def get_period(start_date: date, access: Reader, session: SessionDep) -> dict[str, Any]:
+def get_period(start_date: date, access: Reader, session: SessionDep) -> LedgerPeriodDetailOut:
     """A period's statement and entries (owners: published periods, approved entries)."""
-    slot = views.visible_slot(session, access=access, start_date=start_date)
+    slot = policy.visible_slot(session, access=access, start_date=start_date)
     view = views.period_view(session, compound_id=access.compound_id, slot=slot)
-    if slot.row is None:
-        view["entries"] = []
-        return view
-    status_filter = "all" if views.is_staff(access) else "approved"
-    entries = service.list_entries(session, compound_id=access.compound_id,
-                                   status=status_filter, period_id=slot.row.id, limit=5000)
-    view["entries"] = _entries(session, access, entries)
-    return view
+    entries: list[LedgerEntryOut] = []
+    if slot.row is not None:
+        status_filter = "all" if policy.is_staff(access) else "approved"
+        entries = _entries(session, access, service.list_entries(
+            session, compound_id=access.compound_id, status=status_filter, period_id=slot.row.id,
+            limit=5000))
+    return LedgerPeriodDetailOut(**dict(view), entries=entries)
 
 
 @router.post(P + "/close")
-def close_period(start_date: date, access: Committee, session: SessionDep) -> dict[str, Any]:
+def close_period(start_date: date, access: Committee, session: SessionDep) -> LedgerPeriodOut:
     service.close_period(session, compound_id=access.compound_id, start_date=start_date,
                          actor=access.actor)
     slot = service.find_slot(session, compound_id=access.compound_id, start_date=start_date)
@@ -197,7 +210,7 @@ def close_period(start_date: date, access: Committee, session: SessionDep) -> di
 
 @router.post(P + "/audit-report")
 def attach_audit_report(start_date: date, body: AuditReportIn, access: Committee,
-                        session: SessionDep) -> dict[str, Any]:
+                        session: SessionDep) -> LedgerPeriodOut:
     service.attach_audit_report(session, compound_id=access.compound_id, start_date=start_date,
                                 file_id=body.file_id, actor=access.actor)
     slot = service.find_slot(session, compound_id=access.compound_id, start_date=start_date)
@@ -206,7 +219,7 @@ def attach_audit_report(start_date: date, body: AuditReportIn, access: Committee
 
 @router.get(P + "/audit-report")
 def audit_report(start_date: date, access: Reader, session: SessionDep) -> FileResponse:
-    slot = views.visible_slot(session, access=access, start_date=start_date)
+    slot = policy.visible_slot(session, access=access, start_date=start_date)
     if slot.row is None or slot.row.audit_report_file_id is None:
         raise PeriodNotFound("该期间没有审计报告", code="ledger_audit_report_not_found")
     return _file(files_service.get_file(session, compound_id=access.compound_id,
@@ -214,7 +227,7 @@ def audit_report(start_date: date, access: Reader, session: SessionDep) -> FileR
 
 
 @router.post(P + "/publish")
-def publish_period(start_date: date, access: Committee, session: SessionDep) -> dict[str, Any]:
+def publish_period(start_date: date, access: Committee, session: SessionDep) -> LedgerPeriodOut:
     """Publish the closed period's statement as a 公共收益公示 notice."""
     service.publish_period(session, compound_id=access.compound_id, start_date=start_date,
                            actor=access.actor)
@@ -223,7 +236,7 @@ def publish_period(start_date: date, access: Committee, session: SessionDep) -> 
 
 
 def _export_args(session: SessionDep, access: CompoundAccess, start_date: date) -> dict[str, Any]:
-    slot = views.visible_slot(session, access=access, start_date=start_date)
+    slot = policy.visible_slot(session, access=access, start_date=start_date)
     statement = views.require_closed(slot)
     compound = roster_service.get_compound(session, compound_id=access.compound_id)
     return {"compound_name": compound.name, "statement": statement,
@@ -268,7 +281,7 @@ def import_template(access: StaffReader) -> Response:
 @router.post(L + "/imports", status_code=201)
 def create_import(access: Recorder, session: SessionDep,
                   file: Annotated[UploadFile, File()],
-                  _form: Annotated[None, Depends(only_form_fields("file"))] = None) -> dict[str, Any]:
+                  _form: Annotated[None, Depends(only_form_fields("file"))] = None) -> LedgerImportOut:
     """Upload a CSV: checked row by row; a good file becomes draft rows for review."""
     content = file.file.read(importer.MAX_BYTES + 1)
     record = importer.create_import(session, compound_id=access.compound_id, content=content,
@@ -279,14 +292,14 @@ def create_import(access: Recorder, session: SessionDep,
 
 
 @router.get(L + "/imports")
-def list_imports(access: StaffReader, session: SessionDep) -> list[dict[str, Any]]:
+def list_imports(access: StaffReader, session: SessionDep) -> list[LedgerImportSummaryOut]:
     found = importer.list_imports(session, compound_id=access.compound_id)
     names = service.user_names(session, [r.imported_by for r, _ in found])
-    return [views.import_view(r, undecided=n, names=names) for r, n in found]
+    return [views.import_summary_view(r, undecided=n, names=names) for r, n in found]
 
 
 @router.get(L + "/imports/{import_id}")
-def get_import(import_id: int, access: StaffReader, session: SessionDep) -> dict[str, Any]:
+def get_import(import_id: int, access: StaffReader, session: SessionDep) -> LedgerImportOut:
     record = importer.get_import(session, compound_id=access.compound_id, import_id=import_id)
     rows = importer.import_rows(session, import_id=import_id)
     names = service.user_names(session, [record.imported_by, *(r.decided_by for r in rows)])
@@ -295,7 +308,7 @@ def get_import(import_id: int, access: StaffReader, session: SessionDep) -> dict
 
 @router.post(L + "/imports/{import_id}/rows/{row_id}/accept", status_code=201)
 def accept_row(import_id: int, row_id: int, body: AcceptIn, access: Committee,
-               session: SessionDep) -> dict[str, Any]:
+               session: SessionDep) -> LedgerEntryOut:
     """Record the draft row as a pending entry (another committee member approves it)."""
     entry = importer.accept_row(
         session, compound_id=access.compound_id, import_id=import_id, row_id=row_id,
@@ -307,7 +320,7 @@ def accept_row(import_id: int, row_id: int, body: AcceptIn, access: Committee,
 
 @router.post(L + "/imports/{import_id}/rows/{row_id}/discard")
 def discard_row(import_id: int, row_id: int, body: ReasonIn, access: Committee,
-                session: SessionDep) -> dict[str, Any]:
+                session: SessionDep) -> LedgerImportOut:
     importer.discard_row(session, compound_id=access.compound_id, import_id=import_id,
                          row_id=row_id, actor=access.actor, reason=body.reason)
     record = importer.get_import(session, compound_id=access.compound_id, import_id=import_id)

@@ -21,12 +21,11 @@ from sqlmodel import Session
 from app import calendar
 from app.audit.canonical import canonical_json
 from app.audit.service import Actor, append_event
-from app.auth.models import UserAccount
+from app.auth import service as auth_service
 from app.clock import now
 from app.db import is_postgres
 from app.errors import Forbidden
 from app.files import service as files_service
-from app.files.models import StoredFile
 from app.ledger import rules
 from app.ledger.exceptions import (
     EntryNotFound,
@@ -44,7 +43,7 @@ from app.ledger.models import (
     LedgerSetting,
     LedgerVoucher,
 )
-from app.voting.models import Ballot, BallotMatter, BallotResult
+from app.voting import service as voting_service
 
 VOUCHER_PURPOSES = frozenset({"voucher"})
 AUDIT_REPORT_PURPOSE = "audit_report"
@@ -277,17 +276,8 @@ class Decision:
 
 def passed_decisions(session: Session, *, compound_id: int) -> list[Decision]:
     """Matters passed in the compound's published, whole-compound ballots, newest first."""
-    rows = session.execute(
-        select(BallotMatter, Ballot)
-        .join(Ballot, Ballot.id == BallotMatter.ballot_id)
-        .join(BallotResult, (BallotResult.matter_id == BallotMatter.id)
-              & (BallotResult.ballot_id == Ballot.id))
-        .where(Ballot.compound_id == compound_id, BallotMatter.compound_id == compound_id,
-               Ballot.published_at.is_not(None), BallotResult.passed.is_(True),
-               Ballot.scope_building_ids == "[]",
-               BallotMatter.category.not_in(sorted(UNDECIDABLE_CATEGORIES)))
-        .order_by(Ballot.published_at.desc(), BallotMatter.position)
-    ).all()
+    rows = voting_service.passed_matters(session, compound_id=compound_id,
+                                         exclude_categories=UNDECIDABLE_CATEGORIES)
     return [Decision(matter_id=m.id or 0, matter_title=m.title, category=m.category,
                      ballot_id=b.id or 0, ballot_title=b.title, published_at=b.published_at)
             for m, b in rows]
@@ -297,10 +287,7 @@ def _check_decision(session: Session, *, compound_id: int, matter_id: int, categ
                     amount_fen: int, needed: bool) -> None:
     prefix = (f"「{category}」支出{rules.format_yuan(amount_fen)}元须经业主共同决定"
               "（公共收益的分配使用，《民法典》第二百七十八条第一款第九项）：") if needed else ""
-    row = session.execute(
-        select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)
-        .where(BallotMatter.id == matter_id)
-    ).first()
+    row = voting_service.matters_with_ballots(session, matter_ids=[matter_id]).get(matter_id)
     if row is None or row[1].compound_id != compound_id:
         raise ExpenseNeedsDecision(prefix + "所引用的表决事项不存在")
     matter, ballot = row
@@ -311,8 +298,7 @@ def _check_decision(session: Session, *, compound_id: int, matter_id: int, categ
                                    "不能引用部分楼栋的表决")
     if matter.category in UNDECIDABLE_CATEGORIES:
         raise ExpenseNeedsDecision(prefix + "选举或意见征集不能作为支出的决定")
-    result = session.get(BallotResult, (ballot.id, matter.id))
-    if result is None or result.passed is not True:
+    if not voting_service.matter_passed(session, ballot_id=ballot.id or 0, matter_id=matter.id or 0):
         raise ExpenseNeedsDecision(prefix + f"事项「{matter.title}」未获表决通过，不能作为依据")
 
 
@@ -320,7 +306,7 @@ def _check_decision(session: Session, *, compound_id: int, matter_id: int, categ
 
 
 def _files(session: Session, *, compound_id: int, file_ids: Iterable[int],
-           purposes: frozenset[str], what: str) -> list[StoredFile]:
+           purposes: frozenset[str], what: str) -> list[files_service.StoredFile]:
     files = []
     for file_id in dict.fromkeys(file_ids):
         stored = files_service.get_file(session, compound_id=compound_id, file_id=file_id)
@@ -340,7 +326,7 @@ def _check_category(direction: str, category: str) -> None:
                             code="ledger_category_invalid")
 
 
-def _entry_payload(entry: LedgerEntry, files: Sequence[tuple[str, StoredFile]]) -> dict[str, Any]:
+def _entry_payload(entry: LedgerEntry, files: Sequence[tuple[str, files_service.StoredFile]]) -> dict[str, Any]:
     return {
         "entry_date": entry.entry_date.isoformat(), "direction": entry.direction,
         "category": entry.category, "amount_fen": entry.amount_fen, "cost_fen": entry.cost_fen,
@@ -433,7 +419,7 @@ def record_entry(
 
 
 def _attach(session: Session, entry: LedgerEntry,
-            files: Sequence[tuple[str, StoredFile]]) -> list[tuple[str, StoredFile]]:
+            files: Sequence[tuple[str, files_service.StoredFile]]) -> list[tuple[str, files_service.StoredFile]]:
     for position, (kind, stored) in enumerate(files):
         session.add(LedgerVoucher(compound_id=entry.compound_id, entry_id=entry.id or 0,
                                   file_id=stored.id or 0, kind=kind, position=position))
@@ -771,17 +757,20 @@ def entry_period(session: Session, entry: LedgerEntry) -> LedgerPeriod:
 
 
 def vouchers_by_entry(
-    session: Session, *, entry_ids: Sequence[int]
-) -> dict[int, list[tuple[LedgerVoucher, StoredFile]]]:
-    out: dict[int, list[tuple[LedgerVoucher, StoredFile]]] = defaultdict(list)
+    session: Session, *, compound_id: int, entry_ids: Sequence[int]
+) -> dict[int, list[tuple[LedgerVoucher, files_service.StoredFile]]]:
+    out: dict[int, list[tuple[LedgerVoucher, files_service.StoredFile]]] = defaultdict(list)
     if not entry_ids:
         return out
-    for voucher, stored in session.execute(
-        select(LedgerVoucher, StoredFile).join(StoredFile, StoredFile.id == LedgerVoucher.file_id)
-        .where(LedgerVoucher.entry_id.in_(list(entry_ids)))
+    vouchers = list(session.execute(
+        select(LedgerVoucher).where(LedgerVoucher.compound_id == compound_id,
+                                    LedgerVoucher.entry_id.in_(list(entry_ids)))
         .order_by(LedgerVoucher.entry_id, LedgerVoucher.position)
-    ):
-        out[voucher.entry_id].append((voucher, stored))
+    ).scalars())
+    files = files_service.files_by_id(session, compound_id=compound_id,
+                                      file_ids=[v.file_id for v in vouchers])
+    for voucher in vouchers:
+        out[voucher.entry_id].append((voucher, files[voucher.file_id]))
     return out
 
 
@@ -797,12 +786,7 @@ def reversals_by_entry(session: Session, *, entry_ids: Sequence[int]) -> dict[in
 
 
 def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = sorted({u for u in user_ids if u})
-    if not ids:
-        return {}
-    return dict(session.execute(
-        select(UserAccount.id, UserAccount.display_name).where(UserAccount.id.in_(ids))
-    ).all())
+    return auth_service.display_names(session, user_ids)
 
 
 def pending_count(session: Session, *, compound_id: int) -> int:
@@ -813,11 +797,11 @@ def pending_count(session: Session, *, compound_id: int) -> int:
     ).scalar_one()
 
 
-def check_file_of_entry(session: Session, *, entry: LedgerEntry, file_id: int) -> StoredFile:
+def check_file_of_entry(session: Session, *, entry: LedgerEntry, file_id: int) -> files_service.StoredFile:
     """A voucher of this entry (or the audit report of its period); anything else is not found."""
     stored = session.execute(
-        select(StoredFile).join(LedgerVoucher, LedgerVoucher.file_id == StoredFile.id)
-        .where(LedgerVoucher.entry_id == entry.id, StoredFile.id == file_id)
+        select(files_service.StoredFile).join(LedgerVoucher, LedgerVoucher.file_id == files_service.StoredFile.id)
+        .where(LedgerVoucher.entry_id == entry.id, files_service.StoredFile.id == file_id)
     ).scalars().first()
     if stored is None:
         raise EntryNotFound("凭证不存在", code="ledger_voucher_not_found")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.files.models import StoredFile
 from app.ledger import rules
+
+if TYPE_CHECKING:
+    from app.files.service import StoredFile
 
 LEGAL_BASIS = ("根据《中华人民共和国民法典》第二百八十二条，建设单位、物业服务企业或者其他管理人等"
                "利用业主的共有部分产生的收入，在扣除合理成本之后，属于业主共有。")

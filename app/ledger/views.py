@@ -12,7 +12,7 @@ from app.auth.models import ROLE_LABELS, Role
 from app.deps import CompoundAccess
 from app.files import service as files_service
 from app.ledger import policy, rules, service
-from app.ledger.exceptions import EntryNotFound, LedgerConflict, PeriodNotFound
+from app.ledger.exceptions import LedgerConflict
 from app.ledger.models import (
     LedgerEntry,
     LedgerImport,
@@ -20,7 +20,16 @@ from app.ledger.models import (
     LedgerPeriod,
     LedgerSetting,
 )
-from app.voting.models import Ballot, BallotMatter
+from app.ledger.schemas import (
+    LedgerDecisionOut,
+    LedgerEntryOut,
+    LedgerImportOut,
+    LedgerImportSummaryOut,
+    LedgerPeriodOut,
+    LedgerSettingsOut,
+    LedgerStatusOut,
+)
+from app.voting import service as voting_service
 
 API = "/api/v1/compounds/{cid}/ledger"
 VOUCHER_KIND_LABELS = {"voucher": "凭证", "cost_evidence": "成本凭证"}
@@ -28,22 +37,23 @@ ENTRY_STATUS_LABELS = {"pending": "待审核", "approved": "已审核", "rejecte
                        "withdrawn": "已撤回"}
 
 
-def is_staff(access: CompoundAccess) -> bool:
-    return policy.is_staff(access)
-
-
 # --- settings --------------------------------------------------------------------------------
 
 
-def settings_view(setting: LedgerSetting) -> dict[str, Any]:
+def settings_view(setting: LedgerSetting) -> LedgerSettingsOut:
     snapshot = service.settings_snapshot(setting)
-    return {
+    return LedgerSettingsOut.model_validate({
         **snapshot,
         "period_kind_label": rules.PERIOD_KIND_LABELS[setting.period_kind],
         "decision_rules_text": rules.decision_rule_text(snapshot["decision_rules"]),
         "income_categories": list(rules.INCOME_CATEGORIES),
         "expense_categories": list(rules.EXPENSE_CATEGORIES),
-    }
+    })
+
+
+def decisions_view(session: Session, *, compound_id: int) -> list[LedgerDecisionOut]:
+    return [LedgerDecisionOut.model_validate(d.__dict__)
+            for d in service.passed_decisions(session, compound_id=compound_id)]
 
 
 # --- entries ---------------------------------------------------------------------------------
@@ -64,10 +74,10 @@ def entry_status(entry: LedgerEntry) -> str:
     return "pending"
 
 
-def entries_view(session: Session, *, compound_id: int, entries: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
+def entries_view(session: Session, *, compound_id: int, entries: Sequence[LedgerEntry]) -> list[LedgerEntryOut]:
     """Entries with their vouchers, people, decision and links, loaded in a few queries."""
     ids = [e.id or 0 for e in entries]
-    vouchers = service.vouchers_by_entry(session, entry_ids=ids)
+    vouchers = service.vouchers_by_entry(session, compound_id=compound_id, entry_ids=ids)
     reversals = service.reversals_by_entry(session, entry_ids=ids)
     names = service.user_names(session, [u for e in entries
                                          for u in (e.recorded_by, e.approved_by, e.rejected_by)])
@@ -75,10 +85,8 @@ def entries_view(session: Session, *, compound_id: int, entries: Sequence[Ledger
                                                    if e.late_for_period_id}
     periods = {p.id: p for p in session.execute(
         select(LedgerPeriod).where(LedgerPeriod.id.in_(sorted(period_ids)))).scalars()} if period_ids else {}
-    matter_ids = sorted({e.matter_id for e in entries if e.matter_id})
-    matters = {m.id: (m, b) for m, b in session.execute(
-        select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)
-        .where(BallotMatter.id.in_(matter_ids)))} if matter_ids else {}
+    matters = voting_service.matters_with_ballots(
+        session, matter_ids=[e.matter_id for e in entries if e.matter_id])
     base = API.format(cid=compound_id)
     out = []
     for e in entries:
@@ -87,7 +95,7 @@ def entries_view(session: Session, *, compound_id: int, entries: Sequence[Ledger
         status = entry_status(e)
         net = e.amount_fen - e.cost_fen if e.direction == rules.INCOME else -e.amount_fen
         matter = matters.get(e.matter_id) if e.matter_id else None
-        out.append({
+        out.append(LedgerEntryOut.model_validate({
             "id": e.id, "period_start": period.start_date,
             "period_label": rules.period_label(period.start_date, period.end_date),
             "period_published": period.published_at is not None,
@@ -115,24 +123,11 @@ def entries_view(session: Session, *, compound_id: int, entries: Sequence[Ledger
                           "kind_label": VOUCHER_KIND_LABELS.get(v.kind, v.kind),
                           "url": f"{base}/entries/{e.id}/files/{f.id}"}
                          for v, f in vouchers.get(e.id or 0, [])],
-        })
+        }))
     return out
 
 
-def check_entry_visible(session: Session, *, entry: LedgerEntry, access: CompoundAccess) -> None:
-    """Owners see approved entries of published periods only; anything else is "not found"."""
-    if not policy.entry_visible(entry, service.entry_period(session, entry), access=access):
-        raise EntryNotFound("账目不存在")
-
-
 # --- periods ---------------------------------------------------------------------------------
-
-
-def visible_slot(session: Session, *, access: CompoundAccess, start_date: Any) -> service.Slot:
-    slot = service.find_slot(session, compound_id=access.compound_id, start_date=start_date)
-    if not policy.period_visible(slot.row, published=slot.published, access=access):
-        raise PeriodNotFound("该期间尚未公示")
-    return slot
 
 
 def statement_of(session: Session, *, compound_id: int, slot: service.Slot) -> tuple[dict[str, Any], bool]:
@@ -144,8 +139,7 @@ def statement_of(session: Session, *, compound_id: int, slot: service.Slot) -> t
     return service.recompute_statement(session, compound_id=compound_id, slot=slot), True
 
 
-def period_view(session: Session, *, compound_id: int, slot: service.Slot,
-                with_statement: bool = True) -> dict[str, Any]:
+def period_view(session: Session, *, compound_id: int, slot: service.Slot) -> LedgerPeriodOut:
     day = service.today()
     status = slot.status(day)
     row = slot.row
@@ -165,17 +159,8 @@ def period_view(session: Session, *, compound_id: int, slot: service.Slot,
         view["audit_report"] = {
             "file_id": stored.id, "file_name": stored.file_name, "content_type": stored.content_type,
             "url": f"{API.format(cid=compound_id)}/periods/{slot.start.isoformat()}/audit-report"}
-    if with_statement:
-        statement, live = statement_of(session, compound_id=compound_id, slot=slot)
-        view["statement"] = statement
-        view["live"] = live
-    return view
-
-
-def visible_slots(session: Session, *, access: CompoundAccess) -> list[service.Slot]:
-    setting = service.get_settings(session, compound_id=access.compound_id)
-    slots = service.timeline(session, compound_id=access.compound_id, setting=setting)
-    return [s for s in slots if policy.period_visible(s.row, published=s.published, access=access)]
+    view["statement"], view["live"] = statement_of(session, compound_id=compound_id, slot=slot)
+    return LedgerPeriodOut.model_validate(view)
 
 
 def require_closed(slot: service.Slot) -> dict[str, Any]:
@@ -189,7 +174,7 @@ def require_closed(slot: service.Slot) -> dict[str, Any]:
 # --- status ----------------------------------------------------------------------------------
 
 
-def status_view(session: Session, *, access: CompoundAccess) -> dict[str, Any]:
+def status_view(session: Session, *, access: CompoundAccess) -> LedgerStatusOut:
     """What the compound page shows: quarters without a published statement, the last balance."""
     setting = service.get_settings(session, compound_id=access.compound_id)
     slots = service.timeline(session, compound_id=access.compound_id, setting=setting)
@@ -197,7 +182,7 @@ def status_view(session: Session, *, access: CompoundAccess) -> dict[str, Any]:
     latest = published[-1] if published else None
     latest_statement = service.stored_statement(latest.row) if latest and latest.row else None
     missing = service.missing_statements(session, compound_id=access.compound_id, setting=setting)
-    return {
+    return LedgerStatusOut.model_validate({
         "started": setting.starts_on is not None,
         "starts_on": setting.starts_on,
         "period_kind": setting.period_kind,
@@ -214,26 +199,32 @@ def status_view(session: Session, *, access: CompoundAccess) -> dict[str, Any]:
             "due_date": m.quarter.due, "overdue": m.overdue,
         } for m in missing],
         "pending_count": service.pending_count(session, compound_id=access.compound_id)
-        if is_staff(access) else None,
-    }
+        if policy.is_staff(access) else None,
+    })
 
 
 # --- imports ---------------------------------------------------------------------------------
 
 
-def import_view(record: LedgerImport, *, undecided: int | None = None,
-                rows: Sequence[LedgerImportRow] | None = None,
-                names: dict[int, str] | None = None) -> dict[str, Any]:
-    view: dict[str, Any] = {
+def _import_fields(record: LedgerImport, names: dict[int, str]) -> dict[str, Any]:
+    return {
         "id": record.id, "file_id": record.file_id, "file_name": record.file_name,
         "row_count": record.row_count, "imported_at": record.imported_at,
-        "imported_by_name": (names or {}).get(record.imported_by, ""),
+        "imported_by_name": names.get(record.imported_by, ""),
     }
-    if undecided is not None:
-        view["undecided"] = undecided
-    if rows is not None:
-        view["undecided"] = sum(1 for r in rows if r.decided_at is None)
-        view["rows"] = [{
+
+
+def import_summary_view(record: LedgerImport, *, undecided: int,
+                        names: dict[int, str]) -> LedgerImportSummaryOut:
+    return LedgerImportSummaryOut.model_validate({**_import_fields(record, names), "undecided": undecided})
+
+
+def import_view(record: LedgerImport, *, rows: Sequence[LedgerImportRow],
+                names: dict[int, str]) -> LedgerImportOut:
+    return LedgerImportOut.model_validate({
+        **_import_fields(record, names),
+        "undecided": sum(1 for r in rows if r.decided_at is None),
+        "rows": [{
             "id": r.id, "row_number": r.row_number, "entry_date": r.entry_date,
             "direction": r.direction, "direction_label": rules.DIRECTION_LABELS[r.direction],
             "category": r.category, "amount_fen": r.amount_fen,
@@ -242,7 +233,7 @@ def import_view(record: LedgerImport, *, undecided: int | None = None,
             "description": r.description,
             "status": "draft" if r.decided_at is None else ("accepted" if r.entry_id else "discarded"),
             "status_label": "待审核" if r.decided_at is None else ("已接受" if r.entry_id else "已舍弃"),
-            "decided_by_name": (names or {}).get(r.decided_by or 0, ""), "decided_at": r.decided_at,
+            "decided_by_name": names.get(r.decided_by or 0, ""), "decided_at": r.decided_at,
             "entry_id": r.entry_id, "discard_reason": r.discard_reason,
-        } for r in rows]
-    return view
+        } for r in rows],
+    })

@@ -1,10 +1,5 @@
 """Procedures for major matters (三议一审两公开): agenda items, templates, observers.
 
-Importing the package registers the ballot gate with the voting service (dependency inversion:
-voting knows nothing of procedures; procedures plug a guard into voting).
+The review gate (gate.ballot_gate) is registered with voting explicitly by
+app.main.install_domain_hooks; importing this package has no side effect.
 """
-
-from app.procedures.service import ballot_gate
-from app.voting.service import register_open_guard
-
-register_open_guard(ballot_gate)

@@ -20,7 +20,7 @@ from app.auth.roles import (
 )
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
-from app.procedures import service
+from app.procedures import agenda
 
 
 def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
@@ -36,7 +36,7 @@ def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
         except Forbidden:
             # An appointment is a staff standing: it needs a password session, like the others.
             if Role.OBSERVER not in allowed or not principal.password_verified or \
-                    service.active_item_observer(
+                    agenda.active_item_observer(
                         session, compound_id=compound_id, item_id=item_id, user_id=principal.user_id
                     ) is None:
                 raise
@@ -48,8 +48,8 @@ def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
     return dependency
 
 
-def caller_of(access: CompoundAccess) -> service.Caller:
-    return service.Caller.of(access.user_id, access.roles)
+def caller_of(access: CompoundAccess) -> agenda.Caller:
+    return agenda.Caller.of(access.user_id, access.roles)
 
 
 # Settings and templates: the committee records what the compound's rules adopted.

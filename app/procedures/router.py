@@ -4,7 +4,7 @@ owners' timeline, and the reviewer's queue across compounds."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
@@ -15,7 +15,17 @@ from app.db import new_session
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import NotFound
 from app.notices import service as notices_service
-from app.procedures import policy, service, views
+from app.procedures import (
+    adoption,
+    agenda,
+    flow,
+    observers,
+    policy,
+    queue,
+    reading,
+    resolution,
+    views,
+)
 from app.procedures.dependencies import (
     Actor,
     Appointer,
@@ -32,15 +42,27 @@ from app.procedures.dependencies import (
     caller_of,
 )
 from app.procedures.schemas import (
+    AgendaAuditOut,
+    AgendaBallotProgressOut,
+    AgendaItemRecordOut,
+    AgendaItemSummaryOut,
+    AgendaTimelineOut,
     DecisionIn,
+    LinkableBallotOut,
     LinkIn,
     ObservationIn,
     ObserverIn,
+    ProcedureObserverAppointedOut,
+    ProcedureObserverOut,
+    ProcedureObserverRevokedOut,
     ProcedureSettingsIn,
+    ProcedureSettingsOut,
+    ProcedureTemplateIn,
+    ProcedureTemplateOut,
     ProposalIn,
     PublicationIn,
+    ReviewerQueueOut,
     RevisionIn,
-    TemplateIn,
 )
 from app.voting import results as voting_results
 
@@ -54,10 +76,10 @@ def _is_staff(roles: frozenset[Role]) -> bool:
 
 
 def _item(session, access, item_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
-    return service.get_item(session, compound_id=access.compound_id, item_id=item_id, lock=lock)
+    return agenda.get_item(session, compound_id=access.compound_id, item_id=item_id, lock=lock)
 
 
-def _record(session, access, item) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _record(session, access, item) -> AgendaItemRecordOut:  # type: ignore[no-untyped-def]
     return views.item_record(session, item=item, roles=access.roles)
 
 
@@ -65,26 +87,26 @@ def _record(session, access, item) -> dict[str, Any]:  # type: ignore[no-untyped
 
 
 @router.get(P + "/settings")
-def get_settings(access: Member, session: SessionDep) -> dict[str, Any]:
+def get_settings(access: Member, session: SessionDep) -> ProcedureSettingsOut:
     return views.settings_out(session, compound_id=access.compound_id)
 
 
 @router.put(P + "/settings")
-def put_settings(body: ProcedureSettingsIn, access: SettingsKeeper, session: SessionDep) -> dict[str, Any]:
-    service.update_settings(session, compound_id=access.compound_id, template_key=body.template_key,
+def put_settings(body: ProcedureSettingsIn, access: SettingsKeeper, session: SessionDep) -> ProcedureSettingsOut:
+    adoption.update_settings(session, compound_id=access.compound_id, template_key=body.template_key,
                             extra_major=body.extra_major_matters, caller=caller_of(access), actor=access.actor)
     return views.settings_out(session, compound_id=access.compound_id)
 
 
 @router.get(P + "/templates")
-def list_templates(access: Member, session: SessionDep) -> list[dict[str, Any]]:
-    return [views.template_out(t) for t in service.list_templates(session, compound_id=access.compound_id)]
+def list_templates(access: Member, session: SessionDep) -> list[ProcedureTemplateOut]:
+    return [views.template_out(t) for t in adoption.list_templates(session, compound_id=access.compound_id)]
 
 
 @router.post(P + "/templates", status_code=201)
-def add_template(body: TemplateIn, access: SettingsKeeper, session: SessionDep) -> dict[str, Any]:
+def add_template(body: ProcedureTemplateIn, access: SettingsKeeper, session: SessionDep) -> ProcedureTemplateOut:
     """Add the compound's own template (data, checked for shape and order)."""
-    t = service.add_template(session, compound_id=access.compound_id, data=body.model_dump(), actor=access.actor)
+    t = adoption.add_template(session, compound_id=access.compound_id, data=body.model_dump(), actor=access.actor)
     return views.template_out(t)
 
 
@@ -94,19 +116,19 @@ def add_template(body: TemplateIn, access: SettingsKeeper, session: SessionDep) 
 @router.get(P + "/items")
 def list_items(
     access: Member, session: SessionDep, waiting_for_me: Annotated[bool, Query()] = False,
-) -> list[dict[str, Any]]:
+) -> list[AgendaItemSummaryOut]:
     """Staff see every item; owners see the major matters that passed review (the timeline)."""
     staff = _is_staff(access.roles)
-    items = service.list_items(session, compound_id=access.compound_id, public_only=not staff)
+    items = reading.list_items(session, compound_id=access.compound_id, public_only=not staff)
     if waiting_for_me:
         held = {r.value for r in access.roles}
-        items = [i for i in items if held & set(service.waiting_roles(i))]
-    return [views.summary(i) for i in items]
+        items = [i for i in items if held & set(agenda.waiting_roles(i))]
+    return [views.summary_out(i) for i in items]
 
 
 @router.post(P + "/items", status_code=201)
-def propose(body: ProposalIn, access: Actor, session: SessionDep) -> dict[str, Any]:
-    item = service.propose(
+def propose(body: ProposalIn, access: Actor, session: SessionDep) -> AgendaItemRecordOut:
+    item = flow.propose(
         session, compound_id=access.compound_id, title=body.title, text=body.text,
         matter_type=body.matter_type, category=body.category, proposer_body=body.proposer_body,
         document_file_ids=body.document_file_ids, caller=caller_of(access))
@@ -114,51 +136,52 @@ def propose(body: ProposalIn, access: Actor, session: SessionDep) -> dict[str, A
 
 
 @router.get(ITEM)
-def get_item(item_id: int, access: ItemReader, session: SessionDep) -> dict[str, Any]:
+def get_item(item_id: int, access: ItemReader, session: SessionDep) -> AgendaItemRecordOut:
     """The full procedure record (staff and observers)."""
     return _record(session, access, _item(session, access, item_id))
 
 
 @router.post(ITEM + "/revisions", status_code=201)
-def resubmit(item_id: int, body: RevisionIn, access: ItemActor, session: SessionDep) -> dict[str, Any]:
-    item = service.resubmit(session, item=_item(session, access, item_id, lock=True), title=body.title,
+def resubmit(item_id: int, body: RevisionIn, access: ItemActor, session: SessionDep) -> AgendaItemRecordOut:
+    item = flow.resubmit(session, item=_item(session, access, item_id, lock=True), title=body.title,
                             text=body.text, note=body.note, document_file_ids=body.document_file_ids,
                             caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.post(ITEM + "/decisions", status_code=201)
-def decide(item_id: int, body: DecisionIn, access: ItemActor, session: SessionDep) -> dict[str, Any]:
-    decision = service.Decision(action=body.action, opinion=body.opinion, meeting_date=body.meeting_date,
+def decide(item_id: int, body: DecisionIn, access: ItemActor, session: SessionDep) -> AgendaItemRecordOut:
+    decision = flow.Decision(action=body.action, opinion=body.opinion, meeting_date=body.meeting_date,
                                 attendees=tuple(body.attendees), file_ids=tuple(body.file_ids))
-    item = service.decide(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
+    item = flow.decide(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
                           decision=decision, caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.get(ITEM + "/linkable-ballots")
-def linkable_ballots(item_id: int, access: ItemBallotKeeper, session: SessionDep) -> list[dict[str, Any]]:
+def linkable_ballots(item_id: int, access: ItemBallotKeeper, session: SessionDep) -> list[LinkableBallotOut]:
     """The compound's ballots and their matters, to pick the one that resolves this item."""
-    return service.linkable_ballots(session, item=_item(session, access, item_id))
+    return [LinkableBallotOut.model_validate(b)
+            for b in resolution.linkable_ballots(session, item=_item(session, access, item_id))]
 
 
 @router.post(ITEM + "/ballot-link")
-def link_ballot(item_id: int, body: LinkIn, access: ItemBallotKeeper, session: SessionDep) -> dict[str, Any]:
-    item = service.link_ballot(session, item=_item(session, access, item_id, lock=True), ballot_id=body.ballot_id,
+def link_ballot(item_id: int, body: LinkIn, access: ItemBallotKeeper, session: SessionDep) -> AgendaItemRecordOut:
+    item = resolution.link_ballot(session, item=_item(session, access, item_id, lock=True), ballot_id=body.ballot_id,
                                matter_id=body.matter_id, caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.post(ITEM + "/resolution")
-def record_resolution(item_id: int, access: ItemBallotKeeper, session: SessionDep) -> dict[str, Any]:
-    item = service.record_resolution(session, item=_item(session, access, item_id, lock=True),
+def record_resolution(item_id: int, access: ItemBallotKeeper, session: SessionDep) -> AgendaItemRecordOut:
+    item = resolution.record_resolution(session, item=_item(session, access, item_id, lock=True),
                                      caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.post(ITEM + "/publications", status_code=201)
-def publish(item_id: int, body: PublicationIn, access: ItemBallotKeeper, session: SessionDep) -> dict[str, Any]:
-    item = service.publish(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
+def publish(item_id: int, body: PublicationIn, access: ItemBallotKeeper, session: SessionDep) -> AgendaItemRecordOut:
+    item = flow.publish(session, item=_item(session, access, item_id, lock=True), step_key=body.step_key,
                            title=body.title, body=body.body, attachment_file_ids=body.attachment_file_ids,
                            caller=caller_of(access))
     return _record(session, access, item)
@@ -166,19 +189,19 @@ def publish(item_id: int, body: PublicationIn, access: ItemBallotKeeper, session
 
 @router.post(ITEM + "/observations", status_code=201)
 def record_observation(item_id: int, body: ObservationIn, access: ItemObserverOnly,
-                       session: SessionDep) -> dict[str, Any]:
+                       session: SessionDep) -> AgendaItemRecordOut:
     """观察意见: the only write an observer may make."""
     item = _item(session, access, item_id)
-    service.record_observation(session, item=item, text=body.text, caller=caller_of(access))
+    observers.record_observation(session, item=item, text=body.text, caller=caller_of(access))
     return _record(session, access, item)
 
 
 @router.get(ITEM + "/timeline")
-def timeline(item_id: int, access: ItemMember, session: SessionDep) -> dict[str, Any]:
+def timeline(item_id: int, access: ItemMember, session: SessionDep) -> AgendaTimelineOut:
     """The public page of a major matter (owners see it once it passed review)."""
     item = _item(session, access, item_id)
     if not policy.item_visible(item, access=access):
-        raise service.ItemNotFound("议题不存在")
+        raise agenda.ItemNotFound("议题不存在")
     viewer = notices_service.viewer_for(session, compound_id=access.compound_id, roles=access.roles,
                                         owner_ids=access.owner_ids)
     return views.timeline(session, item=item, viewer=viewer)
@@ -188,16 +211,17 @@ def timeline(item_id: int, access: ItemMember, session: SessionDep) -> dict[str,
 
 
 def _linked_ballot(session, item):  # type: ignore[no-untyped-def]
-    linked = service.linked_matter(session, item)
+    linked = resolution.linked_matter(session, item)
     if linked is None:
         raise NotFound("本议题尚未关联表决", code="ballot_not_linked")
     return linked[0]
 
 
 @router.get(ITEM + "/ballot/progress")
-def ballot_progress(item_id: int, access: ItemWatcher, session: SessionDep) -> dict[str, Any]:
+def ballot_progress(item_id: int, access: ItemWatcher, session: SessionDep) -> AgendaBallotProgressOut:
     """Participation while the ballot is open (choices stay hidden)."""
-    return voting_results.progress(session, ballot=_linked_ballot(session, _item(session, access, item_id)))
+    return AgendaBallotProgressOut.model_validate(
+        voting_results.progress(session, ballot=_linked_ballot(session, _item(session, access, item_id))))
 
 
 @router.get(ITEM + "/ballot/tally-inputs")
@@ -211,13 +235,13 @@ def ballot_tally_inputs(item_id: int, access: ItemWatcher, session: SessionDep) 
 
 
 @router.get(ITEM + "/audit")
-def item_audit(item_id: int, access: ItemWatcher, session: SessionDep) -> dict[str, Any]:
+def item_audit(item_id: int, access: ItemWatcher, session: SessionDep) -> AgendaAuditOut:
     """The item's events (and its ballot's), with the verification of the whole chain."""
     item = _item(session, access, item_id)
-    return {
-        "events": [audit_service.event_record(e) for e in service.item_events(session, item=item)],
+    return AgendaAuditOut.model_validate({
+        "events": [audit_service.event_record(e) for e in reading.item_events(session, item=item)],
         "verification": audit_service.verify_compound(session, compound_id=access.compound_id),
-    }
+    })
 
 
 @router.get(ITEM + "/audit/export", responses={200: {"content": {"application/x-ndjson": {}}}})
@@ -242,56 +266,62 @@ def item_audit_export(item_id: int, access: ItemWatcher, session: SessionDep) ->
 
 
 @router.get(P + "/observers")
-def list_observers(access: Staff, session: SessionDep) -> list[dict[str, Any]]:
-    return service.list_observers(session, compound_id=access.compound_id)
+def list_observers(access: Staff, session: SessionDep) -> list[ProcedureObserverOut]:
+    return [ProcedureObserverOut.model_validate(o)
+            for o in observers.list_observers(session, compound_id=access.compound_id)]
 
 
 @router.post(P + "/observers", status_code=201)
-def appoint_compound_observer(body: ObserverIn, access: Appointer, session: SessionDep) -> dict[str, Any]:
+def appoint_compound_observer(body: ObserverIn, access: Appointer,
+                              session: SessionDep) -> ProcedureObserverAppointedOut:
     """Appoint an observer of the whole compound (platform admin or reviewer)."""
-    return service.appoint_observer(session, compound_id=access.compound_id, username=body.username,
-                                    organization=body.organization, item_id=None, actor=access.actor)
+    return ProcedureObserverAppointedOut.model_validate(observers.appoint_observer(
+        session, compound_id=access.compound_id, username=body.username,
+        organization=body.organization, item_id=None, actor=access.actor))
 
 
 @router.post(P + "/observers/{grant_id}/revoke")
-def revoke_compound_observer(grant_id: int, access: Appointer, session: SessionDep) -> dict[str, Any]:
-    grant = service.revoke_compound_observer(session, compound_id=access.compound_id, grant_id=grant_id,
+def revoke_compound_observer(grant_id: int, access: Appointer,
+                             session: SessionDep) -> ProcedureObserverRevokedOut:
+    grant = observers.revoke_compound_observer(session, compound_id=access.compound_id, grant_id=grant_id,
                                              actor=access.actor)
-    return {"id": grant.id, "revoked_at": grant.revoked_at}
+    return ProcedureObserverRevokedOut(id=grant.id or 0, revoked_at=grant.revoked_at)
 
 
 @router.get(ITEM + "/observers")
-def list_item_observers(item_id: int, access: ItemReader, session: SessionDep) -> list[dict[str, Any]]:
+def list_item_observers(item_id: int, access: ItemReader, session: SessionDep) -> list[ProcedureObserverOut]:
     _item(session, access, item_id)
-    return service.list_observers(session, compound_id=access.compound_id, item_id=item_id)
+    return [ProcedureObserverOut.model_validate(o)
+            for o in observers.list_observers(session, compound_id=access.compound_id, item_id=item_id)]
 
 
 @router.post(ITEM + "/observers", status_code=201)
 def appoint_item_observer(item_id: int, body: ObserverIn, access: ItemAppointer,
-                          session: SessionDep) -> dict[str, Any]:
+                          session: SessionDep) -> ProcedureObserverAppointedOut:
     """Appoint an observer of this item only (platform admin or reviewer)."""
-    return service.appoint_observer(session, compound_id=access.compound_id, username=body.username,
-                                    organization=body.organization, item_id=item_id, actor=access.actor)
+    return ProcedureObserverAppointedOut.model_validate(observers.appoint_observer(
+        session, compound_id=access.compound_id, username=body.username,
+        organization=body.organization, item_id=item_id, actor=access.actor))
 
 
 @router.post(ITEM + "/observers/{appointment_id}/revoke")
 def revoke_item_observer(item_id: int, appointment_id: int, access: ItemAppointer,
-                         session: SessionDep) -> dict[str, Any]:
+                         session: SessionDep) -> ProcedureObserverRevokedOut:
     _item(session, access, item_id)
-    row = service.revoke_item_observer(session, compound_id=access.compound_id, appointment_id=appointment_id,
+    row = observers.revoke_item_observer(session, compound_id=access.compound_id, appointment_id=appointment_id,
                                        actor=access.actor)
-    return {"id": row.id, "revoked_at": row.revoked_at}
+    return ProcedureObserverRevokedOut(id=row.id or 0, revoked_at=row.revoked_at)
 
 
 # --- the reviewer's workspace across compounds ---------------------------------------------------
 
 
 @router.get("/reviewer/queue")
-def reviewer_queue(principal: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def reviewer_queue(principal: CurrentPrincipal, session: SessionDep) -> ReviewerQueueOut:
     """Items waiting for a reviewer (or overdue) in every compound where the caller is a reviewer,
     and only there; a session opened by a one-time code stands as an owner only."""
     if not principal.password_verified:
-        return {"compound_ids": [], "items": []}
-    compound_ids = service.reviewer_compound_ids(session, user=principal.user)
-    items = service.reviewer_queue(session, user=principal.user)
-    return {"compound_ids": compound_ids, "items": views.queue_out(session, items=items)}
+        return ReviewerQueueOut(compound_ids=[], items=[])
+    compound_ids = queue.reviewer_compound_ids(session, user=principal.user)
+    items = queue.reviewer_queue(session, user=principal.user)
+    return ReviewerQueueOut(compound_ids=compound_ids, items=views.queue_out(session, items=items))

@@ -1,4 +1,4 @@
-"""Request shapes for procedures (responses are shaped in views.py)."""
+"""Request and response shapes for procedures (views.py fills the responses)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.schemas import DateIn, InputModel
+from app.audit.schemas import ExportedEventOut, VerifyOut
+from app.schemas import DateIn, DatetimeOut, InputModel, OutputModel
 
 
 class ProcedureSettingsIn(InputModel):
@@ -17,7 +18,7 @@ class ProcedureSettingsIn(InputModel):
     )
 
 
-class TemplateIn(InputModel):
+class ProcedureTemplateIn(InputModel):
     """A template as data; its shape and order are checked by app.procedures.templates."""
 
     name: str
@@ -70,3 +71,370 @@ class ObservationIn(InputModel):
 class ObserverIn(InputModel):
     username: str = Field(min_length=1, max_length=50)
     organization: str = Field(min_length=1, max_length=100, description="e.g. 区人大代表")
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def only_when_set() -> Any:
+    """A key the answer carries only when it applies (e.g. a linked matter's title)."""
+    return Field(default=None, exclude_if=_is_none)
+
+
+class ProcedureStepOut(OutputModel):
+    index: int
+    key: str
+    name: str
+    kind: str
+    kind_label: str
+    creates: str | None
+    roles: list[str]
+    role_labels: list[str]
+    actions: list[str]
+    gate: bool
+    only_if_passed: bool
+    deadline_days: int | None
+    organization: str
+    description: str
+    bodies: list[str]
+
+
+class ProcedureTemplateOut(OutputModel):
+    key: str
+    shipped: bool
+    name: str
+    description: str
+    source: str
+    steps: list[ProcedureStepOut]
+
+
+class ProcedureMajorMatterOut(OutputModel):
+    key: str
+    label: str
+    categories: list[str]
+    keywords: list[str]
+    basis: str
+    default: bool
+    category_labels: list[str]
+
+
+class ProcedureLabelOut(OutputModel):
+    key: str
+    label: str
+
+
+class ProcedureCategoryOut(OutputModel):
+    value: str
+    label: str
+
+
+class ProcedureSettingsOut(OutputModel):
+    adopted: bool
+    template_key: str | None
+    adopted_at: DatetimeOut | None
+    template: ProcedureTemplateOut | None
+    major_matters: list[ProcedureMajorMatterOut]
+    other_matter: ProcedureLabelOut
+    bodies: dict[str, str]
+    categories: list[ProcedureCategoryOut]
+    disclaimer: str
+
+
+class AgendaCurrentStepOut(OutputModel):
+    index: int
+    key: str
+    name: str
+    kind: str
+    role_labels: list[str]
+    waiting_for_revision: bool
+
+
+class AgendaItemBaseOut(OutputModel):
+    id: int
+    compound_id: int
+    title: str
+    matter_type: str
+    matter_label: str
+    is_major: bool
+    category: str | None
+    category_label: str | None
+    template_key: str
+    template_name: str
+    status: Literal["in_progress", "returned", "rejected", "closed"]
+    status_label: str
+    current_step: AgendaCurrentStepOut | None
+    step_count: int
+    version: int
+    gate_passed: bool
+    public: bool
+    resolution_passed: bool | None
+    created_at: DatetimeOut
+    closed_at: DatetimeOut | None
+    rejected_at: DatetimeOut | None
+
+
+class AgendaItemSummaryOut(AgendaItemBaseOut):
+    due_at: DatetimeOut | None
+    overdue: bool
+
+
+class AgendaFileOut(OutputModel):
+    id: int
+    file_name: str
+    content_type: str
+    size_bytes: int
+
+
+class AgendaStepRecordOut(OutputModel):
+    id: int
+    step_index: int
+    step_key: str
+    step_name: str
+    action: str
+    action_label: str
+    opinion: str
+    data: dict[str, Any]
+    version: int
+    files: list[AgendaFileOut]
+    by: str = Field(description="role and organization, never a name")
+    actor_role: str
+    at: DatetimeOut
+    audit_seq: int | None
+
+
+class AgendaStepRecordNamedOut(AgendaStepRecordOut):
+    """A step record for staff and observers, with the acting person's name."""
+
+    actor_name: str
+
+
+class AgendaStepStateOut(ProcedureStepOut):
+    state: str
+    state_label: str
+
+
+class AgendaVersionOut(OutputModel):
+    version: int
+    title: str
+    text: str
+    note: str
+    files: list[AgendaFileOut]
+    by: str
+    submitted_by_name: str
+    submitted_at: DatetimeOut
+    audit_seq: int | None
+
+
+class AgendaObservationOut(OutputModel):
+    id: int
+    text: str
+    by: str
+    observer_name: str
+    at: DatetimeOut
+    step_index: int
+    audit_seq: int | None
+
+
+class AgendaResolutionOut(OutputModel):
+    passed: bool | None
+    line: str
+
+
+class AgendaBallotOut(OutputModel):
+    """The ballot linked to an item; the matter's keys only while the matter exists, the
+    resolution only once recorded."""
+
+    ballot_id: int
+    title: str
+    status: str
+    status_label: str
+    starts_at: DatetimeOut
+    ends_at: DatetimeOut
+    notice_id: int | None
+    result_notice_id: int | None
+    matter_id: int | None
+    matter_missing: bool
+    noticed_before_adoption: bool
+    opened: bool
+    closed: bool
+    published: bool
+    matter_title: str | None = only_when_set()
+    matter_position: int | None = only_when_set()
+    category: str | None = only_when_set()
+    category_label: str | None = only_when_set()
+    resolution: AgendaResolutionOut | None = only_when_set()
+
+
+class AgendaNoticeFileOut(OutputModel):
+    id: int
+    file_name: str
+
+
+class AgendaNoticeOut(OutputModel):
+    id: int
+    title: str
+    body: str
+    kind: str
+    kind_label: str
+    published_at: DatetimeOut | None
+    attachments: list[AgendaNoticeFileOut]
+
+
+class ProcedureObserverAppointedOut(OutputModel):
+    scope: Literal["compound", "item"]
+    id: int
+    user_id: int
+    display_name: str
+    organization: str
+    item_id: int | None
+
+
+class ProcedureObserverOut(ProcedureObserverAppointedOut):
+    appointed_at: DatetimeOut
+
+
+class ProcedureObserverRevokedOut(OutputModel):
+    id: int
+    revoked_at: DatetimeOut | None
+
+
+class AgendaActionsOut(OutputModel):
+    """What the caller may do now (the service checks again)."""
+
+    decide: list[str]
+    resubmit: bool
+    link: bool
+    resolve: bool
+    publish: bool
+    observe: bool
+    appoint_observers: bool
+
+
+class AgendaItemRecordOut(AgendaItemSummaryOut):
+    """The full procedure record for staff and observers."""
+
+    proposer_body_label: str
+    steps: list[AgendaStepStateOut]
+    versions: list[AgendaVersionOut]
+    history: list[AgendaStepRecordNamedOut]
+    observations: list[AgendaObservationOut]
+    ballot: AgendaBallotOut | None
+    notices: list[AgendaNoticeOut]
+    observers: list[ProcedureObserverOut]
+    my_actions: AgendaActionsOut
+    disclaimer: str
+
+
+class AgendaProposalOut(OutputModel):
+    version: int
+    title: str
+    text: str
+    files: list[AgendaFileOut]
+
+
+class AgendaPublicDecisionOut(OutputModel):
+    action: str
+    action_label: str
+    opinion: str
+    data: dict[str, Any]
+    version: int
+    by: str
+    at: DatetimeOut
+
+
+class AgendaPublicStepOut(OutputModel):
+    index: int
+    key: str
+    name: str
+    kind_label: str
+    organization: str
+    description: str
+    state: str
+    state_label: str
+    gate: bool
+    decisions: list[AgendaPublicDecisionOut]
+
+
+class AgendaTimelineOut(AgendaItemBaseOut):
+    """The owners' page: roles and organizations, never names."""
+
+    proposer_body_label: str
+    proposal: AgendaProposalOut
+    steps: list[AgendaPublicStepOut]
+    ballot: AgendaBallotOut | None
+    notices: list[AgendaNoticeOut]
+    disclaimer: str
+    generated_at: DatetimeOut
+
+
+class LinkableMatterOut(OutputModel):
+    id: int
+    position: int
+    title: str
+    category: str
+    category_label: str
+    linked: bool
+    linkable: bool
+    reason: str
+    reason_short: str
+
+
+class LinkableBallotOut(OutputModel):
+    id: int
+    title: str
+    status: str
+    status_label: str
+    noticed_before_adoption: bool
+    matters: list[LinkableMatterOut]
+
+
+class AgendaRatioOut(OutputModel):
+    fraction: str
+    percent: str
+
+
+class AgendaBuildingProgressOut(OutputModel):
+    building_id: int
+    building: str
+    subjects: int
+    voted: int
+    area: int
+    voted_area: int
+    headcount_ratio: AgendaRatioOut | None
+
+
+class AgendaBallotProgressOut(OutputModel):
+    """Participation in the linked ballot (the shape of voting's progress)."""
+
+    ballot_id: int
+    total_area_hundredths: int
+    total_headcount: int
+    voted_area_hundredths: int
+    voted_headcount: int
+    area_ratio: AgendaRatioOut | None
+    headcount_ratio: AgendaRatioOut | None
+    quorum: str
+    quorum_area_met: bool
+    quorum_headcount_met: bool
+    by_building: list[AgendaBuildingProgressOut]
+
+
+class AgendaAuditOut(OutputModel):
+    events: list[ExportedEventOut]
+    verification: VerifyOut
+
+
+class ReviewerQueueItemOut(AgendaItemSummaryOut):
+    compound_name: str
+    waiting_for_reviewer: bool
+    documents: list[AgendaFileOut]
+    history: list[AgendaStepRecordOut]
+
+
+class ReviewerQueueOut(OutputModel):
+    compound_ids: list[int]
+    items: list[ReviewerQueueItemOut]

@@ -6,18 +6,26 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.models import ROLE_LABELS, Role, UserAccount
+from app.auth import service as auth_service
+from app.auth.models import ROLE_LABELS, Role
 from app.clock import now
 from app.errors import NotFound
-from app.files.models import StoredFile
+from app.files import service as files_service
 from app.notices import service as notices_service
 from app.notices.models import KIND_LABELS, NoticeKind
-from app.procedures import majors, service
+from app.procedures import adoption, agenda, majors, observers, reading, resolution
 from app.procedures import templates as tpl
 from app.procedures.models import AgendaItem, AgendaStepRecord, ItemStatus, ProcedureSetting
+from app.procedures.schemas import (
+    AgendaItemRecordOut,
+    AgendaItemSummaryOut,
+    AgendaTimelineOut,
+    ProcedureSettingsOut,
+    ProcedureTemplateOut,
+    ReviewerQueueItemOut,
+)
 from app.roster import service as roster_service
 from app.voting import rules as voting_rules
 from app.voting import service as voting_service
@@ -42,11 +50,7 @@ def by_label(role: str, org: str) -> str:
 
 
 def _files(session: Session, compound_id: int, ids: Collection[int]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    rows = {f.id: f for f in session.execute(
-        select(StoredFile).where(StoredFile.compound_id == compound_id, StoredFile.id.in_(list(ids)))  # type: ignore[union-attr]
-    ).scalars()}
+    rows = files_service.files_by_id(session, compound_id=compound_id, file_ids=ids)
     return [{"id": f.id, "file_name": f.file_name, "content_type": f.content_type, "size_bytes": f.size_bytes}
             for i in ids if (f := rows.get(i)) is not None]
 
@@ -63,17 +67,18 @@ def _step_out(step: dict[str, Any], index: int) -> dict[str, Any]:
     }
 
 
-def template_out(t: dict[str, Any]) -> dict[str, Any]:
-    return {"key": t["key"], "shipped": t["shipped"], "name": t["name"], "description": t.get("description", ""),
-            "source": t.get("source", ""), "steps": [_step_out(s, i) for i, s in enumerate(t["steps"])]}
+def template_out(t: dict[str, Any]) -> ProcedureTemplateOut:
+    return ProcedureTemplateOut.model_validate({
+        "key": t["key"], "shipped": t["shipped"], "name": t["name"], "description": t.get("description", ""),
+        "source": t.get("source", ""), "steps": [_step_out(s, i) for i, s in enumerate(t["steps"])]})
 
 
-def settings_out(session: Session, *, compound_id: int) -> dict[str, Any]:
-    setting = service.get_setting(session, compound_id=compound_id)
-    template = (service.get_template(session, compound_id=compound_id, key=setting.template_key)
+def settings_out(session: Session, *, compound_id: int) -> ProcedureSettingsOut:
+    setting = adoption.get_setting(session, compound_id=compound_id)
+    template = (adoption.get_template(session, compound_id=compound_id, key=setting.template_key)
                 if setting.template_key else None)
     extra = {m["key"] for m in json.loads(setting.extra_major_json)}
-    return {
+    return ProcedureSettingsOut.model_validate({
         "adopted": setting.template_key is not None,
         "template_key": setting.template_key,
         "adopted_at": setting.adopted_at,
@@ -81,17 +86,17 @@ def settings_out(session: Session, *, compound_id: int) -> dict[str, Any]:
         "major_matters": [
             {**m.model_dump(), "default": m.key not in extra,
              "category_labels": [voting_rules.Category(c).label for c in m.categories]}
-            for m in service.major_list(session, compound_id=compound_id)
+            for m in adoption.major_list(session, compound_id=compound_id)
         ],
         "other_matter": {"key": majors.OTHER, "label": majors.OTHER_LABEL},
         "bodies": tpl.BODY_LABELS,
         "categories": [{"value": c.value, "label": c.label} for c in voting_rules.Category if c.is_art278],
-        "disclaimer": service.DISCLAIMER,
-    }
+        "disclaimer": agenda.DISCLAIMER,
+    })
 
 
 def _state(item: AgendaItem, index: int, records: list[AgendaStepRecord]) -> str:
-    if service.current_index(item) == index:
+    if agenda.current_index(item) == index:
         return "current"
     mine = [r for r in records if r.step_index == index]
     if not mine:
@@ -104,10 +109,10 @@ STATE_LABELS = {"done": "已完成", "current": "进行中", "pending": "未开�
 
 
 def summary(item: AgendaItem, *, compound_name: str | None = None) -> dict[str, Any]:
-    step = service.current_step(item)
-    index = service.current_index(item)
-    due = service.due_at(item)
-    steps = service.steps_of(item)
+    step = agenda.current_step(item)
+    index = agenda.current_index(item)
+    due = agenda.due_at(item)
+    steps = agenda.steps_of(item)
     out = {
         "id": item.id, "compound_id": item.compound_id, "title": item.title,
         "matter_type": item.matter_type, "matter_label": item.matter_label, "is_major": item.is_major,
@@ -120,7 +125,7 @@ def summary(item: AgendaItem, *, compound_name: str | None = None) -> dict[str, 
                           "waiting_for_revision": item.status == ItemStatus.RETURNED}
                          if step is not None and index is not None else None),
         "step_count": len(steps), "version": item.current_version,
-        "due_at": due, "overdue": service.is_overdue(item),
+        "due_at": due, "overdue": agenda.is_overdue(item),
         "gate_passed": item.gate_passed_at is not None, "public": item.public_at is not None,
         "resolution_passed": item.resolution_passed,
         "created_at": item.created_at, "closed_at": item.closed_at, "rejected_at": item.rejected_at,
@@ -130,12 +135,16 @@ def summary(item: AgendaItem, *, compound_name: str | None = None) -> dict[str, 
     return out
 
 
+def summary_out(item: AgendaItem) -> AgendaItemSummaryOut:
+    return AgendaItemSummaryOut.model_validate(summary(item))
+
+
 APPROVE_LABELS = {"meeting": "商议通过", "record": "已办理", "review": "同意"}
 
 
 def action_label(item: AgendaItem, r: AgendaStepRecord) -> str:
     if r.action == "approve":
-        kind = service.steps_of(item)[r.step_index]["kind"]
+        kind = agenda.steps_of(item)[r.step_index]["kind"]
         return APPROVE_LABELS.get(kind, "同意")
     return tpl.ACTION_LABELS.get(r.action, r.action)
 
@@ -156,17 +165,13 @@ def _record_out(session: Session, item: AgendaItem, r: AgendaStepRecord, *,
 
 
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(session.execute(
-        select(UserAccount.id, UserAccount.display_name).where(UserAccount.id.in_(sorted(ids)))  # type: ignore[union-attr]
-    ).all())
+    return auth_service.display_names(session, ids)
 
 
 def _ballot_out(session: Session, item: AgendaItem) -> dict[str, Any] | None:
     if item.ballot_id is None:
         return None
-    linked = service.linked_matter(session, item)
+    linked = resolution.linked_matter(session, item)
     ballot = voting_service.get_ballot(session, compound_id=item.compound_id, ballot_id=item.ballot_id)
     status = voting_service.status_of(ballot)
     out: dict[str, Any] = {
@@ -183,17 +188,17 @@ def _ballot_out(session: Session, item: AgendaItem) -> dict[str, Any] | None:
         out.update({"matter_title": matter.title, "matter_position": matter.position,
                     "category": matter.category, "category_label": voting_rules.Category(matter.category).label})
     if item.resolved_at is not None:
-        out["resolution"] = {"passed": item.resolution_passed, "line": service.resolution_line(session, item)}
+        out["resolution"] = {"passed": item.resolution_passed, "line": resolution.resolution_line(session, item)}
     return out
 
 
 def _notices(session: Session, item: AgendaItem, viewer: notices_service.Viewer) -> list[dict[str, Any]]:
     ids: list[int] = []
-    ballot = session.get(voting_service.Ballot, item.ballot_id) if item.ballot_id else None
-    if ballot is not None:
+    if item.ballot_id is not None:
+        ballot = voting_service.get_ballot(session, compound_id=item.compound_id, ballot_id=item.ballot_id)
         ids += [i for i in (ballot.notice_id, ballot.result_notice_id) if i]
     ids += [n.id or 0 for n in reversed(notices_service.notices_for_source(
-        session, compound_id=item.compound_id, source_type=service.OBJECT, source_id=item.id or 0))]
+        session, compound_id=item.compound_id, source_type=agenda.OBJECT, source_id=item.id or 0))]
     out = []
     for nid in ids:
         try:
@@ -210,7 +215,7 @@ def _notices(session: Session, item: AgendaItem, viewer: notices_service.Viewer)
 
 def _steps_with_state(item: AgendaItem, records: list[AgendaStepRecord]) -> list[dict[str, Any]]:
     out = []
-    for i, s in enumerate(service.steps_of(item)):
+    for i, s in enumerate(agenda.steps_of(item)):
         state = _state(item, i, records)
         out.append({**_step_out(s, i), "state": state, "state_label": STATE_LABELS[state]})
     return out
@@ -218,7 +223,7 @@ def _steps_with_state(item: AgendaItem, records: list[AgendaStepRecord]) -> list
 
 def my_actions(session: Session, item: AgendaItem, roles: frozenset[Role]) -> dict[str, Any]:
     """What the caller may do now (the service checks again)."""
-    step = service.current_step(item)
+    step = agenda.current_step(item)
     held = {r.value for r in roles}
     out: dict[str, Any] = {"decide": [], "resubmit": False, "link": False, "resolve": False,
                            "publish": False, "observe": Role.OBSERVER in roles,
@@ -232,7 +237,7 @@ def my_actions(session: Session, item: AgendaItem, roles: frozenset[Role]) -> di
     elif acts and step["kind"] in ("meeting", "review", "record"):
         out["decide"] = list(step.get("actions", []))
     elif acts and step["kind"] == "ballot":
-        linked = service.linked_matter(session, item)
+        linked = resolution.linked_matter(session, item)
         out["link"] = True
         out["resolve"] = linked is not None and linked[0].published_at is not None
     elif acts and step["kind"] == "notice":
@@ -240,15 +245,15 @@ def my_actions(session: Session, item: AgendaItem, roles: frozenset[Role]) -> di
     return out
 
 
-def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -> dict[str, Any]:
+def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -> AgendaItemRecordOut:
     """The full procedure record for staff and observers: every version, step and observation."""
-    records = service.step_records(session, item=item)
-    obs = service.observations(session, item=item)
-    vers = service.versions(session, item=item)
+    records = reading.step_records(session, item=item)
+    obs = reading.observations(session, item=item)
+    vers = reading.versions(session, item=item)
     names = _names(session, {r.actor_user_id for r in records if r.actor_user_id}
                    | {o.observer_user_id for o in obs} | {v.submitted_by for v in vers if v.submitted_by})
     staff_viewer = notices_service.Viewer(can_see_drafts=False, building_ids=None)
-    return {
+    return AgendaItemRecordOut.model_validate({
         **summary(item),
         "proposer_body_label": tpl.BODY_LABELS.get(item.proposer_body, item.proposer_body),
         "steps": _steps_with_state(item, records),
@@ -266,17 +271,17 @@ def item_record(session: Session, *, item: AgendaItem, roles: frozenset[Role]) -
         } for o in obs],
         "ballot": _ballot_out(session, item),
         "notices": _notices(session, item, staff_viewer),
-        "observers": service.list_observers(session, compound_id=item.compound_id, item_id=item.id),
+        "observers": observers.list_observers(session, compound_id=item.compound_id, item_id=item.id),
         "my_actions": my_actions(session, item, roles),
-        "disclaimer": service.DISCLAIMER,
-    }
+        "disclaimer": agenda.DISCLAIMER,
+    })
 
 
-def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.Viewer) -> dict[str, Any]:
+def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.Viewer) -> AgendaTimelineOut:
     """The owners' page: where the matter is, what was decided at each step and by whom
     (role and organization only), and the published documents."""
-    records = service.step_records(session, item=item)
-    latest = service.versions(session, item=item)[-1]
+    records = reading.step_records(session, item=item)
+    latest = reading.versions(session, item=item)[-1]
     steps = []
     for s in _steps_with_state(item, records):
         decisions = []
@@ -293,7 +298,7 @@ def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.View
         steps.append({key: s[key] for key in ("index", "key", "name", "kind_label", "organization",
                                                "description", "state", "state_label", "gate")}
                      | {"decisions": decisions})
-    return {
+    return AgendaTimelineOut.model_validate({
         **{k: v for k, v in summary(item).items() if k not in ("due_at", "overdue")},
         "proposer_body_label": tpl.BODY_LABELS.get(item.proposer_body, item.proposer_body),
         "proposal": {"version": latest.version, "title": latest.title, "text": latest.text,
@@ -301,24 +306,24 @@ def timeline(session: Session, *, item: AgendaItem, viewer: notices_service.View
         "steps": steps,
         "ballot": _ballot_out(session, item),
         "notices": _notices(session, item, viewer),
-        "disclaimer": service.DISCLAIMER,
+        "disclaimer": agenda.DISCLAIMER,
         "generated_at": now(),
-    }
+    })
 
 
-def queue_out(session: Session, *, items: list[AgendaItem]) -> list[dict[str, Any]]:
+def queue_out(session: Session, *, items: list[AgendaItem]) -> list[ReviewerQueueItemOut]:
     """The reviewer's queue rows, with the current documents and the latest history."""
     names = {c.id: c.name for c in roster_service.list_compounds(session, ids=sorted({i.compound_id for i in items}))}
     out = []
     for item in items:
-        latest = service.versions(session, item=item)[-1]
-        history = service.step_records(session, item=item)[-5:]
+        latest = reading.versions(session, item=item)[-1]
+        history = reading.step_records(session, item=item)[-5:]
         row = summary(item, compound_name=names.get(item.compound_id, ""))
         row["waiting_for_reviewer"] = (item.status == ItemStatus.IN_PROGRESS
-                                       and Role.REVIEWER.value in service.waiting_roles(item))
+                                       and Role.REVIEWER.value in agenda.waiting_roles(item))
         row["documents"] = _files(session, item.compound_id, json.loads(latest.document_file_ids))
         row["history"] = [_record_out(session, item, r, names=None) for r in history]
-        out.append(row)
+        out.append(ReviewerQueueItemOut.model_validate(row))
     return out
 
 

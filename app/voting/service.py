@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from app.voting.models import (
     Ballot,
     BallotCandidate,
     BallotMatter,
+    BallotResult,
     BallotSubject,
     BallotVoter,
 )
@@ -119,6 +120,41 @@ def list_matters(session: Session, *, ballot_id: int) -> list[BallotMatter]:
             select(BallotMatter).where(BallotMatter.ballot_id == ballot_id).order_by(BallotMatter.position)
         ).scalars()
     )
+
+
+def matters_with_ballots(session: Session, *, matter_ids: Iterable[int]) -> dict[int, tuple[BallotMatter, Ballot]]:
+    """Matters by id with their ballots, for other domains that cite a matter (ledger, procedures)."""
+    ids = sorted(set(matter_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(BallotMatter, Ballot).join(Ballot, Ballot.id == BallotMatter.ballot_id)
+        .where(BallotMatter.id.in_(ids))
+    ).all()
+    return {m.id or 0: (m, b) for m, b in rows}
+
+
+def matter_passed(session: Session, *, ballot_id: int, matter_id: int) -> bool:
+    """Whether the matter's stored result (written when the ballot closed) says it passed."""
+    result = session.get(BallotResult, (ballot_id, matter_id))
+    return result is not None and result.passed is True
+
+
+def passed_matters(
+    session: Session, *, compound_id: int, exclude_categories: Iterable[str] = ()
+) -> list[tuple[BallotMatter, Ballot]]:
+    """Matters passed in the compound's published whole-compound ballots, newest ballot first."""
+    return [(m, b) for m, b in session.execute(
+        select(BallotMatter, Ballot)
+        .join(Ballot, Ballot.id == BallotMatter.ballot_id)
+        .join(BallotResult, (BallotResult.matter_id == BallotMatter.id)
+              & (BallotResult.ballot_id == Ballot.id))
+        .where(Ballot.compound_id == compound_id, BallotMatter.compound_id == compound_id,
+               Ballot.published_at.is_not(None), BallotResult.passed.is_(True),
+               Ballot.scope_building_ids == "[]",
+               BallotMatter.category.not_in(sorted(exclude_categories)))
+        .order_by(Ballot.published_at.desc(), BallotMatter.position)
+    ).all()]
 
 
 def candidates_by_matter(session: Session, *, ballot_id: int) -> dict[int, list[BallotCandidate]]:

@@ -139,3 +139,11 @@ def test_only_the_platform_admin_may_drop_the_procedure(world) -> None:  # type:
     assert again["template_key"] == "sanyi_yishen" and len(again["steps"]) == 6
     settings = world.ok("PUT", world.p("/settings"), "admin", {"template_key": None})
     assert settings["adopted"] is False
+
+
+def test_settings_of_a_compound_that_does_not_exist_are_not_found(world) -> None:  # type: ignore[no-untyped-def]
+    """The platform admin reaches every compound id; an unknown one is 404, not a 500 (fuzz find)."""
+    path = world.p("/settings").replace(f"/compounds/{world.cid}/", "/compounds/999999/")
+    for body in ({"template_key": None, "extra_major_matters": None}, {"template_key": "sanyi_yishen"}):
+        r = world.client.put(path, headers=world.h("admin"), json=body)
+        assert r.status_code == 404 and r.json()["error"] == "compound_not_found", r.text
