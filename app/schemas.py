@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, Strict
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
 
 
 class InputModel(BaseModel):
@@ -54,7 +62,11 @@ def _isoformat(value: datetime) -> str:
 
 # A time in a response as Python writes it ("2026-03-01T08:00:00+00:00"), the form the
 # domains' JSON has always used (pydantic alone would write "Z").
-DatetimeOut = Annotated[datetime, PlainSerializer(_isoformat, return_type=str, when_used="json")]
+DatetimeOut = Annotated[
+    datetime,
+    PlainSerializer(_isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 def only_form_fields(*names: str) -> Callable[[Request], Awaitable[None]]:

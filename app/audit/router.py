@@ -70,7 +70,7 @@ def export(access: AuditReader) -> StreamingResponse:
     """JSON Lines export for offline verification with `python -m app.audit verify --file`."""
     compound_id = access.compound_id
 
-    def lines():  # type: ignore[no-untyped-def]
+    def lines():
         # Its own read transaction: the stream outlives the request's session.
         session = new_session(write=False)
         try:

@@ -52,8 +52,8 @@ class Actor:
 SYSTEM = Actor(user_id=None, role="system")
 
 
-_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
-_HEADS = AuditChainHead.__table__  # type: ignore[attr-defined]
+_EVENTS = AuditEvent.__table__
+_HEADS = AuditChainHead.__table__
 
 # Statements built once (their cache keys are memoized): every state change runs them.
 _HEAD = select(_HEADS.c.seq, _HEADS.c.hash).where(_HEADS.c.compound_id == bindparam("a_compound"))

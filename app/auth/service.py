@@ -163,6 +163,25 @@ def _account_by_phone(session: Session, phone: str) -> UserAccount | None:
     return session.execute(select(UserAccount).where(UserAccount.phone == phone)).scalar_one_or_none()
 
 
+def account_by_phone(session: Session, *, phone: str) -> UserAccount | None:
+    """The account signing in with this phone, if any (for other domains' look-ups)."""
+    return _account_by_phone(session, phone)
+
+
+def get_account(session: Session, *, user_id: int | None) -> UserAccount | None:
+    return session.get(UserAccount, user_id) if user_id else None
+
+
+def ensure_phone_account(session: Session, *, phone: str, display_name: str) -> UserAccount:
+    """The account of a phone that signs in with one-time codes (an owner, a proxy), made once."""
+    account = _account_by_phone(session, phone)
+    if account is None:
+        account = UserAccount(phone=phone, display_name=display_name)
+        session.add(account)
+        session.flush()
+    return account
+
+
 def verify_code(
     session: Session, *, phone: str, code: str, client_addr: str, known_owner: bool
 ) -> UserAccount:
@@ -547,8 +566,8 @@ def grant_organization(session: Session, *, compound_id: int, user_id: int, role
     return session.execute(
         select(RoleGrant.organization).where(
             RoleGrant.compound_id == compound_id, RoleGrant.user_id == user_id,
-            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),  # type: ignore[union-attr]
-        ).order_by(RoleGrant.id)  # type: ignore[arg-type]
+            RoleGrant.role == role, RoleGrant.revoked_at.is_(None),
+        ).order_by(RoleGrant.id)
     ).scalars().first()
 
 

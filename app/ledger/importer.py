@@ -27,6 +27,7 @@ from app import spreadsheets
 from app.audit.service import Actor, append_event
 from app.clock import now
 from app.db import is_postgres
+from app.errors import DomainError, UnsupportedMediaType
 from app.files import service as files_service
 from app.ledger import rules, service
 from app.ledger.exceptions import ImportInvalid, ImportNotFound, LedgerConflict, LedgerInvalid
@@ -80,8 +81,8 @@ _COLUMN_KEYS = {_key(c): c for c in COLUMNS + OPTIONAL_COLUMNS}
 _COLUMN_KEYS.update({_key("金额"): "金额（元）", _key("扣除成本"): "扣除成本（元）"})
 
 
-def _rejected(problem: spreadsheets.SpreadsheetRejected) -> ImportInvalid:
-    return ImportInvalid(problem.message, code=f"ledger_import_{problem.reason}", status=problem.status)
+def _rejected(problem: spreadsheets.SpreadsheetRejected) -> DomainError:
+    return problem.as_error(problem.message, code=f"ledger_import_{problem.reason}")
 
 
 def parse_date(text: str) -> date:
@@ -102,7 +103,7 @@ def parse_csv(content: bytes, *, today: date) -> list[DraftRow]:
     try:
         spreadsheets.check_size(content, limit=MAX_BYTES, advice="，请分批导入")
         if spreadsheets.is_zip(content):
-            raise ImportInvalid("请在 Excel 中“另存为”CSV 后上传", code="ledger_import_not_csv", status=415)
+            raise UnsupportedMediaType("请在 Excel 中“另存为”CSV 后上传", code="ledger_import_not_csv")
         table = list(spreadsheets.csv_rows(content))
     except spreadsheets.SpreadsheetRejected as problem:
         raise _rejected(problem) from problem

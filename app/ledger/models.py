@@ -18,7 +18,7 @@ from app.db import UTCDateTime
 from app.errors import Conflict
 
 
-def _ts(nullable: bool = True):  # type: ignore[no-untyped-def]
+def _ts(nullable: bool = True):
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
@@ -167,7 +167,7 @@ _DECISION_FIELDS = frozenset({"approved_by", "approved_at", "rejected_by", "reje
 
 
 def _stored_decision(connection: Connection, entry_id: int | None) -> tuple[Any, Any] | None:
-    table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    table = LedgerEntry.__table__
     row = connection.execute(
         table.select().with_only_columns(table.c.approved_at, table.c.rejected_at)
         .where(table.c.id == entry_id)
@@ -208,7 +208,7 @@ def _refuse_period_rewrite(_mapper: Any, connection: Connection, target: LedgerP
     changed = {attr.key for attr in inspect(target).attrs if attr.history.has_changes()}
     if not changed:
         return
-    table = LedgerPeriod.__table__  # type: ignore[attr-defined]
+    table = LedgerPeriod.__table__
     row = connection.execute(
         table.select().with_only_columns(table.c.closed_at, table.c.published_at)
         .where(table.c.id == target.id)

@@ -62,8 +62,8 @@ def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> 
     attached = False
     for entry, period in session.execute(
             select(LedgerEntry, LedgerPeriod)
-            .join(LedgerVoucher, LedgerVoucher.entry_id == LedgerEntry.id)  # type: ignore[arg-type]
-            .join(LedgerPeriod, LedgerPeriod.id == LedgerEntry.period_id)  # type: ignore[arg-type]
+            .join(LedgerVoucher, LedgerVoucher.entry_id == LedgerEntry.id)
+            .join(LedgerPeriod, LedgerPeriod.id == LedgerEntry.period_id)
             .where(LedgerVoucher.compound_id == cid, LedgerVoucher.file_id == file_id)).all():
         attached = True
         if entry_visible(entry, period, access=access):

@@ -217,7 +217,9 @@ def attach_audit_report(start_date: date, body: AuditReportIn, access: Committee
     return views.period_view(session, compound_id=access.compound_id, slot=slot)
 
 
-@router.get(P + "/audit-report")
+@router.get(P + "/audit-report", response_class=FileResponse,
+            responses={200: {"description": "the audit report as filed",
+                             "content": {t: {} for t in files_service.ALLOWED_TYPES}}})
 def audit_report(start_date: date, access: Reader, session: SessionDep) -> FileResponse:
     slot = policy.visible_slot(session, access=access, start_date=start_date)
     if slot.row is None or slot.row.audit_report_file_id is None:

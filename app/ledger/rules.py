@@ -219,14 +219,14 @@ def compute_statement(
 ) -> dict[str, Any]:
     """The period's statement from its approved entries: every figure is a sum of them."""
     ordered = sorted(entries, key=lambda e: (e.entry_date, e.id))
-    income = []
+    income: list[dict[str, Any]] = []
     for category in INCOME_CATEGORIES:
         rows = [e for e in ordered if e.direction == INCOME and e.category == category]
         gross = sum(e.amount_fen for e in rows)
         cost = sum(e.cost_fen for e in rows)
         income.append({"category": category, "gross_fen": gross, "cost_fen": cost,
                        "net_fen": gross - cost, "entries": len(rows)})
-    expense = []
+    expense: list[dict[str, Any]] = []
     for category in EXPENSE_CATEGORIES:
         rows = [e for e in ordered if e.direction == EXPENSE and e.category == category]
         expense.append({"category": category, "amount_fen": sum(e.amount_fen for e in rows),

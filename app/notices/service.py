@@ -281,14 +281,18 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
     for notice_id, building_id in audience:
         if building_id in by_id:
             buildings[notice_id].append(by_id[building_id])
-    files: dict[int, list[StoredFile]] = defaultdict(list)
-    for notice_id, stored in session.execute(
-        select(NoticeAttachment.notice_id, StoredFile)
-        .join(StoredFile, StoredFile.id == NoticeAttachment.stored_file_id)
+    attached = session.execute(
+        select(NoticeAttachment.notice_id, NoticeAttachment.stored_file_id)
         .where(NoticeAttachment.notice_id.in_(ids))
         .order_by(NoticeAttachment.position, NoticeAttachment.id)
-    ):
-        files[notice_id].append(stored)
+    ).all()
+    by_file = {fid: f for cid in {n.compound_id for n in notices}
+               for fid, f in files_service.files_by_id(
+                   session, compound_id=cid, file_ids=[file_id for _, file_id in attached]).items()}
+    files: dict[int, list[StoredFile]] = defaultdict(list)
+    for notice_id, file_id in attached:
+        if file_id in by_file:
+            files[notice_id].append(by_file[file_id])
     superseded_by = {
         n.supersedes_id: n
         for n in session.execute(

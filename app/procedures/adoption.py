@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.audit.service import Actor, append_event
 from app.auth.models import Role
 from app.clock import now
-from app.errors import DomainError, Forbidden, NotFound, field_message
+from app.errors import Forbidden, Invalid, NotFound, field_message
 from app.procedures import majors
 from app.procedures import templates as tpl
 from app.procedures.agenda import Caller
@@ -44,7 +44,7 @@ def list_templates(session: Session, *, compound_id: int) -> list[dict[str, Any]
     out = list(tpl.shipped_templates().values())
     for row in session.execute(
         select(ProcedureTemplate).where(ProcedureTemplate.compound_id == compound_id)
-        .order_by(ProcedureTemplate.id)  # type: ignore[arg-type]
+        .order_by(ProcedureTemplate.id)
     ).scalars():
         out.append({"key": custom_key(row), "shipped": False, **json.loads(row.spec_json)})
     return out
@@ -66,7 +66,7 @@ def add_template(session: Session, *, compound_id: int, data: dict[str, Any], ac
     try:
         spec = tpl.validate_template(data)
     except tpl.TemplateError as exc:
-        raise DomainError(str(exc), code="procedure_template_invalid", status=422) from exc
+        raise Invalid(str(exc), code="procedure_template_invalid") from exc
     row = ProcedureTemplate(compound_id=compound_id, name=spec.name,
                             spec_json=json.dumps(spec.model_dump(), ensure_ascii=False),
                             created_by=actor.user_id)
@@ -101,15 +101,14 @@ def update_settings(
             try:
                 m = majors.MajorMatter.model_validate(raw)
             except ValidationError as exc:
-                raise DomainError(f"新增重大事项的格式有误：{field_message(exc.errors()[0])}",
-                                  code="major_matter_invalid", status=422) from exc
+                raise Invalid(f"新增重大事项的格式有误：{field_message(exc.errors()[0])}",
+                                  code="major_matter_invalid") from exc
             if m.key in majors.DEFAULT_KEYS or m.key == majors.OTHER or m.key in {c["key"] for c in checked}:
-                raise DomainError(f"事项标识 {m.key} 已存在", code="major_matter_duplicate", status=422)
+                raise Invalid(f"事项标识 {m.key} 已存在", code="major_matter_duplicate")
             if not m.categories and not m.keywords:
-                raise DomainError(f"事项“{m.label}”须设置表决类别或关键词，才能识别", code="major_matter_unmatched",
-                                  status=422)
+                raise Invalid(f"事项“{m.label}”须设置表决类别或关键词，才能识别", code="major_matter_unmatched")
             if not set(m.categories) <= {c.value for c in voting_rules.Category} - majors.UNGATED_CATEGORIES:
-                raise DomainError(f"事项“{m.label}”的表决类别不正确", code="major_matter_invalid", status=422)
+                raise Invalid(f"事项“{m.label}”的表决类别不正确", code="major_matter_invalid")
             checked.append(m.model_dump())
         setting.extra_major_json = json.dumps(checked, ensure_ascii=False)
     before = setting.template_key

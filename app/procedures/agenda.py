@@ -203,7 +203,7 @@ def active_item_observer(session: Session, *, compound_id: int, item_id: int, us
     return session.execute(
         select(AgendaObserver).where(
             AgendaObserver.compound_id == compound_id, AgendaObserver.item_id == item_id,
-            AgendaObserver.user_id == user_id, AgendaObserver.revoked_at.is_(None),  # type: ignore[union-attr]
+            AgendaObserver.user_id == user_id, AgendaObserver.revoked_at.is_(None),
         )
     ).scalars().first()
 

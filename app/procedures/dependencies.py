@@ -44,7 +44,7 @@ def item_access(*allowed: Role) -> Callable[..., CompoundAccess]:
                                   roles=frozenset({Role.OBSERVER}))
 
     dependency.__name__ = base.__name__ + "_or_item_observer"
-    dependency.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]
+    dependency.allowed_roles = frozenset(allowed)
     return dependency
 
 

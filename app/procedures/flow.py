@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.audit.service import Actor
 from app.auth.models import Role
 from app.clock import now
-from app.errors import DomainError
+from app.errors import Invalid
 from app.notices import service as notices_service
 from app.procedures import majors
 from app.procedures import templates as tpl
@@ -43,7 +43,7 @@ from app.voting import rules as voting_rules
 
 def _proposer_role(step: dict[str, Any], body: str, caller: Caller) -> Role:
     if body not in step.get("bodies", []):
-        raise DomainError("提议主体不在本程序允许的范围内", code="proposer_body_invalid", status=422)
+        raise Invalid("提议主体不在本程序允许的范围内", code="proposer_body_invalid")
     return acting_role(step, caller, allowed=tpl.BODY_ROLES[body])
 
 
@@ -61,16 +61,16 @@ def propose(
     role = _proposer_role(steps[0], proposer_body, caller)
     title, text = title.strip(), text.strip()
     if not title or not text:
-        raise DomainError("请填写议题标题和方案内容", code="proposal_empty", status=422)
+        raise Invalid("请填写议题标题和方案内容", code="proposal_empty")
     if matter_type == majors.OTHER:
         label, is_major = majors.OTHER_LABEL, False
     else:
         kind = majors.find(major_list(session, compound_id=compound_id), matter_type)
         if kind is None:
-            raise DomainError("事项类型不在本小区的重大事项清单中", code="matter_type_invalid", status=422)
+            raise Invalid("事项类型不在本小区的重大事项清单中", code="matter_type_invalid")
         label, is_major = kind.label, True
     if category is not None and category not in {c.value for c in voting_rules.Category}:
-        raise DomainError("表决类别不正确", code="matter_category_invalid", status=422)
+        raise Invalid("表决类别不正确", code="matter_category_invalid")
     files = check_files(session, compound_id, document_file_ids)
     actor = Actor(user_id=caller.user_id, role=role.value)
     item = AgendaItem(
@@ -124,9 +124,9 @@ def resubmit(
     role = _proposer_role(steps[0], item.proposer_body, caller)
     title, text = title.strip(), text.strip()
     if not title or not text:
-        raise DomainError("请填写议题标题和方案内容", code="proposal_empty", status=422)
+        raise Invalid("请填写议题标题和方案内容", code="proposal_empty")
     if not note.strip():
-        raise DomainError("请说明本次修改的内容", code="revision_note_missing", status=422)
+        raise Invalid("请说明本次修改的内容", code="revision_note_missing")
     files = check_files(session, item.compound_id, document_file_ids)
     actor = Actor(user_id=caller.user_id, role=role.value)
     item.current_version += 1
@@ -160,20 +160,20 @@ def decide(session: Session, *, item: AgendaItem, step_key: str, decision: Decis
     role = acting_role(step, caller)
     action = decision.action
     if action not in step.get("actions", []):
-        raise DomainError(f"“{step['name']}”不能“{tpl.ACTION_LABELS.get(action, action)}”",
-                          code="procedure_action_not_allowed", status=422)
+        raise Invalid(f"“{step['name']}”不能“{tpl.ACTION_LABELS.get(action, action)}”",
+                          code="procedure_action_not_allowed")
     opinion = decision.opinion.strip()
     if not opinion:
         what = {"review": "批复意见", "meeting": "会议结论"}.get(step["kind"], "办理情况")
-        raise DomainError(f"请填写{what}", code="opinion_missing", status=422)
+        raise Invalid(f"请填写{what}", code="opinion_missing")
     files = check_files(session, item.compound_id, decision.file_ids)
     data: dict[str, Any] = {}
     if step["kind"] == "meeting":
         attendees = [a.strip() for a in decision.attendees if a.strip()]
         if not attendees or decision.meeting_date is None:
-            raise DomainError("请填写会议日期和参会单位（人员）", code="meeting_details_missing", status=422)
+            raise Invalid("请填写会议日期和参会单位（人员）", code="meeting_details_missing")
         if action == "approve" and not files:
-            raise DomainError("请上传会议纪要", code="minutes_missing", status=422)
+            raise Invalid("请上传会议纪要", code="minutes_missing")
         data = {"meeting_date": decision.meeting_date.isoformat(), "attendees": attendees}
     actor = Actor(user_id=caller.user_id, role=role.value)
     record_step(session, item, index=index, action=action, actor=actor, opinion=opinion, data=data,
@@ -214,7 +214,7 @@ def publish(session: Session, *, item: AgendaItem, step_key: str, title: str, bo
     role = acting_role(step, caller)
     title, body = title.strip(), body.strip()
     if not title or not body:
-        raise DomainError("请填写公告标题和正文", code="notice_content_missing", status=422)
+        raise Invalid("请填写公告标题和正文", code="notice_content_missing")
     files = check_files(session, item.compound_id, attachment_file_ids)
     footer = [f"本公告依照本小区议事规则采用的《{item.template_name}》程序发布"
               f"（第{index + 1}步：{step['name']}）。"]

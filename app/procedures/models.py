@@ -16,11 +16,11 @@ from app.clock import now
 from app.db import UTCDateTime
 
 
-def _ts(nullable: bool = True):  # type: ignore[no-untyped-def]
+def _ts(nullable: bool = True):
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
-def _created():  # type: ignore[no-untyped-def]
+def _created():
     return Field(default_factory=now, sa_column=Column(UTCDateTime(), nullable=False))
 
 

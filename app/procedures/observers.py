@@ -11,7 +11,7 @@ from app.audit.service import Actor
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.clock import now
-from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.procedures.agenda import (
     Caller,
     active_item_observer,
@@ -43,7 +43,7 @@ def appoint_observer(
     account = _staff_account(session, username)
     organization = organization.strip()
     if not organization:
-        raise DomainError("请填写观察员的身份（如：区人大代表）", code="observer_org_missing", status=422)
+        raise Invalid("请填写观察员的身份（如：区人大代表）", code="observer_org_missing")
     if item_id is None:
         grant = auth_service.grant_role(session, compound_id=compound_id, user_id=account.id or 0,
                                         role=Role.OBSERVER, organization=organization, actor=actor)
@@ -95,10 +95,10 @@ def list_observers(session: Session, *, compound_id: int, item_id: int | None = 
                             "display_name": user.display_name, "organization": grant.organization,
                             "item_id": None, "appointed_at": grant.granted_at})
     stmt = select(AgendaObserver).where(AgendaObserver.compound_id == compound_id,
-                                        AgendaObserver.revoked_at.is_(None))  # type: ignore[union-attr]
+                                        AgendaObserver.revoked_at.is_(None))
     if item_id is not None:
         stmt = stmt.where(AgendaObserver.item_id == item_id)
-    rows = list(session.execute(stmt.order_by(AgendaObserver.id)).scalars())  # type: ignore[arg-type]
+    rows = list(session.execute(stmt.order_by(AgendaObserver.id)).scalars())
     names = auth_service.display_names(session, [row.user_id for row in rows])
     for row in rows:
         out.append({"scope": "item", "id": row.id, "user_id": row.user_id,
@@ -113,7 +113,7 @@ def record_observation(session: Session, *, item: AgendaItem, text: str, caller:
         raise Forbidden("只有观察员可以记录观察意见", code="observer_only")
     text = text.strip()
     if not text:
-        raise DomainError("请填写观察意见", code="observation_empty", status=422)
+        raise Invalid("请填写观察意见", code="observation_empty")
     actor = Actor(user_id=caller.user_id, role=Role.OBSERVER.value)
     org = organization_of(session, compound_id=item.compound_id, user_id=caller.user_id,
                           role=Role.OBSERVER.value, item_id=item.id)

@@ -29,15 +29,15 @@ def file_readable(session: Session, *, file_id: int, access: CompoundAccess) -> 
     needle = f"%{file_id}%"  # the ids are a JSON list: match as text first, then exactly
     versions = session.execute(
         select(AgendaVersion.document_file_ids, AgendaItem)
-        .join(AgendaItem, AgendaItem.id == AgendaVersion.item_id)  # type: ignore[arg-type]
+        .join(AgendaItem, AgendaItem.id == AgendaVersion.item_id)
         .where(AgendaVersion.compound_id == access.compound_id,
-               AgendaVersion.document_file_ids.like(needle))  # type: ignore[attr-defined]
+               AgendaVersion.document_file_ids.like(needle))
     ).all()
     steps = session.execute(
         select(AgendaStepRecord.file_ids, AgendaItem)
-        .join(AgendaItem, AgendaItem.id == AgendaStepRecord.item_id)  # type: ignore[arg-type]
+        .join(AgendaItem, AgendaItem.id == AgendaStepRecord.item_id)
         .where(AgendaStepRecord.compound_id == access.compound_id,
-               AgendaStepRecord.file_ids.like(needle))  # type: ignore[attr-defined]
+               AgendaStepRecord.file_ids.like(needle))
     ).all()
     attached = False
     for ids, item in [*versions, *steps]:

@@ -30,9 +30,9 @@ def reviewer_queue(session: Session, *, user: auth_service.UserAccount) -> list[
     if not compound_ids:
         return []
     rows = session.execute(
-        select(AgendaItem).where(AgendaItem.compound_id.in_(compound_ids),  # type: ignore[attr-defined]
-                                 AgendaItem.status.in_(OPEN_STATUSES))  # type: ignore[attr-defined]
-        .order_by(AgendaItem.id)  # type: ignore[arg-type]
+        select(AgendaItem).where(AgendaItem.compound_id.in_(compound_ids),
+                                 AgendaItem.status.in_(OPEN_STATUSES))
+        .order_by(AgendaItem.id)
     ).scalars()
     at = now()
     picked = [i for i in rows

@@ -18,8 +18,8 @@ from app.procedures.models import (
 def list_items(session: Session, *, compound_id: int, public_only: bool) -> list[AgendaItem]:
     stmt = select(AgendaItem).where(AgendaItem.compound_id == compound_id)
     if public_only:
-        stmt = stmt.where(AgendaItem.public_at.is_not(None))  # type: ignore[union-attr]
-    return list(session.execute(stmt.order_by(AgendaItem.id.desc())).scalars())  # type: ignore[union-attr]
+        stmt = stmt.where(AgendaItem.public_at.is_not(None))
+    return list(session.execute(stmt.order_by(AgendaItem.id.desc())).scalars())
 
 
 def versions(session: Session, *, item: AgendaItem) -> list[AgendaVersion]:
@@ -30,13 +30,13 @@ def versions(session: Session, *, item: AgendaItem) -> list[AgendaVersion]:
 
 def step_records(session: Session, *, item: AgendaItem) -> list[AgendaStepRecord]:
     return list(session.execute(
-        select(AgendaStepRecord).where(AgendaStepRecord.item_id == item.id).order_by(AgendaStepRecord.id)  # type: ignore[arg-type]
+        select(AgendaStepRecord).where(AgendaStepRecord.item_id == item.id).order_by(AgendaStepRecord.id)
     ).scalars())
 
 
 def observations(session: Session, *, item: AgendaItem) -> list[AgendaObservation]:
     return list(session.execute(
-        select(AgendaObservation).where(AgendaObservation.item_id == item.id).order_by(AgendaObservation.id)  # type: ignore[arg-type]
+        select(AgendaObservation).where(AgendaObservation.item_id == item.id).order_by(AgendaObservation.id)
     ).scalars())
 
 

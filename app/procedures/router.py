@@ -3,7 +3,6 @@ owners' timeline, and the reviewer's queue across compounds."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -43,7 +42,6 @@ from app.procedures.dependencies import (
 )
 from app.procedures.schemas import (
     AgendaAuditOut,
-    AgendaBallotProgressOut,
     AgendaItemRecordOut,
     AgendaItemSummaryOut,
     AgendaTimelineOut,
@@ -65,6 +63,8 @@ from app.procedures.schemas import (
     RevisionIn,
 )
 from app.voting import results as voting_results
+from app.voting import views as voting_views
+from app.voting.responses import BallotProgressOut
 
 router = APIRouter(tags=["procedures"])
 P = "/compounds/{compound_id}/procedures"
@@ -75,11 +75,11 @@ def _is_staff(roles: frozenset[Role]) -> bool:
     return bool(roles - {Role.OWNER})
 
 
-def _item(session, access, item_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
+def _item(session, access, item_id: int, lock: bool = False):
     return agenda.get_item(session, compound_id=access.compound_id, item_id=item_id, lock=lock)
 
 
-def _record(session, access, item) -> AgendaItemRecordOut:  # type: ignore[no-untyped-def]
+def _record(session, access, item) -> AgendaItemRecordOut:
     return views.item_record(session, item=item, roles=access.roles)
 
 
@@ -210,7 +210,7 @@ def timeline(item_id: int, access: ItemMember, session: SessionDep) -> AgendaTim
 # --- what observers (and the committee and reviewers) check -------------------------------------
 
 
-def _linked_ballot(session, item):  # type: ignore[no-untyped-def]
+def _linked_ballot(session, item):
     linked = resolution.linked_matter(session, item)
     if linked is None:
         raise NotFound("本议题尚未关联表决", code="ballot_not_linked")
@@ -218,20 +218,20 @@ def _linked_ballot(session, item):  # type: ignore[no-untyped-def]
 
 
 @router.get(ITEM + "/ballot/progress")
-def ballot_progress(item_id: int, access: ItemWatcher, session: SessionDep) -> AgendaBallotProgressOut:
-    """Participation while the ballot is open (choices stay hidden)."""
-    return AgendaBallotProgressOut.model_validate(
+def ballot_progress(item_id: int, access: ItemWatcher, session: SessionDep) -> BallotProgressOut:
+    """Participation while the ballot is open (choices stay hidden): the ballot's own progress."""
+    return BallotProgressOut.model_validate(
         voting_results.progress(session, ballot=_linked_ballot(session, _item(session, access, item_id))))
 
 
-@router.get(ITEM + "/ballot/tally-inputs")
-def ballot_tally_inputs(item_id: int, access: ItemWatcher, session: SessionDep) -> Response:
+@router.get(ITEM + "/ballot/tally-inputs", response_class=Response,
+            responses=voting_views.TALLY_FILE_RESPONSES)
+def ballot_tally_inputs(
+    item_id: int, access: ItemWatcher, session: SessionDep, format: voting_views.TallyFormat = "json",
+) -> Response:
     """Tally inputs after closing: `python -m app.voting recount tally-<id>.json`."""
     ballot = _linked_ballot(session, _item(session, access, item_id))
-    data = voting_results.tally_inputs(session, ballot=ballot)
-    return Response(json.dumps(data, ensure_ascii=False, default=str, indent=1).encode("utf-8"),
-                    media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="tally-{ballot.id}.json"'})
+    return voting_views.tally_file(session, ballot=ballot, format=format)
 
 
 @router.get(ITEM + "/audit")
@@ -250,7 +250,7 @@ def item_audit_export(item_id: int, access: ItemWatcher, session: SessionDep) ->
     _item(session, access, item_id)
     compound_id = access.compound_id
 
-    def lines():  # type: ignore[no-untyped-def]
+    def lines():
         stream = new_session(write=False)
         try:
             for line in audit_service.export_lines(stream, compound_id=compound_id):

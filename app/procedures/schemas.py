@@ -392,37 +392,6 @@ class LinkableBallotOut(OutputModel):
     matters: list[LinkableMatterOut]
 
 
-class AgendaRatioOut(OutputModel):
-    fraction: str
-    percent: str
-
-
-class AgendaBuildingProgressOut(OutputModel):
-    building_id: int
-    building: str
-    subjects: int
-    voted: int
-    area: int
-    voted_area: int
-    headcount_ratio: AgendaRatioOut | None
-
-
-class AgendaBallotProgressOut(OutputModel):
-    """Participation in the linked ballot (the shape of voting's progress)."""
-
-    ballot_id: int
-    total_area_hundredths: int
-    total_headcount: int
-    voted_area_hundredths: int
-    voted_headcount: int
-    area_ratio: AgendaRatioOut | None
-    headcount_ratio: AgendaRatioOut | None
-    quorum: str
-    quorum_area_met: bool
-    quorum_headcount_met: bool
-    by_building: list[AgendaBuildingProgressOut]
-
-
 class AgendaAuditOut(OutputModel):
     events: list[ExportedEventOut]
     verification: VerifyOut

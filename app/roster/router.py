@@ -16,6 +16,7 @@ from app.roster.schemas import (
     CompoundIn,
     CompoundOut,
     RepresentativeIn,
+    RepresentativeOut,
     RosterImportOut,
     RosterImportPage,
     RosterSummary,
@@ -112,12 +113,13 @@ def list_subjects(
 @router.put("/compounds/{compound_id}/subjects/{subject_id}/representative")
 def set_representative(
     subject_id: int, body: RepresentativeIn, access: RosterKeeper, session: SessionDep
-) -> dict[str, int | None]:
+) -> RepresentativeOut:
     subject = service.set_representative(
         session, compound_id=access.compound_id, subject_id=subject_id, owner_id=body.owner_id,
         actor=access.actor,
     )
-    return {"subject_id": subject.id, "representative_owner_id": subject.representative_owner_id}
+    return RepresentativeOut(subject_id=subject.id or 0,
+                             representative_owner_id=subject.representative_owner_id)
 
 
 # --- roster import ---------------------------------------------------------------------------

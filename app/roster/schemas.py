@@ -97,6 +97,13 @@ class RepresentativeIn(InputModel):
     owner_id: int
 
 
+class RepresentativeOut(BaseModel):
+    """The voting subject and the co-owner who now votes for it."""
+
+    subject_id: int
+    representative_owner_id: int | None
+
+
 # --- roster import -----------------------------------------------------------------------------
 
 

@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from app.audit.canonical import canonical_json
 from app.audit.service import Actor, append_event, append_event_checked
-from app.auth.models import Role, RoleGrant, UserAccount
+from app.auth import service as auth_service
+from app.auth.models import Role, UserAccount
 from app.auth.roles import MANAGERS
 from app.clock import now
 from app.config import get_settings as get_app_settings
@@ -569,7 +570,7 @@ def _check_proxy_subject(session: Session, *, ballot: Ballot, subject_id: int, o
 
 def _owner_filed(session: Session, proxy: ProxyAuthorization) -> tuple[bool, str | None]:
     """Whether an owner filed the authorization (not the committee for them), and their phone."""
-    filer = session.get(UserAccount, proxy.submitted_by) if proxy.submitted_by else None
+    filer = auth_service.get_account(session, user_id=proxy.submitted_by)
     role = proxy.submitted_role
     if role is None:  # filed before the filer's role was recorded
         role = Role.COMMITTEE.value if filer is not None and (
@@ -582,15 +583,12 @@ def _granted(session: Session, *, user_id: int | None, compound_id: int) -> set[
     """Active role grants of an account in a compound (staff roles; owners are not granted)."""
     if user_id is None:
         return set()
-    return {Role(r) for r in session.execute(
-        select(RoleGrant.role).where(RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
-                                     RoleGrant.revoked_at.is_(None))
-    ).scalars()}
+    return auth_service.active_roles(session, compound_id=compound_id, user_id=user_id)
 
 
 def _staff_roles_of_phone(session: Session, *, compound_id: int, phone: str) -> set[Role]:
     """The staff roles the account with this phone holds in the compound (admin included)."""
-    account = session.execute(select(UserAccount).where(UserAccount.phone == phone)).scalars().first()
+    account = auth_service.account_by_phone(session, phone=phone)
     if account is None:
         return set()
     roles = _granted(session, user_id=account.id, compound_id=compound_id)
@@ -646,9 +644,9 @@ def accept_proxy(session: Session, *, ballot: Ballot, proxy_id: int, actor: Acto
     ).first()
     if duplicate:
         raise Conflict("该房屋已有被接受的委托", code="proxy_duplicate")
-    if session.execute(select(UserAccount.id).where(UserAccount.phone == proxy.proxy_phone)).first() is None:
-        # The proxy logs in with a one-time code like an owner.
-        session.add(UserAccount(phone=proxy.proxy_phone, display_name=f"受托人 {proxy.proxy_name[:1]}*"))
+    # The proxy logs in with a one-time code like an owner.
+    auth_service.ensure_phone_account(session, phone=proxy.proxy_phone,
+                                      display_name=f"受托人 {proxy.proxy_name[:1]}*")
     proxy.accepted_at, proxy.accepted_by = now(), actor.user_id
     session.add(proxy)
     session.flush()

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app import calendar, clock
 from app.audit.service import Actor
+from app.auth import service as auth_service
 from app.auth.models import UserAccount
 from app.privacy import mask_phone
 from app.voting import casting, results, service
@@ -25,12 +26,7 @@ def _midnight(day_offset: int, now: datetime) -> datetime:
 
 
 def _account(session: Session, phone: str) -> UserAccount:
-    account = session.execute(select(UserAccount).where(UserAccount.phone == phone)).scalar_one_or_none()
-    if account is None:
-        account = UserAccount(phone=phone, display_name=f"业主 {mask_phone(phone)}")
-        session.add(account)
-        session.flush()
-    return account
+    return auth_service.ensure_phone_account(session, phone=phone, display_name=f"业主 {mask_phone(phone)}")
 
 
 def _vote_some(session: Session, ballot: Ballot, share: float, rng: random.Random,

@@ -8,26 +8,17 @@ stay unique among the application's OpenAPI schemas.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import ConfigDict, Field
 
+from app.schemas import DatetimeOut, OutputModel
 
-def _iso(value: datetime) -> str:
-    return value.isoformat()
-
-
-# Times go out as `datetime.isoformat()` ("+00:00", or the offset they carry), as the untyped
-# responses always sent them; pydantic's own JSON form would write UTC as "Z".
-Instant = Annotated[
-    datetime,
-    PlainSerializer(_iso, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
+# Times go out as `datetime.isoformat()` ("+00:00"), as the untyped responses always sent them.
+Instant = DatetimeOut
 
 
-class Out(BaseModel):
+class Out(OutputModel):
     """Base of the voting responses: every key the presenter sends is declared here."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

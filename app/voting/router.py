@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -331,23 +330,9 @@ def unit_record(ballot_id: int, access: Member, session: SessionDep) -> list[Bal
             for r in results.unit_record(session, ballot=ballot)]
 
 
-@router.get(B + "/tally-inputs", response_class=Response, responses={200: {
-    "description": "the tally inputs as a file (format gongjue-tally/1)",
-    "content": {"application/json": {}, "text/csv": {},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@router.get(B + "/tally-inputs", response_class=Response, responses=views.TALLY_FILE_RESPONSES)
 def tally_inputs(
-    ballot_id: int, access: Watcher, session: SessionDep,
-    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+    ballot_id: int, access: Watcher, session: SessionDep, format: views.TallyFormat = "json",
 ) -> Response:
     """Tally inputs for an independent recount: `python -m app.voting recount tally-<id>.json`."""
-    data = results.tally_inputs(session, ballot=_ballot(session, access, ballot_id))
-    name = f"tally-{ballot_id}"
-    if format == "csv":
-        body, media = ("\ufeff" + results.tally_csv(data)).encode("utf-8"), "text/csv; charset=utf-8"
-    elif format == "xlsx":
-        body, media = views.tally_xlsx(data), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = json.dumps(data, ensure_ascii=False, default=str, indent=1).encode("utf-8")
-        media = "application/json"
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'})
+    return views.tally_file(session, ballot=_ballot(session, access, ballot_id), format=format)

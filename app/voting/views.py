@@ -9,17 +9,21 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.models import ROLE_LABELS, Role, UserAccount
+from app.auth import service as auth_service
+from app.auth.models import ROLE_LABELS, Role
 from app.deps import CompoundAccess
+from app.files import service as files_service
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
 from app.spreadsheets import neutralize_formulas
-from app.voting import casting, policy, rules, service
+from app.voting import casting, policy, results, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
     Ballot,
@@ -171,16 +175,13 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
 
 def _documents(session: Session, compound_id: int, ids: list[int]) -> dict[int, BallotDocumentOut]:
     """Names and types of the matters' documents (the files themselves stay behind /files)."""
-    from app.files.models import StoredFile
 
     if not ids:
         return {}
     return {
-        f.id: BallotDocumentOut(id=f.id, file_name=f.file_name, content_type=f.content_type,
-                                size_bytes=f.size_bytes)
-        for f in session.execute(
-            select(StoredFile).where(StoredFile.compound_id == compound_id, StoredFile.id.in_(ids))
-        ).scalars()
+        file_id: BallotDocumentOut(id=file_id, file_name=f.file_name, content_type=f.content_type,
+                                   size_bytes=f.size_bytes)
+        for file_id, f in files_service.files_by_id(session, compound_id=compound_id, file_ids=ids).items()
     }
 
 
@@ -221,7 +222,7 @@ def proxy_view(session: Session, p: ProxyAuthorization) -> VoteProxyOut:
 
 def _filer(session: Session, p: ProxyAuthorization) -> VoteProxyFilerOut:
     """Who filed the authorization, masked: an owner by their own flats, staff by their role."""
-    account = session.get(UserAccount, p.submitted_by) if p.submitted_by else None
+    account = auth_service.get_account(session, user_id=p.submitted_by)
     role = p.submitted_role
     phone = account.phone if account else None
     units = roster_service.unit_labels_for_phone(session, compound_id=p.compound_id, phone=phone)
@@ -305,3 +306,25 @@ def tally_xlsx(data: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# The tally inputs as a file, for the ballot's route and the agenda item's (format gongjue-tally/1).
+TallyFormat = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TALLY_FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {
+    "description": "the tally inputs as a file (format gongjue-tally/1)",
+    "content": {"application/json": {}, "text/csv": {}, XLSX_MEDIA: {}}}}
+
+
+def tally_file(session: Session, *, ballot: Ballot, format: str) -> Response:
+    """Tally inputs for an independent recount, as JSON, CSV or XLSX, offered as a download."""
+    data = results.tally_inputs(session, ballot=ballot)
+    if format == "csv":
+        body, media = ("\ufeff" + results.tally_csv(data)).encode("utf-8"), "text/csv; charset=utf-8"
+    elif format == "xlsx":
+        body, media = tally_xlsx(data), XLSX_MEDIA
+    else:
+        body = json.dumps(data, ensure_ascii=False, default=str, indent=1).encode("utf-8")
+        media = "application/json"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="tally-{ballot.id}.{format}"'})
