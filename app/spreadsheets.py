@@ -19,8 +19,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePath
 from typing import Any, BinaryIO, Literal
 
-from app.errors import DomainError, Invalid, PayloadTooLarge, UnsupportedMediaType
-
 Reason = Literal["too_large", "empty", "type", "unreadable", "encoding"]
 Kind = Literal["xlsx", "csv"]
 
@@ -41,11 +39,6 @@ class SpreadsheetRejected(Exception):
         self.reason: Reason = reason
         self.message = message
         self.status = status
-
-    def as_error(self, message: str, *, code: str) -> DomainError:
-        """The refusal a domain answers with: the error class of this status, the domain's code."""
-        kind = {413: PayloadTooLarge, 415: UnsupportedMediaType}.get(self.status, Invalid)
-        return kind(message, code=code)
 
 
 # --- writing ---------------------------------------------------------------------------------

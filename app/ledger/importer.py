@@ -27,7 +27,7 @@ from app import spreadsheets
 from app.audit.service import Actor, append_event
 from app.clock import now
 from app.db import is_postgres
-from app.errors import DomainError, UnsupportedMediaType
+from app.errors import UnsupportedMediaType
 from app.files import service as files_service
 from app.ledger import rules, service
 from app.ledger.exceptions import ImportInvalid, ImportNotFound, LedgerConflict, LedgerInvalid
@@ -81,8 +81,8 @@ _COLUMN_KEYS = {_key(c): c for c in COLUMNS + OPTIONAL_COLUMNS}
 _COLUMN_KEYS.update({_key("金额"): "金额（元）", _key("扣除成本"): "扣除成本（元）"})
 
 
-def _rejected(problem: spreadsheets.SpreadsheetRejected) -> DomainError:
-    return problem.as_error(problem.message, code=f"ledger_import_{problem.reason}")
+def _rejected(problem: spreadsheets.SpreadsheetRejected) -> ImportInvalid:
+    return ImportInvalid(problem.message, code=f"ledger_import_{problem.reason}", status=problem.status)
 
 
 def parse_date(text: str) -> date:

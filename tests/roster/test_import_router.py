@@ -225,6 +225,6 @@ def test_platform_admin_can_import(client: TestClient, db: Session) -> None:
                     headers=headers)
     assert r.status_code == 200
     r = client.get("/api/v1/compounds/99999/roster/imports", headers=headers)
-    assert r.status_code == 200 and r.json()["total"] == 0
+    assert r.status_code == 404 and r.json()["error"] == "compound_not_found"
     r = upload(client, 99999, headers, csv_bytes(BASE))
     assert r.status_code == 404 and r.json()["error"] == "compound_not_found"

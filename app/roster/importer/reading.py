@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from app import spreadsheets
-from app.errors import DomainError
 from app.roster.importer.columns import (
     MAX_COLUMNS,
     MAX_ROWS,
@@ -30,13 +29,13 @@ class RawTable:
     rows: list[tuple[int, list[Any]]]
 
 
-def _rejected(problem: spreadsheets.SpreadsheetRejected) -> DomainError:
+def _rejected(problem: spreadsheets.SpreadsheetRejected) -> RosterFileRejected:
     message = problem.message
     if problem.reason == "type" and "旧版" not in message:
         message = "仅支持 .xlsx 或 .csv 格式的名册文件，请使用名册模板填写"
     elif problem.reason == "too_large" and "压缩炸弹" not in message:
         message += "，请删除无关的工作表或内容后重试"
-    return problem.as_error(message, code=f"roster_file_{problem.reason}")
+    return RosterFileRejected(message, code=f"roster_file_{problem.reason}", status=problem.status)
 
 
 def read_limited(stream: BinaryIO, *, limit: int = MAX_UPLOAD_BYTES) -> bytes:
