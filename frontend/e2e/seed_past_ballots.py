@@ -19,10 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 
 from sqlalchemy import select  # noqa: E402
 
-from app import clock, demo  # noqa: E402
+from app import calendar, clock, demo  # noqa: E402
 from app.audit.service import Actor  # noqa: E402
 from app.auth.models import UserAccount  # noqa: E402
-from app.clock import SHANGHAI  # noqa: E402
 from app.db import transaction  # noqa: E402
 from app.roster.models import Compound  # noqa: E402
 from app.voting import casting, results, service  # noqa: E402
@@ -34,8 +33,7 @@ VOTER = "13800000001"
 
 
 def midnight(at: datetime, days: int) -> datetime:
-    d = at.astimezone(SHANGHAI).date() + timedelta(days=days)
-    return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
+    return calendar.start_of_day(calendar.local_day(at) + timedelta(days=days))
 
 
 def main() -> None:
