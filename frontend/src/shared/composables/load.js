@@ -3,11 +3,11 @@
 import { ref, watch } from 'vue';
 
 /**
- * `useLoad(fetch, sources)`: `data` holds what `fetch()` resolved to, `error` the server's refusal.
+ * `useLoad(read, sources)`: `data` holds what `read()` resolved to, `error` the server's refusal.
  * `load()` reads again; with `sources` it runs at once and whenever they change. With `clear` the
  * old record is dropped before each read, so "正在加载…" shows instead of the previous one.
  */
-export function useLoad(fetch, sources = null, { clear = false } = {}) {
+export function useLoad(read, sources = null, { clear = false } = {}) {
   const data = ref(null);
   const error = ref('');
 
@@ -15,7 +15,7 @@ export function useLoad(fetch, sources = null, { clear = false } = {}) {
     error.value = '';
     if (clear) data.value = null;
     try {
-      data.value = await fetch();
+      data.value = await read();
     } catch (err) {
       error.value = err.detail;
     }
