@@ -22,7 +22,7 @@ from sqlalchemy import select  # noqa: E402
 from app import clock, demo  # noqa: E402
 from app.audit.service import Actor  # noqa: E402
 from app.auth.models import UserAccount  # noqa: E402
-from app.clock import SHANGHAI  # noqa: E402
+from app.calendar import SHANGHAI  # noqa: E402
 from app.db import transaction  # noqa: E402
 from app.roster.models import Compound  # noqa: E402
 from app.voting import casting, results, service  # noqa: E402
