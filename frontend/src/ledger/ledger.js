@@ -1,6 +1,5 @@
 // Shared bits of the public-revenue (公共收益) screens: money in fen, roles, colours.
-import { computed } from 'vue';
-import { can } from '../shared/session.js';
+import { useCan } from '../shared/session.js';
 
 /** Integer fen as yuan with thousands separators: 123456 → "1,234.56" (exact, no floats). */
 export function yuan(fen) {
@@ -20,8 +19,8 @@ export const ENTRY_STATUS_TAGS = { pending: 'warning', approved: 'success', reje
 /** The caller's ledger powers in a compound. */
 export function useLedgerRoles(compoundId) {
   return {
-    isStaff: computed(() => can(compoundId.value, 'staff')),
-    canRecord: computed(() => can(compoundId.value, 'ledger_record')),
-    isCommittee: computed(() => can(compoundId.value, 'ledger_approve')),
+    isStaff: useCan(compoundId, 'staff'),
+    canRecord: useCan(compoundId, 'ledger_record'),
+    isCommittee: useCan(compoundId, 'ledger_approve'),
   };
 }

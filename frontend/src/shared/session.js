@@ -1,5 +1,5 @@
 // The signed-in account (GET /auth/me), shared by every screen.
-import { ref } from 'vue';
+import { computed, ref } from 'vue';
 import { getMe } from './api.js';
 
 export const me = ref(null);
@@ -58,4 +58,9 @@ export function capabilitiesIn(compoundId) {
 export function can(compoundId, capability) {
   if (!CAPABILITIES.has(capability)) throw new Error(`unknown capability: ${capability}`);
   return capabilitiesIn(compoundId).includes(capability);
+}
+
+/** `can` for a screen's compound id ref, as a computed that follows it. */
+export function useCan(compoundId, capability) {
+  return computed(() => can(compoundId.value, capability));
 }

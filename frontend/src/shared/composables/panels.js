@@ -1,15 +1,17 @@
 // The list/form pattern of the staff panels (proxies, paper ballots, conflicts, objections):
 // a list loaded from one call, actions on its rows, a rejection with a reason, and a form that
 // checks itself before it sends.
-import { ref } from 'vue';
+import { reactive, ref, watch } from 'vue';
 
 /**
  * A list read by `fetchList()`: `list` is null while loading, `error` holds a refusal to read it.
  * `run(key, action)` runs one row action with `busy` set to `key`, reloads the list after it
  * succeeds, and shows the server's refusal as `actionError`; it resolves to whether it succeeded.
  * With `reloadAlways` the list is reloaded after a failure too (the row may have moved on).
+ * `reloadOn` (a watch source) reads the list at once and again whenever it changes; `listState`
+ * is what RecordList shows (`v-bind="listState"`).
  */
-export function useListPanel(fetchList) {
+export function useListPanel(fetchList, { reloadOn = null } = {}) {
   const list = ref(null);
   const error = ref('');
   const actionError = ref('');
@@ -51,7 +53,9 @@ export function useListPanel(fetchList) {
     return run(key, action, options);
   }
 
-  return { list, error, actionError, busy, load, run, runWithText };
+  if (reloadOn) watch(reloadOn, load, { immediate: true });
+  const listState = reactive({ list, error, actionError });
+  return { list, error, actionError, busy, load, run, runWithText, listState };
 }
 
 /** The one row being rejected (its id, or null) and the reason typed for it. */
