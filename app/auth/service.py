@@ -248,6 +248,26 @@ def validate_new_password(password: str) -> None:
         raise Invalid("密码过长", code="password_too_long")
 
 
+ADMIN_MIN_LENGTH = 12
+# Passwords an attacker tries first, the demo's included: never a platform administrator's.
+_KNOWN_PASSWORDS = frozenset({"gongjue-demo-2026", "password1234", "123456789012", "admin1234567",
+                              "qwertyuiop12", "1qaz2wsx3edc", "administrator"})
+
+
+def validate_admin_password(password: str, *, username: str) -> None:
+    """The platform administrator's password: long, of mixed kinds, not the name or a known one."""
+    validate_new_password(password)
+    if len(password) < ADMIN_MIN_LENGTH:
+        raise Invalid(f"平台管理员密码至少{ADMIN_MIN_LENGTH}个字符", code="password_too_short")
+    kinds = sum(any(test(c) for c in password)
+                for test in (str.isalpha, str.isdigit, lambda c: not c.isalnum()))
+    lowered = password.lower()
+    if kinds < 2 or len(set(password)) < 6:
+        raise Invalid("密码过于简单：请混用字母、数字或符号", code="password_weak")
+    if lowered in _KNOWN_PASSWORDS or normalize_username(username) in lowered:
+        raise Invalid("密码过于常见或包含用户名，请换一个", code="password_weak")
+
+
 def normalize_username(raw: str) -> str:
     """The one form of a username: NFKC, trimmed, inner spaces collapsed, case-folded.
 
