@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.roles import STAFF
+from app.auth import roles
 from app.deps import CompoundAccess
 from app.ledger import service
 from app.ledger.exceptions import EntryNotFound, PeriodNotFound
@@ -20,7 +20,7 @@ from app.ledger.models import LedgerEntry, LedgerImport, LedgerPeriod, LedgerVou
 
 
 def is_staff(access: CompoundAccess) -> bool:
-    return bool(access.roles & STAFF)
+    return roles.is_staff(access.roles)
 
 
 def period_visible(period: LedgerPeriod | None, *, published: bool, access: CompoundAccess) -> bool:

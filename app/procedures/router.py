@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from app.audit import service as audit_service
-from app.auth.models import Role
+from app.auth.roles import is_staff
 from app.db import new_session
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import NotFound
@@ -71,10 +71,6 @@ P = "/compounds/{compound_id}/procedures"
 ITEM = P + "/items/{item_id}"
 
 
-def _is_staff(roles: frozenset[Role]) -> bool:
-    return bool(roles - {Role.OWNER})
-
-
 def _item(session, access, item_id: int, lock: bool = False):
     return agenda.get_item(session, compound_id=access.compound_id, item_id=item_id, lock=lock)
 
@@ -118,7 +114,7 @@ def list_items(
     access: Member, session: SessionDep, waiting_for_me: Annotated[bool, Query()] = False,
 ) -> list[AgendaItemSummaryOut]:
     """Staff see every item; owners see the major matters that passed review (the timeline)."""
-    staff = _is_staff(access.roles)
+    staff = is_staff(access.roles)
     items = reading.list_items(session, compound_id=access.compound_id, public_only=not staff)
     if waiting_for_me:
         held = {r.value for r in access.roles}

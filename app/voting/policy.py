@@ -7,26 +7,17 @@ The one place for these rules: the routes (check_visible below) and the file dow
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth.models import Role
-from app.auth.roles import MANAGERS, WATCHERS
+from app.auth.roles import WATCHERS, is_manager, is_staff
 from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.roster import service as roster_service
 from app.voting import casting
 from app.voting.models import Ballot, BallotMatter, PaperEntry, ProxyAuthorization
-
-
-def is_manager(roles: Collection[Role]) -> bool:
-    return bool(set(roles) & MANAGERS)
-
-
-def is_staff(roles: Collection[Role]) -> bool:
-    return bool(set(roles) - {Role.OWNER})
 
 
 def ballot_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> bool:
