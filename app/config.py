@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     refresh_reuse_grace_seconds: int = Field(default=60, ge=0, le=600)
     cookie_secure: bool = True
     otp_sender: Literal["console", "memory"] = "console"
+    # Who delivers SMS: console (development: printed to the log), memory (tests), aliyun, tencent.
+    sms_provider: Literal["console", "memory", "aliyun", "tencent"] = "console"
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_per_phone_per_hour: int = 5
