@@ -2,7 +2,7 @@
 
 - No import cycles between app modules (imports inside functions count: they still tie the
   modules together; a submodule importing its own package is not a cycle).
-- Floors: the ground floor (roster, auth, audit, files) imports no domain above it; notices
+- Floors: the ground floor (roster, auth, audit, files, notify) imports no domain above it; notices
   imports only the ground floor; voting imports notices and the ground floor; ledger and
   procedures sit on top and do not import each other.
 - No domain reads another domain's tables: importing a `table=True` model (or the models
@@ -26,10 +26,10 @@ from app.errors import DomainError
 from app.models import load_all_models
 
 APP = Path(__file__).resolve().parent.parent / "app"
-GROUND = {"roster", "auth", "audit", "files"}
+GROUND = {"roster", "auth", "audit", "files", "notify"}
 # What each domain may import besides itself (its floor and the floors below).
 MAY_IMPORT = {
-    "roster": GROUND, "auth": GROUND, "audit": GROUND, "files": GROUND,
+    "roster": GROUND, "auth": GROUND, "audit": GROUND, "files": GROUND, "notify": GROUND,
     "ops": GROUND,
     "notices": GROUND,
     "voting": GROUND | {"notices"},
