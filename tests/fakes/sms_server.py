@@ -332,6 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
         request_id = str(uuid.uuid4()).upper()
         if mode.mode == "hang":
             self._hang()
+        elif mode.mode == "5xx" and mode.status == 502:  # a load balancer's page, not JSON
+            self._answer(502, b"<html><body>502 Bad Gateway</body></html>", "text/html")
         elif mode.mode == "5xx":
             self._aliyun_error(mode.status if mode.status >= 500 else 503, "ServiceUnavailable",
                                "The request has failed due to a temporary failure of the server.")

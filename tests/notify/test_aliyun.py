@@ -92,6 +92,12 @@ def test_server_errors_are_retried(aliyun_fake: FakeSmsServer, status: int) -> N
     assert (result.outcome, result.code) == ("retry", "ServiceUnavailable")
 
 
+def test_an_unreadable_server_error_is_retried(aliyun_fake: FakeSmsServer) -> None:
+    aliyun_fake.set_mode("5xx", status=502)  # HTML from a load balancer
+    result = _send(aliyun_fake)
+    assert (result.outcome, result.code) == ("retry", "bad_answer")
+
+
 def test_a_hanging_server_gives_retry_after_the_time_out(aliyun_fake: FakeSmsServer) -> None:
     aliyun_fake.set_mode("hang")
     results: list[SendResult] = []

@@ -18,6 +18,7 @@ from alibabacloud_tea_openapi.exceptions import (
     ServerException,
     ThrottlingException,
 )
+from darabonba.exceptions import RetryError
 from darabonba.runtime import RuntimeOptions
 
 from app.config import Settings
@@ -141,6 +142,9 @@ class AliyunProvider:
             return SendResult(outcome, self.name, code=code,
                               detail=safe_detail(message or exc.message))
         inner = getattr(exc, "inner_exception", None) or exc
+        if not isinstance(inner, RetryError):  # e.g. a load balancer's HTML error page
+            return SendResult("retry", self.name, code="bad_answer",
+                              detail=safe_detail(f"阿里云短信服务的应答无法解析（{type(inner).__name__}）"))
         if is_timeout(inner):
             return SendResult("retry", self.name, code="timeout", detail="等待阿里云应答超时")
         return SendResult("retry", self.name, code="connection_error",
