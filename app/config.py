@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
 DEFAULT_ID_HASH_KEY = "dev-insecure-id-hash-key-change-me-0123456789"
 ROOT_DIR = Path(__file__).resolve().parent.parent
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+# app/notify/messages.py MESSAGE_KINDS (settings sit below every package, so the names repeat
+# here; tests/notify checks they agree): one template setting each.
+SMS_KINDS = ("login_code", "ballot_opened", "ballot_reminder", "result_published",
+             "notice_published")
 
 
 class Settings(BaseSettings):
@@ -35,6 +40,28 @@ class Settings(BaseSettings):
     otp_sender: Literal["console", "memory"] = "console"
     # Who delivers SMS: console (development: printed to the log), memory (tests), aliyun, tencent.
     sms_provider: Literal["console", "memory", "aliyun", "tencent"] = "console"
+    # The approved sign name (签名) shown as 【…】 before every message, e.g. 共决 or the
+    # property committee's registered name; and each kind's approved template code.
+    sms_sign_name: str = ""
+    sms_template_login_code: str = ""
+    sms_template_ballot_opened: str = ""
+    sms_template_ballot_reminder: str = ""
+    sms_template_result_published: str = ""
+    sms_template_notice_published: str = ""
+    # Alibaba Cloud SMS (dysmsapi): a RAM user's AccessKey with AliyunDysmsFullAccess.
+    sms_aliyun_access_key_id: str = ""
+    sms_aliyun_access_key_secret: SecretStr = SecretStr("")
+    sms_aliyun_region: str = "cn-hangzhou"
+    # Tencent Cloud SMS: a CAM SecretId/SecretKey and the SMS application's SdkAppId.
+    sms_tencent_secret_id: str = ""
+    sms_tencent_secret_key: SecretStr = SecretStr("")
+    sms_tencent_sdk_app_id: str = ""
+    sms_tencent_region: str = "ap-guangzhou"
+    # The provider's API address, empty for its public endpoint; tests point it at a local fake
+    # (e.g. http://127.0.0.1:8125).
+    sms_endpoint: str = ""
+    # Connecting and reading the answer each give up after this long; the send is then retried.
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_per_phone_per_hour: int = 5
@@ -76,7 +103,53 @@ class Settings(BaseSettings):
                 )
             if not self.cookie_secure:
                 raise ValueError("production mode requires GONGJUE_COOKIE_SECURE=true")
+        self._refuse_unusable_sms()
         return self
+
+    def _refuse_unusable_sms(self) -> None:
+        if self.sms_provider in ("console", "memory"):
+            # Only the bench's production-like servers (which read login codes back from their
+            # own log) may run production without a real SMS provider.
+            if self.env == "production" and os.environ.get("GONGJUE_BENCH") != "1":
+                raise ValueError(
+                    f"production mode cannot send SMS with GONGJUE_SMS_PROVIDER={self.sms_provider}:"
+                    " set it to aliyun or tencent with its credentials, sign name and templates"
+                )
+            return
+        missing = [f"GONGJUE_{name.upper()}" for name in self.sms_required_settings()
+                   if not self._setting_text(name)]
+        if missing:
+            raise ValueError(
+                f"GONGJUE_SMS_PROVIDER={self.sms_provider} needs these settings: "
+                + ", ".join(missing)
+            )
+
+    def sms_required_settings(self) -> tuple[str, ...]:
+        """The settings the configured SMS provider cannot send without."""
+        templates = tuple(f"sms_template_{kind}" for kind in SMS_KINDS)
+        if self.sms_provider == "aliyun":
+            return ("sms_aliyun_access_key_id", "sms_aliyun_access_key_secret",
+                    "sms_sign_name", *templates)
+        if self.sms_provider == "tencent":
+            return ("sms_tencent_secret_id", "sms_tencent_secret_key", "sms_tencent_sdk_app_id",
+                    "sms_sign_name", *templates)
+        return ()
+
+    def _setting_text(self, name: str) -> str:
+        value = getattr(self, name)
+        return (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
+
+    def sms_template(self, kind: str) -> str:
+        """The provider's template code for a message kind (see app/notify/messages.py)."""
+        return str(getattr(self, f"sms_template_{kind}")).strip()
+
+    @field_validator("sms_endpoint")
+    @classmethod
+    def _endpoint_origin(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not _ORIGIN.fullmatch(value):
+            raise ValueError(f"GONGJUE_SMS_ENDPOINT: {value!r} is not like https://host[:port]")
+        return value
 
     @field_validator("cors_origins")
     @classmethod

@@ -30,7 +30,6 @@ class BenchContext:
         """The environment of a server process: a production deployment plus the bench routes."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJUE_")}
         env.update(self.app_env(database_url))
-        env["GONGJUE_BENCH"] = "1"  # lets production settings use the console OTP sender
         return env
 
     def app_env(self, database_url: str) -> dict[str, str]:
@@ -42,6 +41,9 @@ class BenchContext:
             "GONGJUE_SIGNING_KEY_PATH": str(self.signing_key_path),
             "GONGJUE_DEMO_DATA": "false",
             "GONGJUE_OTP_SENDER": "console",
+            # Lets production settings use the console OTP sender and SMS provider (the servers'
+            # logs are where the bench reads login codes back).
+            "GONGJUE_BENCH": "1",
             "GONGJUE_FILES_DIR": str(self.run_dir / "files"),
             "GONGJUE_FRONTEND_DIST": str(FRONTEND_DIST),
             "GONGJUE_PUBLIC_BASE_URL": "http://127.0.0.1",

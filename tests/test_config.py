@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.config import DEFAULT_SECRET, Settings
+from tests.fakes.sms_server import settings_kwargs
 
 STRONG = "k" * 48
 
@@ -31,7 +32,8 @@ def test_production_requires_secure_cookies() -> None:
 
 
 def test_production_accepts_real_secrets() -> None:
-    s = Settings(env="production", secret_key=STRONG, id_hash_key=STRONG + "x")
+    s = Settings(env="production", secret_key=STRONG, id_hash_key=STRONG + "x",
+                 **settings_kwargs("aliyun", "http://127.0.0.1:9"))
     assert s.env == "production" and s.cookie_secure
 
 

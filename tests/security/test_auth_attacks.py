@@ -32,6 +32,7 @@ from app.clock import now
 from app.config import get_settings
 from bench.server import Server
 from tests.factories import UnitSpec, add_roster, bearer, make_compound, make_staff
+from tests.fakes.sms_server import provider_env
 
 ROOT = Path(__file__).resolve().parents[2]
 OTP_REQUEST = "/api/v1/auth/otp/request"
@@ -327,7 +328,8 @@ def test_deployments_hash_with_strong_argon2_parameters(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJUE_")}
     env.update({"GONGJUE_ENV": "production", "GONGJUE_SECRET_KEY": "p" * 48,
                 "GONGJUE_ID_HASH_KEY": "q" * 48,
-                "GONGJUE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}"})
+                "GONGJUE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
+                **provider_env("tencent", "http://127.0.0.1:9")})
     done = subprocess.run(
         [sys.executable, "-c", "from app.auth.passwords import hash_password, verify_password;"
          "h = hash_password('correct horse 马'); print(h); print(verify_password('correct horse 马', h))"],

@@ -26,6 +26,7 @@ from app.clock import FrozenClock
 from app.config import get_settings
 from bench.server import Server
 from tests.factories import PASSWORD, UnitSpec, add_roster, make_compound, make_staff
+from tests.fakes.sms_server import provider_env
 from tests.voting.helpers import build_world, open_ballot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,9 +221,12 @@ def test_production_server_output_holds_no_secret(
         "GONGJUE_FRONTEND_DIST": str(tmp_path / "no-frontend"),
         "GONGJUE_DEMO_DATA": "false",
         "PYTHONUNBUFFERED": "1",
+        # Production needs a real SMS provider: Alibaba Cloud's settings (nothing is sent here).
+        **provider_env("aliyun", "http://127.0.0.1:9"),
     })
     secrets = Secrets()
-    secrets.values.update({env["GONGJUE_SECRET_KEY"], env["GONGJUE_ID_HASH_KEY"]})
+    secrets.values.update({env["GONGJUE_SECRET_KEY"], env["GONGJUE_ID_HASH_KEY"],
+                           env["GONGJUE_SMS_ALIYUN_ACCESS_KEY_SECRET"]})
     with Server(env=env, workers=1, log_path=tmp_path / "server.log") as server, httpx.Client(
         base_url=server.base_url, timeout=30
     ) as http:

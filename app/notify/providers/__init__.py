@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.notify.providers.base import Outgoing, SendResult, SmsProvider
 from app.notify.providers.local import ConsoleProvider, MemoryProvider
 
@@ -11,11 +11,20 @@ __all__ = ["Outgoing", "SendResult", "SmsProvider", "get_provider", "make_provid
 _provider: SmsProvider | None = None
 
 
-def make_provider(name: str) -> SmsProvider:
+def make_provider(name: str, settings: Settings | None = None) -> SmsProvider:
     if name == "memory":
         return MemoryProvider()
     if name == "console":
         return ConsoleProvider()
+    settings = settings or get_settings()
+    if name == "aliyun":
+        from app.notify.providers.aliyun import AliyunProvider  # the SDK loads only when used
+
+        return AliyunProvider(settings)
+    if name == "tencent":
+        from app.notify.providers.tencent import TencentProvider
+
+        return TencentProvider(settings)
     raise ValueError(f"unknown SMS provider {name!r}")
 
 
