@@ -133,7 +133,7 @@ class EventQuery(BaseModel):
                                     + "、".join(f"{k}（{o.noun}）" for k, o in OBJECTS.items()))
     object_id: int | None = Field(None, ge=0, description="对象编号")
     after_seq: int = Field(0, ge=0, description="从该序号之后读起（升序）")
-    before_seq: int | None = Field(None, ge=1, description="读该序号之前的记录（最新在前）")
+    before_seq: int | None = Field(None, ge=1, le=2**31 - 1, description="读该序号之前的记录（最新在前）")
     limit: int = Field(100, ge=1, le=500, description="每页条数")
 
     @field_validator("kind")
