@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from app.audit import presenting, service, vocabulary
 from app.audit.canonical import format_time
+from app.audit.models import AuditCheckpoint
 from app.audit.schemas import (
     CheckpointOut,
     EventOut,
@@ -94,12 +95,15 @@ def verify(access: AuditReader, session: SessionDep) -> VerifyOut:
     return VerifyOut.model_validate(service.verify_compound(session, compound_id=access.compound_id))
 
 
+def _checkpoint(cp: AuditCheckpoint) -> CheckpointOut:
+    return CheckpointOut(id=cp.id or 0, seq=cp.seq, head_hash=cp.head_hash, signed_at=cp.signed_at,
+                         reason=cp.reason, reason_label=vocabulary.checkpoint_reason(cp.reason),
+                         key_id=cp.key_id, signature=cp.signature)
+
+
 @router.get("/compounds/{compound_id}/audit/checkpoints", response_model=list[CheckpointOut])
 def checkpoints(access: AuditReader, session: SessionDep) -> list[CheckpointOut]:
-    return [
-        CheckpointOut.model_validate(c, from_attributes=True)
-        for c in service.list_checkpoints(session, compound_id=access.compound_id)
-    ]
+    return [_checkpoint(c) for c in service.list_checkpoints(session, compound_id=access.compound_id)]
 
 
 @router.post("/compounds/{compound_id}/audit/checkpoints", response_model=CheckpointOut,
@@ -108,7 +112,7 @@ def sign_checkpoint(access: CheckpointSigner, session: SessionDep) -> Checkpoint
     cp = service.sign_checkpoint(
         session, compound_id=access.compound_id, reason="manual", actor=access.actor
     )
-    return CheckpointOut.model_validate(cp, from_attributes=True)
+    return _checkpoint(cp)
 
 
 @router.get("/compounds/{compound_id}/audit/export",

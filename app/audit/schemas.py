@@ -100,6 +100,7 @@ class CheckpointOut(BaseModel):
     head_hash: str
     signed_at: datetime
     reason: str
+    reason_label: str  # the reason in Chinese (表决 #3 结束计票)
     key_id: str
     signature: str
 

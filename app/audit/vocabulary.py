@@ -10,6 +10,7 @@ action adds one line to `ACTIONS` (and its new payload fields to `FIELDS`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -242,7 +243,7 @@ FIELDS: dict[str, PayloadField] = {
     "sha256": PayloadField("文件指纹", "hash"), "file_name": PayloadField("文件名"),
     "size_bytes": PayloadField("大小", "bytes"), "purpose": PayloadField("用途"),
     "head_hash": PayloadField("链头哈希", "hash"), "seq": PayloadField("记录序号", "count"),
-    "reason": PayloadField("理由", "map", CHECKPOINT_REASONS),
+    "reason": PayloadField("理由", "reason"),
     "closing_seq": PayloadField("结束时的记录序号", "count"), "closing_hash": PayloadField("结束时的链头哈希", "hash"),
     "choices_sha256": PayloadField("表决内容指纹", "hash"), "commitment": PayloadField("表决内容承诺值", "hash"),
     "statement_sha256": PayloadField("明细表指纹", "hash"), "content_sha256": PayloadField("正文指纹", "hash"),
@@ -407,7 +408,23 @@ def _plain(name: str, value: Any) -> str:
         return f"{noun(_REF_TYPES.get(name, ''))} #{value}"
     if kind == "audience":
         return "全体业主" if value == "compound" else str(value)
+    if kind == "reason":
+        return checkpoint_reason(str(value))
     return str(value)
+
+
+_BALLOT_REASON = re.compile(r"^ballot (\d+) (closed|published)$")
+
+
+def checkpoint_reason(reason: str) -> str:
+    """Why a checkpoint was signed, in Chinese ("ballot 3 closed" → 表决 #3 结束计票); any other
+    text (a refusal's reason) is kept as written."""
+    if reason in CHECKPOINT_REASONS:
+        return CHECKPOINT_REASONS[reason]
+    match = _BALLOT_REASON.match(reason)
+    if match:
+        return f"表决 #{match.group(1)} {'结束计票' if match.group(2) == 'closed' else '公布结果'}"
+    return reason
 
 
 def render_value(name: str, value: Any, *, compound_id: int, people: Mapping[int, str],

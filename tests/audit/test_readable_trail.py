@@ -66,8 +66,12 @@ def test_a_paper_ballot_shows_its_two_committee_members_by_name(
                              "object_type": "ballot", "object_id": str(bid)}
     assert "栋" in labels["表决主体"]["value"]  # the unit, not a number, and no owner's name
     assert len(counted["hash"]) == 64 and counted["payload"]["paper_entry_id"] == entry
-    # The chain still verifies.
+    # The chain still verifies; checkpoints say why they were signed.
     assert client.get(world.url("/audit/verify"), headers=world.observer).json()["ok"] is True
+    signed = client.post(world.url("/audit/checkpoints"), headers=world.committee)
+    assert signed.status_code == 201 and signed.json()["reason_label"] == "手动签署"
+    listed = client.get(world.url("/audit/checkpoints"), headers=world.observer).json()
+    assert [c["reason_label"] for c in listed] == ["手动签署"]
 
 
 def test_owner_actors_are_masked_and_every_known_action_reads_as_a_sentence(

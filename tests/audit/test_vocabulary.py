@@ -157,3 +157,22 @@ def f(session, ok):
     assert actions == {"accounts.invited", "accounts.refused", "accounts.passed_on", "accounts.default_code"}
     assert objects == {"grant_letter"}
     assert fields == {"invitee", "nested", "deep"}
+
+
+def test_values_read_as_words() -> None:
+    assert vocabulary.checkpoint_reason("ballot 3 closed") == "表决 #3 结束计票"
+    assert vocabulary.checkpoint_reason("ballot 3 published") == "表决 #3 公布结果"
+    assert vocabulary.checkpoint_reason("daily") == "每日签署"
+    lines = {line.label: line for line in vocabulary.render_payload(
+        {"amount_fen": -123456, "total_area_hundredths": 1234567, "passed": False,
+         "starts_at": "2026-03-16T16:00:00.000000Z", "attachment_file_ids": [4, 5], "user_id": 9,
+         "settings": {"notice_days": 20, "thresholds": {"quorum": ">=3/4"}}},
+        compound_id=1, people={9: "王建国"})}
+    assert lines["金额"].value == "-1,234.56元"
+    assert lines["专有部分总面积"].value == "12,345.67平方米"
+    assert lines["是否通过"].value == "否"
+    assert lines["投票开始"].value == "2026年3月17日00:00"
+    assert lines["附件"].value == "文件 #4、文件 #5"
+    assert lines["账号"].value == "王建国"
+    assert lines["表决规则"].value == "会议通知提前天数：20；表决门槛：参与表决门槛：>=3/4"
+    assert vocabulary.describe("gongjue.unknown", {}, people={}) == "操作 gongjue.unknown"

@@ -22,13 +22,6 @@ export const AREA_SOURCE_LABELS = {
   contract: '合同',
 };
 
-export const CHECKPOINT_REASONS = {
-  manual: '手动签署',
-  daily: '每日签署',
-  ballot_closed: '表决结束',
-  ballot_published: '结果公布',
-};
-
 export const roleLabel = (code) => ROLE_LABELS[code] || code;
 
 export const shortHash = (h) => (h ? String(h).slice(0, 12) : '');
