@@ -107,7 +107,7 @@ export async function startBackend() {
   process.once('exit', () => exited === null && server.kill('SIGKILL'));
 
   const baseURL = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited !== null) throw new Error(`back end exited with ${exited}:\n${log}`);
     try {
