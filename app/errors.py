@@ -217,6 +217,25 @@ FIELD_LABELS = {
     "accept_incoming": "是否采用新提交的表决", "step_key": "步骤", "action": "处理结果",
     "meeting_date": "会议日期", "attendees": "参会方", "template_key": "程序模板",
     "matter_type": "事项类型", "proposer_body": "提议主体", "steps": "步骤", "mode": "登录方式",
+    "address": "地址", "developer_name": "开发建设单位名称", "district": "区", "street": "街道",
+    "community": "社区", "owner_id": "业主", "affected_building_ids": "涉及的楼栋",
+    "scope_building_ids": "表决范围内的楼栋", "document_file_ids": "文件", "document_file_id": "授权委托书文件",
+    "scan_file_id": "书面表决票扫描件", "attachment_file_ids": "附件", "extra_body": "补充正文",
+    "structured": "结构化内容", "sections": "段落", "type": "段落类型", "heading": "小标题",
+    "columns": "表头", "rows": "表格行", "items": "列表项", "data": "附带数据",
+    "evidence_file_id": "送达凭证", "photo_file_id": "张贴照片", "file": "文件", "file_id": "文件",
+    "file_ids": "附件", "purpose": "文件用途", "known_buildings_only": "是否只导入已有楼栋",
+    "voucher_file_ids": "凭证", "cost_evidence_file_ids": "成本凭证", "cost_note": "成本说明",
+    "late": "是否补记", "late_for_period_start": "补记所属期间", "starts_on": "起始日",
+    "maintenance_share_percent": "计入专项维修资金的比例", "decision_rules": "动用规则",
+    "publish_due_days": "结账后公布期限", "voucher_required": "是否须附凭证",
+    "annual_audit_required": "是否须年度审计", "extra_major_matters": "新增重大事项",
+    "source": "依据", "everywhere": "是否退出所有设备", "refresh_token": "续期令牌",
+    # query parameters
+    "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
+    "format": "文件格式", "waiting_for_me": "只看待我办理的",
+    "limit": "每页条数", "offset": "跳过条数", "after_seq": "起始序号", "before_seq": "截止序号",
+    "since": "起始日期", "until": "截止日期", "object_type": "对象类型", "object_id": "对象编号",
 }
 # What is said of the body as a whole (an error located at the body itself).
 _BODY_MESSAGES = {"missing": "缺少请求内容（JSON 对象）", "json_invalid": "请求内容不是有效的 JSON"}
@@ -269,10 +288,50 @@ def field_message(error: Any) -> str:
     return f"{path}：{message}" if path else message
 
 
-def _labelled(path: str) -> str:
-    """`subject_id` → `投票主体（subject_id）`; a path keeps its last part's label."""
-    label = FIELD_LABELS.get(path.rsplit(".", 1)[-1])
-    return f"{label}（{path}）" if label else f"{path} "
+def _title_in(model: Any, parts: list[str | int]) -> str | None:
+    """The Chinese `title` a model gives the field at `parts`, if it gives one."""
+    field = None
+    for part in parts:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        field = fields.get(part) if fields else None
+        if field is None:
+            return None
+        model = _model_in(field.annotation)
+    title = getattr(field, "title", None)
+    return title if isinstance(title, str) and _CJK.search(title) else None
+
+
+def field_label(path: str, model: Any = None, title: str | None = None) -> str:
+    """A field in Chinese: its model's own Chinese title, else `FIELD_LABELS` by name.
+
+    A field inside a list is named by the list and its position: `matters.1.title` →
+    表决事项第2项的标题. A name without a label is shown as sent (tests/test_field_labels.py
+    keeps every request field labelled).
+    """
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in path.split(".")] if path else []
+    own = title or (_title_in(model, parts) if model is not None else None)
+    names = [p for p in parts if isinstance(p, str)]
+    if not names:
+        return "请求内容"
+    label = own or FIELD_LABELS.get(names[-1])
+    if label is None:
+        return f"字段 {path}"
+    # The nearest list position above the field: "第N项的".
+    for i in range(len(parts) - 1, 0, -1):
+        if isinstance(parts[i], int) and isinstance(parts[i - 1], str):
+            parent = FIELD_LABELS.get(str(parts[i - 1]), str(parts[i - 1]))
+            inner = parts[i + 1:]
+            return f"{parent}第{int(parts[i]) + 1}项" + (f"的{label}" if inner else "")
+    return label
+
+
+def _sentence(label: str, error: dict[str, Any], message: str) -> str:
+    """One refusal as a sentence: 请填写意见, 意见不能超过10000个字符."""
+    kind = str(error.get("type", ""))
+    empty = kind == "missing" or (kind == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1)
+    return f"请填写{label}" if empty else f"{label}{message}"
 
 
 def _nested_home(model: Any, loc: tuple[Any, ...]) -> str | None:
@@ -303,8 +362,11 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: Any = None) -> dict[str, Any]:
-    """The 422 answer for a request the schema refuses: unknown fields first, named in Chinese."""
+def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: Any = None,
+                    titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """The 422 answer for a request the schema refuses: unknown fields first, every other
+    refusal a Chinese sentence naming the field by its label (`field_label`); `titles` are the
+    Chinese titles of the route's query parameters, by name."""
     unknown: list[dict[str, str]] = []
     fields: list[dict[str, str]] = []
     for e in errors:
@@ -318,7 +380,8 @@ def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: 
             fields.append({"field": "", "message": _BODY_MESSAGES.get(str(e.get("type")), "请求内容须为 JSON 对象")})
             break
         elif not any(f["field"] == path for f in fields):  # a union's members: one message is enough
-            fields.append({"field": path, "message": _message(e)})
+            label = field_label(path, body_model, (titles or {}).get(path))
+            fields.append({"field": path, "label": label, "message": _sentence(label, e, _message(e))})
     if unknown:
         names = "、".join(f["field"] for f in unknown)
         which = "此字段" if len(unknown) == 1 else "这些字段"
@@ -326,9 +389,21 @@ def validation_body(errors: list[dict[str, Any]], body_model: Any = None, body: 
                        if "，" in f["message"])
         return {"error": "unknown_field", "detail": f"不支持的字段：{names}（请求体中不接受{which}{hint}）",
                 "fields": unknown + fields}
-    shown = "；".join(f"{_labelled(f['field'])}{f['message']}" if f["field"] else f["message"]
-                     for f in fields) or "请求"
-    return {"error": "validation_error", "detail": f"请求参数有误：{shown}", "fields": fields}
+    shown = "；".join(f["message"] for f in fields) or "请求有误"
+    return {"error": "validation_error", "detail": shown, "fields": fields}
+
+
+def _query_titles(params: list[Any]) -> dict[str, str]:
+    """Chinese titles of query parameters, by name (a query model's fields included)."""
+    titles: dict[str, str] = {}
+    for param in params:
+        model = _model_in(param.field_info.annotation)
+        pairs = (list(model.model_fields.items()) if model is not None
+                 else [(param.alias or param.name, param.field_info)])
+        for name, info in pairs:
+            if isinstance(info.title, str) and _CJK.search(info.title):
+                titles[getattr(info, "alias", None) or name] = info.title
+    return titles
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -345,7 +420,9 @@ def install_error_handlers(app: FastAPI) -> None:
         route = request.scope.get("route")
         body_field = getattr(route, "body_field", None)
         model = body_field.field_info.annotation if body_field is not None else None
-        return JSONResponse(validation_body(list(exc.errors()), model, exc.body), status_code=422)
+        dependant = getattr(route, "dependant", None)
+        titles = _query_titles(dependant.query_params if dependant else [])
+        return JSONResponse(validation_body(list(exc.errors()), model, exc.body, titles), status_code=422)
 
     @app.exception_handler(OverflowError)
     @app.exception_handler(DataError)

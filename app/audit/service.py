@@ -326,6 +326,53 @@ def list_events(
     return list(session.execute(stmt).scalars())
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events of a compound to read: actions (a group's codes), a time range (canonical
+    UTC text, as stored), and an object with the payload fields that name it."""
+
+    actions: Sequence[str] | None = None
+    since: str | None = None  # occurred_at >= since
+    until: str | None = None  # occurred_at < until
+    object_type: str | None = None
+    object_id: str | None = None
+    referring_fields: Sequence[str] = ()
+
+
+def _payload_names(field: str, object_id: str) -> Any:
+    """The canonical payload holds `"field":id` followed by `,` or `}` (no spaces, sorted keys)."""
+    name = field.replace("_", "\\_")  # `_` is LIKE's one-character wildcard
+    return or_(AuditEvent.payload.like(f'%"{name}":{object_id},%', escape="\\"),
+               AuditEvent.payload.like(f'%"{name}":{object_id}}}%', escape="\\"))
+
+
+def find_events(
+    session: Session, *, compound_id: int, where: EventFilter, after_seq: int = 0,
+    before_seq: int | None = None, limit: int = 100,
+) -> list[AuditEvent]:
+    """One page of the compound's events matching `where`: ascending after `after_seq`, or,
+    with `before_seq`, newest first below it."""
+    conditions: list[Any] = [AuditEvent.compound_id == compound_id, AuditEvent.seq > after_seq]
+    if before_seq is not None:
+        conditions.append(AuditEvent.seq < before_seq)
+    if where.actions is not None:
+        conditions.append(AuditEvent.action.in_(list(where.actions)))
+    if where.since is not None:
+        conditions.append(AuditEvent.occurred_at >= where.since)
+    if where.until is not None:
+        conditions.append(AuditEvent.occurred_at < where.until)
+    if where.object_type is not None and where.object_id is not None:
+        if not where.object_id.isdigit():
+            raise ValueError("object ids in payload filters are integers")
+        conditions.append(or_(
+            (AuditEvent.object_type == where.object_type) & (AuditEvent.object_id == where.object_id),
+            *(_payload_names(f, where.object_id) for f in where.referring_fields),
+        ))
+    order = AuditEvent.seq.desc() if before_seq is not None else AuditEvent.seq
+    stmt = select(AuditEvent).where(*conditions).order_by(order).limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
 def events_about(
     session: Session, *, compound_id: int, objects: Sequence[tuple[str, str]]
 ) -> list[AuditEvent]:

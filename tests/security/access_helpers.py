@@ -100,6 +100,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # --- audit trail (DOMAIN §6, §8): the overseers; reading: "anyone with access" is the
     # committee, reviewers, observers and the platform, not the audited property company ---
     ("GET", C + "/audit/events"): WATCHERS,
+    ("GET", C + "/audit/vocabulary"): WATCHERS,
     ("GET", C + "/audit/verify"): WATCHERS,
     ("GET", C + "/audit/checkpoints"): WATCHERS,
     ("POST", C + "/audit/checkpoints"): MANAGERS,

@@ -2,6 +2,7 @@
 import { api, apiUrl, download } from '../shared/api.js';
 
 export const listAuditEvents = (cid, query) => api.get(`/compounds/${cid}/audit/events`, query);
+export const getAuditVocabulary = (cid) => api.get(`/compounds/${cid}/audit/vocabulary`);
 export const listCheckpoints = (cid) => api.get(`/compounds/${cid}/audit/checkpoints`);
 export const verifyAudit = (cid) => api.get(`/compounds/${cid}/audit/verify`);
 export const auditExportUrl = (cid) => apiUrl(`/compounds/${cid}/audit/export`);
