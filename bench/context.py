@@ -41,7 +41,7 @@ class BenchContext:
             "GONGJUE_ID_HASH_KEY": self.id_hash_key,
             "GONGJUE_SIGNING_KEY_PATH": str(self.signing_key_path),
             "GONGJUE_DEMO_DATA": "false",
-            "GONGJUE_OTP_SENDER": "console",
+            "GONGJUE_SMS_PROVIDER": "console",
             "GONGJUE_FILES_DIR": str(self.run_dir / "files"),
             "GONGJUE_FRONTEND_DIST": str(FRONTEND_DIST),
             "GONGJUE_PUBLIC_BASE_URL": "http://127.0.0.1",
