@@ -48,11 +48,11 @@ class SmsSender:
         return SendResult("sent", self.name, code="OK")
 
     def codes(self) -> list[str]:
-        return [re.findall(r"验证码为(\d{6})", text)[0] for _, text in self.texts]
+        return [code for _, text in self.texts for code in re.findall(r"验证码为(\d{6})", text)]
 
     def last_code(self, phone: str) -> str:
         return next(re.findall(r"验证码为(\d{6})", t)[0] for p, t in reversed(self.texts)
-                    if p == phone)
+                    if p == phone and "验证码为" in t)
 
 
 class Secrets:
