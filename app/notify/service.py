@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, case, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -79,7 +79,7 @@ def _sent_today_by_phone(session: Session, phones: list[str]) -> dict[str, int]:
         chunk = phones[i:i + 500]
         rows = session.execute(
             select(_T.c.phone, func.count()).where(
-                _T.c.phone.in_(chunk), _T.c.created_at >= since,
+                _T.c.phone.in_(chunk), _T.c.created_at >= since, _T.c.kind != LOGIN_CODE,
                 _T.c.status != OutboxStatus.SKIPPED.value,
             ).group_by(_T.c.phone)
         ).all()
@@ -132,7 +132,9 @@ def _plan(
     """(phone, skip reason or None) for each phone: opted out, over a daily cap, or `skip`."""
     settings = get_settings()
     out = opted_out(session, phones) if kind != LOGIN_CODE and skip is None else set()
-    per_phone = _sent_today_by_phone(session, phones)
+    # Login codes are limited by auth's own per-phone and per-address limits; the daily cap is
+    # for notifications (and counts only them), so announcements can never lock anyone out.
+    per_phone = _sent_today_by_phone(session, phones) if kind != LOGIN_CODE else {}
     compound_room = (
         settings.notify_compound_daily_cap - _sent_today_in_compound(session, compound_id)
         if compound_id is not None else len(phones)
@@ -396,8 +398,11 @@ def claim_batch(limit: int | None = None) -> list[Claimed]:
         "lease_until": lease, "attempts": _T.c.attempts + 1,
     }
     with transaction() as session:
+        # Login codes first: someone is waiting at the login screen, and a burst of
+        # announcements (a ballot opening to thousands) must not queue ahead of them.
         candidates = select(_T.c.id).where(_due(current)).order_by(
-            _T.c.next_attempt_at, _T.c.id).limit(limit)
+            case((_T.c.kind == LOGIN_CODE, 0), else_=1), _T.c.next_attempt_at, _T.c.id
+        ).limit(limit)
         if is_postgres(session):
             ids = list(session.execute(candidates.with_for_update(skip_locked=True)).scalars())
             if ids:
@@ -414,7 +419,8 @@ def claim_batch(limit: int | None = None) -> list[Claimed]:
             return []
         rows = session.execute(
             select(_T.c.id, _T.c.kind, _T.c.phone, _T.c.params, _T.c.created_at, _T.c.attempts)
-            .where(_T.c.id.in_(ids), _T.c.claim_token == token).order_by(_T.c.id)
+            .where(_T.c.id.in_(ids), _T.c.claim_token == token)
+            .order_by(case((_T.c.kind == LOGIN_CODE, 0), else_=1), _T.c.id)
         ).all()
     return [Claimed(r.id, token, r.kind, r.phone, _unseal(r.params), r.created_at, r.attempts)
             for r in rows]

@@ -188,17 +188,34 @@ def test_daily_caps_per_phone_and_per_compound(
         ("13900000001", "queued", None), ("13900000001", "queued", None),
         ("13900000001", "skipped", "phone_daily_cap")]
     assert [r.skip_reason for r in rows[3:]] == [None, None, "compound_daily_cap", "compound_daily_cap"]
-    # Login codes count towards the phone's cap (they belong to no compound).
+    # Login codes are not capped here (auth limits them per phone and address): announcements
+    # never lock an owner out; and they do not count towards the cap either.
     with transaction() as session:
-        notify.enqueue(session, kind="login_code", phone="13900000001", params={"code": "111111"})
-    assert _rows(db)[-1].skip_reason == "phone_daily_cap"
-    assert json.loads(_rows(db)[-1].params) == {"code": ""}
+        notify.enqueue(session, kind="login_code", phone="13900000002", params={"code": "111111"})
+        notify.enqueue(session, kind="login_code", phone="13900000002", params={"code": "222222"})
+        notify.enqueue(session, kind="login_code", phone="13900000001", params={"code": "333333"})
+    assert [r.status for r in _rows(db)[-3:]] == [OutboxStatus.QUEUED] * 3
+    with transaction() as session:
+        result = notify.enqueue(session, kind="notice_published", phone="13900000002",
+                                params=PARAMS, compound_id=cid)
+    assert result.skipped == {"compound_daily_cap": 1}  # the compound's cap, not the phone's
     # A new calendar day in Shanghai (frozen at 10:00 there): the caps start again.
     frozen_clock.advance(hours=14)
     with transaction() as session:
         result = notify.enqueue(session, kind="notice_published", phone="13900000001",
                                 params=PARAMS, compound_id=cid)
     assert result.queued == 1
+
+
+def test_login_codes_are_claimed_before_announcements(db: Session, manual_delivery: None) -> None:
+    cid = _compound_id(db)
+    with transaction() as session:
+        notify.enqueue_many(session, kind="notice_published", params=PARAMS, compound_id=cid,
+                            phones=[f"1380000{n:04d}" for n in range(30)])
+    with transaction() as session:
+        notify.enqueue(session, kind="login_code", phone="13900000001", params={"code": "123456"})
+    first = notify.claim_batch(limit=5)
+    assert first[0].kind == "login_code" and first[0].params == {"code": "123456"}
 
 
 def test_opted_out_phones_are_skipped_except_for_login_codes(
