@@ -37,7 +37,6 @@ class Settings(BaseSettings):
     # A rotated refresh token still works this long: its successor's answer may have been lost.
     refresh_reuse_grace_seconds: int = Field(default=60, ge=0, le=600)
     cookie_secure: bool = True
-    otp_sender: Literal["console", "memory"] = "console"
     # Who delivers SMS: console (development: printed to the log), memory (tests), aliyun, tencent.
     sms_provider: Literal["console", "memory", "aliyun", "tencent"] = "console"
     # The approved sign name (签名) shown as 【…】 before every message, e.g. 共决 or the
@@ -62,6 +61,29 @@ class Settings(BaseSettings):
     sms_endpoint: str = ""
     # Connecting and reading the answer each give up after this long; the send is then retried.
     sms_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # The outbox worker: a background thread in each server process (off: only
+    # `python -m app.notify deliver`, e.g. from a timer, delivers).
+    notify_worker: bool = True
+    notify_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    notify_batch_size: int = Field(default=20, ge=1, le=500)
+    # A claimed row is another worker's again after this (its worker died mid-send).
+    notify_lease_seconds: int = Field(default=120, ge=5)
+    notify_max_attempts: int = Field(default=5, ge=1, le=20)
+    # Retry n waits base × 2^(n-1) seconds, at most an hour.
+    notify_backoff_seconds: int = Field(default=30, ge=1)
+    # Daily caps (Asia/Shanghai calendar day): messages to one phone (login codes included), and
+    # notifications of one compound. Over a cap a message is recorded as skipped, not sent.
+    notify_phone_daily_cap: int = Field(default=20, ge=1)
+    notify_compound_daily_cap: int = Field(default=20000, ge=1)
+    # The bounded wait: a send not answered within this many seconds counts as a provider
+    # failure, and so do retryable answers; this many of them in the window (and no success
+    # since) make login-code requests answer 503 for every phone alike until the provider
+    # recovers.
+    notify_send_bound_seconds: float = Field(default=25.0, gt=0, le=120)
+    notify_breaker_failures: int = Field(default=3, ge=1)
+    notify_breaker_window_seconds: int = Field(default=300, ge=10)
+    # Price of one SMS (70 characters; longer ones count as several) in fen, for previews.
+    sms_price_fen: int = Field(default=5, ge=0)
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     otp_per_phone_per_hour: int = 5

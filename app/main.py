@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from app.errors import ERROR_RESPONSES, NotFound, RequestSizeLimit, install_erro
 from app.files.router import router as files_router
 from app.ledger.router import router as ledger_router
 from app.notices.router import router as notices_router
+from app.notify.router import router as notify_router
+from app.notify.worker import get_worker
 from app.procedures.gate import ballot_gate
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
@@ -37,7 +40,7 @@ def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
-        voting_router, ledger_router, procedures_router,
+        voting_router, ledger_router, procedures_router, notify_router,
     ):
         api.include_router(router)
     return api
@@ -99,6 +102,20 @@ def install_domain_hooks() -> None:
     register_open_guard(ballot_gate)
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """The outbox worker runs in every server process unless GONGJUE_NOTIFY_WORKER=false."""
+    worker = get_worker()
+    started = get_settings().notify_worker and not worker.running
+    if started:
+        worker.start()
+    try:
+        yield
+    finally:
+        if started:
+            worker.stop()
+
+
 def create_app(*, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
     """The application. `extra_routers` go under /api/v1 too, before the front end's catch-all:
     the bench adds its ceiling routes this way (bench/ceiling.py create_app); app/ never imports
@@ -112,6 +129,7 @@ def create_app(*, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
         redoc_url=None,
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     # Bodies over the upload limit are refused (413) before a route reads them.

@@ -9,6 +9,7 @@ def load_all_models() -> None:
     import app.files.models
     import app.ledger.models
     import app.notices.models
+    import app.notify.models
     import app.procedures.models
     import app.roster.models
     import app.voting.models  # noqa: F401

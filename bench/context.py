@@ -40,9 +40,9 @@ class BenchContext:
             "GONGJUE_ID_HASH_KEY": self.id_hash_key,
             "GONGJUE_SIGNING_KEY_PATH": str(self.signing_key_path),
             "GONGJUE_DEMO_DATA": "false",
-            "GONGJUE_OTP_SENDER": "console",
-            # Lets production settings use the console OTP sender and SMS provider (the servers'
-            # logs are where the bench reads login codes back).
+            "GONGJUE_SMS_PROVIDER": "console",
+            # Lets production settings use the console SMS provider (the servers' logs are where
+            # the bench reads login codes back).
             "GONGJUE_BENCH": "1",
             "GONGJUE_FILES_DIR": str(self.run_dir / "files"),
             "GONGJUE_FRONTEND_DIST": str(FRONTEND_DIST),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="gongjue-test-"))
 os.environ["GONGJUE_ENV"] = "test"
-os.environ["GONGJUE_OTP_SENDER"] = "memory"
+os.environ["GONGJUE_SMS_PROVIDER"] = "memory"
+os.environ["GONGJUE_NOTIFY_WORKER"] = "false"  # tests deliver explicitly (or start a worker)
 os.environ["GONGJUE_SIGNING_KEY_PATH"] = str(_TMP / "signing.pem")
 os.environ["GONGJUE_DATABASE_URL"] = os.environ.get(
     "GONGJUE_TEST_DATABASE_URL", f"sqlite:///{_TMP / 'test.db'}"
@@ -22,14 +23,46 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 from app import clock  # noqa: E402
-from app.auth import sender as sender_module  # noqa: E402
+from app.auth.sender import MemorySender  # noqa: E402
 from app.config import get_settings  # noqa: E402
 from app.db import make_engine, new_session, set_engine  # noqa: E402
 from app.main import create_app, install_domain_hooks  # noqa: E402
 from app.models import load_all_models  # noqa: E402
+from app.notify import service as notify_service  # noqa: E402
+from app.notify.providers import get_provider, set_provider  # noqa: E402
+from app.notify.worker import get_worker  # noqa: E402
 
 load_all_models()
-install_domain_hooks()  # as create_app does: tests calling services directly meet the same gates
+install_domain_hooks()
+
+
+class CodeOutbox(MemorySender):
+    """The memory SMS provider as tests read it: reading runs the outbox's delivery first (the
+    worker is off in tests), so `last_code` and `sent` see every code enqueued so far."""
+
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        notify_service.deliver_due()
+        return self.codes
+
+    def last_code(self, phone: str) -> str:
+        notify_service.deliver_due()
+        return super().last_code(phone)
+
+
+_AT_ONCE = {"on": True}
+
+
+def _deliver_at_once() -> None:
+    """Stand in for the worker (off in tests): deliver right after the commit that enqueued, as a
+    woken worker would. Tests of the outbox itself take `manual_delivery` and deliver (or start a
+    real worker) themselves."""
+    if _AT_ONCE["on"] and not get_worker().running:
+        notify_service.deliver_due()
+
+
+notify_service.on_enqueued(_deliver_at_once)
+  # as create_app does: tests calling services directly meet the same gates
 
 
 def _reset_schema(engine: Engine) -> None:
@@ -72,9 +105,12 @@ def engine() -> Iterator[Engine]:
 @pytest.fixture(autouse=True)
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test starts with empty tables, the real clock and a fresh code outbox."""
-    sender_module.set_sender(sender_module.MemorySender())
+    set_provider(CodeOutbox())
+    _AT_ONCE["on"] = True
     clock.set_now(None)
     yield
+    _AT_ONCE["on"] = True
+    get_worker().stop()
     clock.set_now(None)
     if "engine" in request.fixturenames:
         _clear(request.getfixturevalue("engine"))
@@ -107,10 +143,16 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def outbox() -> sender_module.MemorySender:
-    sender = sender_module.get_sender()
-    assert isinstance(sender, sender_module.MemorySender)
-    return sender
+def outbox() -> CodeOutbox:
+    provider = get_provider()
+    assert isinstance(provider, CodeOutbox)
+    return provider
+
+
+@pytest.fixture
+def manual_delivery() -> None:
+    """The outbox is not delivered after each commit: the test delivers (or runs a worker)."""
+    _AT_ONCE["on"] = False
 
 
 @pytest.fixture

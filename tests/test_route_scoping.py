@@ -25,6 +25,8 @@ GLOBAL_ROUTES = {
     ("POST", "/api/v1/auth/refresh"): "session",
     ("POST", "/api/v1/auth/logout"): "session",
     ("GET", "/api/v1/auth/me"): "own account",
+    ("GET", "/api/v1/me/messages"): "own messages (我的消息): those sent to the caller's phone",
+    ("PUT", "/api/v1/me/messages/opt-out"): "own opt-out, kept per phone",
     ("GET", "/api/v1/compounds"): "lists only the caller's compounds",
     ("POST", "/api/v1/compounds"): "platform admin only",
     ("GET", "/api/v1/accounts"): "platform admin only",

@@ -62,6 +62,7 @@ ACTIONS: dict[str, Action] = {
     "ballot.closed": Action("ballot", "结束表决"),
     "ballot.tallied": Action("ballot", "完成计票，公示初步结果，异议期至{objection_ends_at}"),
     "ballot.published": Action("ballot", "公布表决结果（决议公告）"),
+    "ballot.reminder_sent": Action("ballot", "提醒尚未投票的业主（短信{queued}条）"),
     "objection.raised": Action("ballot", "业主对计票结果提出异议"),
     "objection.answered": Action("ballot", "答复业主的异议"),
     # votes
@@ -238,6 +239,8 @@ FIELDS: dict[str, PayloadField] = {
     "owners_removed": PayloadField("删除业主", "count"),
     "total_area_hundredths": PayloadField("专有部分总面积", "area"),
     "total_headcount": PayloadField("表决主体总数", "count"),
+    "queued": PayloadField("待发短信", "count"), "skipped": PayloadField("未发短信（退订或超限）", "count"),
+    "day": PayloadField("日期"),
     "total_area": PayloadField("专有部分总面积（平方米）"),
     # files and hashes
     "sha256": PayloadField("文件指纹", "hash"), "file_name": PayloadField("文件名"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel import Session
 
 from app.auth import service
@@ -110,17 +110,16 @@ def _start_session(
 
 @router.post("/otp/request", response_model=MessageOut, status_code=202)
 def request_otp(
-    body: OtpRequest, request: Request, session: SessionDep, background: BackgroundTasks
+    body: OtpRequest, request: Request, session: SessionDep
 ) -> dict[str, str]:
     """Send a login code to an owner's phone (the answer does not tell whether it is registered)."""
     phone = service.parse_phone(body.phone)
-    pending = service.request_code(
+    # The code goes to the outbox in this transaction; the worker sends it after the commit,
+    # so an SMS provider's latency or failure never reaches this answer.
+    service.request_code(
         session, phone=phone, client_addr=_client_addr(request),
         known_owner=roster_service.phone_is_owner(session, phone=phone),
     )
-    # After the answer (and the commit): an SMS gateway's latency must not tell registered
-    # phones from others, and the same task runs for both.
-    background.add_task(service.deliver_code, pending)
     return {"detail": "如该手机号已登记为业主，验证码已发送，5分钟内有效"}
 
 

@@ -30,10 +30,10 @@ from app.auth.models import (
 )
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
 from app.auth.roles import OBSERVED
-from app.auth.sender import ensure_sender_ready, get_sender
 from app.clock import now
 from app.config import get_settings
 from app.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from app.notify import service as notify
 from app.privacy import mask_phone, normalize_phone
 
 log = logging.getLogger("gongjue.auth")
@@ -48,14 +48,6 @@ class IssuedSession:
     refresh_expires_at: datetime
     user: UserAccount
     method: tokens.AuthMethod = "otp"
-
-
-@dataclass(frozen=True)
-class PendingCode:
-    """A code to deliver once the request's transaction has committed."""
-
-    phone: str
-    code: str
 
 
 # --- rate limits (rows in the database, so every server process shares them) ---------------
@@ -100,19 +92,19 @@ def parse_phone(raw: str) -> str:
     return phone
 
 
-def request_code(
-    session: Session, *, phone: str, client_addr: str, known_owner: bool
-) -> PendingCode | None:
-    """Rate-limit, then store a fresh 6-digit code; return it for delivery if the phone may log in.
+def request_code(session: Session, *, phone: str, client_addr: str, known_owner: bool) -> None:
+    """Rate-limit, store a fresh 6-digit code and put it in the outbox if the phone may log in.
 
     A registered and an unregistered phone take the same path and leave the same traces: both
-    get a stored code and the same answer, and the later verification answers both alike (an
-    unregistered phone's stored code can never match). Only the delivery differs, and the
-    router runs it after the answer has been sent, so its duration reveals nothing either.
+    get a stored code, an outbox row (the unregistered one recorded as skipped, never sent) and
+    the same answer, and the later verification answers both alike (an unregistered phone's
+    stored code can never match). The SMS goes out after the commit, from the outbox worker, so
+    neither the provider's latency nor its failure reaches this answer; a provider that is down
+    is refused here before anything else, for every phone alike (notify's circuit breaker).
     """
     settings = get_settings()
     phone = parse_phone(phone)
-    ensure_sender_ready()  # production without SMS refuses every phone alike, not just known ones
+    notify.ensure_provider_ready(session)
     hour = timedelta(hours=1)
     _check_rate(
         session, key=f"otp:addr:{client_addr}", limit=settings.otp_per_address_per_hour,
@@ -146,17 +138,9 @@ def request_code(
         )
     )
     session.flush()
-    return PendingCode(phone=phone, code=code) if may_log_in else None
-
-
-def deliver_code(pending: PendingCode | None) -> None:
-    """Send a stored code (run after the answer; a failed delivery is logged, the user asks again)."""
-    if pending is None:
-        return
-    try:
-        get_sender().send(pending.phone, pending.code)
-    except Exception:  # the answer is already out; the log is where this goes
-        log.exception("one-time code delivery to %s failed", mask_phone(pending.phone))
+    notify.enqueue(session, kind="login_code", phone=phone,
+                   params={"code": code if may_log_in else ""},
+                   skip=None if may_log_in else "not_registered")
 
 
 def _account_by_phone(session: Session, phone: str) -> UserAccount | None:

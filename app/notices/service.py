@@ -43,6 +43,7 @@ from app.notices.models import (
     NoticeKind,
 )
 from app.notices.schemas import StructuredContent
+from app.notify import service as notify_service
 from app.roster import service as roster_service
 
 DEFAULT_DISPLAY_DAYS = 15
@@ -572,7 +573,24 @@ def _publish(session: Session, notice: Notice, *, actor: Actor) -> Notice:
             "content_sha256": view.content_sha256,
         },
     )
+    if notice.source_type != "ballot":  # voting announces its own (the opening, the result)
+        _announce(session, view)
     return notice
+
+
+def _announce(session: Session, view: NoticeView) -> None:
+    """Tell the audience's owners by SMS (notify's outbox, sent after the commit)."""
+    notice = view.notice
+    audience = view.audience
+    snapshot = roster_service.scope_snapshot(
+        session, compound_id=notice.compound_id,
+        building_ids=[] if audience == "compound" else audience)
+    compound = roster_service.get_compound(session, compound_id=notice.compound_id)
+    notify_service.enqueue_many(
+        session, kind="notice_published", phones=sorted({v.phone for v in snapshot.voters if v.phone}),
+        params={"compound": compound.name, "title": notice.title},
+        compound_id=notice.compound_id, topic=f"notice:{notice.id}",
+    )
 
 
 def publish(session: Session, *, compound_id: int, notice_id: int, actor: Actor) -> Notice:

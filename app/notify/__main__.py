@@ -3,6 +3,10 @@
 `python -m app.notify send-test --phone 13800000001 --kind login_code` sends one sample message
 through the configured SMS provider (GONGJUE_SMS_PROVIDER) and prints the provider's answer in
 Chinese: the IT volunteer's check that the credentials, the sign name and the templates work.
+
+`python -m app.notify deliver [--loop]` sends what is due in one pass (for a systemd timer or
+cron, e.g. every minute when the server processes run with GONGJUE_NOTIFY_WORKER=false);
+`--loop` keeps polling.
 """
 
 from __future__ import annotations
@@ -10,9 +14,13 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+import time
 
 from pydantic import ValidationError
 
+from app.config import get_settings
+from app.models import load_all_models
+from app.notify import service
 from app.notify.messages import MESSAGE_KINDS, TEMPLATE_PARAMS, MessageKind
 
 OUTCOMES = {"sent": "已发送", "retry": "暂时失败（可稍后重试）", "failed": "失败"}
@@ -68,17 +76,33 @@ def send_test(phone: str, kind: MessageKind) -> int:
     return 0 if result.outcome == "sent" else 1
 
 
+def _deliver(args: argparse.Namespace) -> int:
+    load_all_models()
+    if service.ready_provider() is None:
+        print("短信服务尚未配置（生产环境不能使用 console/memory），未发送任何消息", file=sys.stderr)
+        return 2
+    while True:
+        report = service.deliver_due()
+        statuses = ", ".join(f"{k} {v}" for k, v in sorted(report.by_status.items())) or "none"
+        print(f"outbox: {report.claimed} claimed ({statuses})", flush=True)
+        if not args.loop:
+            return 0
+        time.sleep(args.interval or get_settings().notify_poll_seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.notify")
-    commands = parser.add_subparsers(dest="command", required=True)
-    test = commands.add_parser("send-test", help="send one sample SMS through the provider")
+    parser = argparse.ArgumentParser(prog="python -m app.notify", description="共决 消息发送")
+    sub = parser.add_subparsers(dest="command", required=True)
+    test = sub.add_parser("send-test", help="send one sample SMS through the provider")
     test.add_argument("--phone", required=True)
     test.add_argument("--kind", choices=MESSAGE_KINDS, default="login_code")
+    test.set_defaults(func=lambda args: send_test(args.phone, args.kind))
+    deliver = sub.add_parser("deliver", help="send the outbox's due messages (one pass)")
+    deliver.add_argument("--loop", action="store_true", help="keep polling")
+    deliver.add_argument("--interval", type=float, default=None, help="seconds between passes")
+    deliver.set_defaults(func=_deliver)
     args = parser.parse_args(argv)
-    if args.command == "send-test":
-        return send_test(args.phone, args.kind)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return int(args.func(args))
 
 
 if __name__ == "__main__":

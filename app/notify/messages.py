@@ -45,3 +45,12 @@ def check_params(kind: MessageKind, params: dict[str, str]) -> None:
     expected = set(TEMPLATE_PARAMS[kind])
     if set(params) != expected:
         raise ValueError(f"template {kind} takes {sorted(expected)}, got {sorted(params)}")
+
+
+KIND_LABELS: dict[str, str] = {
+    "login_code": "登录验证码",
+    "ballot_opened": "表决开始",
+    "ballot_reminder": "投票提醒",
+    "result_published": "结果公告",
+    "notice_published": "公告发布",
+}

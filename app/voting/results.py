@@ -22,7 +22,7 @@ from app.clock import now
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
-from app.voting import rules, tally
+from app.voting import announce, rules, tally
 from app.voting.casting import voter_subjects
 from app.voting.models import (
     Ballot,
@@ -502,6 +502,7 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     append_event(session, compound_id=ballot.compound_id, actor=actor, action="ballot.published",
                  object_type="ballot", object_id=ballot.id or 0,
                  payload={"notice_id": notice.id, "publish_checkpoint_id": checkpoint.id})
+    announce.announce_result(session, ballot=ballot)
     return ballot
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -12,7 +13,8 @@ from app.auth.models import Role
 from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
-from app.voting import casting, policy, results, service, views
+from app.notify.schemas import DeliveryCountsOut, ReminderPreviewOut, ReminderSentOut
+from app.voting import announce, casting, policy, results, service, views
 from app.voting import settings as voting_settings
 from app.voting.responses import (
     BallotDetailOut,
@@ -313,6 +315,27 @@ def publish(ballot_id: int, access: Manager, session: SessionDep) -> BallotDetai
     ballot = results.publish_result(session, ballot=_ballot(session, access, ballot_id, lock=True),
                                     actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.get(B + "/messages", response_model=DeliveryCountsOut)
+def message_counts(ballot_id: int, access: Manager, session: SessionDep) -> dict[str, int]:
+    """SMS about this ballot (opening, reminders, result) by delivery status."""
+    return announce.delivery_counts(session, ballot=_ballot(session, access, ballot_id))
+
+
+@router.get(B + "/reminder", response_model=ReminderPreviewOut)
+def reminder_preview(ballot_id: int, access: Manager, session: SessionDep) -> ReminderPreviewOut:
+    """What a reminder to the owners of subjects that have not voted would send, and its cost."""
+    preview, sent_today = announce.reminder_preview(session, ballot=_ballot(session, access, ballot_id))
+    return ReminderPreviewOut(**dataclasses.asdict(preview), sent_today=sent_today)
+
+
+@router.post(B + "/reminder", response_model=ReminderSentOut)
+def send_reminder(ballot_id: int, access: Manager, session: SessionDep) -> ReminderSentOut:
+    """Send the reminder (at most once per ballot per calendar day: 409 otherwise)."""
+    result = announce.send_reminder(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                    actor=access.actor)
+    return ReminderSentOut(queued=result.queued, skipped=sum(result.skipped.values()))
 
 
 @router.get(B + "/receipts")

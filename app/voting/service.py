@@ -18,7 +18,7 @@ from app.clock import now
 from app.errors import Conflict, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
-from app.voting import rules
+from app.voting import announce, rules
 from app.voting.models import (
     Ballot,
     BallotCandidate,
@@ -399,6 +399,7 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         payload={"total_area_hundredths": area, "total_headcount": headcount,
                  "settings": json.loads(ballot.settings_json)},
     )
+    announce.announce_opened(session, ballot=ballot)
     return ballot
 
 

@@ -22,7 +22,7 @@ def _fresh(server: Server, method: str, path: str, **kwargs: Any) -> httpx.Respo
 def _code_from_log(server: Server, phone: str, timeout_s: float = 5) -> str | None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = re.findall(rf"OTP for {phone}: (\d{{6}})", server.log_text())
+        found = re.findall(rf"SMS to {phone}: 您的登录验证码为(\d{{6}})", server.log_text())
         if found:
             return found[-1]
         time.sleep(0.05)

@@ -72,7 +72,7 @@ export async function startBackend() {
     GONGJUE_DATABASE_URL: `sqlite:///${join(tmp, 'e2e.db')}`,
     GONGJUE_SIGNING_KEY_PATH: join(tmp, 'key.pem'),
     GONGJUE_FRONTEND_DIST: join(FRONTEND, 'dist'),
-    GONGJUE_OTP_SENDER: 'console',
+    GONGJUE_SMS_PROVIDER: 'console',
     PYTHONUNBUFFERED: '1',
   };
   try {
@@ -97,7 +97,7 @@ export async function startBackend() {
   const onData = (chunk) => {
     const text = chunk.toString();
     log += text;
-    for (const m of text.matchAll(/\[gongjue\] OTP for (\S+): (\d{6})/g)) codes.push([m[1], m[2]]);
+    for (const m of text.matchAll(/\[gongjue\] SMS to (\S+): 您的登录验证码为(\d{6})/g)) codes.push([m[1], m[2]]);
   };
   server.stdout.on('data', onData);
   server.stderr.on('data', onData);

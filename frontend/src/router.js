@@ -29,6 +29,7 @@ const routes = [
   { path: '/c/:compoundId(\\d+)/procedures/new', name: 'procedure-new', component: () => import('./procedures/views/ProposeView.vue'), meta: { title: '发起议题' } },
   { path: '/c/:compoundId(\\d+)/procedures/:itemId(\\d+)', name: 'procedure-item', component: () => import('./procedures/views/ItemView.vue'), meta: { title: '议题办理记录' } },
   { path: '/c/:compoundId(\\d+)/procedures/:itemId(\\d+)/timeline', name: 'procedure-timeline', component: () => import('./procedures/views/TimelineView.vue'), meta: { title: '重大事项公开' } },
+  { path: '/messages', name: 'my-messages', component: () => import('./notify/views/MyMessagesView.vue'), meta: { title: '我的消息' } },
   { path: '/review', name: 'review-queue', component: () => import('./procedures/views/ReviewQueueView.vue'), meta: { title: '审核工作台' } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./shared/views/NotFoundView.vue'), meta: { title: '页面不存在', public: true } },
 ];

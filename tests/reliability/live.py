@@ -70,7 +70,7 @@ def server_env(tmp_path: Path) -> dict[str, str]:
         "GONGJUE_ID_HASH_KEY": settings.id_hash_key,
         "GONGJUE_SIGNING_KEY_PATH": str(settings.signing_key_path),
         "GONGJUE_ENV": settings.env,
-        "GONGJUE_OTP_SENDER": "console",
+        "GONGJUE_SMS_PROVIDER": "console",
         "GONGJUE_DEMO_DATA": "false",
         "GONGJUE_FILES_DIR": str(tmp_path / "files"),
         "GONGJUE_FRONTEND_DIST": str(tmp_path / "no-frontend"),

@@ -69,6 +69,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/auth/refresh"): PUBLIC,  # the refresh token is the credential
     ("POST", "/api/v1/auth/logout"): LOGGED_IN,
     ("GET", "/api/v1/auth/me"): LOGGED_IN,
+    ("GET", "/api/v1/me/messages"): LOGGED_IN,  # 我的消息: only what was sent to one's phone
+    ("PUT", "/api/v1/me/messages/opt-out"): LOGGED_IN,
     ("GET", "/api/v1/accounts"): frozenset({ADMIN}),  # staff accounts: the platform's
     ("POST", "/api/v1/accounts"): frozenset({ADMIN}),
     ("GET", "/api/v1/compounds"): LOGGED_IN,  # only the caller's own compounds (checked apart)
@@ -153,6 +155,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", B + "/objections"): MEMBERS,
     ("POST", B + "/objections/{objection_id}/answer"): MANAGERS,
     ("POST", B + "/publish"): MANAGERS,
+    # The committee's SMS view of a ballot: delivery counts, the reminder preview and sending.
+    ("GET", B + "/messages"): MANAGERS,
+    ("GET", B + "/reminder"): MANAGERS,
+    ("POST", B + "/reminder"): MANAGERS,
     ("GET", B + "/receipts"): MEMBERS,
     ("GET", B + "/unit-record"): MEMBERS,  # DOMAIN §3: to logged-in owners if the rules say so
     ("GET", B + "/tally-inputs"): WATCHERS,  # README: observers and the committee recount

@@ -30,6 +30,9 @@ from app.auth.models import OtpCode, RateLimitHit, UserAccount
 from app.auth.passwords import hash_password
 from app.clock import now
 from app.config import get_settings
+from app.notify import service as notify_service
+from app.notify.providers import set_provider
+from app.notify.providers.local import ConsoleProvider
 from bench.server import Server
 from tests.factories import UnitSpec, add_roster, bearer, make_compound, make_staff
 from tests.fakes.sms_server import provider_env
@@ -63,7 +66,7 @@ class Node:
         return self.http.post(path, json=body, headers={"X-Forwarded-For": addr})
 
     def request_code(self, phone: str, addr: str) -> str:
-        pattern = re.compile(rf"OTP for {phone}: (\d{{6}})")
+        pattern = re.compile(rf"SMS to {phone}: 您的登录验证码为(\d{{6}})")
         seen = len(pattern.findall(self.server.log_text()))
         r = self.post(OTP_REQUEST, {"phone": phone}, addr)
         assert r.status_code == 202, r.text
@@ -85,7 +88,7 @@ def _two_servers(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
            if not k.startswith("GONGJUE_") and k != "FORWARDED_ALLOW_IPS"}
     env.update({
         "GONGJUE_ENV": "development",  # the console sender prints codes to the server log
-        "GONGJUE_OTP_SENDER": "console",
+        "GONGJUE_SMS_PROVIDER": "console",
         "GONGJUE_DATABASE_URL": get_settings().database_url,
         "GONGJUE_SIGNING_KEY_PATH": str(tmp_path / "signing.pem"),
         "GONGJUE_FILES_DIR": str(tmp_path / "files"),
@@ -271,32 +274,29 @@ def test_production_refuses_the_console_sender(
 ) -> None:
     phone = _owners(db, 1)[0]
     monkeypatch.setattr(get_settings(), "env", "production")
-    monkeypatch.setattr(get_settings(), "otp_sender", "console")
-    sender_module.set_sender(None)
+    set_provider(ConsoleProvider())
     monkeypatch.delenv("GONGJUE_BENCH", raising=False)
     r = client.post(OTP_REQUEST, json={"phone": phone})
     assert r.status_code == 503 and r.json()["error"] == "otp_sender_unconfigured"
     assert "短信" in r.json()["detail"]
-    assert isinstance(sender_module.get_sender(), sender_module.UnconfiguredSender)
+    assert notify_service.ready_provider() is None
     out = capsys.readouterr()
-    assert "OTP for" not in out.out + out.err
-    assert not [rec for rec in caplog.records if rec.name == "gongjue.otp"]
+    assert "SMS to" not in out.out + out.err
+    assert not [rec for rec in caplog.records if rec.name == "gongjue.sms"]
     db.rollback()
     assert db.execute(select(func.count()).select_from(OtpCode)).scalar_one() == 0  # rolled back
 
 
 def test_console_sender_stays_available_outside_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(get_settings(), "otp_sender", "console")
-    for env, bench, expected in (("development", None, sender_module.ConsoleSender),
-                                 ("production", "1", sender_module.ConsoleSender),
-                                 ("production", None, sender_module.UnconfiguredSender)):
+    set_provider(ConsoleProvider())
+    for env, bench, usable in (("development", None, True), ("production", "1", True),
+                               ("production", None, False)):
         monkeypatch.setattr(get_settings(), "env", env)
         if bench:
             monkeypatch.setenv("GONGJUE_BENCH", bench)
         else:
             monkeypatch.delenv("GONGJUE_BENCH", raising=False)
-        sender_module.set_sender(None)
-        assert type(sender_module.get_sender()) is expected, (env, bench)
+        assert (notify_service.ready_provider() is not None) is usable, (env, bench)
 
 
 # --- password hashes ----------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from app.auth import sender as sender_module
 from app.auth import service as auth_service
 from app.auth.models import GRANTABLE_ROLES, OtpCode, Role
 from app.config import get_settings
+from app.notify.providers import Outgoing, SendResult, set_provider
+from app.notify.providers.local import ConsoleProvider
 from tests.factories import PASSWORD, UnitSpec, add_roster, bearer, make_compound, make_staff
 from tests.security import access_helpers as access
 from tests.security.access_helpers import EXPECTED, app_routes
@@ -108,9 +110,8 @@ def test_production_without_sms_refuses_every_phone_alike(
 ) -> None:
     _compound_with_owner(db)
     monkeypatch.setattr(get_settings(), "env", "production")
-    monkeypatch.setattr(get_settings(), "otp_sender", "console")
+    set_provider(ConsoleProvider())
     monkeypatch.delenv("GONGJUE_BENCH", raising=False)
-    sender_module.set_sender(None)
     answers = [client.post(OTP_REQUEST, json={"phone": p}) for p in (REGISTERED, UNREGISTERED)]
     assert [a.status_code for a in answers] == [503, 503]
     assert answers[0].json() == answers[1].json()
@@ -120,10 +121,12 @@ def test_production_without_sms_refuses_every_phone_alike(
 class _BrokenGateway:
     """An SMS gateway that fails (or hangs and times out) on every message."""
 
+    name = "broken"
+
     def __init__(self) -> None:
         self.calls = 0
 
-    def send(self, phone: str, code: str) -> None:
+    def send(self, message: Outgoing) -> SendResult:
         self.calls += 1
         raise RuntimeError("gateway timeout")
 
@@ -131,7 +134,7 @@ class _BrokenGateway:
 def test_a_failing_sms_gateway_does_not_change_the_answer(client: TestClient, db: Session) -> None:
     _compound_with_owner(db)
     gateway = _BrokenGateway()
-    sender_module.set_sender(gateway)
+    set_provider(gateway)
     answers = [client.post(OTP_REQUEST, json={"phone": p}) for p in (REGISTERED, UNREGISTERED)]
     assert [a.status_code for a in answers] == [202, 202]
     assert answers[0].json() == answers[1].json()
