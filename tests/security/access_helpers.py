@@ -71,6 +71,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/auth/me"): LOGGED_IN,
     ("GET", "/api/v1/accounts"): frozenset({ADMIN}),  # staff accounts: the platform's
     ("POST", "/api/v1/accounts"): frozenset({ADMIN}),
+    # Disabling, re-enabling and resetting staff accounts: the platform's, like creating them.
+    ("POST", "/api/v1/accounts/{user_id}/disable"): frozenset({ADMIN}),
+    ("POST", "/api/v1/accounts/{user_id}/enable"): frozenset({ADMIN}),
+    ("POST", "/api/v1/accounts/{user_id}/password-reset"): frozenset({ADMIN}),
+    ("POST", "/api/v1/auth/password"): LOGGED_IN,  # one's own password (owners have none: 422)
     ("GET", "/api/v1/compounds"): LOGGED_IN,  # only the caller's own compounds (checked apart)
     ("POST", "/api/v1/compounds"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/public-key"): PUBLIC,  # anyone verifies checkpoints (DOMAIN §8)
@@ -220,6 +225,7 @@ AUTHZ_CODES = frozenset({
     "forbidden", "forbidden_compound_role", "platform_admin_only", "csrf_failed", "observer_only",
     "procedure_step_role", "procedure_disable_admin_only", "notice_drafts_forbidden",
     "file_private", "ledger_reject_forbidden", "not_a_voter_for_subject", "not_representative",
+    "password_change_required",
 })
 STATE_CODES = frozenset({
     "results_not_ready", "receipts_not_public", "unit_record_not_published", "paper_same_person",
