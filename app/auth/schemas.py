@@ -109,7 +109,7 @@ class AccountOut(BaseModel):
 class AccountActionIn(InputModel):
     """Disabling, re-enabling or resetting an account: why, for the compounds' audit trails."""
 
-    reason: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", examples=["本人离职"])
 
 
 class PasswordResetOut(BaseModel):

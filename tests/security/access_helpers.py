@@ -442,6 +442,7 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
     db.rollback()
     grant = w.ok("POST", "/grants", "admin", {"user_id": tmp, "role": "clerk"}, status=201)
     ids["grant"] = grant["id"]
+    ids["user"] = tmp  # the staff account the account routes (/accounts/{user_id}/…) name
     w.ok("DELETE", f"/grants/{grant['id']}", "admin")
     ids["document"] = w.upload("wy", "document", "小区东门改造方案.pdf")
     notice = w.ok("POST", "/notices", "wy", {
