@@ -128,12 +128,16 @@ COOKIE_SCHEME = APIKeyCookie(name=ACCESS_COOKIE, auto_error=False, scheme_name="
                                          f"{CSRF_HEADER} 请求头（值为 {CSRF_COOKIE} Cookie）")
 
 
-def get_principal(
+def get_signed_in(
     request: Request, session: SessionDep,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)] = None,
     _cookie: Annotated[str | None, Security(COOKIE_SCHEME)] = None,
 ) -> Principal:
-    """Authenticate the request (Bearer header or cookie + CSRF header for writes)."""
+    """Authenticate the request (Bearer header or cookie + CSRF header for writes).
+
+    Only the routes a holder of a temporary password still needs (me, logout, change password)
+    use this directly; every other route goes through `get_principal`.
+    """
     token, via_cookie = _read_token(request)
     user, claims = auth_service.authenticate_access(session, token=token)
     if via_cookie and request.method not in SAFE_METHODS:
@@ -141,6 +145,21 @@ def get_principal(
         if not header or not hmac.compare_digest(header, claims.csrf):
             raise Forbidden("安全校验失败，请刷新页面后重试", code="csrf_failed")
     return Principal(user=user, via_cookie=via_cookie, method=claims.method)
+
+
+SignedIn = Annotated[Principal, Depends(get_signed_in)]
+
+
+def get_principal(principal: SignedIn) -> Principal:
+    """The signed-in caller, unless a password session still holds a temporary password.
+
+    A password set by an administrator (a new account, a reset) is known to someone else: until
+    its holder changes it, the session may only read /auth/me, log out and change the password.
+    A code session never used the password and is not held up.
+    """
+    if principal.password_verified and principal.user.must_change_password:
+        raise Forbidden("请先修改管理员设置的临时密码，再继续使用", code="password_change_required")
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

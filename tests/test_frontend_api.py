@@ -26,6 +26,7 @@ _CALLS = [
     (re.compile(r"\bapi\.post\(\s*" + _LITERAL), "post"),
     (re.compile(r"\bapi\.put\(\s*" + _LITERAL), "put"),
     (re.compile(r"\bapi\.patch\(\s*" + _LITERAL), "patch"),
+    (re.compile(r"\bapi\.del\(\s*" + _LITERAL), "delete"),
     (re.compile(r"\bapi\.upload\(\s*" + _LITERAL), "post"),
     (re.compile(r"\bdownload\(\s*" + _LITERAL), "get"),
     (re.compile(r"\bapiUrl\(\s*" + _LITERAL), "get"),
@@ -35,7 +36,7 @@ _ANY_LITERAL = re.compile(_LITERAL)
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 # Calls to the HTTP client that only api.js files may make.
 _CLIENT_CALL = re.compile(
-    r"\b(?:api\.(?:get|post|put|patch|upload)|download|apiUrl|request|fetch)\("
+    r"\b(?:api\.(?:get|post|put|patch|del|upload)|download|apiUrl|request|fetch)\("
 )
 
 

@@ -31,6 +31,10 @@ GLOBAL_ROUTES = {
     ("POST", "/api/v1/compounds"): "platform admin only",
     ("GET", "/api/v1/accounts"): "platform admin only",
     ("POST", "/api/v1/accounts"): "platform admin only",
+    ("POST", "/api/v1/accounts/{user_id}/disable"): "platform admin only",
+    ("POST", "/api/v1/accounts/{user_id}/enable"): "platform admin only",
+    ("POST", "/api/v1/accounts/{user_id}/password-reset"): "platform admin only",
+    ("POST", "/api/v1/auth/password"): "own account",
     ("GET", "/api/v1/audit/public-key"): "public key",
     ("GET", "/api/v1/reviewer/queue"): (
         "a reviewer's queue across compounds: only items of compounds where the caller holds an "

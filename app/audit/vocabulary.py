@@ -49,6 +49,9 @@ ACTIONS: dict[str, Action] = {
     # roles
     "role.granted": Action("role", "授予{user_id}“{role}”角色"),
     "role.revoked": Action("role", "撤销{user_id}的“{role}”角色"),
+    "account.disabled": Action("role", "停用工作人员账号{user_id}"),
+    "account.enabled": Action("role", "重新启用工作人员账号{user_id}"),
+    "account.password_reset": Action("role", "重置工作人员账号{user_id}的密码（临时密码须首次登录时修改）"),
     # audit
     "audit.checkpoint_signed": Action("audit", "为记录链签署检查点（第{seq}条）"),
     # files
@@ -130,6 +133,7 @@ OBJECTS: dict[str, ObjectKind] = {
     "compound": ObjectKind("小区", "/c/{compound_id}"),
     "roster_import": ObjectKind("名册导入", "/c/{compound_id}/roster"),
     "role_grant": ObjectKind("角色授权"),
+    "user_account": ObjectKind("工作人员账号"),
     "voting_subject": ObjectKind("表决主体"),
     "audit_checkpoint": ObjectKind("签名检查点", "/c/{compound_id}/audit"),
     "stored_file": ObjectKind("文件", "/api/v1/compounds/{compound_id}/files/{id}"),
@@ -241,6 +245,7 @@ FIELDS: dict[str, PayloadField] = {
     "total_headcount": PayloadField("表决主体总数", "count"),
     "queued": PayloadField("待发短信", "count"), "skipped": PayloadField("未发短信（退订或超限）", "count"),
     "day": PayloadField("日期"),
+    "username": PayloadField("用户名"), "display_name": PayloadField("姓名"),
     "total_area": PayloadField("专有部分总面积（平方米）"),
     # files and hashes
     "sha256": PayloadField("文件指纹", "hash"), "file_name": PayloadField("文件名"),

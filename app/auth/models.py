@@ -48,6 +48,9 @@ class UserAccount(SQLModel, table=True):
     is_platform_admin: bool = False
     is_active: bool = True
     token_version: int = 0  # bumping it revokes every token of the account
+    # Set by an administrator's reset (and on accounts the administrator creates): the password
+    # is a temporary one, known to the administrator, and must be changed before any other use.
+    must_change_password: bool = False
     created_at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session
 
 from app.auth import service
 from app.auth.models import ROLE_LABELS, Role, UserAccount
 from app.auth.roles import ADMINS, GRANT_READERS, capabilities
 from app.auth.schemas import (
+    AccountActionIn,
+    AccountGrantOut,
     AccountOut,
     CompoundRoles,
     GrantIn,
@@ -20,7 +22,9 @@ from app.auth.schemas import (
     MessageOut,
     OtpRequest,
     OtpVerify,
+    PasswordChangeIn,
     PasswordLogin,
+    PasswordResetOut,
     RefreshRequest,
     SessionOut,
     StaffAccountIn,
@@ -32,9 +36,9 @@ from app.deps import (
     CSRF_HEADER,
     REFRESH_COOKIE,
     CompoundAccess,
-    CurrentPrincipal,
     PlatformAdmin,
     SessionDep,
+    SignedIn,
     compound_access,
 )
 from app.errors import Forbidden
@@ -66,6 +70,7 @@ def build_me(session: Session, user: UserAccount, *, password_session: bool) -> 
         phone_masked=mask_phone(user.phone),
         is_platform_admin=user.is_platform_admin and password_session,
         signed_in_with="password" if password_session else "code",
+        must_change_password=user.must_change_password and password_session,
         capabilities_everywhere=capabilities(admin) if admin else [],
         compounds=[
             CompoundRoles(
@@ -168,7 +173,7 @@ def refresh(
 
 @router.post("/logout", response_model=MessageOut, status_code=200)
 def logout(
-    body: LogoutRequest, request: Request, response: Response, principal: CurrentPrincipal,
+    body: LogoutRequest, request: Request, response: Response, principal: SignedIn,
     session: SessionDep,
 ) -> dict[str, str]:
     auth = request.headers.get("authorization", "")
@@ -185,28 +190,98 @@ def logout(
 
 
 @router.get("/me", response_model=MeOut)
-def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
+def me(principal: SignedIn, session: SessionDep) -> MeOut:
     return build_me(session, principal.user, password_session=principal.password_verified)
+
+
+@router.post("/password", response_model=SessionOut)
+def change_password(
+    body: PasswordChangeIn, response: Response, principal: SignedIn, session: SessionDep
+) -> SessionOut:
+    """Change one's own password: every session of the account ends but this one, renewed here."""
+    account = service.change_password(
+        session, account=principal.user, current=body.current_password, new=body.new_password)
+    issued = service.issue_session(account, method=principal.method)
+    return _start_session(session, response, issued, body.mode)
+
+
+def _accounts_out(session: Session, accounts: list[UserAccount]) -> list[AccountOut]:
+    grants = service.grants_of_accounts(session, user_ids=[a.id or 0 for a in accounts])
+    names = {c.id: c.name for c in roster_service.list_compounds(
+        session, ids=sorted({g.compound_id for gs in grants.values() for g in gs}))}
+    return [
+        AccountOut(
+            id=a.id or 0, username=a.username, display_name=a.display_name,
+            phone_masked=mask_phone(a.phone), is_platform_admin=a.is_platform_admin,
+            is_active=a.is_active, must_change_password=a.must_change_password,
+            created_at=a.created_at,
+            grants=[AccountGrantOut(grant_id=g.id or 0, compound_id=g.compound_id,
+                                    compound_name=names.get(g.compound_id, ""), role=Role(g.role),
+                                    role_label=ROLE_LABELS[Role(g.role)])
+                    for g in grants.get(a.id or 0, [])],
+        )
+        for a in accounts
+    ]
 
 
 @accounts_router.post("/accounts", response_model=AccountOut, status_code=201)
 def create_account(body: StaffAccountIn, admin: PlatformAdmin, session: SessionDep) -> AccountOut:
-    """Create a staff account (committee member, reviewer, observer, clerk)."""
+    """Create a staff account (committee member, reviewer, observer, clerk).
+
+    The password is the administrator's choice, so it is a temporary one: its holder must
+    change it at the first sign-in.
+    """
     account = service.create_staff_account(
         session, username=body.username, password=body.password,
-        display_name=body.display_name, phone=body.phone,
+        display_name=body.display_name, phone=body.phone, must_change_password=True,
     )
-    return AccountOut(id=account.id or 0, username=account.username,
-                      display_name=account.display_name, phone_masked=mask_phone(account.phone))
+    return _accounts_out(session, [account])[0]
 
 
 @accounts_router.get("/accounts", response_model=list[AccountOut])
-def list_accounts(admin: PlatformAdmin, session: SessionDep) -> list[AccountOut]:
-    return [
-        AccountOut(id=a.id or 0, username=a.username, display_name=a.display_name,
-                   phone_masked=mask_phone(a.phone))
-        for a in service.list_staff_accounts(session)
-    ]
+def list_accounts(
+    admin: PlatformAdmin, session: SessionDep,
+    q: Annotated[str | None, Query(max_length=50, description="用户名或姓名中的文字")] = None,
+) -> list[AccountOut]:
+    return _accounts_out(session, service.search_staff_accounts(session, q=q))
+
+
+@accounts_router.post("/accounts/{user_id}/disable", response_model=AccountOut)
+def disable_account(
+    user_id: int, body: AccountActionIn, admin: PlatformAdmin, session: SessionDep
+) -> AccountOut:
+    """Disable a staff account: it cannot sign in, and every session it has ends at once."""
+    account = service.set_account_active(
+        session, user_id=user_id, active=False, reason=body.reason.strip(),
+        actor=admin.actor_as(Role.PLATFORM_ADMIN))
+    return _accounts_out(session, [account])[0]
+
+
+@accounts_router.post("/accounts/{user_id}/enable", response_model=AccountOut)
+def enable_account(
+    user_id: int, body: AccountActionIn, admin: PlatformAdmin, session: SessionDep
+) -> AccountOut:
+    account = service.set_account_active(
+        session, user_id=user_id, active=True, reason=body.reason.strip(),
+        actor=admin.actor_as(Role.PLATFORM_ADMIN))
+    return _accounts_out(session, [account])[0]
+
+
+@accounts_router.post("/accounts/{user_id}/password-reset", response_model=PasswordResetOut)
+def reset_password(
+    user_id: int, body: AccountActionIn, response: Response, admin: PlatformAdmin,
+    session: SessionDep,
+) -> PasswordResetOut:
+    """A forgotten password: a temporary one, in this answer only, to be changed at sign-in."""
+    account, password = service.reset_password(
+        session, user_id=user_id, reason=body.reason.strip(),
+        actor=admin.actor_as(Role.PLATFORM_ADMIN))
+    response.headers["Cache-Control"] = "no-store"
+    return PasswordResetOut(
+        account=_accounts_out(session, [account])[0], temporary_password=password,
+        detail="已重置密码，该账号的所有登录已失效；临时密码只显示这一次，请当面或电话告知本人，"
+               "本人登录后须立即修改",
+    )
 
 
 GrantAdmin = Annotated[CompoundAccess, Depends(compound_access(*ADMINS))]

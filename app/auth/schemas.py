@@ -63,6 +63,9 @@ class MeOut(BaseModel):
     capabilities_everywhere: list[str] = []
     # "code": a one-time-code session, owner standing only; staff sign in with the password.
     signed_in_with: Literal["password", "code"] = "password"
+    # The password is a temporary one set by an administrator: every route but me, logout and
+    # POST /auth/password answers 403 password_change_required until it is changed.
+    must_change_password: bool = False
 
 
 class SessionOut(BaseModel):
@@ -80,11 +83,46 @@ class StaffAccountIn(InputModel):
     phone: str | None = None
 
 
+class AccountGrantOut(BaseModel):
+    """One active grant of an account, for the administrator's account list."""
+
+    grant_id: int
+    compound_id: int
+    compound_name: str
+    role: Role
+    role_label: str
+
+
 class AccountOut(BaseModel):
     id: int
     username: str | None
     display_name: str
     phone_masked: str
+    is_platform_admin: bool = False
+    is_active: bool = True
+    # Signs in with a password the administrator set, not yet changed by its holder.
+    must_change_password: bool = False
+    created_at: datetime | None = None
+    grants: list[AccountGrantOut] = []
+
+
+class AccountActionIn(InputModel):
+    """Disabling, re-enabling or resetting an account: why, for the compounds' audit trails."""
+
+    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", examples=["本人离职"])
+
+
+class PasswordResetOut(BaseModel):
+    account: AccountOut
+    # Shown once, to the administrator, who hands it over; its holder must change it at sign-in.
+    temporary_password: str
+    detail: str
+
+
+class PasswordChangeIn(InputModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+    mode: Literal["cookie", "bearer"] = "cookie"
 
 
 class GrantIn(InputModel):

@@ -321,8 +321,9 @@ def login_password(session: Session, *, username: str, password: str, client_add
 
 def create_staff_account(
     session: Session, *, username: str, password: str, display_name: str,
-    phone: str | None = None, is_platform_admin: bool = False,
+    phone: str | None = None, is_platform_admin: bool = False, must_change_password: bool = False,
 ) -> UserAccount:
+    """A staff account; `must_change_password` when the password is one the administrator chose."""
     validate_new_password(password)
     name = normalize_username(username)
     if not name:
@@ -335,6 +336,7 @@ def create_staff_account(
     account = UserAccount(
         username=name, display_name=display_name, password_hash=hash_password(password),
         phone=number, is_platform_admin=is_platform_admin,
+        must_change_password=must_change_password,
     )
     try:
         with session.begin_nested():  # two admins creating at once: the unique index decides
@@ -596,6 +598,8 @@ def grant_role(
     account = session.get(UserAccount, user_id)
     if account is None:
         raise NotFound("账号不存在", code="user_not_found")
+    if not account.is_active:
+        raise Conflict("该账号已停用，请先启用再授予角色", code="account_disabled")
     existing = session.execute(
         select(RoleGrant).where(
             RoleGrant.user_id == user_id, RoleGrant.compound_id == compound_id,
@@ -614,8 +618,9 @@ def grant_role(
     append_event(
         session, compound_id=compound_id, actor=actor, action="role.granted",
         object_type="role_grant", object_id=grant.id or 0,
-        payload={"user_id": user_id, "role": role.value, "role_label": ROLE_LABELS[role],
-                 "organization": organization},
+        payload={"user_id": user_id, "username": account.username,
+                 "display_name": account.display_name, "role": role.value,
+                 "role_label": ROLE_LABELS[role], "organization": organization},
     )
     return grant
 
@@ -633,10 +638,13 @@ def revoke_role(session: Session, *, compound_id: int, grant_id: int, actor: Act
         raise Conflict("该授权已撤销", code="grant_already_revoked")
     grant.revoked_at = now()
     session.add(grant)
+    holder = session.get(UserAccount, grant.user_id)
     append_event(
         session, compound_id=compound_id, actor=actor, action="role.revoked",
         object_type="role_grant", object_id=grant_id,
-        payload={"user_id": grant.user_id, "role": Role(grant.role).value},
+        payload={"user_id": grant.user_id, "username": holder.username if holder else None,
+                 "display_name": holder.display_name if holder else None,
+                 "role": Role(grant.role).value, "role_label": ROLE_LABELS[Role(grant.role)]},
     )
     return grant
 
@@ -668,3 +676,134 @@ def list_staff_accounts(session: Session) -> list[UserAccount]:
             select(UserAccount).where(UserAccount.username.is_not(None)).order_by(UserAccount.id)
         ).scalars()
     )
+
+
+# --- account administration: disable, enable, password resets and changes --------------------
+
+# A temporary password: three groups of four from an alphabet without look-alikes (0/O, 1/l/I),
+# about 62 bits; read out or written down once, then replaced by its holder.
+_TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def temporary_password() -> str:
+    while True:
+        groups = ["".join(secrets.choice(_TEMP_ALPHABET) for _ in range(4)) for _ in range(3)]
+        candidate = "-".join(groups)
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+def search_staff_accounts(session: Session, *, q: str | None = None) -> list[UserAccount]:
+    """Staff accounts (those with a username), optionally those whose name or username holds `q`."""
+    stmt = select(UserAccount).where(UserAccount.username.is_not(None))
+    text = " ".join(unicodedata.normalize("NFKC", q or "").split())
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            func.lower(UserAccount.username).like(pattern.casefold(), escape="\\")
+            | UserAccount.display_name.like(pattern, escape="\\")
+        )
+    return list(session.execute(stmt.order_by(UserAccount.id)).scalars())
+
+
+def grants_of_accounts(session: Session, *, user_ids: Iterable[int]) -> dict[int, list[RoleGrant]]:
+    """The active grants of each account, by account id (for the administrator's account list)."""
+    ids = sorted(set(user_ids))
+    out: dict[int, list[RoleGrant]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    for grant in session.execute(
+        select(RoleGrant).where(RoleGrant.user_id.in_(ids), RoleGrant.revoked_at.is_(None))
+        .order_by(RoleGrant.compound_id, RoleGrant.id)
+    ).scalars():
+        out[grant.user_id].append(grant)
+    return out
+
+
+def _staff_account(session: Session, user_id: int) -> UserAccount:
+    account = session.get(UserAccount, user_id)
+    if account is None or account.username is None:
+        raise NotFound("账号不存在", code="user_not_found")
+    return account
+
+
+def _audit_account(session: Session, *, account: UserAccount, actor: Actor, action: str,
+                   payload: dict[str, object]) -> None:
+    """Record an account change in the trail of every compound where it holds or held a grant."""
+    compound_ids = session.execute(
+        select(RoleGrant.compound_id).where(RoleGrant.user_id == account.id).distinct()
+    ).scalars().all()
+    body = {"user_id": account.id, "username": account.username,
+            "display_name": account.display_name, **payload}
+    for compound_id in sorted(compound_ids):
+        append_event(session, compound_id=compound_id, actor=actor, action=action,
+                     object_type="user_account", object_id=account.id or 0, payload=body)
+
+
+def set_account_active(session: Session, *, user_id: int, active: bool, reason: str,
+                       actor: Actor) -> UserAccount:
+    """Disable (every session ends at once: access and refresh tokens alike) or re-enable."""
+    account = _staff_account(session, user_id)
+    if not active and account.id == actor.user_id:
+        raise Conflict("不能停用自己的账号", code="cannot_disable_self")
+    if account.is_active == active:
+        raise Conflict("该账号已是启用状态" if active else "该账号已停用",
+                       code="account_already_active" if active else "account_already_disabled")
+    account.is_active = active
+    if not active:
+        account.token_version += 1
+    session.add(account)
+    session.flush()
+    _audit_account(session, account=account, actor=actor,
+                   action="account.enabled" if active else "account.disabled",
+                   payload={"reason": reason})
+    return account
+
+
+def reset_password(session: Session, *, user_id: int, reason: str,
+                   actor: Actor) -> tuple[UserAccount, str]:
+    """A forgotten password: a temporary one, shown once to the administrator, to be changed
+    at the next sign-in; every session of the account ends, and its failure count is cleared."""
+    account = _staff_account(session, user_id)
+    if account.id == actor.user_id:
+        raise Conflict("不能重置自己的密码，请使用“修改密码”", code="cannot_reset_self")
+    password = temporary_password()
+    account.password_hash = hash_password(password)
+    account.must_change_password = True
+    account.token_version += 1
+    session.add(account)
+    session.execute(delete(RateLimitHit).where(
+        RateLimitHit.key == _failure_key(normalize_username(account.username or ""))))
+    session.flush()
+    _audit_account(session, account=account, actor=actor, action="account.password_reset",
+                   payload={"reason": reason})
+    return account, password
+
+
+def change_password(session: Session, *, account: UserAccount, current: str, new: str) -> UserAccount:
+    """The holder changes their own password (the current one proves it is them).
+
+    Every token of the account is revoked; the caller is given a fresh session by the router.
+    Wrong current passwords count against the same limit as failed logins.
+    """
+    if not account.password_hash or not account.username:
+        raise Invalid("该账号没有密码（业主使用手机验证码登录）", code="no_password")
+    key = _failure_key(normalize_username(account.username))
+    _check_rate(session, key=key, limit=10, window=timedelta(minutes=15),
+                message="密码错误次数过多，请15分钟后再试")
+    ok, _ = verify_password(current, account.password_hash)
+    if not ok:
+        _record_hit(session, key)
+        raise Invalid("当前密码不正确", code="current_password_wrong", keep_changes=True)
+    if account.is_platform_admin:
+        validate_admin_password(new, username=account.username)
+    else:
+        validate_new_password(new)
+    if new == current:
+        raise Invalid("新密码不能与当前密码相同", code="password_unchanged")
+    account.password_hash = hash_password(new)
+    account.must_change_password = False
+    account.token_version += 1
+    session.add(account)
+    session.flush()
+    return account

@@ -107,7 +107,8 @@ export async function startBackend() {
   process.once('exit', () => exited === null && server.kill('SIGKILL'));
 
   const baseURL = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // A loaded machine may need longer to import the app (GONGJUE_E2E_START_MS).
+  const deadline = Date.now() + (Number(process.env.GONGJUE_E2E_START_MS) || 30_000);
   for (;;) {
     if (exited !== null) throw new Error(`back end exited with ${exited}:\n${log}`);
     try {

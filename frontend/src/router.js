@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import { loadMe, clearMe } from './shared/session.js';
-import { setSessionLostHandler } from './shared/api.js';
+import { setPasswordChangeHandler, setSessionLostHandler } from './shared/api.js';
 
 const routes = [
   { path: '/login', name: 'login', component: () => import('./auth/views/LoginView.vue'), meta: { title: '登录', public: true } },
@@ -30,6 +30,10 @@ const routes = [
   { path: '/c/:compoundId(\\d+)/procedures/:itemId(\\d+)', name: 'procedure-item', component: () => import('./procedures/views/ItemView.vue'), meta: { title: '议题办理记录' } },
   { path: '/c/:compoundId(\\d+)/procedures/:itemId(\\d+)/timeline', name: 'procedure-timeline', component: () => import('./procedures/views/TimelineView.vue'), meta: { title: '重大事项公开' } },
   { path: '/messages', name: 'my-messages', component: () => import('./notify/views/MyMessagesView.vue'), meta: { title: '我的消息' } },
+  { path: '/password', name: 'change-password', component: () => import('./auth/views/ChangePasswordView.vue'), meta: { title: '修改密码' } },
+  { path: '/admin', name: 'admin', component: () => import('./auth/views/AdminView.vue'), meta: { title: '平台管理' } },
+  { path: '/admin/accounts', name: 'admin-accounts', component: () => import('./auth/views/AccountsView.vue'), meta: { title: '工作人员账号' } },
+  { path: '/c/:compoundId(\\d+)/grants', name: 'grants', component: () => import('./auth/views/GrantsView.vue'), meta: { title: '角色授权' } },
   { path: '/review', name: 'review-queue', component: () => import('./procedures/views/ReviewQueueView.vue'), meta: { title: '审核工作台' } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./shared/views/NotFoundView.vue'), meta: { title: '页面不存在', public: true } },
 ];
@@ -43,7 +47,11 @@ const router = createRouter({
 router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   try {
-    await loadMe();
+    const account = await loadMe();
+    // A temporary password set by the administrator is changed before anything else.
+    if (account.must_change_password && to.name !== 'change-password') {
+      return { name: 'change-password', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
+    }
     return true;
   } catch {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
@@ -60,6 +68,12 @@ setSessionLostHandler(() => {
   if (current.name !== 'login') {
     router.replace({ name: 'login', query: current.fullPath !== '/' ? { redirect: current.fullPath } : {} });
   }
+});
+
+setPasswordChangeHandler(() => {
+  const current = router.currentRoute.value;
+  if (current.name === 'change-password') return;
+  loadMe(true).finally(() => router.replace({ name: 'change-password' }));
 });
 
 export default router;

@@ -73,6 +73,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/me/messages/opt-out"): LOGGED_IN,
     ("GET", "/api/v1/accounts"): frozenset({ADMIN}),  # staff accounts: the platform's
     ("POST", "/api/v1/accounts"): frozenset({ADMIN}),
+    # Disabling, re-enabling and resetting staff accounts: the platform's, like creating them.
+    ("POST", "/api/v1/accounts/{user_id}/disable"): frozenset({ADMIN}),
+    ("POST", "/api/v1/accounts/{user_id}/enable"): frozenset({ADMIN}),
+    ("POST", "/api/v1/accounts/{user_id}/password-reset"): frozenset({ADMIN}),
+    ("POST", "/api/v1/auth/password"): LOGGED_IN,  # one's own password (owners have none: 422)
     ("GET", "/api/v1/compounds"): LOGGED_IN,  # only the caller's own compounds (checked apart)
     ("POST", "/api/v1/compounds"): frozenset({ADMIN}),
     ("GET", "/api/v1/audit/public-key"): PUBLIC,  # anyone verifies checkpoints (DOMAIN §8)
@@ -227,6 +232,7 @@ AUTHZ_CODES = frozenset({
     "forbidden", "forbidden_compound_role", "platform_admin_only", "csrf_failed", "observer_only",
     "procedure_step_role", "procedure_disable_admin_only", "notice_drafts_forbidden",
     "file_private", "ledger_reject_forbidden", "not_a_voter_for_subject", "not_representative",
+    "password_change_required",
 })
 STATE_CODES = frozenset({
     "results_not_ready", "receipts_not_public", "unit_record_not_published", "paper_same_person",
@@ -443,6 +449,7 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
     db.rollback()
     grant = w.ok("POST", "/grants", "admin", {"user_id": tmp, "role": "clerk"}, status=201)
     ids["grant"] = grant["id"]
+    ids["user"] = tmp  # the staff account the account routes (/accounts/{user_id}/…) name
     w.ok("DELETE", f"/grants/{grant['id']}", "admin")
     ids["document"] = w.upload("wy", "document", "小区东门改造方案.pdf")
     notice = w.ok("POST", "/notices", "wy", {

@@ -36,6 +36,12 @@ export function setSessionLostHandler(fn) {
   onSessionLost = fn;
 }
 
+let onPasswordChangeRequired = () => {};
+/** Register what to do when the server asks for the temporary password to be changed first. */
+export function setPasswordChangeHandler(fn) {
+  onPasswordChangeRequired = fn;
+}
+
 let refreshing = null;
 /** Rotate the refresh cookie once, shared by every request that hit an expired access token. */
 function refreshSession() {
@@ -122,6 +128,7 @@ export async function request(method, path, options = {}) {
     }
   }
   const data = await parse(res);
+  if (res.status === 403 && data && data.error === 'password_change_required') onPasswordChangeRequired();
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }
@@ -131,6 +138,7 @@ export const api = {
   post: (path, json = {}, opts) => request('POST', path, { json, ...opts }),
   put: (path, json = {}, opts) => request('PUT', path, { json, ...opts }),
   patch: (path, json = {}, opts) => request('PATCH', path, { json, ...opts }),
+  del: (path, opts) => request('DELETE', path, { ...opts }),
   upload: (path, form, opts) => request('POST', path, { form, ...opts }),
 };
 
