@@ -31,7 +31,8 @@ def test_production_requires_secure_cookies() -> None:
 
 
 def test_production_accepts_real_secrets() -> None:
-    s = Settings(env="production", secret_key=STRONG, id_hash_key=STRONG + "x")
+    s = Settings(env="production", secret_key=STRONG, id_hash_key=STRONG + "x",
+                 public_base_url="https://gongjue.example.cn")
     assert s.env == "production" and s.cookie_secure
 
 
