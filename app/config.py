@@ -13,12 +13,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"
 DEFAULT_ID_HASH_KEY = "dev-insecure-id-hash-key-change-me-0123456789"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 ROOT_DIR = Path(__file__).resolve().parent.parent
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 # app/notify/messages.py MESSAGE_KINDS (settings sit below every package, so the names repeat
 # here; tests/notify checks they agree): one template setting each.
 SMS_KINDS = ("login_code", "ballot_opened", "ballot_reminder", "result_published",
              "notice_published")
+_PUBLIC_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 
 
 class Settings(BaseSettings):
@@ -106,7 +108,11 @@ class Settings(BaseSettings):
     owner_upload_bytes_per_day: int = Field(default=100 * 1024 * 1024, ge=1)
     staff_uploads_per_day: int = Field(default=500, ge=1)
     staff_upload_bytes_per_day: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The address owners reach the site at: printed as QR codes on notice-board PDFs.
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    # Swagger UI at /api/v1/docs (it loads its scripts from a CDN): on outside production, off in
+    # production unless turned on. /api/v1/openapi.json is always served.
+    api_docs: bool | None = None
     demo_data: bool = True
     db_pool_size: int = 20
     # Requests holding a database session at once, per process (< thread pool and pool size).
@@ -125,6 +131,13 @@ class Settings(BaseSettings):
                 )
             if not self.cookie_secure:
                 raise ValueError("production mode requires GONGJUE_COOKIE_SECURE=true")
+            if (self.public_base_url.rstrip("/") == DEFAULT_PUBLIC_BASE_URL
+                    or not _PUBLIC_URL.fullmatch(self.public_base_url)):
+                raise ValueError(
+                    "production mode requires GONGJUE_PUBLIC_BASE_URL, the https address owners "
+                    "reach (e.g. https://gongjue.example.cn); notice QR codes point there / "
+                    "生产环境须设置 GONGJUE_PUBLIC_BASE_URL（业主访问的 https 地址，公告二维码指向它）"
+                )
         self._refuse_unusable_sms()
         return self
 
@@ -187,6 +200,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> tuple[str, ...]:
         return tuple(o for o in self.cors_origins.split(",") if o)
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.env != "production" if self.api_docs is None else self.api_docs
 
     @property
     def is_sqlite(self) -> bool:

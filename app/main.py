@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
@@ -26,6 +27,7 @@ from app.ledger.router import router as ledger_router
 from app.notices.router import router as notices_router
 from app.notify.router import router as notify_router
 from app.notify.worker import get_worker
+from app.pdf_pages import require_pdf_font
 from app.procedures.gate import ballot_gate
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
@@ -95,6 +97,28 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+# The docs page alone may load Swagger UI from its CDN and run FastAPI's inline start-up script;
+# every other page keeps PAGE_CSP (app/security.py). Off in production unless GONGJUE_API_DOCS.
+DOCS_CSP = "; ".join((
+    "default-src 'none'",
+    f"script-src {SWAGGER_CDN} 'unsafe-inline'",
+    f"style-src {SWAGGER_CDN}",
+    "img-src 'self' data: https://fastapi.tiangolo.com",
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+))
+
+
+def _mount_docs(app: FastAPI) -> None:
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url=f"{API_PREFIX}/openapi.json",
+                                   title="共决 Gongjue API")
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+
 def install_domain_hooks() -> None:
     """Checks a domain plugs into one it depends on, registered here and nowhere else (no import
     side effects): procedures' review gate runs before voting notices or opens a ballot
@@ -121,12 +145,14 @@ def create_app(*, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
     the bench adds its ceiling routes this way (bench/ceiling.py create_app); app/ never imports
     bench/."""
     settings = get_settings()
+    if settings.env == "production":
+        require_pdf_font()  # refuse to start rather than fail on the first notice PDF
     install_domain_hooks()
     logging.basicConfig(level=logging.INFO)
     app = FastAPI(
         title="共决 Gongjue",
         version="0.1.0",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # _mount_docs, when settings.api_docs_enabled
         openapi_url=f"{API_PREFIX}/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
@@ -154,6 +180,8 @@ def create_app(*, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
             {"status": "ok", "database": database, "dialect": get_engine().dialect.name}
         )
 
+    if settings.api_docs_enabled:
+        _mount_docs(app)
     app.include_router(api_router())
     for extra in extra_routers:
         app.include_router(extra, prefix=API_PREFIX)

@@ -6,6 +6,7 @@ render lock, text markup and grid tables whose long cells wrap and continue on t
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import threading
 from collections.abc import Callable, Sequence
@@ -25,8 +26,24 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from app.errors import DomainError
 
 # Embedded TrueType font: reportlab's built-in STSong-Light CID font is not embedded and prints
-# as empty boxes wherever the reader lacks it.
-FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+# as empty boxes wherever the reader lacks it. WenQuanYi Micro Hei comes with the Python install
+# (the wheel paperang-p2-fonts-cjk ships the very file Debian's fonts-wqy-microhei installs, byte
+# for byte: FONT_SHA256); Debian's copy is the fallback. Noto CJK wheels carry OpenType CFF
+# outlines, which reportlab cannot embed.
+SYSTEM_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+FONT_SHA256 = "2420e8078af796b19a3f6ef13de527a1a91c1e7171eea115926c614ced1009b3"
+
+
+def bundled_font_path() -> Path | None:
+    """The font file of the installed wheel, if the wheel is installed."""
+    spec = importlib.util.find_spec("paperang_p2_fonts_cjk")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "wqy-microhei.ttc"
+    return path if path.is_file() else None
+
+
+FONT_PATH = bundled_font_path() or SYSTEM_FONT_PATH
 FONT_NAME = "WenQuanYiMicroHei"
 ACCENT = colors.HexColor("#B71C1C")
 MUTED = colors.HexColor("#555555")
@@ -52,11 +69,25 @@ def font_name() -> str:
         if key not in _registered:
             if not FONT_PATH.is_file():
                 raise PdfFontMissing(
-                    f"未找到中文字体文件 {FONT_PATH}，无法生成PDF；请安装 fonts-wqy-microhei"
+                    f"未找到中文字体文件 {FONT_PATH}，无法生成PDF；请重新安装依赖"
+                    "（pip install -c constraints.txt -e .，含 paperang-p2-fonts-cjk）"
+                    "或安装 fonts-wqy-microhei"
                 )
             pdfmetrics.registerFont(TTFont(FONT_NAME, key, subfontIndex=0))
             _registered.add(key)
     return FONT_NAME
+
+
+def require_pdf_font() -> None:
+    """Startup check of a production server: PDFs must not fail on their first request."""
+    try:
+        font_name()
+    except PdfFontMissing as exc:
+        raise RuntimeError(
+            f"{exc.message}。Refusing to start: the CJK font for notice PDFs is missing "
+            f"({FONT_PATH}); reinstall the Python dependencies (paperang-p2-fonts-cjk) or "
+            "apt-get install fonts-wqy-microhei."
+        ) from exc
 
 
 def base_style(font: str, *, size: float, leading: float) -> ParagraphStyle:

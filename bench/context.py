@@ -46,7 +46,7 @@ class BenchContext:
             "GONGJUE_BENCH": "1",
             "GONGJUE_FILES_DIR": str(self.run_dir / "files"),
             "GONGJUE_FRONTEND_DIST": str(FRONTEND_DIST),
-            "GONGJUE_PUBLIC_BASE_URL": "http://127.0.0.1",
+            "GONGJUE_PUBLIC_BASE_URL": "https://gongjue.bench.example",
             # The cast workload changes votes continuously: the per-subject limit is still checked
             # on every vote (its cost is measured) but set too high to refuse any.
             "GONGJUE_VOTES_PER_SUBJECT_PER_MINUTE": "1000000000",

@@ -33,6 +33,7 @@ def test_production_requires_secure_cookies() -> None:
 
 def test_production_accepts_real_secrets() -> None:
     s = Settings(env="production", secret_key=STRONG, id_hash_key=STRONG + "x",
+                 public_base_url="https://gongjue.example.cn",
                  **settings_kwargs("aliyun", "http://127.0.0.1:9"))
     assert s.env == "production" and s.cookie_secure
 

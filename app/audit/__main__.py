@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.audit.signing import load_public_key
 from app.audit.verify import parse_export, verify_export
+from app.models import load_all_models
 
 
 def _verify_file(path: Path, public_key_path: Path | None) -> dict:
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("checkpoint", help="sign checkpoints of every changed chain (run daily)")
     c.add_argument("--reason", default="daily")
     args = parser.parse_args(argv)
+    # A job run from a timer imports only its own domain; every table must be known before the
+    # first flush (foreign keys to compound), as in the server.
+    load_all_models()
 
     if args.command == "checkpoint":
         print(f"signed {_checkpoint_all(args.reason)} checkpoint(s)")

@@ -14,6 +14,7 @@ import os
 import sys
 
 from app.errors import DomainError
+from app.models import load_all_models
 
 
 def _password() -> str:
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--phone", default=None)
     commands.add_parser("purge", help="delete expired codes, rate-limit rows and revoked tokens")
     args = parser.parse_args(argv)
+    # A job run from a timer imports only its own domain; every table must be known before the
+    # first flush (foreign keys to compound), as in the server.
+    load_all_models()
     if args.command == "create-admin":
         return create_admin(args.username, args.display_name, args.phone)
     from app.auth.service import purge_expired

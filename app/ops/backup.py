@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -467,3 +468,64 @@ def _verify_chains(database_url: str, compounds: list[dict[str, Any]],
                     for c in compounds}
     finally:
         engine.dispose()
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def dated_target(into: Path) -> Path:
+    """A new directory under `into` named by the time of the backup (Asia/Shanghai)."""
+    from app.calendar import SHANGHAI
+
+    stamp = now().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M%S")
+    target = into / f"gongjue-{stamp}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = into / f"gongjue-{stamp}-{n}"
+    return target
+
+
+def _backups_in(into: Path) -> list[tuple[datetime, Path]]:
+    """Whole backups directly under `into`, newest first; anything else is never touched."""
+    found = []
+    for path in into.iterdir() if into.is_dir() else []:
+        if not path.is_dir() or path.name.startswith("."):
+            continue
+        try:
+            manifest = read_manifest(path)
+            created = datetime.fromisoformat(manifest["created_at"])
+        except (OpsError, ValueError, KeyError, json.JSONDecodeError):
+            continue
+        found.append((created, path))
+    return sorted(found, key=lambda item: (item[0], item[1].name), reverse=True)
+
+
+def prune(into: Path, *, keep_daily: int, keep_weekly: int,
+          dry_run: bool = False) -> dict[str, list[str]]:
+    """Keep the newest backup of each of the last `keep_daily` days that have one and of each of
+    the last `keep_weekly` ISO weeks that have one (days and weeks in Asia/Shanghai); delete the
+    other backups under `into`. Directories that are not backups are left alone."""
+    from app.calendar import SHANGHAI
+
+    if keep_daily < 1 or keep_weekly < 0:
+        raise OpsError("--keep-daily 至少为 1（最新的备份总是保留），--keep-weekly 不能为负数")
+    backups = _backups_in(into)
+    keep: set[Path] = set()
+    days: set[date] = set()
+    weeks: set[tuple[int, int]] = set()
+    for created, path in backups:  # newest first: the first of a day or week is its newest
+        day = created.astimezone(SHANGHAI).date()
+        iso = day.isocalendar()
+        week = (iso.year, iso.week)
+        if day not in days and len(days) < keep_daily:
+            days.add(day)
+            keep.add(path)
+        if week not in weeks and len(weeks) < keep_weekly:
+            weeks.add(week)
+            keep.add(path)
+    deleted = [path for _, path in backups if path not in keep]
+    if not dry_run:
+        for path in deleted:
+            shutil.rmtree(path)
+    return {"kept": sorted(p.name for p in keep), "deleted": sorted(p.name for p in deleted)}

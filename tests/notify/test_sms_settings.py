@@ -11,7 +11,8 @@ from app.notify.messages import MESSAGE_KINDS
 from tests.fakes.sms_server import provider_env, settings_kwargs
 
 STRONG = "k" * 48
-PRODUCTION = {"env": "production", "secret_key": STRONG, "id_hash_key": STRONG + "x"}
+PRODUCTION = {"env": "production", "secret_key": STRONG, "id_hash_key": STRONG + "x",
+              "public_base_url": "https://gongjue.example.cn"}
 URL = "http://127.0.0.1:9"
 TEMPLATE_VARS = [f"GONGJUE_SMS_TEMPLATE_{kind.upper()}" for kind in MESSAGE_KINDS]
 

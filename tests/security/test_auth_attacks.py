@@ -328,6 +328,7 @@ def test_deployments_hash_with_strong_argon2_parameters(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJUE_")}
     env.update({"GONGJUE_ENV": "production", "GONGJUE_SECRET_KEY": "p" * 48,
                 "GONGJUE_ID_HASH_KEY": "q" * 48,
+                "GONGJUE_PUBLIC_BASE_URL": "https://gongjue.example.cn",
                 "GONGJUE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
                 **provider_env("tencent", "http://127.0.0.1:9")})
     done = subprocess.run(

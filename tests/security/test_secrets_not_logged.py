@@ -220,7 +220,7 @@ def test_production_server_output_holds_no_secret(
         "GONGJUE_ID_HASH_KEY": "prod-id-hash-key-" + "h" * 32,
         "GONGJUE_DATABASE_URL": get_settings().database_url,
         "GONGJUE_SIGNING_KEY_PATH": str(key),
-        "GONGJUE_SMS_PROVIDER": "console",
+        "GONGJUE_PUBLIC_BASE_URL": "https://gongjue.example.cn",
         "GONGJUE_FILES_DIR": str(tmp_path / "files"),
         "GONGJUE_FRONTEND_DIST": str(tmp_path / "no-frontend"),
         "GONGJUE_DEMO_DATA": "false",
