@@ -88,7 +88,7 @@ def seed_voting_demo(session: Session, *, compound_id: int, committee_user_id: i
         frozen.current = real_now - timedelta(days=16)
         current = service.create_ballot(
             session, compound_id=compound_id, title="2026年第二次业主大会",
-            description="审议物业服务收费标准调整方案，并选举第二届业主委员会委员。方案全文见附件公告。",
+            description="审议物业服务收费标准调整方案，并选举第二届业主委员会委员。各事项的内容列于本公告。",
             starts_at=_midnight(15, frozen.current), ends_at=_midnight(22, frozen.current),
             scope_building_ids=[], actor=actor, matters=[
                 MatterSpec(title="调整物业服务收费标准（住宅由每月2.20元/㎡调整为2.50元/㎡）", category="9"),
