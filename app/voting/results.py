@@ -359,7 +359,7 @@ def verification_section(*, closing_seq: int | None, closing_hash: str | None,
                  f"{published.key_id}，签名 {published.signature}。发布本公告时再签名一次，"
                  "覆盖询异期内的全部记录（包括异议及答复）。")
     items.append("怎样核验：监督人员可在平台“审计记录”页下载核验文件，用共决核验工具复核以上各项；"
-                 "业主可在本公告附带的回执码清单中核对本户回执码。普通业主无需操作。")
+                 "业主可登录平台，在表决结果页核对本户回执码是否计入。普通业主无需操作。")
     return {"type": "list", "heading": "核验信息", "items": items}
 
 
