@@ -9,7 +9,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
@@ -36,6 +36,9 @@ from app.voting.models import (
 )
 from app.voting.service import candidates_by_matter, list_matters
 from app.voting.settings import ballot_rules
+
+if TYPE_CHECKING:
+    from app.audit.models import AuditCheckpoint
 
 # --- progress (participation only: choices stay hidden until closing) -------------------------
 
@@ -344,7 +347,7 @@ def _result_body(ballot: Ballot, summary: list[dict[str, Any]], *, final: bool) 
 
 
 def verification_section(*, closing_seq: int | None, closing_hash: str | None,
-                         closing: Any, published: Any) -> dict[str, Any]:
+                         closing: AuditCheckpoint | None, published: AuditCheckpoint) -> dict[str, Any]:
     """The 核验信息 printed last on the 决议公告: every figure an observer needs to show that the
     record was not changed, each with one line on what it is for and who uses it."""
     items = [
@@ -537,7 +540,9 @@ def results_view(session: Session, *, ballot: Ballot) -> dict[str, Any]:
             "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
             "objection_ends_at": ballot.objection_ends_at,
             "matters": [{**m, "rule_text": rules.rule_text(rules.Category(m["category"]), settings,
-                                                           seats=m["result"].get("seats"))}
+                                                           seats=m["result"].get("seats")),
+                         "summary": wording.plain_outcome(m["category"], m["passed"], m["result"],
+                                                          m["headline"])}
                         for m in results_summary(session, ballot=ballot)]}
 
 

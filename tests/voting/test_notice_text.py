@@ -166,6 +166,9 @@ def test_the_result_notice_reads_in_plain_words_with_verification_last(
                 f"同意的专有部分面积占参与表决专有部分面积的 {r['approval_area_ratio']['percent']}，"
                 f"人数占参与表决人数的 {r['approval_headcount_ratio']['percent']}，均过半数，通过。")
     assert sentence in body
+    # The results API sends the same sentence for the result screen.
+    assert sentence.endswith(results["matters"][0]["summary"].split("：", 1)[-1])
+    assert results["matters"][0]["summary"] in sentence
     assert not re.search(r"\d+/\d+", body) and "python" not in body and "--file" not in body
     assert r["approval_area_ratio"]["fraction"] not in body  # exact figures stay in the record
 
