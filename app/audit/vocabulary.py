@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.calendar import format_datetime, format_day
+from app.timefmt import format_date, format_moment
 
 # --- groups (the "kind" filter) -------------------------------------------------------------------
 
@@ -348,14 +348,14 @@ def noun(object_type: str) -> str:
 
 def _time(value: Any) -> str:
     try:
-        return format_datetime(datetime.fromisoformat(str(value)))
+        return format_moment(datetime.fromisoformat(str(value)))
     except ValueError:
         return str(value)
 
 
 def _day(value: Any) -> str:
     try:
-        return format_day(date.fromisoformat(str(value)))
+        return format_date(date.fromisoformat(str(value)))
     except ValueError:
         return str(value)
 

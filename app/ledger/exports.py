@@ -29,7 +29,7 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
     label = statement["period"]["label"]
     ws.append([f"{compound_name} 公共收益收支表（{label}）"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"期间：{statement['period']['start_date']} 至 {statement['period']['end_date']}",
+    ws.append([f"期间：{st.period_dates(statement)}",
                f"状态：{status_label}"])
     ws.append([])
     ws.append(["项目", "金额（元）"])
@@ -53,7 +53,7 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
     detail = wb.create_sheet("明细")
     detail.append(st.DETAIL_COLUMNS)
     for e in statement["entries"]:
-        detail.append([e["id"], e["entry_date"], rules.DIRECTION_LABELS[e["direction"]],
+        detail.append([e["id"], st.day(e["entry_date"]), rules.DIRECTION_LABELS[e["direction"]],
                        e["category"], _fen_number(e["amount_fen"]),
                        _fen_number(e["cost_fen"]) if e["cost_fen"] else None,
                        e["counterparty"], e["description"], st.entry_note(e)])
@@ -130,8 +130,7 @@ def _statement_story(statement: dict[str, Any], styles: dict[str, ParagraphStyle
     label = statement["period"]["label"]
     story: list[Flowable] = [
         Paragraph(escape(f"{compound_name} 公共收益收支表"), styles["title"]),
-        Paragraph(escape(f"{label}（{statement['period']['start_date']} 至 "
-                         f"{statement['period']['end_date']}） · {status_label}"), styles["sub"]),
+        Paragraph(escape(f"{label}（{st.period_dates(statement)}） · {status_label}"), styles["sub"]),
         Paragraph(escape(st.LEGAL_BASIS), styles["body"]),
         Spacer(1, 3 * mm),
         Paragraph("收支汇总", styles["heading"]),

@@ -33,6 +33,7 @@ from app.ledger import rules, service
 from app.ledger.exceptions import ImportInvalid, ImportNotFound, LedgerConflict, LedgerInvalid
 from app.ledger.models import LedgerEntry, LedgerImport, LedgerImportRow, LedgerPeriod
 from app.spreadsheets import FORMULA_MESSAGE, looks_like_formula
+from app.timefmt import format_date
 
 COLUMNS = ("日期", "收支", "类别", "金额（元）", "对方", "摘要")
 OPTIONAL_COLUMNS = ("扣除成本（元）",)
@@ -280,7 +281,7 @@ def accept_row(
             raise LedgerInvalid("该行日期所在期间未结账，无需补记，请直接接受",
                                 code="ledger_late_period_invalid")
         entry_date, late_for = service.today(), period.start_date
-        description = f"{row.description}（原日期 {row.entry_date.isoformat()}）"
+        description = f"{row.description}（原日期 {format_date(row.entry_date)}）"
     entry = service.record_entry(
         session, compound_id=compound_id, actor=actor, direction=row.direction,
         category=row.category, amount_fen=row.amount_fen, cost_fen=row.cost_fen,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from app.calendar import format_day, period_last_day
+from app.calendar import period_last_day
+from app.timefmt import format_date
 
 INCOME = "income"
 EXPENSE = "expense"
@@ -105,7 +106,7 @@ def period_label(start: date, end: date) -> str:
         return f"{start.year}年{QUARTER_NAMES[(start.month - 1) // 3]}"
     if (start, end) == calendar_period("month", start):
         return f"{start.year}年{start.month}月"
-    return f"{format_day(start)}至{format_day(end)}"
+    return f"{format_date(start)}至{format_date(end)}"
 
 
 def is_year_end(end: date) -> bool:

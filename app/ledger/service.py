@@ -43,6 +43,7 @@ from app.ledger.models import (
     LedgerSetting,
     LedgerVoucher,
 )
+from app.timefmt import format_date
 from app.voting import service as voting_service
 
 VOUCHER_PURPOSES = frozenset({"voucher"})
@@ -366,7 +367,7 @@ def record_entry(
         session.add(setting)
         session.flush()
     if entry_date < setting.starts_on:
-        raise LedgerInvalid(f"记账日期早于本账簿的起始日期（{setting.starts_on.isoformat()}）",
+        raise LedgerInvalid(f"记账日期早于本账簿的起始日期（{format_date(setting.starts_on)}）",
                             code="ledger_date_before_start")
     periods = _materialize(session, compound_id=compound_id, setting=setting, through=day)
     period = _containing(periods, entry_date)
@@ -477,7 +478,7 @@ def reverse_entry(
         direction=original.direction, category=original.category,
         amount_fen=-original.amount_fen, cost_fen=-original.cost_fen,
         counterparty=original.counterparty,
-        description=f"冲销第{original.id}号账目（{original.entry_date.isoformat()}）：{reason}",
+        description=f"冲销第{original.id}号账目（{format_date(original.entry_date)}）：{reason}",
         reverses_id=original.id,
         late_for_period_id=old.id if old.id != current.id and old.closed_at is not None else None,
         recorded_by=actor.user_id or 0, recorded_role=actor.role, recorded_at=now(),
@@ -610,7 +611,7 @@ def close_period(session: Session, *, compound_id: int, start_date: date, actor:
     if period.closed_at is not None:
         raise LedgerConflict(f"{label}已结账", code="ledger_period_already_closed")
     if period.end_date >= today():
-        raise LedgerConflict(f"{label}至{period.end_date.isoformat()}结束，结束后方可结账",
+        raise LedgerConflict(f"{label}至{format_date(period.end_date)}结束，结束后方可结账",
                              code="ledger_period_not_ended")
     previous = next((p for p in periods if p.end_date == period.start_date - timedelta(days=1)), None)
     if previous is not None and previous.closed_at is None:

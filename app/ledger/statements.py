@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from app.ledger import rules
+from app.timefmt import format_date
 
 if TYPE_CHECKING:
     from app.files.service import StoredFile
@@ -12,6 +14,17 @@ if TYPE_CHECKING:
 LEGAL_BASIS = ("根据《中华人民共和国民法典》第二百八十二条，建设单位、物业服务企业或者其他管理人等"
                "利用业主的共有部分产生的收入，在扣除合理成本之后，属于业主共有。")
 MAX_DETAIL_ROWS = 500  # longer statements list their entries online only
+
+
+def day(iso: str) -> str:
+    """A statement's ISO date (2026-07-15) as people read it (2026年7月15日)."""
+    return format_date(date.fromisoformat(iso))
+
+
+def period_dates(statement: dict[str, Any]) -> str:
+    """2026年7月1日至2026年9月30日: the first and last day of the statement's period."""
+    period = statement["period"]
+    return f"{day(period['start_date'])}至{day(period['end_date'])}"
 
 
 def yuan(fen: int) -> str:
@@ -66,13 +79,13 @@ def entry_note(entry: dict[str, Any]) -> str:
     if entry.get("reverses_id"):
         notes.append(f"冲销第{entry['reverses_id']}号")
     if entry.get("late_for_period_start"):
-        notes.append(f"补记{entry['late_for_period_start']}起的期间")
+        notes.append(f"补记{day(entry['late_for_period_start'])}起的期间")
     return "；".join(notes)
 
 
 def detail_rows(statement: dict[str, Any]) -> list[list[str | int]]:
     return [
-        [e["id"], e["entry_date"], rules.DIRECTION_LABELS[e["direction"]], e["category"],
+        [e["id"], day(e["entry_date"]), rules.DIRECTION_LABELS[e["direction"]], e["category"],
          yuan(e["amount_fen"]), yuan(e["cost_fen"]) if e["cost_fen"] else "",
          e["counterparty"], e["description"] + (f"（{entry_note(e)}）" if entry_note(e) else "")]
         for e in statement["entries"]
@@ -94,7 +107,7 @@ def notice_content(
     title = f"公共收益收支情况公示（{label}）"
     lines = [
         "全体业主：",
-        "　　" + LEGAL_BASIS + f"现将本小区{label}（{period['start_date']}至{period['end_date']}）"
+        "　　" + LEGAL_BASIS + f"现将本小区{label}（{period_dates(statement)}）"
         "公共收益收支情况公示如下：",
         f"　　期初余额{yuan(statement['opening_balance_fen'])}元；本期收入总额"
         f"{yuan(statement['income']['gross_fen'])}元，扣除成本{yuan(statement['income']['cost_fen'])}元，"

@@ -27,7 +27,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app import calendar
+from app import timefmt
 from app.config import get_settings
 from app.pdf_pages import (
     ACCENT,
@@ -63,6 +63,7 @@ class PrintableNotice:
     """Everything printed on a notice, already resolved from the database."""
 
     compound_name: str
+    issuer: str  # the issuing body printed above the seal, e.g. 阳光花园业主委员会
     notice_id: int
     kind_label: str
     title: str
@@ -85,9 +86,14 @@ def notice_url(compound_id: int, notice_id: int) -> str:
     return f"{base}/c/{compound_id}/notices/{notice_id}"
 
 
+def issuer_of(compound_name: str) -> str:
+    """The body that issues a compound's notices: its owners' committee (业主委员会)."""
+    return f"{compound_name}业主委员会"
+
+
 def cn_date(value: datetime | date) -> str:
     """YYYY年M月D日, in Asia/Shanghai for datetimes."""
-    return calendar.format_day(value)
+    return timefmt.format_date(value)
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
@@ -110,6 +116,7 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=base, fontSize=10, leading=14),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12, textColor=MUTED),
+        "issuer": ParagraphStyle("issuer", parent=base, fontSize=13, leading=20, alignment=TA_RIGHT),
         "small_right": ParagraphStyle("small_right", parent=base, fontSize=8.5, leading=12,
                                       textColor=MUTED, alignment=TA_RIGHT, spaceBefore=4),
     }
@@ -189,11 +196,15 @@ def _story(notice: PrintableNotice, styles: dict[str, ParagraphStyle], width: fl
         Image(io.BytesIO(qr_png(notice.url)), width=30 * mm, height=30 * mm),
         Paragraph("扫码查看原文、附件及更正", styles["small"]),
     ]
+    # The issuing block: who issues the notice and when, right-aligned, with room above it for
+    # the committee's seal, as a paper notice on the board is signed.
     dates_cell = [
         Paragraph(markup(f"发布范围：{notice.audience_label}"), styles["right"]),
-        Paragraph(markup(f"发布日期：{cn_date(notice.published_at)}"), styles["right"]),
         Paragraph(markup(f"公示期：{notice.display_days}日（自发布次日起算，至"
                         f"{cn_date(notice.display_until)}止）"), styles["right"]),
+        Spacer(1, 16 * mm),  # the seal
+        Paragraph(markup(notice.issuer), styles["issuer"]),
+        Paragraph(markup(cn_date(notice.published_at)), styles["issuer"]),
         Paragraph(markup(notice.url), styles["small_right"]),
     ]
     block = Table([[qr_cell, dates_cell]], colWidths=[46 * mm, width - 46 * mm])

@@ -56,7 +56,7 @@ def printable_notice(
                              published_at=other.published_at)
 
     return pdf.PrintableNotice(
-        compound_name=compound.name, notice_id=notice.id or 0, kind_label=view.kind_label,
+        compound_name=compound.name, issuer=pdf.issuer_of(compound.name), notice_id=notice.id or 0, kind_label=view.kind_label,
         title=notice.title, body=notice.body, audience_label=view.audience_label,
         published_at=notice.published_at, display_days=notice.display_days,
         display_until=until,

@@ -24,7 +24,7 @@ from app.notify import service
 from app.notify.messages import MESSAGE_KINDS, TEMPLATE_PARAMS, MessageKind
 
 OUTCOMES = {"sent": "已发送", "retry": "暂时失败（可稍后重试）", "failed": "失败"}
-SAMPLE = {"compound": "测试小区", "title": "短信测试", "end": "12月31日18:00"}
+SAMPLE = {"compound": "测试小区", "title": "短信测试", "end": "12月31日 18:00"}
 
 
 def sample_params(kind: MessageKind) -> dict[str, str]:

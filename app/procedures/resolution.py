@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app import timefmt
 from app.audit.service import Actor
 from app.clock import now
 from app.errors import NotFound
@@ -165,4 +166,5 @@ def resolution_line(session: Session, item: AgendaItem) -> str:
         return ""
     ballot, matter = linked
     verdict = {True: "通过", False: "未通过", None: "已完成（意见征集）"}[item.resolution_passed]
-    return f"业主大会表决结果：{ballot.title} 第{matter.position}项“{matter.title}”——{verdict}。"
+    return (f"业主大会表决结果：{ballot.title}（投票于{timefmt.format_moment(ballot.ends_at, end=True)}"
+            f"结束）第{matter.position}项“{matter.title}”——{verdict}。")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app import calendar
+from app import calendar, timefmt
 from app.audit.service import Actor, append_event
 from app.clock import now
 from app.errors import Conflict
@@ -40,7 +40,7 @@ def _params(session: Session, ballot: Ballot, kind: MessageKind) -> dict[str, st
     compound = roster_service.get_compound(session, compound_id=ballot.compound_id).name
     if kind in ("ballot_opened", "ballot_reminder"):
         return {"compound": compound, "title": ballot.title,
-                "end": calendar.format_datetime(ballot.ends_at, end=True)}
+                "end": timefmt.format_moment(ballot.ends_at, end=True, with_year=False)}
     return {"compound": compound, "title": ballot.title}
 
 
@@ -86,7 +86,7 @@ def send_reminder(session: Session, *, ballot: Ballot, actor: Actor) -> notify.E
         session, compound_id=ballot.compound_id, actor=actor, action="ballot.reminder_sent",
         object_type="ballot", object_id=ballot.id or 0,
         payload={"queued": result.queued, "skipped": result.skipped,
-                 "day": calendar.format_day(calendar.today())},
+                 "day": timefmt.format_date(calendar.today())},
     )
     return result
 

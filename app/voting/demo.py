@@ -88,11 +88,15 @@ def seed_voting_demo(session: Session, *, compound_id: int, committee_user_id: i
         frozen.current = real_now - timedelta(days=16)
         current = service.create_ballot(
             session, compound_id=compound_id, title="2026年第二次业主大会",
-            description="审议物业服务收费标准调整方案，并选举第二届业主委员会委员。方案全文见附件公告。",
+            description="审议物业服务收费标准调整方案，并选举第二届业主委员会委员。各事项的内容列于本公告。",
             starts_at=_midnight(15, frozen.current), ends_at=_midnight(22, frozen.current),
             scope_building_ids=[], actor=actor, matters=[
-                MatterSpec(title="调整物业服务收费标准（住宅由每月2.20元/㎡调整为2.50元/㎡）", category="9"),
-                MatterSpec(title="筹集专项维修资金（每户按专有面积每平方米30元续筹）", category="6"),
+                MatterSpec(title="调整物业服务收费标准（住宅由每月2.20元/㎡调整为2.50元/㎡）", category="9",
+                           description="自2027年1月1日起，住宅物业服务费由每月每平方米2.20元调整为2.50元，"
+                                       "商铺标准不变。调整理由：人工成本上涨，电梯维保合同续签。"),
+                MatterSpec(title="筹集专项维修资金（每户按专有面积每平方米30元续筹）", category="6",
+                           description="专项维修资金余额已低于首期交存额的30%，按专有部分面积每平方米30元续筹，"
+                                       "存入业主大会专户，用于共用部位、共用设施设备的维修和更新、改造。"),
                 MatterSpec(title="选举第二届业主委员会委员（应选5名）", category="3", seats=5,
                            candidates=tuple(CandidateSpec(n, i) for n, i in (
                                ("陈立新", "现任业委会主任，退休工程师"), ("刘芳", "现任委员，会计师"),

@@ -313,6 +313,8 @@ class BallotMatterResultOut(Out):
     category_label: str
     passed: bool | None
     headline: str
+    summary: str = Field(description="the outcome in one plain sentence, percentages to two decimals "
+                                     "and no fractions, as the result notices print it")
     result: dict[str, Any] = Field(description="every figure the matter was decided on (rules.py result)")
     rule_text: str
 

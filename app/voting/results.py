@@ -9,12 +9,12 @@ import json
 from collections import defaultdict
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app import calendar
+from app import calendar, timefmt
 from app.audit import service as audit_service
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
@@ -22,7 +22,7 @@ from app.clock import now
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
-from app.voting import announce, rules, tally
+from app.voting import announce, rules, tally, wording
 from app.voting.casting import voter_subjects
 from app.voting.models import (
     Ballot,
@@ -36,6 +36,9 @@ from app.voting.models import (
 )
 from app.voting.service import candidates_by_matter, list_matters
 from app.voting.settings import ballot_rules
+
+if TYPE_CHECKING:
+    from app.audit.models import AuditCheckpoint
 
 # --- progress (participation only: choices stay hidden until closing) -------------------------
 
@@ -328,23 +331,45 @@ def matter_headline(category: str, passed: bool | None, result: dict[str, Any]) 
 
 
 def _result_body(ballot: Ballot, summary: list[dict[str, Any]], *, final: bool) -> str:
-    lines = [f"{ballot.title}投票已于{_day(ballot.ends_at)}结束。"
-             f"参与表决总人数基数 {ballot.total_headcount} 人，专有部分总面积 "
-             f"{rules.format_area(ballot.total_area_hundredths or 0)} 平方米。", ""]
+    lines = [f"{ballot.title}投票已于{_day(ballot.ends_at)}结束。本次表决范围内业主共 "
+             f"{ballot.total_headcount} 人，专有部分总面积 "
+             f"{rules.format_area(ballot.total_area_hundredths or 0)} 平方米。表决结果如下：", ""]
     for m in summary:
-        lines.append(f"{m['position']}. {m['title']}：{m['headline']}")
-        lines.append(m["result"].get("explanation", ""))
-        lines.append("")
+        lines.append(f"{m['position']}. {m['title']}："
+                     + wording.plain_outcome(m["category"], m["passed"], m["result"], m["headline"]))
+    lines.append("")
+    lines.append("以上比例保留两位小数；各项的精确面积、人数和计算过程可在平台的表决结果页查看，"
+                 "监督人员可下载计票数据独立复算。")
     if not final:
-        lines.append(f"询异期至{_day(ballot.objection_ends_at)}：业主可登录查看本户投票记录（查票），"
-                     "如有异议请在询异期内提出，业委会将逐一书面答复。")
+        lines += ["", f"询异期至{_day(ballot.objection_ends_at)}：业主可登录查看本户投票记录（查票），"
+                  "如有异议请在询异期内提出，业委会将逐一书面答复。"]
     return "\n".join(lines)
+
+
+def verification_section(*, closing_seq: int | None, closing_hash: str | None,
+                         closing: AuditCheckpoint | None, published: AuditCheckpoint) -> dict[str, Any]:
+    """The 核验信息 printed last on the 决议公告: every figure an observer needs to show that the
+    record was not changed, each with one line on what it is for and who uses it."""
+    items = [
+        f"关闭时审计链序号：{closing_seq}。表决关闭时，平台的操作记录（审计链）记到第 {closing_seq} 条；"
+        "核验时据此确认计票所依据的记录。",
+        f"关闭时审计链哈希：{closing_hash}。这是上述全部记录的“指纹”，其中任何一条被改动，指纹都会不同。",
+    ]
+    if closing is not None:
+        items.append(f"关闭时签名：密钥编号 {closing.key_id}，签名 {closing.signature}。"
+                     "平台在表决关闭时对上述指纹签名，证明它在关闭当时已经确定。")
+    items.append(f"公告时检查点：序号 {published.seq}，哈希 {published.head_hash}，密钥编号 "
+                 f"{published.key_id}，签名 {published.signature}。发布本公告时再签名一次，"
+                 "覆盖询异期内的全部记录（包括异议及答复）。")
+    items.append("怎样核验：监督人员可在平台“审计记录”页下载核验文件，用共决核验工具复核以上各项；"
+                 "业主可登录平台，在表决结果页核对本户回执码是否计入。普通业主无需操作。")
+    return {"type": "list", "heading": "核验信息", "items": items}
 
 
 def _day(value: datetime | None) -> str:
     if value is None:
         return ""
-    return calendar.format_datetime(value, end=True)
+    return timefmt.format_moment(value, end=True)
 
 
 # --- objections (询异) ------------------------------------------------------------------------
@@ -475,25 +500,24 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     # this announcement), counted as Art. 201-203 count a year.
     revoke_until = calendar.year_period_last_day(calendar.local_day(current))
     body = _result_body(ballot, summary, final=True) + "\n" + "\n".join([
-        f"审计链（关闭时）：序号 {ballot.closing_seq}，哈希 {ballot.closing_hash}",
-        f"关闭时签名检查点：密钥 {closing.key_id if closing else ''}，签名 {closing.signature if closing else ''}",
-        f"公告时签名检查点：序号 {checkpoint.seq}，哈希 {checkpoint.head_hash}，密钥 {checkpoint.key_id}，"
-        f"签名 {checkpoint.signature}",
-        "可用 python -m app.audit verify --file <导出文件> 离线核验审计链与上述检查点。",
+        "",
         "全部投票回执码已随本公告公开，业主可核对本户回执码是否计入。",
         f"业主认为本决定侵害其合法权益的，可自知道或者应当知道之日起一年内（最迟约至"
-        f"{calendar.format_day(revoke_until)}）请求人民法院予以撤销（《民法典》第二百八十条）。",
+        f"{timefmt.format_date(revoke_until)}）请求人民法院予以撤销（《民法典》第二百八十条）。",
+        "本公告末尾的“核验信息”供监督人员复核表决记录未被改动。",
     ])
+    structured = _result_structured(summary, {
+        "ballot_id": ballot.id,
+        "audit_head": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
+        "checkpoint": audit_service.checkpoint_record(closing) if closing else None,
+        "receipts": receipt_codes(session, ballot=ballot)})
+    structured["sections"].append(verification_section(
+        closing_seq=ballot.closing_seq, closing_hash=ballot.closing_hash, closing=closing,
+        published=checkpoint))
     notice = notices_service.publish_notice(
         session, compound_id=ballot.compound_id, kind="result", title=f"{ballot.title}：决议公告",
         body=body, audience_building_ids=json.loads(ballot.scope_building_ids) or None, display_days=30,
-        source_type="ballot", source_id=str(ballot.id),
-        structured=_result_structured(summary, {
-            "ballot_id": ballot.id,
-            "audit_head": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
-            "checkpoint": audit_service.checkpoint_record(closing) if closing else None,
-            "receipts": receipt_codes(session, ballot=ballot)}),
-        actor=actor,
+        source_type="ballot", source_id=str(ballot.id), structured=structured, actor=actor,
     )
     ballot.result_notice_id = notice.id
     ballot.published_at = current
@@ -517,7 +541,9 @@ def results_view(session: Session, *, ballot: Ballot) -> dict[str, Any]:
             "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
             "objection_ends_at": ballot.objection_ends_at,
             "matters": [{**m, "rule_text": rules.rule_text(rules.Category(m["category"]), settings,
-                                                           seats=m["result"].get("seats"))}
+                                                           seats=m["result"].get("seats")),
+                         "summary": wording.plain_outcome(m["category"], m["passed"], m["result"],
+                                                          m["headline"])}
                         for m in results_summary(session, ballot=ballot)]}
 
 

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
-from app import calendar
+from app import calendar, timefmt
 from app.audit.service import Actor, append_event
 from app.clock import now
 from app.errors import Conflict, Invalid, NotFound
+from app.files import service as files_service
 from app.notices import service as notices_service
 from app.roster import service as roster_service
 from app.voting import announce, rules
@@ -304,26 +305,36 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     if ballot.starts_at < first:
         raise Invalid(
             f"会议通知须在投票开始{setting.notice_days}日前公告（公告当日不计入）：今日公告，"
-            f"投票最早可于{calendar.format_datetime(first)}开始，请调整开始时间",
+            f"投票最早可于{timefmt.format_moment(first)}开始，请调整开始时间",
             code="notice_period_too_short",
         )
     matters = list_matters(session, ballot_id=ballot.id or 0)
     cands = candidates_by_matter(session, ballot_id=ballot.id or 0)
+    # Every matter's documents go with the notice as its attachments, so each owner in its audience
+    # can open them from the notice, and the print names them under the matter they belong to.
+    doc_ids = list(dict.fromkeys(i for m in matters for i in json.loads(m.document_file_ids)))
+    doc_files = files_service.files_by_id(session, compound_id=ballot.compound_id, file_ids=doc_ids) \
+        if doc_ids else {}
+    attachment_no = {file_id: n for n, file_id in enumerate(doc_ids, start=1)}
     lines = [ballot.description.strip(), "", "表决事项："] if ballot.description.strip() else ["表决事项："]
     structured_matters = []
     for m in matters:
         category = rules.Category(m.category)
         lines.append(f"{m.position}. {m.title}（{category.label}）")
+        lines += [f"   {line}" for line in m.description.strip().splitlines() if line.strip()]
         entry: dict[str, Any] = {"position": m.position, "title": m.title, "category": category.value,
-                                 "category_label": category.label}
+                                 "category_label": category.label, "description": m.description}
         if m.seats:
-            names = "、".join(c.name for c in cands[m.id or 0])
+            names = "、".join(c.name + (f"（{c.intro}）" if c.intro else "") for c in cands[m.id or 0])
             lines.append(f"   应选{m.seats}名，候选人：{names}")
             entry["seats"] = m.seats
             entry["candidates"] = [c.name for c in cands[m.id or 0]]
+        docs = [(i, doc_files[i].file_name) for i in json.loads(m.document_file_ids) if i in doc_files]
+        if docs:
+            lines.append("   相关文件：" + "、".join(f"《{name}》（附件{attachment_no[i]}）" for i, name in docs))
+        entry["documents"] = [{"file_id": i, "file_name": name} for i, name in docs]
         structured_matters.append(entry)
-    lines += ["", f"投票时间：{calendar.format_datetime(ballot.starts_at)} 至 "
-              f"{calendar.format_datetime(ballot.ends_at, end=True)}",
+    lines += ["", f"投票时间：{timefmt.format_period(ballot.starts_at, ballot.ends_at)}",
               "投票方式：业主可通过手机在线投票，也可提交书面表决票或书面委托他人投票。"]
     # The rules that decide this ballot are fixed now and printed with the notice: a later change
     # of the compound's settings applies only to ballots noticed after it.
@@ -338,10 +349,13 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
         session, compound_id=ballot.compound_id, kind="meeting",
         title=f"关于{ballot.title}的表决公告", body="\n".join(lines),
         audience_building_ids=scope or None, display_days=max(setting.notice_days, 15),
-        source_type="ballot", source_id=str(ballot.id),
+        attachments=doc_ids, source_type="ballot", source_id=str(ballot.id),
         structured={
-            "sections": [{"type": "table", "heading": "表决事项", "columns": ["序号", "事项", "类别"],
-                          "rows": [[str(m["position"]), m["title"], m["category_label"]]
+            "sections": [{"type": "table", "heading": "表决事项",
+                          "columns": ["序号", "事项", "类别", "相关文件"],
+                          "rows": [[str(m["position"]), m["title"], m["category_label"],
+                                    "、".join(f"附件{attachment_no[d['file_id']]}" for d in m["documents"])
+                                    or "无"]
                                    for m in structured_matters]},
                          {"type": "table", "heading": "表决规则", "columns": ["规则", "本次表决适用"],
                           "rows": rule_rows}],
@@ -381,7 +395,7 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     first = earliest_start(notice.published_at, setting.notice_days)
     if current < ballot.starts_at or current < first:
         raise Conflict(
-            f"投票开始时间未到：最早于{calendar.format_datetime(max(ballot.starts_at, first))}开始",
+            f"投票开始时间未到：最早于{timefmt.format_moment(max(ballot.starts_at, first))}开始",
             code="ballot_not_started",
         )
     if current >= ballot.ends_at:

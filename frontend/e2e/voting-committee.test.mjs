@@ -218,7 +218,7 @@ test('committee drafts a ballot; publishing its notice too late is refused', asy
   await dialog.getByRole('button', { name: '发布' }).click();
   const refusal = page.getByTestId('action-error');
   await refusal.filter({ hasText: '会议通知须在投票开始15日前公告' }).waitFor();
-  assert.match(await refusal.textContent(), /投票最早可于\d{4}年\d{1,2}月\d{1,2}日00:00开始/);
+  assert.match(await refusal.textContent(), /投票最早可于\d{4}年\d{1,2}月\d{1,2}日 00:00开始/);
   await page.getByTestId('admin-status').filter({ hasText: '草稿' }).waitFor();
   await page.waitForTimeout(400);
   await screenshot(page, '35-admin-notice-refused', { at: page.getByRole('heading', { name: '下一步' }) });

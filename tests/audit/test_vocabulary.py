@@ -171,7 +171,7 @@ def test_values_read_as_words() -> None:
     assert lines["金额"].value == "-1,234.56元"
     assert lines["专有部分总面积"].value == "12,345.67平方米"
     assert lines["是否通过"].value == "否"
-    assert lines["投票开始"].value == "2026年3月17日00:00"
+    assert lines["投票开始"].value == "2026年3月17日 00:00"
     assert lines["附件"].value == "文件 #4、文件 #5"
     assert lines["账号"].value == "王建国"
     assert lines["表决规则"].value == "会议通知提前天数：20；表决门槛：参与表决门槛：>=3/4"

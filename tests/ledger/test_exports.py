@@ -60,6 +60,7 @@ def test_xlsx_has_the_same_exact_figures(
     detail = list(wb["明细"].iter_rows(values_only=True))
     assert detail[0][:4] == ("编号", "日期", "收支", "类别")
     assert [row[3] for row in detail[1:]] == ["停车", "审计费"]
+    assert all(str(row[1]).startswith("2026年") and str(row[1]).endswith("日") for row in detail[1:])
 
 
 def test_an_open_period_cannot_be_exported(

@@ -132,7 +132,7 @@ def test_drafts_are_reviewed_before_they_are_recorded(
     assert r.status_code == 409 and r.json()["error"] == "ledger_period_closed"
     r = client.post(lw.url(path), headers=lw.committee, json={"late": True})
     assert r.status_code == 201, r.text
-    assert r.json()["late_for_period_start"] == Q1 and "原日期 2026-03-15" in r.json()["description"]
+    assert r.json()["late_for_period_start"] == Q1 and "原日期 2026年3月15日" in r.json()["description"]
     assert r.json()["period_start"] == "2026-04-01"
 
 

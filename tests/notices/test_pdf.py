@@ -67,7 +67,8 @@ def test_print_embeds_the_font_and_its_text_comes_back(
     assert "<请勿撕毁>&谢谢配合" in flat  # markup characters are printed, not interpreted
     assert site.compound.name in flat
     assert "会议通知/表决公告" in flat
-    assert "发布日期：2026年3月2日" in flat
+    # The issuing block: the committee and the date, right under the seal's room.
+    assert f"{site.compound.name}业主委员会2026年3月2日" in flat
     assert "公示期：15日（自发布次日起算，至2026年3月17日止）" in flat
     assert "使用维修资金更换二号楼电梯" in flat and "表决事项" in flat and "书面表决票" in flat
     assert "会议议程.png" in flat

@@ -53,7 +53,7 @@ def test_send_test_reports_the_providers_answer_in_chinese(aliyun_process: str) 
     with httpx.Client(base_url=aliyun_process) as fake:
         [got] = fake.get("/_fake/messages").json()["messages"]
         assert (got["phone"], got["template"]) == (PHONE, TEMPLATES["ballot_opened"])
-        assert got["params"] == {"compound": "测试小区", "title": "短信测试", "end": "12月31日18:00"}
+        assert got["params"] == {"compound": "测试小区", "title": "短信测试", "end": "12月31日 18:00"}
 
         mode = {"mode": "error", "code": "isv.SMS_TEMPLATE_ILLEGAL"}
         assert fake.post("/_fake/mode", json=mode).status_code == 200

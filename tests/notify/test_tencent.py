@@ -20,7 +20,7 @@ CODE = "583920"
 
 def _params(kind: MessageKind) -> dict[str, str]:
     sample = {"code": CODE, "compound": "阳光花园", "title": "续聘物业“安居”& 公共收益+分配",
-              "end": "12月31日18:00"}
+              "end": "12月31日 18:00"}
     return {name: sample[name] for name in TEMPLATE_PARAMS[kind]}
 
 

@@ -9,9 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app import timefmt
 from app.audit.models import AuditEvent
 from app.clock import FrozenClock
 from app.notices.models import Notice
+from app.voting.models import Ballot
 from tests.procedures.helpers import ALL_AGREE, ALL_OPPOSE, build_world, finish, walk_to_ballot
 
 
@@ -50,6 +52,9 @@ def test_each_shipped_template_runs_end_to_end(world, db: Session, template_key:
                                               Notice.source_id == str(item["id"]))).scalars().all()
     assert len(notices) == 2 and all(n.kind == "procedure" and n.published_at for n in notices)
     assert all("业主大会表决结果" in n.body for n in notices)
+    # The ballot's end reads as it read on the ballot: a midnight end is 24:00 of the day before.
+    ends = ballot_end_text(db, ballot)
+    assert all(f"（投票于{ends}结束）" in n.body and " 00:00结束" not in n.body for n in notices)
     # Every step is an audit event, each recorded step pointing at its event.
     events = db.execute(select(AuditEvent).where(AuditEvent.object_type == "agenda_item",
                                                  AuditEvent.object_id == str(item["id"]))
@@ -182,3 +187,10 @@ def test_meeting_needs_minutes_attendees_and_date(world) -> None:  # type: ignor
     item = world.decide(item, "shenhe")
     meeting = item["history"][-1]
     assert meeting["data"]["attendees"][0] == "小区党支部" and meeting["files"][0]["file_name"] == "会议纪要.pdf"
+
+
+
+def ballot_end_text(db: Session, ballot: dict) -> str:
+    row = db.get(Ballot, ballot["id"])
+    assert row is not None
+    return timefmt.format_moment(row.ends_at, end=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -118,7 +119,16 @@ def test_full_ballot_matches_hand_computation(
     notice_id = published.json()["result_notice_id"]
     notice = client.get(world.url(f"/notices/{notice_id}"), headers=e).json()
     assert "决议公告" in notice["title"]
-    assert "第二百八十条" in notice["body"] and "审计链" in notice["body"]
+    assert "第二百八十条" in notice["body"] and "核验信息" in notice["body"]
+    # Owners read percentages, not fractions, and no command line; the verification material is
+    # the last printed section, each line saying what it is for.
+    assert not re.search(r"\d+/\d+", notice["body"]) and "python" not in notice["body"]
+    assert re.search(r"同意的专有部分面积占参与表决专有部分面积的 \d+\.\d\d%", notice["body"])
+    check = notice["structured"]["sections"][-1]
+    assert check["heading"] == "核验信息"
+    closing_hash = notice["structured"]["data"]["audit_head"]["hash"]
+    assert any(closing_hash in item and "指纹" in item for item in check["items"])
+    assert any("共决核验工具" in item and "监督人员" in item for item in check["items"])
 
     export = client.get(world.url(f"/ballots/{bid}/tally-inputs"), headers=world.observer)
     assert export.status_code == 200
