@@ -54,7 +54,7 @@ test('owner votes on all matters, gets a receipt, then changes the vote', async 
   assert.equal(special.needs_special_majority, true);
   assert.equal(election.seats, 5);
   await page.getByRole('heading', { name: OPEN_BALLOT }).waitFor();
-  await page.getByTestId('ballot-period').filter({ hasText: /年.*月.*日 00:00 至 .*24:00/ }).waitFor();
+  await page.getByTestId('ballot-period').filter({ hasText: /月.*日 00:00 至 .*24:00/ }).waitFor();
   await page.getByTestId('matter-2').getByText('四分之三', { exact: false }).first().waitFor();
   await screenshot(page, '21-ballot-open');
   await assertAccessible(page, 'ballot vote form');
