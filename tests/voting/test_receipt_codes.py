@@ -137,8 +137,10 @@ def test_short_codes_turnout_and_the_check(
     missing = check(unknown)
     assert missing == {"ballot_id": bid, "code": unknown, "kind": "short", "found": False, "counted": False,
                        "receipt_code": None, "short_code": None}
-    bad = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a, params={"code": "12345"})
-    assert bad.status_code == 422 and bad.json()["error"] == "receipt_code_malformed"
+    for typed in ("12345", ""):
+        bad = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a, params={"code": typed})
+        assert bad.status_code == 422 and bad.json()["error"] == "receipt_code_malformed"
+    assert client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a).json()["error"] == "receipt_code_malformed"
 
     listed = client.get(world.url(f"/ballots/{bid}/receipts"), headers=a).json()
     assert listed["short_codes"] == sorted([final["receipt_short"], other["receipt_short"]])
