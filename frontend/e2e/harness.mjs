@@ -107,7 +107,7 @@ export async function startBackend() {
   process.once('exit', () => exited === null && server.kill('SIGKILL'));
 
   const baseURL = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (Number(process.env.GONGJUE_E2E_BOOT_MS) || 90_000); // a loaded machine imports slowly
+  const deadline = Date.now() + (Number(process.env.GONGJUE_E2E_BOOT_MS) || 180_000); // a loaded machine imports slowly
   for (;;) {
     if (exited !== null) throw new Error(`back end exited with ${exited}:\n${log}`);
     try {
