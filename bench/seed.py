@@ -25,6 +25,7 @@ from app.roster import importer
 from app.roster import service as roster_service
 from app.roster.models import Building
 from app.voting import service as voting_service
+from app.voting.casting import short_receipt_code
 from app.voting.models import Ballot, BallotMatter, BallotVoter
 from app.voting.service import MatterSpec
 from app.voting.settings import frozen_settings_json, get_settings
@@ -213,10 +214,11 @@ def seed_tally_ballot(*, compound_id: int, committee_id: int, subjects: int, see
             subject_rows.append((ballot_id, sid, compound_id, area, f"{sid}号", f"[{building}]",
                                  False, cast_id, "online", voted_at))
             cast_rows.append((cast_id, compound_id, ballot_id, sid, "online", voted_at,
-                              choice_texts[key], nonce, commitment, commitment[:32]))
+                              choice_texts[key], nonce, commitment, commitment[:32],
+                              short_receipt_code(commitment[:32])))
         bulk.insert_rows(session, "vote_cast", (
             "id", "compound_id", "ballot_id", "subject_id", "channel", "cast_at", "choices_json",
-            "nonce", "commitment", "receipt_code"), cast_rows)
+            "nonce", "commitment", "receipt_code", "receipt_short"), cast_rows)
         bulk.sync_sequence(session, "vote_cast")
         bulk.insert_rows(session, "ballot_subject", (
             "ballot_id", "subject_id", "compound_id", "area_hundredths", "label", "building_ids",

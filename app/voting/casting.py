@@ -45,9 +45,51 @@ from app.voting.settings import ballot_rules
 ONLINE_CHOICES = {rules.Choice.AGREE, rules.Choice.OPPOSE, rules.Choice.ABSTAIN}
 
 
+# --- receipt codes ---------------------------------------------------------------------------
+# The full receipt (32 hex digits) is in the vote's audit event. Owners keep a short code derived
+# from it: its first 50 bits in Crockford's base 32 (no I, L, O, U), 10 characters shown as
+# 7KQ4-M2XD-9P. Being derived, the audit trail binds the short code as it binds the receipt.
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SHORT_CODE_LENGTH = 10
+_SHORT_CODE_ATTEMPTS = 5
+# Crockford decoding: case-insensitive, I and L read as 1, O as 0; separators are ignored.
+_CROCKFORD_READ = str.maketrans({"I": "1", "L": "1", "O": "0"})
+_SEPARATORS = str.maketrans("", "", " -_\t\u3000－—")
+
+
+def short_receipt_code(receipt: str) -> str:
+    """The 10-character code of a 32-hex-digit receipt: its leading 50 bits in base 32."""
+    bits = int(receipt[:13], 16) >> 2  # 52 bits, keep the top 50
+    return "".join(CROCKFORD[(bits >> (5 * i)) & 31] for i in range(SHORT_CODE_LENGTH - 1, -1, -1))
+
+
+def group_short_code(code: str) -> str:
+    """7KQ4M2XD9P -> 7KQ4-M2XD-9P, as shown and printed."""
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def normalize_receipt_input(text: str) -> tuple[str, str] | None:
+    """What an owner typed, as ("short", code) or ("full", hex receipt); None if it is neither.
+
+    Any case, with or without spaces and dashes; a short code may have I/L for 1 and O for 0."""
+    compact = text.strip().translate(_SEPARATORS)
+    if len(compact) == 32 and all(c in "0123456789abcdefABCDEF" for c in compact):
+        return "full", compact.lower()
+    code = compact.upper().translate(_CROCKFORD_READ)
+    if len(code) == SHORT_CODE_LENGTH and all(c in CROCKFORD for c in code):
+        return "short", code
+    return None
+
+
+def _new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
 @dataclass(frozen=True)
 class Receipt:
     code: str
+    short_code: str
     audit_seq: int
     audit_hash: str
     cast_id: int
@@ -155,6 +197,8 @@ _SUBJECT_FOR_VOTER = select(
 ).where(_BS.c.ballot_id == bindparam("ballot_id"), _BS.c.subject_id == bindparam("subject_id"))
 _SUBJECT_FOR_VOTER_LOCKED = _SUBJECT_FOR_VOTER.with_for_update(of=_BS)
 _INSERT_CAST = _CASTS.insert().returning(_CASTS.c.id)
+_SHORT_TAKEN = select(_CASTS.c.id).where(_CASTS.c.ballot_id == bindparam("s_ballot"),
+                                         _CASTS.c.receipt_short == bindparam("s_code")).limit(1)
 _SUPERSEDE = (update(_CASTS).where(_CASTS.c.id == bindparam("previous_id"))
               .values(superseded_at=bindparam("at"), superseded_by_id=bindparam("cast_id"))
               .returning(_CASTS.c.choices_json))
@@ -309,31 +353,39 @@ def _record_cast(
     Refused, with nothing kept, when the ballot was closed before this vote reached the chain.
     """
     cast_at = now()
-    nonce = secrets.token_hex(16)
     choices_json = canonical_json(choices)
-    commitment = hashlib.sha256(
-        canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
-                        "choices": choices, "nonce": nonce}).encode()
-    ).hexdigest()
-    receipt = hashlib.sha256(
-        canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
-                        "choices": choices, "cast_at": cast_at, "nonce": nonce}).encode()
-    ).hexdigest()[:32]
     # The vote's rows are written with Core INSERT/UPDATE statements on the session's connection,
     # not through the ORM's unit of work: the same rows, a fraction of the CPU on the path every
     # owner takes.
     conn = session.connection()
+    for _attempt in range(_SHORT_CODE_ATTEMPTS):
+        nonce = _new_nonce()
+        commitment = hashlib.sha256(
+            canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
+                            "choices": choices, "nonce": nonce}).encode()
+        ).hexdigest()
+        receipt = hashlib.sha256(
+            canonical_json({"ballot_id": ballot.id, "subject_id": subject.subject_id,
+                            "choices": choices, "cast_at": cast_at, "nonce": nonce}).encode()
+        ).hexdigest()[:32]
+        short = short_receipt_code(receipt)
+        # The short code owners keep must name one vote of the ballot: on the (about 2^-50 per
+        # pair) chance that it is taken, draw another nonce, hence another receipt.
+        if conn.execute(_SHORT_TAKEN, {"s_ballot": ballot.id, "s_code": short}).first() is None:
+            break
+    else:
+        raise Conflict("回执码生成失败，请重新提交", code="receipt_code_exhausted")
     cast = VoteCast(
         compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject.subject_id,
         channel=channel, cast_at=cast_at, cast_by=actor.user_id, proxy_id=proxy_id,
         paper_entry_id=paper_entry_id, choices_json=choices_json, nonce=nonce,
-        commitment=commitment, receipt_code=receipt,
+        commitment=commitment, receipt_code=receipt, receipt_short=short,
     )
     cast.id = conn.execute(_INSERT_CAST, {
         "compound_id": cast.compound_id, "ballot_id": cast.ballot_id, "subject_id": cast.subject_id,
         "channel": channel, "cast_at": cast_at, "cast_by": actor.user_id, "proxy_id": proxy_id,
         "paper_entry_id": paper_entry_id, "choices_json": choices_json, "nonce": nonce,
-        "commitment": commitment, "receipt_code": receipt,
+        "commitment": commitment, "receipt_code": receipt, "receipt_short": short,
     }).scalar_one()
     previous_id = subject.effective_cast_id
     previous_choices: str | None = None
@@ -501,7 +553,8 @@ def cast_vote(
 def receipt_of(cast: VoteCast) -> Receipt:
     from app.audit.canonical import format_time
 
-    return Receipt(code=cast.receipt_code, audit_seq=cast.audit_seq or 0,
+    return Receipt(code=cast.receipt_code, short_code=group_short_code(cast.receipt_short),
+                   audit_seq=cast.audit_seq or 0,
                    audit_hash=cast.audit_hash or "", cast_id=cast.id or 0,
                    cast_at=format_time(cast.cast_at))
 

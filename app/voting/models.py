@@ -139,6 +139,8 @@ class VoteCast(SQLModel, table=True):
     __table_args__ = (
         Index("ix_vote_cast_ballot_subject", "ballot_id", "subject_id"),
         UniqueConstraint("receipt_code"),
+        # The short code owners keep (casting.short_receipt_code) is unique within its ballot.
+        UniqueConstraint("ballot_id", "receipt_short", name="uq_vote_cast_ballot_receipt_short"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -154,6 +156,7 @@ class VoteCast(SQLModel, table=True):
     nonce: str = Field(max_length=32)
     commitment: str = Field(max_length=64)  # SHA-256 of the choices and nonce (in the audit chain)
     receipt_code: str = Field(max_length=32)
+    receipt_short: str = Field(max_length=10)  # derived from receipt_code: the code owners keep
     audit_seq: int | None = None
     audit_hash: str | None = Field(default=None, max_length=64)
     superseded_at: datetime | None = _ts()

@@ -146,6 +146,8 @@ class BallotDetailOut(BallotSummaryOut):
 
 class VoteReceiptOut(Out):
     receipt_code: str
+    receipt_short: str = Field(description="the short code owners keep, derived from receipt_code",
+                               examples=["7KQ4-M2XD-9P"])
     audit_seq: int
     audit_hash: str
     cast_at: str = Field(description="the time as written into the audit event (canonical form)")
@@ -171,6 +173,7 @@ class VoteCastRecordOut(Out):
     channel: str
     cast_at: Instant
     receipt_code: str
+    receipt_short: str = Field(examples=["7KQ4-M2XD-9P"])
     audit_seq: int | None
     audit_hash: str | None
     effective: bool
@@ -216,6 +219,23 @@ class BallotProgressOut(Out):
     quorum_area_met: bool
     quorum_headcount_met: bool
     by_building: list[BallotBuildingProgressOut]
+
+
+class BallotTurnoutOut(Out):
+    """Participation so far against the quorum: what owners see while a ballot runs."""
+
+    ballot_id: int
+    total_area_hundredths: int
+    total_headcount: int
+    voted_area_hundredths: int
+    voted_headcount: int
+    area_ratio: BallotRatioOut | None
+    headcount_ratio: BallotRatioOut | None
+    quorum: str
+    quorum_label: str = Field(examples=["三分之二以上"])
+    quorum_percent: str = Field(examples=["66.67%"])
+    quorum_area_met: bool
+    quorum_headcount_met: bool
 
 
 class BallotNonVoterOut(Out):
@@ -333,6 +353,17 @@ class BallotReceiptCodesOut(Out):
     ballot_id: int
     count: int
     receipt_codes: list[str]
+    short_codes: list[str] = Field(description="the same votes' short codes, sorted on their own")
+
+
+class BallotReceiptCheckOut(Out):
+    ballot_id: int
+    code: str = Field(description="the code as read: a grouped short code or a 32-digit receipt")
+    kind: str = Field(examples=["short", "full"])
+    found: bool = Field(description="a vote of this ballot has this code")
+    counted: bool = Field(description="that vote is its flat's effective (counted) vote")
+    receipt_code: str | None
+    short_code: str | None
 
 
 class BallotUnitRecordOut(Out):

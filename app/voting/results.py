@@ -22,7 +22,7 @@ from app.clock import now
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
-from app.voting import announce, rules, tally, wording
+from app.voting import announce, casting, rules, tally, wording
 from app.voting.casting import voter_subjects
 from app.voting.models import (
     Ballot,
@@ -88,6 +88,20 @@ def progress(session: Session, *, ballot: Ballot) -> dict[str, Any]:
             for bid, row in sorted(per_building.items())
         ],
     }
+
+
+_TURNOUT_KEYS = ("ballot_id", "total_area_hundredths", "total_headcount", "voted_area_hundredths",
+                 "voted_headcount", "area_ratio", "headcount_ratio", "quorum", "quorum_area_met",
+                 "quorum_headcount_met")
+
+
+def turnout(session: Session, *, ballot: Ballot) -> dict[str, Any]:
+    """Participation against the quorum for every member (DOMAIN §3: visible while open; never
+    choices), without the per-building breakdown the committee uses for reminders."""
+    full = progress(session, ballot=ballot)
+    quorum = ballot_rules(session, ballot=ballot).threshold("quorum")
+    return {**{key: full[key] for key in _TURNOUT_KEYS}, "quorum_label": quorum.describe_zh(),
+            "quorum_percent": rules.format_percent(quorum.fraction)}
 
 
 def _ratio(num: int, den: int) -> dict[str, str] | None:
@@ -391,6 +405,7 @@ def my_votes(session: Session, *, ballot: Ballot, phone: str | None) -> list[dic
             "is_representative": voter.is_representative,
             "casts": [{
                 "cast_id": c.id, "channel": c.channel, "cast_at": c.cast_at, "receipt_code": c.receipt_code,
+                "receipt_short": casting.group_short_code(c.receipt_short),
                 "audit_seq": c.audit_seq, "audit_hash": c.audit_hash,
                 "effective": c.id == subject.effective_cast_id,
                 "choices": [_choice_view(matters[k], v) for k, v in json.loads(c.choices_json).items()
@@ -552,6 +567,43 @@ def public_receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:
     if ballot.published_at is None:
         raise Forbidden("决议公告后公开回执码", code="receipts_not_public")
     return receipt_codes(session, ballot=ballot)
+
+
+def public_short_codes(session: Session, *, ballot: Ballot) -> list[str]:
+    """The short codes (7KQ4-M2XD-9P) of the counted votes, public with the receipt codes."""
+    if ballot.published_at is None:
+        raise Forbidden("决议公告后公开回执码", code="receipts_not_public")
+    return sorted(casting.group_short_code(c) for c in session.execute(
+        select(VoteCast.receipt_short).join(
+            BallotSubject, (BallotSubject.ballot_id == VoteCast.ballot_id)
+            & (BallotSubject.effective_cast_id == VoteCast.id))
+        .where(VoteCast.ballot_id == ballot.id)).scalars())
+
+
+def check_receipt(session: Session, *, ballot: Ballot, code: str) -> dict[str, Any]:
+    """Is the vote with this receipt (short code or full receipt, typed any way) counted?
+
+    Answers once the codes are public (the result announcement); says no more than the public
+    list does: whether the code is there, or names a vote that a later one of its flat replaced."""
+    if ballot.published_at is None:
+        raise Forbidden("决议公告后才能核对回执码", code="receipts_not_public")
+    parsed = casting.normalize_receipt_input(code)
+    if parsed is None:
+        raise Invalid("回执码格式不正确：应为10位短码（如 7KQ4-M2XD-9P）或32位完整回执码",
+                      code="receipt_code_malformed")
+    kind, value = parsed
+    column = VoteCast.receipt_short if kind == "short" else VoteCast.receipt_code
+    row = session.execute(
+        select(VoteCast.receipt_code, VoteCast.receipt_short, BallotSubject.effective_cast_id == VoteCast.id)
+        .join(BallotSubject, (BallotSubject.ballot_id == VoteCast.ballot_id)
+              & (BallotSubject.subject_id == VoteCast.subject_id))
+        .where(VoteCast.ballot_id == ballot.id, column == value)).first()
+    shown = casting.group_short_code(value) if kind == "short" else value
+    if row is None:
+        return {"ballot_id": ballot.id, "code": shown, "kind": kind, "found": False, "counted": False,
+                "receipt_code": None, "short_code": None}
+    return {"ballot_id": ballot.id, "code": shown, "kind": kind, "found": True, "counted": bool(row[2]),
+            "receipt_code": row[0], "short_code": casting.group_short_code(row[1])}
 
 
 def receipt_codes(session: Session, *, ballot: Ballot) -> list[str]:

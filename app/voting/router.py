@@ -21,9 +21,11 @@ from app.voting.responses import (
     BallotNonVoterPage,
     BallotObjectionOut,
     BallotProgressOut,
+    BallotReceiptCheckOut,
     BallotReceiptCodesOut,
     BallotResultsOut,
     BallotSummaryOut,
+    BallotTurnoutOut,
     BallotUnitRecordOut,
     VoteConflictOut,
     VotePaperEntryHiddenOut,
@@ -190,6 +192,12 @@ def progress(ballot_id: int, access: Watcher, session: SessionDep) -> dict[str, 
     return results.progress(session, ballot=_ballot(session, access, ballot_id))
 
 
+@router.get(B + "/turnout", response_model=BallotTurnoutOut)
+def turnout(ballot_id: int, access: Member, session: SessionDep) -> dict[str, Any]:
+    """Participation so far by area and headcount against the quorum (from opening; no choices)."""
+    return results.turnout(session, ballot=_ballot(session, access, ballot_id))
+
+
 @router.get(B + "/non-voters", response_model=BallotNonVoterPage)
 def non_voters(
     ballot_id: int, access: Manager, session: SessionDep,
@@ -343,7 +351,19 @@ def receipts(ballot_id: int, access: Member, session: SessionDep) -> BallotRecei
     """The public list of receipt codes of counted votes (after publication)."""
     ballot = _ballot(session, access, ballot_id)
     codes = results.public_receipt_codes(session, ballot=ballot)
-    return BallotReceiptCodesOut(ballot_id=ballot.id or 0, count=len(codes), receipt_codes=codes)
+    return BallotReceiptCodesOut(ballot_id=ballot.id or 0, count=len(codes), receipt_codes=codes,
+                                 short_codes=results.public_short_codes(session, ballot=ballot))
+
+
+@router.get(B + "/receipts/check", response_model=BallotReceiptCheckOut)
+def check_receipt(
+    ballot_id: int, access: Member, session: SessionDep,
+    code: Annotated[str, Query(max_length=64)] = "",
+) -> dict[str, Any]:
+    """Is this receipt counted? The short code or the full receipt, any case, with or without
+    dashes and spaces (after publication, like the public list). The ballot is looked up first,
+    so another compound's ballot is "not found" whatever the code; an empty code is malformed."""
+    return results.check_receipt(session, ballot=_ballot(session, access, ballot_id), code=code)
 
 
 @router.get(B + "/unit-record")

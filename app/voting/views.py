@@ -284,7 +284,8 @@ def objection_view(o: BallotObjection) -> BallotObjectionOut:
 def vote_receipt(cast: VoteCast) -> VoteReceiptOut:
     """The answer to a vote: its receipt (the code, and where it sits in the audit chain)."""
     receipt = casting.receipt_of(cast)
-    return VoteReceiptOut(receipt_code=receipt.code, audit_seq=receipt.audit_seq,
+    return VoteReceiptOut(receipt_code=receipt.code, receipt_short=receipt.short_code,
+                          audit_seq=receipt.audit_seq,
                           audit_hash=receipt.audit_hash, cast_at=receipt.cast_at,
                           cast_id=receipt.cast_id, channel=cast.channel)
 

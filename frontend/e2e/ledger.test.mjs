@@ -93,7 +93,7 @@ async function ownerLogin(page) {
   const code = await backend.otp(number, seen);
   await page.getByLabel('验证码').fill(code);
   await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
+  await page.waitForURL((url) => url.pathname === '/' || /^\/c\/\d+$/.test(url.pathname));
 }
 
 test('clerk records, committee approves and publishes, owner reads the chart and entries', async () => {

@@ -211,7 +211,7 @@ test('an owner reads the public timeline', async () => {
   await page.getByRole('button', { name: '获取验证码' }).click();
   await page.getByLabel('验证码').fill(await backend.otp(phone, seen));
   await page.getByRole('button', { name: '登录', exact: true }).click();
-  await page.waitForURL((url) => url.pathname === '/');
+  await page.waitForURL((url) => url.pathname === '/' || /^\/c\/\d+$/.test(url.pathname));
   await openCompound(page);
   await page.getByText('重大事项办理经过', { exact: true }).click();
   await page.getByRole('heading', { name: '经审核同意提交业主的重大事项' }).waitFor();

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the front end if needed, then run the browser tests against a real back end.
-# Usage: sh e2e/run.sh [test files...]   (from frontend/ or anywhere)
+# Usage: sh e2e/run.sh [test files...]   (from frontend/ or anywhere; default: unit/ and e2e/)
 # Env: GONGJUE_PYTHON (default <repo>/.venv/bin/python), GONGJUE_CHROMIUM (default
 #      /usr/bin/chromium), GONGJUE_E2E_SEED (a seed script instead of `python -m app.demo`),
 #      GONGJUE_E2E_REBUILD=1 (build even if dist exists), GONGJUE_E2E_CONCURRENCY (test files at once).
@@ -24,7 +24,7 @@ if [ ! -f dist/index.html ] || [ "${GONGJUE_E2E_REBUILD:-0}" = "1" ]; then
 fi
 
 if [ "$#" -eq 0 ]; then
-  set -- e2e/*.test.mjs
+  set -- unit/*.test.mjs e2e/*.test.mjs
 fi
 
 tap="$(mktemp)"

@@ -2,5 +2,8 @@ import { createApp } from 'vue';
 import App from './App.vue';
 import router from './router.js';
 import './styles.css';
+import { applyStoredTextSize } from './shared/textSize.js';
+
+applyStoredTextSize();
 
 createApp(App).use(router).mount('#app');

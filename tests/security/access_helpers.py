@@ -141,6 +141,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # README: progress is for the committee, reviewers and observers; the non-voters list is
     # the committee's reminder list.
     ("GET", B + "/progress"): WATCHERS,
+    # DOMAIN §3: participation (never choices) is visible to every member while a ballot runs.
+    ("GET", B + "/turnout"): MEMBERS,
     ("GET", B + "/non-voters"): MANAGERS,
     ("POST", B + "/proxies"): frozenset({OWNER, COMMITTEE, ADMIN}),  # owner, or on their behalf
     ("GET", B + "/proxies"): WATCHERS,
@@ -165,6 +167,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", B + "/reminder"): MANAGERS,
     ("POST", B + "/reminder"): MANAGERS,
     ("GET", B + "/receipts"): MEMBERS,
+    ("GET", B + "/receipts/check"): MEMBERS,
     ("GET", B + "/unit-record"): MEMBERS,  # DOMAIN §3: to logged-in owners if the rules say so
     ("GET", B + "/tally-inputs"): WATCHERS,  # README: observers and the committee recount
     # --- public-revenue ledger (DOMAIN §7, README 公共收益) ---

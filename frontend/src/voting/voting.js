@@ -81,8 +81,8 @@ export const isOverStatus = (s) => ['ended', 'closed', 'tallied', 'published'].i
 
 /** A 32-character receipt code in groups of four, easier to read aloud and compare. */
 export const groupCode = (code) => (code ? String(code).match(/.{1,4}/g).join(' ') : '');
-/** What a person typed as a receipt code: spaces, dashes and case do not matter. */
-export const normalizeCode = (text) => String(text || '').toLowerCase().replace(/[^0-9a-f]/g, '');
+/** The short code owners keep (7KQ4-M2XD-9P) of a receipt or cast record. */
+export const shortOf = (cast) => (cast ? cast.receipt_short || groupCode(cast.receipt_code) : '');
 
 /** num/den as a percentage with two decimals, half up, in integers (BigInt): "30.60%". */
 export function percentOf(num, den) {
@@ -92,8 +92,8 @@ export function percentOf(num, den) {
   return `${q / 100n}.${String(q % 100n).padStart(2, '0')}%`;
 }
 
-/** "74.26%（76094/102469）" from the API's {fraction, percent}. */
-export const ratioText = (r) => (r ? `${r.percent}（${r.fraction}）` : '无法计算');
+/** "74.26%" from the API's {fraction, percent}: owners read percentages (the fraction is for recounts). */
+export const ratioText = (r) => (r ? r.percent : '无法计算');
 
 /** One matter's recorded choice in words, with candidate names for elections. */
 export function describeChoice(matter, value) {
