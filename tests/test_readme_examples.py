@@ -64,7 +64,7 @@ def http_requests(text: str) -> list[tuple[str, str, Any]]:
 
 def inline_requests(text: str) -> list[tuple[str, str, str | None]]:
     """(METHOD, path, body sketch or None) of every inline `METHOD path` code span."""
-    prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    prose = re.sub(r"^[ \t]*```.*?^[ \t]*```", "", text, flags=re.S | re.M)  # fences may be indented
     spans = list(re.finditer(r"`([^`]+)`", prose))
     out = []
     for i, span in enumerate(spans):
