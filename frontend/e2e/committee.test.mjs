@@ -158,7 +158,7 @@ test('the audit page lists the import and verifies the chain', async () => {
 
   const events = page.getByTestId('events');
   const newest = events.locator('li').first();
-  await newest.getByText('导入名册').waitFor();
+  await newest.getByText('导入业主名册').waitFor();
   // One way to state time (shared/dates.js): "12月5日 19:09:04" on screens (the year in another year).
   assert.match(await newest.textContent(), /(\d{4}年)?\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}/);
   assert.match(await newest.textContent(), /业委会委员/);

@@ -23,6 +23,7 @@ after(async () => {
 test('owner reads 我的消息 and turns notifications off', async () => {
   const { page } = b;
   await ownerLogin(page, backend, OWNER_PHONES[0]);
+  await page.goto('/'); // an owner of one compound lands in it; 我的消息 is on the home screen
   await page.getByText('我的消息', { exact: true }).click();
   await page.waitForURL(/\/messages$/);
   const list = page.getByTestId('my-messages');
