@@ -58,10 +58,14 @@ function run(cmd, args, env) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Start a back end on a fresh SQLite database seeded with the demo compound.
- * The seed is `python -m app.demo`, or the script named by GONGJUE_E2E_SEED when set.
+ * Start a back end on a fresh SQLite database, seeded with the demo compound unless `seed` is
+ * false. The seed is `python -m app.demo`, or the script named by GONGJUE_E2E_SEED when set.
+ * `env` adds settings (e.g. the fake SMS provider's), `setup` lists python argv run after the
+ * migrations (e.g. ['-m', 'app.auth', 'create-admin', '--username', 'admin']). The returned
+ * `restart({ clockOffsetSeconds })` starts the server again on the same database and port with
+ * the app's clock moved forward (tests/fakes/shifted_clock.py).
  */
-export async function startBackend() {
+export async function startBackend({ seed = true, env: extraEnv = {}, setup = [] } = {}) {
   if (!existsSync(join(FRONTEND, 'dist', 'index.html'))) {
     throw new Error('frontend/dist is missing: run `npm run build` first (e2e/run.sh does)');
   }
@@ -73,25 +77,26 @@ export async function startBackend() {
     GONGJUE_SIGNING_KEY_PATH: join(tmp, 'key.pem'),
     GONGJUE_FRONTEND_DIST: join(FRONTEND, 'dist'),
     GONGJUE_SMS_PROVIDER: 'console',
+    ...extraEnv,
     PYTHONUNBUFFERED: '1',
   };
+  if (process.env.GONGJUE_ENV === undefined) delete env.GONGJUE_ENV;
+  else env.GONGJUE_ENV = process.env.GONGJUE_ENV;
   try {
     await run(PYTHON, ['-m', 'alembic', 'upgrade', 'head'], env);
-    const seed = process.env.GONGJUE_E2E_SEED;
-    if (!seed && !existsSync(join(REPO, 'app', 'demo.py')) && !existsSync(join(REPO, 'app', 'demo', '__main__.py'))) {
-      throw new Error('no demo seed: app/demo.py is missing (or set GONGJUE_E2E_SEED=<script>)');
+    for (const argv of setup) await run(PYTHON, argv, env);
+    if (seed) {
+      const script = process.env.GONGJUE_E2E_SEED;
+      if (!script && !existsSync(join(REPO, 'app', 'demo.py')) && !existsSync(join(REPO, 'app', 'demo', '__main__.py'))) {
+        throw new Error('no demo seed: app/demo.py is missing (or set GONGJUE_E2E_SEED=<script>)');
+      }
+      await run(PYTHON, script ? [script] : ['-m', 'app.demo'], env);
     }
-    await run(PYTHON, seed ? [seed] : ['-m', 'app.demo'], env);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
 
-  const server = spawn(
-    PYTHON,
-    ['-m', 'uvicorn', 'app.main:create_app', '--factory', '--host', '127.0.0.1', '--port', String(port)],
-    { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   let log = '';
   const codes = []; // [phone, code] in the order the console sender printed them
   const onData = (chunk) => {
@@ -99,30 +104,52 @@ export async function startBackend() {
     log += text;
     for (const m of text.matchAll(/\[gongjue\] SMS to (\S+): 您的登录验证码为(\d{6})/g)) codes.push([m[1], m[2]]);
   };
-  server.stdout.on('data', onData);
-  server.stderr.on('data', onData);
+  let server;
   let exited = null;
-  server.on('exit', (code) => (exited = code));
-  // Never leave a server behind, even when the test process dies early.
-  process.once('exit', () => exited === null && server.kill('SIGKILL'));
-
   const baseURL = `http://127.0.0.1:${port}`;
-  // A loaded machine may need longer to import the app (GONGJUE_E2E_START_MS).
-  const deadline = Date.now() + (Number(process.env.GONGJUE_E2E_START_MS) || 180_000);
-  for (;;) {
-    if (exited !== null) throw new Error(`back end exited with ${exited}:\n${log}`);
-    try {
-      const res = await fetch(`${baseURL}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
+
+  async function launch(args) {
+    server = spawn(PYTHON, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    exited = null;
+    const child = server;
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => {
+      if (server === child) exited = code ?? signal; // a signal leaves code null
+    });
+    // Never leave a server behind, even when the test process dies early.
+    process.once('exit', () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+    // A loaded machine may need longer to import the app (GONGJUE_E2E_START_MS).
+    const deadline = Date.now() + (Number(process.env.GONGJUE_E2E_START_MS) || 180_000);
+    for (;;) {
+      if (exited !== null) throw new Error(`back end exited with ${exited}:\n${log}`);
+      try {
+        const res = await fetch(`${baseURL}/healthz`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        server.kill('SIGKILL');
+        throw new Error(`back end did not become healthy:\n${log}`);
+      }
+      await sleep(200);
     }
-    if (Date.now() > deadline) {
-      server.kill('SIGKILL');
-      throw new Error(`back end did not become healthy:\n${log}`);
-    }
-    await sleep(200);
   }
+
+  async function halt() {
+    if (exited === null) {
+      server.kill('SIGTERM');
+      const until = Date.now() + 5000;
+      while (exited === null && Date.now() < until) await sleep(100);
+      if (exited === null) {
+        server.kill('SIGKILL');
+        while (exited === null) await sleep(50);
+      }
+    }
+  }
+
+  await launch(['-m', 'uvicorn', 'app.main:create_app', '--factory', '--host', '127.0.0.1', '--port', String(port)]);
 
   return {
     baseURL,
@@ -139,13 +166,13 @@ export async function startBackend() {
       }
     },
     codeCount: () => codes.length,
+    /** Stop the server and start it again on the same database and port, its clock moved forward. */
+    async restart({ clockOffsetSeconds = 0 } = {}) {
+      await halt();
+      await launch(['-m', 'tests.fakes.shifted_clock', '--offset-seconds', String(clockOffsetSeconds), '--port', String(port)]);
+    },
     async stop() {
-      if (exited === null) {
-        server.kill('SIGTERM');
-        const until = Date.now() + 5000;
-        while (exited === null && Date.now() < until) await sleep(100);
-        if (exited === null) server.kill('SIGKILL');
-      }
+      await halt();
       if (!process.env.GONGJUE_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
     },
   };
