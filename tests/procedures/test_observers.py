@@ -19,12 +19,11 @@ from app.audit.models import AuditEvent
 from app.clock import FrozenClock
 from tests.factories import make_staff
 from tests.procedures.helpers import ALL_AGREE, BALLOT_START, build_world, walk_to_ballot
+from tests.security.access_helpers import SESSION_ROUTES
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 OBSERVATIONS = ("POST", "/api/v1/compounds/{compound_id}/procedures/items/{item_id}/observations")
 # Writes that concern one's own session, not any compound's records.
-SESSION_ROUTES = {"/api/v1/auth/otp/request", "/api/v1/auth/otp/verify", "/api/v1/auth/login",
-                  "/api/v1/auth/refresh", "/api/v1/auth/logout"}
 
 
 @pytest.fixture

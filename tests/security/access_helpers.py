@@ -610,3 +610,10 @@ def table_counts(db: Session) -> dict[str, int]:
         counts[f"audit_head:{cid}"] = seq
     db.rollback()
     return counts
+
+
+# One's own session and password: an observer's own account, not a write to any compound.
+SESSION_ROUTES = {"/api/v1/auth/otp/request", "/api/v1/auth/otp/verify", "/api/v1/auth/login",
+                  "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/password",
+                  # one's own SMS opt-out: a setting of the caller's phone, open to every account
+                  "/api/v1/me/messages/opt-out"}

@@ -36,6 +36,7 @@ from tests.security.access_helpers import (
     OWNER,
     PRINCIPALS,
     REVIEWER,
+    SESSION_ROUTES,
     WRITE_METHODS,
     CompoundWorld,
     allowed_in,
@@ -207,11 +208,6 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
     return bodies.get((method, path))
 
 
-# One's own session and password: an observer's own account, not a write to any compound.
-SESSION_ROUTES = {"/api/v1/auth/otp/request", "/api/v1/auth/otp/verify", "/api/v1/auth/login",
-                  "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/auth/password",
-                  # one's own SMS opt-out: a setting of the caller's phone, open to every account
-                  "/api/v1/me/messages/opt-out"}
 OBSERVATIONS = ("POST", IT + "/observations")
 
 
