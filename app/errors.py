@@ -200,7 +200,7 @@ def _field_path(loc: tuple[Any, ...], body: Any = None) -> str:
 # Chinese labels of request fields, shown next to the field's name in 422 answers.
 FIELD_LABELS = {
     "title": "标题", "description": "说明", "body": "正文", "text": "内容", "name": "名称",
-    "reason": "理由", "note": "说明", "opinion": "意见", "opted_out": "退订通知短信", "current_password": "当前密码", "new_password": "新密码", "answer": "答复", "intro": "简介",
+    "reason": "理由", "note": "说明", "opinion": "意见", "opted_out": "退订通知短信", "current_password": "当前密码", "receipt": "回执码", "new_password": "新密码", "answer": "答复", "intro": "简介",
     "category": "类别", "kind": "类型", "matters": "表决事项", "candidates": "候选人",
     "seats": "应选人数", "starts_at": "投票开始时间", "ends_at": "投票结束时间",
     "choices": "表决选择", "subject_id": "投票主体", "matter_id": "表决事项", "ballot_id": "表决",

@@ -358,12 +358,12 @@ def receipts(ballot_id: int, access: Member, session: SessionDep) -> BallotRecei
 @router.get(B + "/receipts/check", response_model=BallotReceiptCheckOut)
 def check_receipt(
     ballot_id: int, access: Member, session: SessionDep,
-    code: Annotated[str, Query(max_length=64)] = "",
+    receipt: Annotated[str, Query(max_length=64, description="回执码（短码或完整回执）")] = "",
 ) -> dict[str, Any]:
     """Is this receipt counted? The short code or the full receipt, any case, with or without
     dashes and spaces (after publication, like the public list). The ballot is looked up first,
     so another compound's ballot is "not found" whatever the code; an empty code is malformed."""
-    return results.check_receipt(session, ballot=_ballot(session, access, ballot_id), code=code)
+    return results.check_receipt(session, ballot=_ballot(session, access, ballot_id), code=receipt)
 
 
 @router.get(B + "/unit-record")

@@ -194,7 +194,7 @@ test('the result page in plain words; 核验信息 folded; receipt check with an
   await screenshot(page, 'words-06-receipt-check', { at: page.getByRole('heading', { name: '核对我的回执码' }) });
 
   // The QR code's link checks the code on arrival.
-  await page.goto(`/c/${compoundId}/ballots/${pastId}?code=${encodeURIComponent(short.toLowerCase())}`);
+  await page.goto(`/c/${compoundId}/ballots/${pastId}?receipt=${encodeURIComponent(short.toLowerCase())}`);
   await page.getByTestId('receipts').getByTestId('code-found').filter({ hasText: short }).waitFor();
 });
 

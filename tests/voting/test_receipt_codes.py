@@ -104,7 +104,7 @@ def test_short_codes_turnout_and_the_check(
 
     # Before the result announcement the check is refused, as the public list is.
     early = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a,
-                       params={"code": final["receipt_short"]})
+                       params={"receipt": final["receipt_short"]})
     assert early.status_code == 403 and early.json()["error"] == "receipts_not_public"
 
     world.travel(client, frozen_clock, days=7)
@@ -116,7 +116,7 @@ def test_short_codes_turnout_and_the_check(
     a = owner(client, outbox, world, "A")
 
     def check(code: str) -> dict:
-        r = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a, params={"code": code})
+        r = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a, params={"receipt": code})
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -138,7 +138,7 @@ def test_short_codes_turnout_and_the_check(
     assert missing == {"ballot_id": bid, "code": unknown, "kind": "short", "found": False, "counted": False,
                        "receipt_code": None, "short_code": None}
     for typed in ("12345", ""):
-        bad = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a, params={"code": typed})
+        bad = client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a, params={"receipt": typed})
         assert bad.status_code == 422 and bad.json()["error"] == "receipt_code_malformed"
     assert client.get(world.url(f"/ballots/{bid}/receipts/check"), headers=a).json()["error"] == "receipt_code_malformed"
 

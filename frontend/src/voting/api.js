@@ -22,7 +22,7 @@ export const castVote = (cid, bid, body) => api.post(`/compounds/${cid}/ballots/
 export const getMyVotes = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/my-votes`);
 export const getResults = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/results`);
 export const getReceipts = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/receipts`);
-export const checkReceipt = (cid, bid, code) => api.get(`/compounds/${cid}/ballots/${bid}/receipts/check`, { code });
+export const checkReceipt = (cid, bid, code) => api.get(`/compounds/${cid}/ballots/${bid}/receipts/check`, { receipt: code });
 /** Participation so far against the quorum (every member, while open; never choices). */
 export const getTurnout = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/turnout`);
 export const listObjections = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/objections`);
