@@ -52,6 +52,7 @@ ACTIONS: dict[str, Action] = {
     "account.disabled": Action("role", "停用工作人员账号{user_id}"),
     "account.enabled": Action("role", "重新启用工作人员账号{user_id}"),
     "account.password_reset": Action("role", "重置工作人员账号{user_id}的密码（临时密码须首次登录时修改）"),
+    "account.password_changed": Action("role", "工作人员账号{user_id}修改了自己的密码"),
     # audit
     "audit.checkpoint_signed": Action("audit", "为记录链签署检查点（第{seq}条）"),
     # files

@@ -806,4 +806,23 @@ def change_password(session: Session, *, account: UserAccount, current: str, new
     account.token_version += 1
     session.add(account)
     session.flush()
+    _audit_own_password_change(session, account=account)
     return account
+
+
+def _audit_own_password_change(session: Session, *, account: UserAccount) -> None:
+    """Record the change in each compound where the account holds a role, acting in that role."""
+    grants = session.execute(
+        select(RoleGrant.compound_id, RoleGrant.role)
+        .where(RoleGrant.user_id == account.id, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(RoleGrant.compound_id, RoleGrant.id)
+    ).all()
+    roles: dict[int, str] = {}
+    for compound_id, role in grants:
+        roles.setdefault(compound_id, str(role))
+    body = {"user_id": account.id, "username": account.username,
+            "display_name": account.display_name}
+    for compound_id, role in sorted(roles.items()):
+        append_event(session, compound_id=compound_id, actor=Actor(user_id=account.id, role=role),
+                     action="account.password_changed", object_type="user_account",
+                     object_id=account.id or 0, payload=body)

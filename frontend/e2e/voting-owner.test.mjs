@@ -178,7 +178,7 @@ test('owner reads the published results, checks a receipt code and opens the res
   await page.getByRole('link', { name: '决议公告', exact: true }).click();
   await page.waitForURL(/\/notices\/\d+$/);
   await page.getByRole('heading', { name: `${PAST_BALLOT}：决议公告` }).waitFor();
-  await page.getByTestId('notice-body').getByText(/结果：通过/).first().waitFor();
+  await page.getByTestId('notice-body').getByText(/[^未]通过。/).first().waitFor(); // each matter's outcome in one plain sentence
   await page.getByRole('heading', { name: '表决结果', exact: true }).waitFor(); // the structured section
   const r0 = results.matters[0].result;
   await page.getByText(`${area(r0.participating_area)}㎡ / ${r0.participating_headcount}人`).first().waitFor();

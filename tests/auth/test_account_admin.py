@@ -378,3 +378,26 @@ def test_grants_and_revocations_are_in_the_compounds_trail(
     # and the trail still verifies
     r = client.get(f"/api/v1/compounds/{cid}/audit/verify", headers=admin)
     assert r.status_code == 200 and r.json()["ok"] is True
+
+
+def test_changing_ones_own_password_is_in_each_compounds_trail(
+    client: TestClient, db: Session
+) -> None:
+    first = make_compound(db, name="甲小区").id or 0
+    second = make_compound(db, name="乙小区").id or 0
+    li = make_staff(db, username="li", roles={first: [Role.COMMITTEE], second: [Role.OBSERVER]})
+    db.commit()
+    li_id = li.id
+    r = client.post("/api/v1/auth/password", headers=bearer(client, "li"), json={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "mode": "bearer"})
+    assert r.status_code == 200, r.text
+    for compound_id, role in ((first, "committee"), (second, "observer")):
+        events = _events(db, compound_id, "account.password_changed")
+        assert [(e.actor_user_id, e.actor_role, _payload(e)["username"]) for e in events] == [
+            (li_id, role, "li")]
+        assert NEW_PASSWORD not in str(events[0].payload) and PASSWORD not in str(events[0].payload)
+    # a wrong current password changes nothing and records nothing
+    r = client.post("/api/v1/auth/password", headers=bearer(client, "li", NEW_PASSWORD), json={
+        "current_password": "wrong-password-1", "new_password": "another-secret-1", "mode": "bearer"})
+    assert r.status_code == 422
+    assert len(_events(db, first, "account.password_changed")) == 1
