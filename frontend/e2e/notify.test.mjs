@@ -59,13 +59,14 @@ test('committee previews and sends a reminder once a day', async () => {
   const api = (path) => b.context.request.get(`/api/v1/compounds/${compoundId}/ballots/${ballotId}${path}`).then((r) => r.json());
 
   // The worker delivers the demo's ballot-opened messages in the background: wait until it has
-  // (nothing queued), so the screen and the API read the same counts.
+  // (nothing queued or being sent), so the screen and the API read the same counts.
+  const pending = (c) => (c.queued ?? 0) + (c.sending ?? 0);
   let counts = await api('/messages');
-  for (let i = 0; counts.queued > 0 && i < 120; i += 1) {
+  for (let i = 0; pending(counts) > 0 && i < 240; i += 1) {
     await page.waitForTimeout(500);
     counts = await api('/messages');
   }
-  assert.equal(counts.queued, 0, 'the worker delivered every queued message');
+  assert.equal(pending(counts), 0, 'the worker delivered every queued message');
   await page.getByRole('tab', { name: '短信' }).click();
   await page.getByTestId('message-counts').getByText('已发送').waitFor();
   await page.getByTestId('message-counts').getByText(String(counts.sent), { exact: true }).first().waitFor();
