@@ -171,8 +171,22 @@ def pytest_report_header() -> str:
 HEAVY = os.environ.get("GONGJUE_HEAVY") == "1"
 
 
+# The second database pass (.ci/run on PostgreSQL) needs only the tests that reach a database:
+# the others (pure rules, parsers, static checks, front-end contracts) would run the same again.
+DATABASE_TESTS_ONLY = os.environ.get("GONGJUE_DATABASE_TESTS_ONLY") == "1"
+
+
+def _reaches_database(item: pytest.Item) -> bool:
+    return "engine" in getattr(item, "fixturenames", ()) or "database" in item.keywords
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `heavy` run only when GONGJUE_HEAVY=1 (CI's full run sets it)."""
+    """Tests marked `heavy` run only when GONGJUE_HEAVY=1 (CI's full run sets it); with
+    GONGJUE_DATABASE_TESTS_ONLY=1 only the tests that reach the database are collected."""
+    if DATABASE_TESTS_ONLY:
+        kept = [item for item in items if _reaches_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not _reaches_database(item)])
+        items[:] = kept
     if HEAVY:
         return
     skip = pytest.mark.skip(reason="heavy: set GONGJUE_HEAVY=1 (as .ci/run does) to run")

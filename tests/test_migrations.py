@@ -18,6 +18,9 @@ from sqlmodel import SQLModel
 from app.config import ROOT_DIR, get_settings
 from app.db import make_engine, normalize_url
 
+# Migrates a database of its own on the server under test (no engine fixture): both passes.
+pytestmark = pytest.mark.database
+
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
