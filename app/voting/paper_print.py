@@ -89,6 +89,7 @@ class SharedBlock(Flowable):
 
     def __init__(self, name: str, flowables: list[Flowable]) -> None:
         super().__init__()
+        self.hAlign = "CENTER"  # as the tables around it
         self.name = name
         self.table = Table([[f] for f in flowables], style=TableStyle([
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
