@@ -6,9 +6,10 @@ import hashlib
 import io
 import os
 import re
+import threading
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,3 +190,40 @@ def check_upload_quota(session: Session, *, actor: Actor, size: int) -> None:
 
 def file_path(record: StoredFile) -> Path:
     return _path(record.compound_id, record.sha256)
+
+
+# --- generated files kept per version ----------------------------------------------------------
+#
+# A print that takes seconds to render (300 paper ballots) is rendered once per version of what
+# it prints and kept on disk beside the uploads; a request for the same version reads it back,
+# and concurrent requests for it wait for the one render instead of each rendering again.
+
+_KEPT_NAME = re.compile(r"^[a-z0-9_-]{1,40}$")
+_kept_locks: dict[str, threading.Lock] = {}
+_kept_guard = threading.Lock()
+
+
+def kept_path(*, compound_id: int, kind: str, version: str) -> Path:
+    if not _KEPT_NAME.match(kind) or not re.fullmatch(r"[0-9a-f]{64}", version):
+        raise ValueError("kind must be a short slug and version a SHA-256 hex digest")
+    return get_settings().files_dir / str(compound_id) / "kept" / f"{kind}-{version}"
+
+
+def kept_render(*, compound_id: int, kind: str, version: str, render: Callable[[], bytes]) -> bytes:
+    """The kept bytes of this version, rendering and keeping them first if there are none."""
+    path = kept_path(compound_id=compound_id, kind=kind, version=version)
+    if path.is_file():
+        return path.read_bytes()
+    with _kept_guard:
+        lock = _kept_locks.setdefault(str(path), threading.Lock())
+    with lock:
+        if path.is_file():
+            return path.read_bytes()
+        data = render()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    with _kept_guard:
+        _kept_locks.pop(str(path), None)
+    return data

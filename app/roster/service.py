@@ -560,3 +560,62 @@ def list_subjects(
             }
         )
     return total, items
+
+
+@dataclass(frozen=True)
+class SubjectUnit:
+    """One unit of a voting subject, where a visitor finds it, with its owners (raw: the
+    caller masks what its reader has no need to see)."""
+
+    subject_id: int
+    building_id: int
+    building: str
+    entrance: str
+    room: str
+    area_hundredths: int
+    owner_names: tuple[str, ...]
+    owner_phones: tuple[str, ...]
+
+
+def subject_units(
+    session: Session, *, compound_id: int, subject_ids: Collection[int],
+) -> list[SubjectUnit]:
+    """The units of these subjects as the roster holds them now, ordered by building (roster
+    order), entrance and room; a subject the roster no longer has is left out."""
+    ids = sorted(set(subject_ids))
+    rows: list[tuple[int, int, str, str, str, int, int]] = []
+    for start in range(0, len(ids), 5000):  # bounded IN lists
+        chunk = ids[start:start + 5000]
+        rows += [tuple(r) for r in session.execute(
+            select(UnitSubject.subject_id, Unit.building_id, Building.name, Unit.entrance,
+                   Unit.room, Unit.area_hundredths, Unit.id)
+            .join(Unit, Unit.id == UnitSubject.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .where(UnitSubject.compound_id == compound_id, UnitSubject.subject_id.in_(chunk))
+        )]
+    owners: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    unit_ids = sorted({r[6] for r in rows})
+    for start in range(0, len(unit_ids), 5000):
+        chunk = unit_ids[start:start + 5000]
+        for unit_id, owner_id, name, phone in session.execute(
+            select(UnitOwner.unit_id, Owner.id, Owner.name, Owner.phone)
+            .join(Owner, Owner.id == UnitOwner.owner_id)
+            .where(UnitOwner.compound_id == compound_id, UnitOwner.unit_id.in_(chunk))
+        ):
+            owners[unit_id].append((owner_id, name, phone))
+    out = []
+    for sid, bid, bname, entrance, room, area, unit_id in rows:
+        people = sorted(owners.get(unit_id, []))
+        out.append(SubjectUnit(
+            subject_id=sid, building_id=bid, building=bname, entrance=entrance, room=room,
+            area_hundredths=area, owner_names=tuple(n for _, n, _ in people),
+            owner_phones=tuple(p for _, _, p in people if p),
+        ))
+    # Python sorts, so both databases agree; entrances and rooms by their digits first (2 < 10).
+    return sorted(out, key=lambda u: (u.building_id, _natural_key(u.entrance), _natural_key(u.room),
+                                      u.subject_id))
+
+
+def _natural_key(text: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return (int(digits) if digits else 0, text)

@@ -287,6 +287,23 @@ class VotePaperEntryOut(Out):
     rejection_reason: str
 
 
+class VotePaperStandingOut(Out):
+    """A subject's standing before a paper ballot for it is typed in (found by serial or id)."""
+
+    subject_id: int
+    label: str
+    area: str = Field(examples=["123.45"])
+    serial: str = Field(examples=["B12-S345-K7QM2X"])
+    voted: bool = Field(description="the subject already has an effective vote")
+    channel: Literal["online", "proxy", "paper"] | None
+    channel_label: str
+    voted_at: Instant | None
+    pending_paper: int = Field(description="paper ballots typed in and not yet confirmed or returned")
+    open_conflicts: int
+    warning: bool = Field(description="true when the entry would not simply count")
+    outcome: str = Field(description="what confirming a paper ballot for this subject will do")
+
+
 class VotePaperEntryHiddenOut(VotePaperEntryOut):
     """A paper ballot whose choices stay hidden until the close (DOMAIN §3)."""
 

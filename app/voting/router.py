@@ -11,10 +11,11 @@ from fastapi.responses import Response
 
 from app.auth.models import Role
 from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
+from app.clock import now
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
 from app.notify.schemas import DeliveryCountsOut, ReminderPreviewOut, ReminderSentOut
-from app.voting import announce, casting, policy, results, service, views
+from app.voting import announce, casting, paper, paper_print, policy, results, service, views
 from app.voting import settings as voting_settings
 from app.voting.responses import (
     BallotDetailOut,
@@ -30,6 +31,7 @@ from app.voting.responses import (
     VoteConflictOut,
     VotePaperEntryHiddenOut,
     VotePaperEntryOut,
+    VotePaperStandingOut,
     VoteProxyOut,
     VoteReceiptOut,
     VoteSubjectRecordOut,
@@ -249,6 +251,48 @@ def enter_paper(ballot_id: int, body: PaperIn, access: Committee, session: Sessi
 def list_paper(ballot_id: int, access: Watcher,
                session: SessionDep) -> list[VotePaperEntryOut | VotePaperEntryHiddenOut]:
     return views.paper_list(session, ballot=_ballot(session, access, ballot_id), access=access)
+
+
+@router.get(B + "/paper-lookup", response_model=VotePaperStandingOut)
+def paper_lookup(
+    ballot_id: int, access: Committee, session: SessionDep,
+    serial: Annotated[str, Query(max_length=200, description="表决票编号（或扫码所得文字）")] = "",
+    subject_id: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Before typing a paper ballot in: the subject its serial names (or the chosen subject), and
+    whether it already has a vote or a paper ballot waiting, with what a new entry will do."""
+    ballot = _ballot(session, access, ballot_id)
+    if serial.strip():
+        subject_id = paper.subject_of_serial(session, ballot=ballot, text=serial)
+    elif subject_id is None:
+        raise paper.SerialInvalid("请输入表决票编号或选择房屋", code="paper_serial_invalid")
+    return views.paper_standing(paper.standing(session, ballot=ballot, subject_id=subject_id))
+
+
+@router.get(B + "/paper-ballots", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def paper_ballots_pdf(ballot_id: int, access: Manager, session: SessionDep) -> Response:
+    """One pre-filled paper ballot per voting subject (A4 PDF, rendered once per ballot version)."""
+    ballot = _ballot(session, access, ballot_id)
+    content = paper_print.paper_ballots_pdf(paper.paper_ballots(session, ballot=ballot),
+                                            compound_id=access.compound_id)
+    return views.download(content, media_type="application/pdf",
+                          ascii_name=f"paper-ballots-{ballot_id}.pdf", name=f"书面表决票-{ballot_id}.pdf")
+
+
+@router.get(B + "/non-voters/worklist", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, views.XLSX_MEDIA: {}}}})
+def non_voter_worklist(
+    ballot_id: int, access: Manager, session: SessionDep,
+    format: Annotated[str, Query(pattern="^(pdf|xlsx)$")] = "pdf",
+) -> Response:
+    """The door-to-door worklist (扫楼) of flats not yet voted, by building and entrance."""
+    data = paper.worklist(session, ballot=_ballot(session, access, ballot_id), at=now())
+    if format == "xlsx":
+        return views.download(paper_print.worklist_xlsx(data), media_type=views.XLSX_MEDIA,
+                              ascii_name=f"worklist-{ballot_id}.xlsx", name=f"未投票户上门名单-{ballot_id}.xlsx")
+    return views.download(paper_print.render_worklist(data), media_type="application/pdf",
+                          ascii_name=f"worklist-{ballot_id}.pdf", name=f"未投票户上门名单-{ballot_id}.pdf")
 
 
 @router.post(B + "/paper/{entry_id}/confirm")

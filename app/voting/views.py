@@ -10,6 +10,7 @@ import io
 import json
 from dataclasses import asdict
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Query
 from fastapi.responses import Response
@@ -23,7 +24,7 @@ from app.files import service as files_service
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
 from app.spreadsheets import neutralize_formulas
-from app.voting import casting, policy, results, rules, service
+from app.voting import casting, paper, policy, results, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
     Ballot,
@@ -329,3 +330,16 @@ def tally_file(session: Session, *, ballot: Ballot, format: str) -> Response:
         media = "application/json"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="tally-{ballot.id}.{format}"'})
+
+
+def paper_standing(standing: paper.Standing) -> dict[str, Any]:
+    out = asdict(standing)
+    out["area"] = rules.format_area(out.pop("area_hundredths"))
+    return out
+
+
+def download(content: bytes, *, media_type: str, ascii_name: str, name: str) -> Response:
+    """A generated file offered as a download under its Chinese name (ASCII for old browsers)."""
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})

@@ -108,7 +108,10 @@ async function enterPaper(page, label, subjectId) {
   for (const select of await paper.locator('form select.native-select').all()) {
     if ((await select.getAttribute('id')) !== 'paper-subject-s') await select.selectOption('agree');
   }
-  await paper.locator('form').getByRole('checkbox').nth(1).check(); // the first candidate
+  await paper.locator('form fieldset').getByRole('checkbox').nth(1).check(); // the first candidate
+  // A flat that already voted is said so before saving; the member acknowledges it.
+  await paper.getByTestId('paper-standing').waitFor();
+  if (await paper.getByTestId('paper-ack').count()) await paper.getByTestId('paper-ack').check();
   await paper.locator('#paper-file').setInputFiles({ name: '表决票.pdf', mimeType: 'application/pdf', buffer: PDF });
   await paper.getByText('已上传：表决票.pdf').waitFor();
   await paper.getByRole('button', { name: /录入，等待另一名委员确认/ }).click();

@@ -152,6 +152,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", B + "/paper"): frozenset({COMMITTEE}),
     ("GET", B + "/paper"): WATCHERS,
     ("POST", B + "/paper/{entry_id}/confirm"): frozenset({COMMITTEE}),
+    # Issue 14: the standing of a subject before a paper entry is the entering members' own;
+    # the printed ballots and the door-to-door worklist are the committee's (as non-voters).
+    ("GET", B + "/paper-lookup"): frozenset({COMMITTEE}),
+    ("GET", B + "/paper-ballots"): MANAGERS,
+    ("GET", B + "/non-voters/worklist"): MANAGERS,
     ("POST", B + "/paper/{entry_id}/reject"): MANAGERS,  # reading: a refusal on the record
     ("GET", B + "/conflicts"): WATCHERS,
     ("POST", B + "/conflicts/{conflict_id}/resolve"): MANAGERS,

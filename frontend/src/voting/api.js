@@ -46,6 +46,13 @@ export const listPaper = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}
 export const enterPaper = (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/paper`, body);
 export const confirmPaper = (cid, bid, id, body) => api.post(`/compounds/${cid}/ballots/${bid}/paper/${id}/confirm`, body);
 export const rejectPaper = (cid, bid, id, body) => api.post(`/compounds/${cid}/ballots/${bid}/paper/${id}/reject`, body);
+// Paper ballots door to door: the subject a serial names (or a chosen one) and its standing,
+// the printed ballots, and the worklist of flats that have not voted.
+export const paperLookup = (cid, bid, query) => api.get(`/compounds/${cid}/ballots/${bid}/paper-lookup`, query);
+export const downloadPaperBallots = (cid, bid, filename) =>
+  download(`/compounds/${cid}/ballots/${bid}/paper-ballots`, undefined, filename);
+export const downloadWorklist = (cid, bid, format, filename) =>
+  download(`/compounds/${cid}/ballots/${bid}/non-voters/worklist`, { format }, filename);
 export const listConflicts = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/conflicts`);
 export const resolveConflict = (cid, bid, id, body) =>
   api.post(`/compounds/${cid}/ballots/${bid}/conflicts/${id}/resolve`, body);
