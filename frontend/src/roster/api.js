@@ -1,5 +1,6 @@
 // Roster's API calls: compounds, the roster summary, units, voting subjects and roster imports.
 import { api, apiUrl, download } from '../shared/api.js';
+import { irreversible } from '../shared/irreversible.js';
 
 export const listCompounds = () => api.get('/compounds');
 export const addCompound = (body) => api.post('/compounds', body);
@@ -12,4 +13,4 @@ export const listSubjects = (cid, query) => api.get(`/compounds/${cid}/subjects`
 export const rosterTemplateUrl = (cid, format) => apiUrl(`/compounds/${cid}/roster/template`, { format });
 export const downloadRosterTemplate = (cid, format) => download(`/compounds/${cid}/roster/template`, { format });
 export const previewRosterImport = (cid, form) => api.upload(`/compounds/${cid}/roster/imports`, form);
-export const applyRosterImport = (cid, importId) => api.post(`/compounds/${cid}/roster/imports/${importId}/apply`, {});
+export const applyRosterImport = irreversible((cid, importId) => api.post(`/compounds/${cid}/roster/imports/${importId}/apply`, {}));
