@@ -4,6 +4,7 @@ import { irreversible } from '../shared/irreversible.js';
 
 export const getLedgerStatus = (cid) => api.get(`/compounds/${cid}/ledger/status`);
 export const getLedgerSettings = (cid) => api.get(`/compounds/${cid}/ledger/settings`);
+export const putLedgerSettings = (cid, body) => api.put(`/compounds/${cid}/ledger/settings`, body);
 export const listDecisions = (cid) => api.get(`/compounds/${cid}/ledger/decisions`);
 
 export const listPeriods = (cid) => api.get(`/compounds/${cid}/ledger/periods`);

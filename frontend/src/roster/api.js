@@ -7,6 +7,9 @@ export const addCompound = (body) => api.post('/compounds', body);
 export const getCompound = (cid) => api.get(`/compounds/${cid}`);
 
 export const getRosterSummary = (cid) => api.get(`/compounds/${cid}/roster/summary`);
+/** Whether parking spaces carry area and a vote, with the totals under that rule. */
+export const getRosterSettings = (cid) => api.get(`/compounds/${cid}/roster/settings`);
+export const putRosterSettings = (cid, body) => api.put(`/compounds/${cid}/roster/settings`, body);
 export const listUnits = (cid, query) => api.get(`/compounds/${cid}/units`, query);
 export const listSubjects = (cid, query) => api.get(`/compounds/${cid}/subjects`, query);
 

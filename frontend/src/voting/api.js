@@ -23,6 +23,8 @@ export const castVote = (cid, bid, body) => api.post(`/compounds/${cid}/ballots/
 export const getMyVotes = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/my-votes`);
 export const getResults = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/results`);
 export const getReceipts = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/receipts`);
+/** Each flat's choices (no names), where the compound's rules publish them after the result. */
+export const getUnitRecord = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/unit-record`);
 export const checkReceipt = (cid, bid, code) => api.get(`/compounds/${cid}/ballots/${bid}/receipts/check`, { receipt: code });
 /** Participation so far against the quorum (every member, while open; never choices). */
 export const getTurnout = (cid, bid) => api.get(`/compounds/${cid}/ballots/${bid}/turnout`);
