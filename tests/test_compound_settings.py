@@ -134,3 +134,20 @@ def test_parking_carries_area_when_the_committee_says_so(client: TestClient, db:
     assert len(_events(client, url, committee, "roster.parking_setting_changed")) == 1
     off = client.put(f"{url}/roster/settings", json={"parking_counts_as_area": False}, headers=committee)
     assert off.json()["subject_count"] == 2 and off.json()["total_area_hundredths"] == 17000
+
+
+def test_spending_the_owners_income_without_their_decision_is_refused(client: TestClient, db: Session) -> None:
+    world = build_world(db, client)
+    before = client.get(world.url("/ledger/settings"), headers=world.committee).json()
+    assert before["always_decided"] == ["业委会工作经费", "其他"]
+    for rules in ({"维修养护": 500000, "业委会工作经费": 0},  # 其他 dropped
+                  {"维修养护": 500000, "业委会工作经费": 100000, "其他": 0}):  # an amount below which no decision
+        r = client.put(world.url("/ledger/settings"), json={"decision_rules": rules}, headers=world.committee)
+        assert r.status_code == 422 and r.json()["error"] == "ledger_decision_rule_below_law"
+        assert "《中华人民共和国民法典》第二百七十八条第一款第（九）项" in r.json()["detail"]
+    assert client.get(world.url("/ledger/settings"), headers=world.committee).json() == before
+    assert _events(client, world.url(), world.committee, "ledger.settings_changed") == []
+    # Delegating larger repairs to the committee is the compound's choice; an extra category too.
+    ok = client.put(world.url("/ledger/settings"), headers=world.committee, json={"decision_rules": {
+        "维修养护": 1_000_000, "业委会工作经费": 0, "其他": 0, "审计费": 0}})
+    assert ok.status_code == 200 and ok.json()["decision_rules"]["维修养护"] == 1_000_000

@@ -183,7 +183,7 @@ def test_irreversible_api_calls_are_wrapped() -> None:
 def _irreversible_names() -> dict[str, str]:
     """Names a screen imports that lead to an irreversible call: functions and step objects."""
     names = {}
-    for f, name, _member, route, wrapped in _definitions():
+    for _f, name, _member, route, wrapped in _definitions():
         if wrapped:
             names[name] = route[1]
     return names
