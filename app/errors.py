@@ -210,7 +210,7 @@ FIELD_LABELS = {
     "posted_on": "张贴日期", "location": "张贴地点", "delivered_at": "送达时间",
     "notice_days": "会议通知提前天数", "min_voting_days": "最短表决天数",
     "max_voting_days": "最长表决天数", "objection_days": "询异期天数", "proxy_limit": "每位受托人的委托上限",
-    "publish_unit_record": "是否公开逐户表决记录", "thresholds": "表决门槛", "quorum": "参与表决门槛",
+    "publish_unit_record": "是否公开逐户表决记录", "parking_counts_as_area": "车位、车库是否计入表决面积", "thresholds": "表决门槛", "quorum": "参与表决门槛",
     "simple_majority": "一般事项通过门槛", "special_majority": "特别事项通过门槛",
     "direction": "收支", "entry_date": "日期", "amount": "金额", "amount_fen": "金额（分）",
     "cost": "扣除成本", "cost_fen": "扣除成本（分）", "counterparty": "对方", "period_kind": "期间",

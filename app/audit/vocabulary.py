@@ -46,6 +46,9 @@ ACTIONS: dict[str, Action] = {
     "compound.created": Action("roster", "创建小区“{name}”"),
     "roster.imported": Action("roster", "导入业主名册：房屋{unit_count}套，表决主体{subject_count}个"),
     "subject.representative_set": Action("roster", "指定共有人的投票代表人"),
+    "roster.parking_setting_changed": Action(
+        "roster", "修改车位、车库是否计入表决面积", variants={"parking_counts_as_area": {
+            "True": "设置车位、车库计入表决面积并参与表决", "False": "设置车位、车库不计入表决面积"}}),
     # roles
     "role.granted": Action("role", "授予{user_id}“{role}”角色"),
     "role.revoked": Action("role", "撤销{user_id}的“{role}”角色"),
@@ -237,6 +240,7 @@ FIELDS: dict[str, PayloadField] = {
     "file_sha256": PayloadField("文件指纹", "hash"), "row_count": PayloadField("行数", "count"),
     "unit_count": PayloadField("房屋套数", "count"), "owner_count": PayloadField("业主人数", "count"),
     "subject_count": PayloadField("表决主体数", "count"),
+    "parking_counts_as_area": PayloadField("车位、车库是否计入表决面积", "bool"),
     "units_added": PayloadField("新增房屋", "count"), "units_changed": PayloadField("变更房屋", "count"),
     "units_removed": PayloadField("删除房屋", "count"), "units_unchanged": PayloadField("未变房屋", "count"),
     "buildings_added": PayloadField("新增楼栋", "count"), "owners_moved": PayloadField("变更房屋的业主", "count"),

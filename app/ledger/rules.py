@@ -33,6 +33,11 @@ FUND_CATEGORY = "转入维修资金"
 # (0: always). Costs of earning the income, the audit and the mandated transfer to the
 # maintenance fund are not new spending decisions.
 DEFAULT_DECISION_RULES: dict[str, int] = {"维修养护": 500_000, "业委会工作经费": 0, "其他": 0}
+# The floor no compound setting may go below: spending on the committee's work or on anything else
+# is a use of the owners' income that only they decide, whatever the amount (a passed budget
+# resolution may be referenced). Repairs may be delegated up to an amount by the rules of procedure.
+ART_278_ITEM_9 = "《中华人民共和国民法典》第二百七十八条第一款第（九）项"
+ALWAYS_DECIDED = ("业委会工作经费", "其他")
 
 PeriodKind = Literal["quarter", "month"]
 PERIOD_KINDS = ("quarter", "month")

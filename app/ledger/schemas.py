@@ -73,6 +73,7 @@ class LedgerSettingsOut(OutputModel):
     decision_rules_text: list[str]
     income_categories: list[str]
     expense_categories: list[str]
+    always_decided: list[str]  # expense categories the owners always decide (Art. 278 (九))
 
 
 class LedgerLatestOut(OutputModel):

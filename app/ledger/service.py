@@ -138,6 +138,11 @@ def update_settings(
             raise LedgerInvalid(f"未知的支出类别：{'、'.join(unknown)}", code="ledger_category_invalid")
         if any(int(v) < 0 for v in given.values()):
             raise LedgerInvalid("金额门槛不能为负数", code="ledger_threshold_invalid")
+        laxer = [c for c in rules.ALWAYS_DECIDED if int(given.get(c, -1)) != 0]
+        if laxer:
+            raise LedgerInvalid(
+                f"{'、'.join(laxer)}属于公共收益的分配使用，依{rules.ART_278_ITEM_9}须一律由业主共同决定，"
+                "不能取消或设置金额门槛，已拒绝", code="ledger_decision_rule_below_law")
         setting.decision_rules_json = canonical_json({k: int(v) for k, v in given.items()})
     if changes.get("display_days") is not None:
         if not MIN_DISPLAY_DAYS <= changes["display_days"] <= 365:

@@ -48,6 +48,7 @@ def settings_view(setting: LedgerSetting) -> LedgerSettingsOut:
         "decision_rules_text": rules.decision_rule_text(snapshot["decision_rules"]),
         "income_categories": list(rules.INCOME_CATEGORIES),
         "expense_categories": list(rules.EXPENSE_CATEGORIES),
+        "always_decided": list(rules.ALWAYS_DECIDED),
     })
 
 

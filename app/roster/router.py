@@ -19,6 +19,8 @@ from app.roster.schemas import (
     RepresentativeOut,
     RosterImportOut,
     RosterImportPage,
+    RosterSettingsIn,
+    RosterSettingsOut,
     RosterSummary,
     SubjectPage,
     UnitPage,
@@ -79,6 +81,29 @@ def roster_summary(access: RosterReader, session: SessionDep) -> RosterSummary:
         developer_unit_count=t.developer_unit_count, co_owned_unit_count=t.co_owned_unit_count,
         by_building=t.by_building,
     )
+
+
+def _settings_out(session, compound_id: int) -> RosterSettingsOut:
+    compound = service.get_compound(session, compound_id=compound_id)
+    area, subjects = service.subject_totals(session, compound_id=compound_id)
+    return RosterSettingsOut(
+        parking_counts_as_area=compound.parking_counts_as_area, subject_count=subjects,
+        total_area_hundredths=area, total_area=service.format_area(area),
+        parking_unit_count=service.parking_unit_count(session, compound_id=compound_id))
+
+
+@router.get("/compounds/{compound_id}/roster/settings", response_model=RosterSettingsOut)
+def roster_settings(access: RosterReader, session: SessionDep) -> RosterSettingsOut:
+    """Whether parking spaces carry area and a vote, with the roster's totals under that rule."""
+    return _settings_out(session, access.compound_id)
+
+
+@router.put("/compounds/{compound_id}/roster/settings", response_model=RosterSettingsOut)
+def put_roster_settings(body: RosterSettingsIn, access: RosterKeeper,
+                        session: SessionDep) -> RosterSettingsOut:
+    service.set_parking_counts_as_area(session, compound_id=access.compound_id,
+                                       counts=body.parking_counts_as_area, actor=access.actor)
+    return _settings_out(session, access.compound_id)
 
 
 @router.get("/compounds/{compound_id}/units", response_model=UnitPage)

@@ -18,6 +18,19 @@ class CompoundIn(InputModel):
     developer_name: str = Field(default="开发建设单位", max_length=100)
 
 
+class RosterSettingsIn(InputModel):
+    parking_counts_as_area: bool = Field(
+        description="车位、车库是否计入专有部分面积并参与表决（默认不计入）")
+
+
+class RosterSettingsOut(BaseModel):
+    parking_counts_as_area: bool
+    subject_count: int
+    total_area_hundredths: int
+    total_area: str  # exact, 2 decimals, m²
+    parking_unit_count: int
+
+
 class CompoundOut(BaseModel):
     id: int
     name: str

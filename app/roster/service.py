@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
-from app.db import bulk_insert
+from app.db import bulk_insert, is_postgres
 from app.errors import Invalid, NotFound
 from app.roster.labels import format_area, subject_label, unit_label, units_text
 from app.roster.models import (
@@ -135,6 +135,59 @@ def buildings(
         stmt = stmt.where(Building.id.in_(wanted))
     return [BuildingRef(id=bid, name=name)
             for bid, name in session.execute(stmt.order_by(Building.id))]
+
+
+def set_parking_counts_as_area(
+    session: Session, *, compound_id: int, counts: bool, actor: Actor
+) -> Compound:
+    """Whether parking spaces (车位/车库) carry area and a vote (DOMAIN §2; default: they do not).
+
+    The subjects are re-derived at once; a ballot already open keeps the roster frozen at its
+    opening, so only ballots opened after the change count by the new rule. Audited with the
+    totals before and after.
+    """
+    # Serialized with roster imports by the compound row (PostgreSQL; SQLite writes one at a time).
+    stmt = select(Compound).where(Compound.id == compound_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()
+    compound = session.execute(stmt).scalar_one_or_none()
+    if compound is None:
+        raise NotFound("小区不存在", code="compound_not_found")
+    if compound.parking_counts_as_area == counts:
+        return compound
+    before_area, before_subjects = _subject_totals(session, compound_id=compound_id)
+    compound.parking_counts_as_area = counts
+    session.add(compound)
+    session.flush()
+    area, subjects = rebuild_subjects(session, compound_id=compound_id)
+    append_event(
+        session, compound_id=compound_id, actor=actor, action="roster.parking_setting_changed",
+        object_type="compound", object_id=compound_id,
+        payload={"parking_counts_as_area": counts,
+                 "before": {"subject_count": before_subjects, "total_area_hundredths": before_area},
+                 "after": {"subject_count": subjects, "total_area_hundredths": area}},
+    )
+    return compound
+
+
+def parking_unit_count(session: Session, *, compound_id: int) -> int:
+    return int(session.execute(
+        select(func.count()).select_from(Unit).where(
+            Unit.compound_id == compound_id, Unit.usage.in_(sorted(PARKING_USAGES)))
+    ).scalar_one())
+
+
+def subject_totals(session: Session, *, compound_id: int) -> tuple[int, int]:
+    """(total area in hundredths of m², subject count) over the stored subjects."""
+    return _subject_totals(session, compound_id=compound_id)
+
+
+def _subject_totals(session: Session, *, compound_id: int) -> tuple[int, int]:
+    row = session.execute(
+        select(func.coalesce(func.sum(VotingSubject.area_hundredths), 0), func.count()).where(
+            VotingSubject.compound_id == compound_id)
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 # --- voting subjects -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // Test harness: a fresh database, the real back end (uvicorn) and Debian's Chromium at phone size.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -220,6 +221,18 @@ export async function screenshot(page, name, { at, here = false } = {}) {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path, fullPage: true });
   }
+}
+
+/**
+ * Confirm the dialog an irreversible step opens (ConfirmDialog): it must name the consequence
+ * (`consequence`, a RegExp, when given); `button` is its confirm button.
+ */
+export async function confirmStep(page, button, consequence) {
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  if (consequence) assert.match(await dialog.textContent(), consequence);
+  await dialog.getByRole('button', { name: button, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
 }
 
 /** Log in as staff through the 工作人员登录 tab. */

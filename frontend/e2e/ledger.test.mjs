@@ -10,6 +10,7 @@ import {
   OWNER_PHONES,
   REPO,
   assertAccessible,
+  confirmStep as confirmDialog,
   openCompound,
   screenshot,
   staffLogin,
@@ -165,10 +166,12 @@ test('clerk records, committee approves and publishes, owner reads the chart and
     await committee.page.goto(`/c/${compoundId}/ledger`);
     await committee.page.getByTestId('pending-entries').locator('.entry-card').first().click();
     await committee.page.getByRole('button', { name: '审核通过' }).click();
+    await confirmDialog(committee.page, '审核通过', /计入公共收益余额，不能撤销/);
     await committee.page.getByText('已审核', { exact: true }).first().waitFor();
   }
   await committee.page.goto(`/c/${compoundId}/ledger/periods/${quarter.start}`);
   await committee.page.getByRole('button', { name: '结账并生成报表' }).click();
+  await confirmDialog(committee.page, '结账', /报表即固定.*不能撤销/);
   await committee.page.getByText('已结账待公示', { exact: true }).first().waitFor();
   await committee.page.locator('#audit-report-file').setInputFiles({ name: '公共收益专项审计报告.pdf', mimeType: 'application/pdf', buffer: PDF });
   await committee.page.getByText('已附：公共收益专项审计报告.pdf').waitFor();
@@ -176,7 +179,7 @@ test('clerk records, committee approves and publishes, owner reads the chart and
   await toastGone(committee.page);
   await screenshot(committee.page, 'ledger-05-publish-confirm', { at: committee.page.getByRole('heading', { name: '结账与公示' }) });
   await assertAccessible(committee.page, 'ledger period before publishing (committee)');
-  await committee.page.getByRole('button', { name: '确认公示' }).click();
+  await confirmDialog(committee.page, '公示', /公示后不能撤回或修改/);
   await committee.page.getByText('已公示', { exact: true }).first().waitFor();
   const summary = await committee.page.getByTestId('statement-summary').textContent();
   assert.match(summary, /期末余额\s*13,120\.00/); // 12,800 − 1,280 + 3,600 − 2,000
@@ -252,6 +255,7 @@ test('a CSV with a bad amount is refused row by row; a good one is reviewed draf
   await rows.nth(1).getByRole('button', { name: '舍弃' }).click();
   await page.getByLabel('舍弃原因（如：重复、非公共收益）').fill('与银行回单重复');
   await rows.nth(1).getByRole('button', { name: '确认舍弃' }).click();
+  await confirmDialog(page, '舍弃', /不能再改为入账/);
   await rows.nth(1).getByText('已舍弃').waitFor();
   await toastGone(page);
   await screenshot(page, 'ledger-11-import-reviewed', { at: page.getByTestId('import-rows') });

@@ -16,6 +16,7 @@ import {
   PYTHON,
   REPO,
   assertAccessible,
+  confirmStep,
   openCompound,
   screenshot,
   staffLogin,
@@ -104,6 +105,7 @@ test('committee adopts the procedure and proposes a major matter', async () => {
   await shot('procedures-03-meeting');
   await assertAccessible(page, 'meeting step');
   await page.getByRole('button', { name: '提交商议意见' }).click();
+  await confirmStep(page, '提交意见', /议题进入下一步.*不能撤回或修改/);
   await page.getByRole('status').filter({ hasText: '已提交' }).waitFor();
   await page.waitForFunction(() => /审核/.test(document.querySelector('.facts')?.textContent || ''));
   assert.match(await currentStep().textContent(), /审核/);
@@ -127,6 +129,7 @@ test('the reviewer returns it from the queue; the committee resubmits; both vers
   await shot('procedures-05-review', { at: page.getByRole('heading', { name: /审核：/ }) });
   await assertAccessible(page, 'review step');
   await page.getByRole('button', { name: '提交审核意见' }).click();
+  await confirmStep(page, '提交意见', /退回发起方.*不能撤回或修改/);
   await page.getByText('已退回修改', { exact: true }).first().waitFor();
 
   await loginAs('committee');
@@ -149,6 +152,7 @@ test('the reviewer returns it from the queue; the committee resubmits; both vers
   await page.getByLabel('批复意见').fill('同意提交业主大会表决。');
   await page.getByRole('radio', { name: '同意', exact: true }).check();
   await page.getByRole('button', { name: '提交审核意见' }).click();
+  await confirmStep(page, '提交意见', /本步骤即告完成/);
   await page.waitForFunction(() => /决议/.test(document.querySelector('.facts')?.textContent || ''));
 });
 
@@ -161,14 +165,18 @@ test('committee links the published ballot, records the resolution and publishes
   await shot('procedures-07-link', { at: page.getByRole('heading', { name: '决议：业主大会表决' }) });
   await assertAccessible(page, 'link ballot');
   await page.getByRole('button', { name: '关联所选事项' }).click();
+  await confirmStep(page, '关联', /不能撤销/);
   await page.getByText('该表决在本小区采用议事程序之前已经公告。').waitFor();
   await page.getByRole('button', { name: '记录表决结果，完成决议' }).click();
+  await confirmStep(page, '记录决议', /不能撤回或修改/);
   await page.getByRole('heading', { name: '决议公开：发布公告' }).waitFor();
   assert.match(await page.getByLabel('公告正文').inputValue(), /通过/);
   await page.getByRole('button', { name: '发布“决议公开”公告' }).click();
+  await confirmStep(page, '发布', /不能撤回或修改/);
   await page.getByRole('heading', { name: '实施结果公开：发布公告' }).waitFor();
   await page.getByLabel('公告正文').fill('续聘合同已于2026年6月签订，服务期三年，合同文本已在物业服务中心备查。');
   await page.getByRole('button', { name: '发布“实施结果公开”公告' }).click();
+  await confirmStep(page, '发布', /不能撤回或修改/);
   await page.getByText('已办结', { exact: true }).first().waitFor();
   assert.equal(await page.locator('.track-step[data-state="done"]').count(), 6);
   await shot('procedures-08-closed');

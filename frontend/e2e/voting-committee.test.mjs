@@ -4,7 +4,7 @@
 // results but no management buttons.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertAccessible, openCompound, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
+import { assertAccessible, confirmStep, openCompound, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
 
 const OPEN_BALLOT = '2026年第二次业主大会';
 const PAST_BALLOT = '2026年第一次业主大会';
@@ -89,6 +89,7 @@ test('committee follows the open ballot: progress, non-voters, proxies', async (
   await record.getByText('待审核').waitFor();
   await record.getByText('赵**').waitFor();
   await record.getByRole('button', { name: '接受委托' }).click();
+  await confirmStep(page, '接受委托', /受托人即可代该户投票.*不能撤销/);
   await record.getByText('已接受').waitFor();
   await screenshot(page, '32-admin-proxies', { at: page.getByRole('tab', { name: '委托' }) });
   await assertAccessible(page, 'proxies');
@@ -147,9 +148,11 @@ test('paper ballots: one member enters, another confirms; a second channel becom
   const paper = page.getByTestId('paper');
   const first = paper.locator('.record', { hasText: unvoted.label });
   await first.getByRole('button', { name: '核对无误，确认计入' }).click();
+  await confirmStep(page, '确认计入', /计入表决.*不能撤销/);
   await first.getByText('已计入').waitFor();
   const second = paper.locator('.record', { hasText: voted.label });
   await second.getByRole('button', { name: '核对无误，确认计入' }).click();
+  await confirmStep(page, '确认计入');
   await paper.getByRole('alert').filter({ hasText: '每户只有一票有效' }).waitFor();
   await second.getByText('已复核（冲突待处理）').waitFor();
   await screenshot(page, '40-admin-paper-confirmed', { at: page.getByRole('tab', { name: '书面票' }) });
@@ -160,6 +163,7 @@ test('paper ballots: one member enters, another confirms; a second channel becom
   await conflict.getByText('待处理').waitFor();
   await conflict.getByLabel(/处理说明/).fill('已电话联系业主，确认以网上投票为准');
   await conflict.getByRole('button', { name: '保留原有效票' }).click();
+  await confirmStep(page, '确认处理', /新提交的票不计入.*不能撤销/);
   await conflict.getByText('已处理').waitFor();
   await conflict.getByText(/保留原有效票；说明：已电话联系业主/).waitFor();
   await screenshot(page, '41-admin-conflicts', { at: page.getByRole('tab', { name: '冲突' }) });
@@ -256,6 +260,7 @@ test('committee publishes a notice and records its posting on the board', async 
   await page.locator('#p-photo').setInputFiles({ name: '张贴.png', mimeType: 'image/png', buffer: PNG });
   await page.getByText('已上传：张贴.png').waitFor();
   await page.getByRole('button', { name: '登记张贴' }).click();
+  await confirmStep(page, '登记张贴', /不能撤回或修改/);
   await delivery.getByText('1栋1单元大堂公告栏').waitFor();
   await page.waitForTimeout(2800); // let the success toast fade before the screenshot
   await screenshot(page, '39-notice-admin');

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { OWNER_PHONES, assertAccessible, openCompound, ownerLogin, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
+import { OWNER_PHONES, assertAccessible, confirmStep, openCompound, ownerLogin, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
 
 const TALLIED = '2026年第三次业主大会';
 const ENDED = '2026年第四次业主大会';
@@ -61,6 +61,7 @@ test('committee answers the objection, cannot publish early, and tallies an ende
   await objection.getByText('待答复').waitFor();
   await objection.getByLabel('答复内容').fill('经核对审计记录，本户第2项记录为反对，与提交一致。');
   await objection.getByRole('button', { name: '发送答复' }).click();
+  await confirmStep(page, '发送答复', /不能撤回或修改/);
   await objection.getByText('已答复').waitFor();
   await screenshot(page, '43-admin-objections', { at: page.getByRole('tab', { name: '异议' }) });
   await assertAccessible(page, 'objections (committee)');

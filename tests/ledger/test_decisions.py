@@ -68,13 +68,18 @@ def test_thresholds_and_categories_follow_the_compound_settings(
     assert settings["maintenance_share_percent"] == 50 and settings["period_kind"] == "quarter"
     r = client.put(lw.url("/ledger/settings"), headers=lw.clerk, json={"maintenance_share_percent": 10})
     assert r.status_code == 403
+    # Dropping a category Art. 278 (九) always leaves to the owners is laxer than the law: refused.
     r = client.put(lw.url("/ledger/settings"), headers=lw.committee,
                    json={"decision_rules": {"维修养护": 100000, "审计费": 0}})
+    assert r.status_code == 422 and r.json()["error"] == "ledger_decision_rule_below_law"
+    assert "第二百七十八条第一款第（九）项" in r.json()["detail"] and "业委会工作经费、其他" in r.json()["detail"]
+    r = client.put(lw.url("/ledger/settings"), headers=lw.committee,
+                   json={"decision_rules": {"维修养护": 100000, "审计费": 0, "业委会工作经费": 0, "其他": 0}})
     assert r.status_code == 200, r.text
     assert "审计费：一律须经业主共同决定" in r.json()["decision_rules_text"]
     r = lw.record(expect=422, **{**REPAIR, "category": "审计费", "amount": "1.00"})
     assert r["error"] == "expense_needs_decision"
-    lw.record(**{**REPAIR, "category": "业委会工作经费", "amount": "1.00"})  # no longer listed
+    lw.record(**{**REPAIR, "category": "维修养护", "amount": "999.00"})  # under the lowered threshold
     bad = client.put(lw.url("/ledger/settings"), headers=lw.committee, json={"display_days": 10})
     assert bad.status_code == 422 and "15" in bad.json()["detail"]
     bad = client.put(lw.url("/ledger/settings"), headers=lw.committee,

@@ -93,6 +93,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # --- compound and roster (DOMAIN §1): the committee keeps the roster ---
     ("GET", C): MEMBERS,
     ("GET", C + "/roster/summary"): STAFF,  # totals only, no personal data
+    ("GET", C + "/roster/settings"): STAFF,  # whether parking carries area, with the totals
+    ("PUT", C + "/roster/settings"): MANAGERS,
     # Reading: units and subjects carry masked names/phones and ID last-4: the committee, the
     # platform and the property company (which serves those units) only; never reviewers,
     # observers or owners (PIPL minimisation).

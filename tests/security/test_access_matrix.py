@@ -235,6 +235,7 @@ def _valid_write(method: str, path: str, w: CompoundWorld) -> dict[str, Any]:
         ("POST", C + "/grants"): {"user_id": 1, "role": "clerk"},
         ("POST", C + "/notices"): {"kind": "general", "title": "通知", "body": "正文"},
         ("PUT", C + "/voting/settings"): {"publish_unit_record": False},
+        ("PUT", C + "/roster/settings"): {"parking_counts_as_area": False},
         ("POST", C + "/ballots"): ballot,
         ("PUT", C + "/ledger/settings"): {"display_days": 20},
         ("POST", C + "/ledger/entries"): {

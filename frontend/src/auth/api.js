@@ -1,5 +1,6 @@
 // Sign-in calls. Their 401s are answers (a wrong code, a bad password), not lost sessions.
 import { api } from '../shared/api.js';
+import { irreversible } from '../shared/irreversible.js';
 
 export const requestOtp = (phone) => api.post('/auth/otp/request', { phone }, { auth: false });
 export const verifyOtp = (phone, code) => api.post('/auth/otp/verify', { phone, code, mode: 'cookie' }, { auth: false });
@@ -12,9 +13,9 @@ export const changePassword = (currentPassword, newPassword) => api.post('/auth/
 // The platform administrator's accounts and grants.
 export const listAccounts = (q) => api.get('/accounts', { q });
 export const createAccount = (body) => api.post('/accounts', body);
-export const disableAccount = (userId, reason) => api.post(`/accounts/${userId}/disable`, { reason });
+export const disableAccount = irreversible((userId, reason) => api.post(`/accounts/${userId}/disable`, { reason }));
 export const enableAccount = (userId, reason) => api.post(`/accounts/${userId}/enable`, { reason });
-export const resetPassword = (userId, reason) => api.post(`/accounts/${userId}/password-reset`, { reason });
+export const resetPassword = irreversible((userId, reason) => api.post(`/accounts/${userId}/password-reset`, { reason }));
 export const listGrants = (cid) => api.get(`/compounds/${cid}/grants`);
 export const grantRole = (cid, body) => api.post(`/compounds/${cid}/grants`, body);
-export const revokeGrant = (cid, grantId) => api.del(`/compounds/${cid}/grants/${grantId}`);
+export const revokeGrant = irreversible((cid, grantId) => api.del(`/compounds/${cid}/grants/${grantId}`));
