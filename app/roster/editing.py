@@ -145,7 +145,8 @@ def edit_unit(
     _lock_compound(session, compound_id)
     unit, building = _unit(session, compound_id=compound_id, unit_id=unit_id)
     wanted: dict[str, Any] = {}
-    for name, value in changes.items():
+    for name in UNIT_FIELDS:
+        value = changes.get(name)
         if value is None:
             continue
         if name == "entrance":
@@ -227,7 +228,8 @@ def edit_owner(
     _lock_compound(session, compound_id)
     owner = _owner(session, compound_id=compound_id, owner_id=owner_id)
     wanted: dict[str, Any] = {}
-    for name, value in changes.items():
+    for name in OWNER_FIELDS:
+        value = changes.get(name)
         if value is None:
             continue
         if name == "name":
