@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from app.auth import service as auth_service
 from app.auth.models import Role
-from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, ROSTER_KEEPERS, STAFF
+from app.auth.roles import MANAGERS, OWNERS, ROSTER_EXPORTERS, ROSTER_KEEPERS, STAFF
 from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
 from app.roster import editing, export, importer, removals, service, template
 from app.roster.models import Compound
@@ -44,7 +44,7 @@ PersonalDataReader = Annotated[
     CompoundAccess, Depends(compound_access(*ROSTER_KEEPERS))
 ]
 # The full roster in clear (names, phones): the owners' committee only (PIPL: least access).
-RosterExporter = Annotated[CompoundAccess, Depends(compound_access(*COMMITTEE))]
+RosterExporter = Annotated[CompoundAccess, Depends(compound_access(*ROSTER_EXPORTERS))]
 
 
 def _out(c: Compound) -> CompoundOut:

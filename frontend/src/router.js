@@ -7,6 +7,7 @@ const routes = [
   { path: '/', name: 'home', component: () => import('./roster/views/HomeView.vue'), meta: { title: '我的小区' } },
   { path: '/c/:compoundId(\\d+)', name: 'compound', component: () => import('./roster/views/CompoundView.vue'), meta: { title: '小区' } },
   { path: '/c/:compoundId(\\d+)/roster', name: 'roster', component: () => import('./roster/views/RosterView.vue'), meta: { title: '名册' } },
+  { path: '/c/:compoundId(\\d+)/units/:unitId(\\d+)', name: 'unit', component: () => import('./roster/views/UnitView.vue'), meta: { title: '房屋' } },
   { path: '/c/:compoundId(\\d+)/audit', name: 'audit', component: () => import('./audit/views/AuditView.vue'), meta: { title: '审计记录' } },
   { path: '/c/:compoundId(\\d+)/ballots/:ballotId(\\d+)', name: 'ballot', component: () => import('./voting/views/BallotView.vue'), meta: { title: '表决' } },
   { path: '/c/:compoundId(\\d+)/ballots/:ballotId(\\d+)/receipt/:subjectId(\\d+)', name: 'receipt', component: () => import('./voting/views/ReceiptView.vue'), meta: { title: '投票回执' } },

@@ -170,6 +170,10 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
     i = w.ids
     bodies: dict[tuple[str, str], Any] = {
         ("PUT", C + "/subjects/{subject_id}/representative"): {"owner_id": i["owner_row"]},
+        ("PATCH", C + "/units/{unit_id}"): {"area_hundredths": 9999, "reason": "按登记簿更正"},
+        ("PATCH", C + "/owners/{owner_id}"): {"phone": "13700000077", "reason": "业主换号"},
+        ("POST", C + "/roster/removals"): {"import_id": i["roster_import"], "typed_count": 0,
+                                           "reason": "核对后移除"},
         ("PATCH", C + "/notices/{notice_id}"): {"title": "修改"},
         ("POST", C + "/notices/{notice_id}/corrections"): {"title": "更正", "body": "更正内容"},
         ("POST", C + "/notices/{notice_id}/postings"): {
