@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from app.auth import service as auth_service
 from app.auth.models import Role
 from app.auth.roles import MANAGERS, OWNERS, ROSTER_EXPORTERS, ROSTER_KEEPERS, STAFF
+from app.db import transaction
 from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
 from app.roster import editing, export, importer, removals, service, template
 from app.roster.models import Compound
@@ -202,11 +203,14 @@ def roster_template(
 
 @router.get("/compounds/{compound_id}/roster/export", responses={200: {"content": {
     template.XLSX_MEDIA_TYPE: {}}}})
-def export_roster(access: RosterExporter, session: SessionDep) -> Response:
+def export_roster(access: RosterExporter) -> Response:
     """The whole roster as an XLSX in the import template (importing it back changes nothing)."""
-    content, file_name = export.export_xlsx(
-        session, compound_id=access.compound_id, actor=access.actor
-    )
+    # A GET runs in a read transaction; the export and its audit event are written in their own
+    # write transaction (BEGIN IMMEDIATE on SQLite), as an owner's notice read is.
+    with transaction(write=True) as write_session:
+        content, file_name = export.export_xlsx(
+            write_session, compound_id=access.compound_id, actor=access.actor
+        )
     return Response(content, media_type=template.XLSX_MEDIA_TYPE, headers={
         "Content-Disposition": template.content_disposition(file_name, "roster.xlsx"),
         "Cache-Control": "no-store"})
