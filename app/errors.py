@@ -231,6 +231,9 @@ FIELD_LABELS = {
     "publish_due_days": "结账后公布期限", "voucher_required": "是否须附凭证",
     "annual_audit_required": "是否须年度审计", "extra_major_matters": "新增重大事项",
     "source": "依据", "everywhere": "是否退出所有设备", "refresh_token": "续期令牌",
+    "entrance": "单元", "room": "房号", "area_hundredths": "专有面积（0.01㎡）",
+    "area_source": "面积来源", "usage": "用途", "import_id": "名册导入记录",
+    "typed_count": "输入的数量",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
     "format": "文件格式", "serial": "表决票编号", "waiting_for_me": "只看待我办理的",

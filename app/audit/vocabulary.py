@@ -49,6 +49,11 @@ ACTIONS: dict[str, Action] = {
     "roster.parking_setting_changed": Action(
         "roster", "修改车位、车库是否计入表决面积", variants={"parking_counts_as_area": {
             "True": "设置车位、车库计入表决面积并参与表决", "False": "设置车位、车库不计入表决面积"}}),
+    "roster.exported": Action("roster", "导出业主名册（房屋{unit_count}套）"),
+    "roster.removed": Action(
+        "roster", "移除名册文件中没有的房屋{units_removed}套、业主{owners_removed}人（理由：{reason}）"),
+    "unit.edited": Action("roster", "修改房屋{unit}的{changed}（理由：{reason}）"),
+    "owner.edited": Action("roster", "修改业主{owner}的{changed}（理由：{reason}）"),
     # roles
     "role.granted": Action("role", "授予{user_id}“{role}”角色"),
     "role.revoked": Action("role", "撤销{user_id}的“{role}”角色"),
@@ -136,6 +141,8 @@ class ObjectKind:
 OBJECTS: dict[str, ObjectKind] = {
     "compound": ObjectKind("小区", "/c/{compound_id}"),
     "roster_import": ObjectKind("名册导入", "/c/{compound_id}/roster"),
+    "unit": ObjectKind("房屋", "/c/{compound_id}/units/{id}"),
+    "owner": ObjectKind("业主"),
     "role_grant": ObjectKind("角色授权"),
     "user_account": ObjectKind("工作人员账号"),
     "voting_subject": ObjectKind("表决主体"),
@@ -246,6 +253,14 @@ FIELDS: dict[str, PayloadField] = {
     "buildings_added": PayloadField("新增楼栋", "count"), "owners_moved": PayloadField("变更房屋的业主", "count"),
     "owners_added": PayloadField("新增业主", "count"), "owners_updated": PayloadField("信息更新的业主", "count"),
     "owners_removed": PayloadField("删除业主", "count"),
+    "units_missing": PayloadField("文件中没有的房屋（导入未移除）", "count"),
+    "owners_missing": PayloadField("文件中没有的业主（导入未移除）", "count"),
+    "unit": PayloadField("房屋"), "owner": PayloadField("业主（已遮蔽）"),
+    "entrance": PayloadField("单元"), "room": PayloadField("房号"),
+    "area": PayloadField("专有面积（平方米）"), "area_source": PayloadField("面积来源"),
+    "usage": PayloadField("用途"), "status": PayloadField("状态"),
+    "owner_name": PayloadField("业主姓名（已遮蔽）"), "owner_kind": PayloadField("业主类型"),
+    "phone": PayloadField("手机号（已遮蔽）"),
     "total_area_hundredths": PayloadField("专有部分总面积", "area"),
     "total_headcount": PayloadField("表决主体总数", "count"),
     "queued": PayloadField("待发短信", "count"), "skipped": PayloadField("未发短信（退订或超限）", "count"),

@@ -30,6 +30,8 @@ ROSTER_KEEPERS = MANAGERS | {Role.CLERK}
 COMMITTEE = frozenset({Role.COMMITTEE})
 LEDGER_RECORDERS = COMMITTEE | {Role.CLERK}
 LEDGER_APPROVERS = COMMITTEE
+# Who may export the whole roster in clear (names, phones): the owners' committee only (PIPL).
+ROSTER_EXPORTERS = COMMITTEE
 REVIEWERS = frozenset({Role.REVIEWER})
 OBSERVERS = frozenset({Role.OBSERVER})
 # Who may put a procedure item forward.
@@ -54,6 +56,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "propose": PROPOSERS,
     "appoint_observers": OBSERVER_APPOINTERS,
     "admin": ADMINS,
+    "roster_export": ROSTER_EXPORTERS,
 }
 
 

@@ -148,6 +148,9 @@ class RosterImport(SQLModel, table=True):
     rows_json: str = Field(sa_column=Column(Text, nullable=False))  # normalized rows, no clear IDs
     summary_json: str = Field(sa_column=Column(Text, nullable=False))  # totals and diff counts
     diff_json: str = Field(sa_column=Column(Text, nullable=False))  # masked diff shown to the user
+    # Set on apply: ids of the units and owners the file did not contain. The import never removes
+    # them; the separate removal step (app/roster/removals.py) does, after a typed confirmation.
+    removal_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=now, sa_column=Column(UTCDateTime(), nullable=False))
     applied_by: int | None = Field(default=None, foreign_key="user_account.id")

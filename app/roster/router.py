@@ -8,13 +8,19 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from app.auth import service as auth_service
 from app.auth.models import Role
-from app.auth.roles import MANAGERS, OWNERS, ROSTER_KEEPERS, STAFF
+from app.auth.roles import MANAGERS, OWNERS, ROSTER_EXPORTERS, ROSTER_KEEPERS, STAFF
+from app.db import transaction
 from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
-from app.roster import importer, service, template
+from app.roster import editing, export, importer, removals, service, template
 from app.roster.models import Compound
 from app.roster.schemas import (
     CompoundIn,
     CompoundOut,
+    OwnerDetail,
+    OwnerEditIn,
+    RemovalIn,
+    RemovalOut,
+    RemovalPending,
     RepresentativeIn,
     RepresentativeOut,
     RosterImportOut,
@@ -23,6 +29,8 @@ from app.roster.schemas import (
     RosterSettingsOut,
     RosterSummary,
     SubjectPage,
+    UnitDetail,
+    UnitEditIn,
     UnitPage,
 )
 from app.schemas import only_form_fields
@@ -38,6 +46,8 @@ AnyMember = Annotated[CompoundAccess, Depends(compound_access(*STAFF, *OWNERS))]
 PersonalDataReader = Annotated[
     CompoundAccess, Depends(compound_access(*ROSTER_KEEPERS))
 ]
+# The full roster in clear (names, phones): the owners' committee only (PIPL: least access).
+RosterExporter = Annotated[CompoundAccess, Depends(compound_access(*ROSTER_EXPORTERS))]
 
 
 def _out(c: Compound) -> CompoundOut:
@@ -211,3 +221,69 @@ def roster_template(
     content, media_type, disposition = template.render_template(format)
     return Response(content, media_type=media_type,
                     headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+
+
+# --- roster export, one unit or owner, the explicit removal step --------------------------------
+
+
+@router.get("/compounds/{compound_id}/roster/export", responses={200: {"content": {
+    template.XLSX_MEDIA_TYPE: {}}}})
+def export_roster(access: RosterExporter) -> Response:
+    """The whole roster as an XLSX in the import template (importing it back changes nothing)."""
+    # A GET runs in a read transaction; the export and its audit event are written in their own
+    # write transaction (BEGIN IMMEDIATE on SQLite), as an owner's notice read is.
+    with transaction(write=True) as write_session:
+        content, file_name = export.export_xlsx(
+            write_session, compound_id=access.compound_id, actor=access.actor
+        )
+    return Response(content, media_type=template.XLSX_MEDIA_TYPE, headers={
+        "Content-Disposition": template.content_disposition(file_name, "roster.xlsx"),
+        "Cache-Control": "no-store"})
+
+
+@router.get("/compounds/{compound_id}/units/{unit_id}", response_model=UnitDetail)
+def get_unit(unit_id: int, access: PersonalDataReader, session: SessionDep) -> UnitDetail:
+    return UnitDetail.model_validate(
+        editing.unit_detail(session, compound_id=access.compound_id, unit_id=unit_id)
+    )
+
+
+@router.patch("/compounds/{compound_id}/units/{unit_id}", response_model=UnitDetail)
+def edit_unit(
+    unit_id: int, body: UnitEditIn, access: RosterKeeper, session: SessionDep
+) -> UnitDetail:
+    """Correct one unit (entrance, room, area, area source, usage, status) with a reason."""
+    changes = body.model_dump(exclude={"reason"}, exclude_none=True)
+    return UnitDetail.model_validate(editing.edit_unit(
+        session, compound_id=access.compound_id, unit_id=unit_id, changes=changes,
+        reason=body.reason, actor=access.actor,
+    ))
+
+
+@router.patch("/compounds/{compound_id}/owners/{owner_id}", response_model=OwnerDetail)
+def edit_owner(
+    owner_id: int, body: OwnerEditIn, access: RosterKeeper, session: SessionDep
+) -> OwnerDetail:
+    """Correct one owner (name, kind, phone) with a reason."""
+    changes = body.model_dump(exclude={"reason"}, exclude_none=True)
+    return OwnerDetail.model_validate(editing.edit_owner(
+        session, compound_id=access.compound_id, owner_id=owner_id, changes=changes,
+        reason=body.reason, actor=access.actor,
+    ))
+
+
+@router.get("/compounds/{compound_id}/roster/removals", response_model=RemovalPending)
+def pending_removals(access: RosterKeeper, session: SessionDep) -> RemovalPending:
+    """Units and owners the latest applied file lacked: kept until removed explicitly."""
+    return RemovalPending.model_validate(
+        removals.pending_view(session, compound_id=access.compound_id)
+    )
+
+
+@router.post("/compounds/{compound_id}/roster/removals", response_model=RemovalOut)
+def remove_pending(body: RemovalIn, access: RosterKeeper, session: SessionDep) -> RemovalOut:
+    """Remove them, once the member typed their count and gave a reason (audited)."""
+    return RemovalOut.model_validate(removals.remove_pending(
+        session, compound_id=access.compound_id, import_id=body.import_id,
+        typed_count=body.typed_count, reason=body.reason, actor=access.actor,
+    ))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas import InputModel
+from app.roster.models import AreaSource, OwnerKind, UnitStatus
+from app.schemas import FromText, InputModel
 
 
 class CompoundIn(InputModel):
@@ -140,12 +142,12 @@ class ImportCounts(BaseModel):
     buildings_added: int
     units_added: int
     units_changed: int
-    units_removed: int
+    units_missing: int  # stored units the file lacks: NOT removed by the import
     units_unchanged: int
     owners_moved: int
     owners_added: int
     owners_updated: int
-    owners_removed: int
+    owners_missing: int  # stored owners the file lacks: NOT removed by the import
 
 
 class MaskedPerson(BaseModel):
@@ -195,7 +197,7 @@ class ImportDiff(BaseModel):
     buildings_added: list[str]
     units_added: list[ImportUnit]
     units_changed: list[UnitChange]
-    units_removed: list[ImportUnit]
+    units_missing: list[ImportUnit]
     owners_moved: list[OwnersMoved]
     owners_updated: list[OwnerUpdated]
     counts: ImportCounts
@@ -239,3 +241,98 @@ class RosterImportOut(RosterImportItem):
 class RosterImportPage(BaseModel):
     total: int
     items: list[RosterImportItem]
+
+
+# --- one unit or owner, corrected on a screen ----------------------------------------------------
+
+
+class OwnerDetail(BaseModel):
+    id: int
+    kind: str
+    name_masked: str
+    phone_masked: str
+    id_last4: str | None
+    has_id_number: bool
+    audit_seq: int | None = None  # set on the answer to an edit
+
+
+class UnitDetail(BaseModel):
+    id: int
+    building_id: int
+    building: str
+    entrance: str
+    room: str
+    label: str
+    area_hundredths: int
+    area: str
+    area_source: str
+    usage: str
+    status: str
+    subject_id: int | None
+    owners: list[OwnerDetail]
+    audit_seq: int | None = None  # set on the answer to an edit
+
+
+class UnitEditIn(InputModel):
+    """The fields to change (left out: unchanged) and why."""
+
+    entrance: str | None = Field(default=None, max_length=20)
+    room: str | None = Field(default=None, min_length=1, max_length=30)
+    area_hundredths: int | None = Field(default=None, gt=0)
+    area_source: Annotated[AreaSource, FromText] | None = None
+    usage: str | None = Field(default=None, max_length=20)
+    status: Annotated[UnitStatus, FromText] | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class OwnerEditIn(InputModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    kind: Annotated[OwnerKind, FromText] | None = None
+    phone: str | None = Field(default=None, max_length=20)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+# --- the explicit removal step ---------------------------------------------------------------------
+
+
+class RemovalUnit(BaseModel):
+    id: int
+    label: str
+    area: str
+    area_source: str  # 不动产登记 / 测绘 / 合同
+    usage: str
+    status: str  # 已交付 / 未售 / 已售未交付
+    owners: list[MaskedPerson]
+
+
+class RemovalOwner(MaskedPerson):
+    id: int
+
+
+class RemovalPending(BaseModel):
+    """What the latest applied roster file lacked and the roster still holds (not yet removed)."""
+
+    import_id: int | None
+    file_name: str | None
+    applied_at: datetime | None
+    unit_count: int
+    owner_count: int
+    confirm_count: int  # the number the member must type
+    confirm_what: Literal["units", "owners"]
+    units: list[RemovalUnit]
+    owners: list[RemovalOwner]
+    list_limit: int
+
+
+class RemovalIn(InputModel):
+    import_id: int
+    typed_count: int = Field(ge=0)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RemovalOut(BaseModel):
+    units_removed: int
+    owners_removed: int
+    subject_count: int
+    total_area: str
+    audit_seq: int

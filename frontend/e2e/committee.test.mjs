@@ -96,7 +96,7 @@ test('committee member imports a roster and the totals change', async () => {
   await screenshot(page, '08-roster-errors', { at: page.getByRole('heading', { name: '导入名册' }) });
   await assertAccessible(page, 'roster error report');
 
-  // A valid changed file: one area +1 m², the last unit removed, one unit added.
+  // A valid changed file: one area +1 m², the last unit left out (kept: not removed), one unit added.
   const changed = rows.map((r) => ({ ...r }));
   changed[0]['专有面积（㎡）'] = addOneSquareMetre(changed[0]['专有面积（㎡）']);
   const removed = changed.pop();
@@ -108,15 +108,16 @@ test('committee member imports a roster and the totals change', async () => {
   assert.equal(good.status(), 201, await good.text());
   preview = await good.json();
   assert.equal(preview.counts.units_added, 1);
-  assert.equal(preview.counts.units_removed, 1);
+  assert.equal(preview.counts.units_missing, 1); // listed apart, never removed by the import
   assert.ok(preview.counts.units_changed >= 1);
 
   await page.getByRole('heading', { name: /变更预览/ }).waitFor();
   await page.getByText(`${preview.summary.total_area} ㎡`).first().waitFor();
   await page.getByRole('button', { name: /新增房屋/ }).click();
   await page.getByText(`${changed[1].楼栋}${changed[1].单元 ? changed[1].单元 + '单元' : ''}9901`).waitFor();
-  await page.getByRole('button', { name: /移除房屋/ }).click();
-  await page.getByText(`${removed.楼栋}${removed.单元 ? removed.单元 + '单元' : ''}${removed.房号}`).first().waitFor();
+  const missing = page.getByTestId('missing-in-file');
+  await missing.getByText('本次导入不会移除它们').waitFor();
+  await missing.getByText(`${removed.楼栋}${removed.单元 ? removed.单元 + '单元' : ''}${removed.房号}`).first().waitFor();
   await page.getByRole('button', { name: /房屋信息变更/ }).click();
   await page.getByText(/专有面积（㎡）：.+ → .+/).first().waitFor();
   await page.waitForTimeout(400); // the last group finishes expanding
@@ -135,7 +136,7 @@ test('committee member imports a roster and the totals change', async () => {
   await totalArea.filter({ hasText: `${preview.summary.total_area} ㎡` }).waitFor();
   assert.notEqual(preview.summary.total_area, before.total_area);
   assert.equal((await page.getByTestId('headcount').textContent()).trim(), String(preview.summary.headcount));
-  assert.equal((await page.getByTestId('unit-count').textContent()).trim(), String(before.unit_count));
+  assert.equal((await page.getByTestId('unit-count').textContent()).trim(), String(before.unit_count + 1));
   await page.getByRole('heading', { name: /变更预览/ }).waitFor({ state: 'detached' });
   const afterSummary = await (await context.request.get(`/api/v1/compounds/${compoundId}/roster/summary`)).json();
   assert.equal(afterSummary.total_area, preview.summary.total_area);

@@ -9,6 +9,7 @@ const routes = [
   { path: '/c/:compoundId(\\d+)/settings', name: 'compound-settings', component: () => import('./roster/views/SettingsHubView.vue'), meta: { title: '本小区设置' } },
   { path: '/c/:compoundId(\\d+)/roster/settings', name: 'roster-settings', component: () => import('./roster/views/RosterSettingsView.vue'), meta: { title: '车位是否计入表决' } },
   { path: '/c/:compoundId(\\d+)/roster', name: 'roster', component: () => import('./roster/views/RosterView.vue'), meta: { title: '名册' } },
+  { path: '/c/:compoundId(\\d+)/units/:unitId(\\d+)', name: 'unit', component: () => import('./roster/views/UnitView.vue'), meta: { title: '房屋' } },
   { path: '/c/:compoundId(\\d+)/audit', name: 'audit', component: () => import('./audit/views/AuditView.vue'), meta: { title: '审计记录' } },
   { path: '/c/:compoundId(\\d+)/ballots/:ballotId(\\d+)', name: 'ballot', component: () => import('./voting/views/BallotView.vue'), meta: { title: '表决' } },
   { path: '/c/:compoundId(\\d+)/ballots/:ballotId(\\d+)/unit-record', name: 'unit-record', component: () => import('./voting/views/UnitRecordView.vue'), meta: { title: '分户表决记录' } },

@@ -22,6 +22,7 @@ EXPECTED = {
     "propose": {"committee", "clerk", "reviewer"},
     "appoint_observers": {"reviewer", "platform_admin"},
     "admin": {"platform_admin"},
+    "roster_export": {"committee"},
 }
 
 
@@ -46,6 +47,7 @@ def test_me_serves_capabilities_per_compound(client, db, outbox) -> None:  # typ
     committee = _me(client, bearer(client, "committee1"))[home.id]
     assert committee["capabilities"] == [
         "staff", "manage", "watch", "roster", "ledger_record", "ledger_approve", "propose",
+        "roster_export",
     ]
     clerk = _me(client, bearer(client, "clerk1"))
     assert clerk[home.id]["capabilities"] == ["staff", "roster", "ledger_record", "propose"]

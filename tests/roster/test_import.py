@@ -18,7 +18,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import SYSTEM
 from app.errors import DomainError
 from app.privacy import hash_id_number
-from app.roster import importer, service
+from app.roster import importer, removals, service
 from app.roster.importer import COLUMNS, RosterFileRejected, RosterInvalid
 from app.roster.models import (
     AreaSource,
@@ -444,9 +444,9 @@ def test_first_import_of_empty_compound_is_all_added(db: Session) -> None:
     view = importer.import_view(record)
     assert view["status"] == "previewed" and view["row_count"] == 5
     assert view["counts"] == {
-        "buildings_added": 2, "units_added": 5, "units_changed": 0, "units_removed": 0,
+        "buildings_added": 2, "units_added": 5, "units_changed": 0, "units_missing": 0,
         "units_unchanged": 0, "owners_moved": 0, "owners_added": 4, "owners_updated": 0,
-        "owners_removed": 0,
+        "owners_missing": 0,
     }
     assert [u["label"] for u in view["diff"]["units_added"]] == [
         "1栋1单元101", "1栋1单元102", "1栋1单元103", "1栋1单元104", "2栋1单元101"]
@@ -483,8 +483,8 @@ def test_reimport_diff_lists_exactly_the_changes_and_apply_matches(db: Session) 
                                      file_name="名册2.csv")
     diff = json.loads(record.diff_json)
     assert [u["label"] for u in diff["units_added"]] == ["1栋1单元105"]
-    assert [u["label"] for u in diff["units_removed"]] == ["1栋1单元104"]
-    assert diff["units_removed"][0]["owners"] == [
+    assert [u["label"] for u in diff["units_missing"]] == ["1栋1单元104"]
+    assert diff["units_missing"][0]["owners"] == [
         {"name_masked": "张*", "phone_masked": "138****0001", "kind": "person"}]
     assert diff["units_changed"] == [{"label": "1栋1单元103", "changes": [
         {"field": "area", "field_label": "专有面积（㎡）", "old": "95.00", "new": "95.01"}]}]
@@ -494,33 +494,42 @@ def test_reimport_diff_lists_exactly_the_changes_and_apply_matches(db: Session) 
         "new_owners": [{"name_masked": "孙*", "phone_masked": "138****0007", "kind": "person"}],
     }]
     assert diff["counts"] == {
-        "buildings_added": 0, "units_added": 1, "units_changed": 1, "units_removed": 1,
+        "buildings_added": 0, "units_added": 1, "units_changed": 1, "units_missing": 1,
         "units_unchanged": 2, "owners_moved": 1, "owners_added": 2, "owners_updated": 0,
-        "owners_removed": 1,
+        "owners_missing": 1,
     }
     assert record.id is not None
     applied = importer.apply_import(db, compound_id=compound.id, import_id=record.id,
                                     actor=SYSTEM)
     assert applied.status == "applied" and applied.applied_at is not None
+    # The import adds and changes; it removes nothing: 104 and 张三 stay until the removal step.
     assert stored_units(db, compound.id) == {
         "1栋1单元101": (8912, "delivered", ["孙七"]),
         "1栋1单元102": (12050, "delivered", ["李四", "王五"]),
         "1栋1单元103": (9501, "delivered", ["赵六"]),
+        "1栋1单元104": (6660, "delivered", ["张三"]),
         "1栋1单元105": (7000, "delivered", ["周八"]),
         "2栋1单元101": (10000, "unsold", []),
     }
     names = set(db.execute(select(Owner.name).where(Owner.compound_id == compound.id)).scalars())
-    assert names == {"孙七", "李四", "王五", "赵六", "周八"}  # 张三 owns nothing: deleted
+    assert names == {"张三", "孙七", "李四", "王五", "赵六", "周八"}
     events = imported_events(db, compound.id)
     assert len(events) == events_before + 1
     assert db.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == audit_before + 1
     payload = json.loads(events[-1].payload)
-    assert payload["units_added"] == 1 and payload["units_removed"] == 1
+    assert payload["units_added"] == 1 and payload["units_missing"] == 1
     assert payload["file_sha256"] == record.file_sha256
-    assert payload["total_area_hundredths"] == 8912 + 12050 + 9501 + 7000 + 10000
-    assert payload["subject_count"] == 5
+    assert payload["total_area_hundredths"] == 8912 + 12050 + 9501 + 6660 + 7000 + 10000
+    assert payload["subject_count"] == 6
     for secret in ("孙七", "13800000007", ident(7)):
         assert secret not in events[-1].payload
+    # The explicit removal step: 1 unit (104) and 1 owner (张三) once "1" is typed.
+    done = removals.remove_pending(db, compound_id=compound.id, import_id=record.id,
+                                   typed_count=1, reason="104室已拆除合并", actor=SYSTEM)
+    assert (done["units_removed"], done["owners_removed"]) == (1, 1)
+    assert "1栋1单元104" not in stored_units(db, compound.id)
+    names = set(db.execute(select(Owner.name).where(Owner.compound_id == compound.id)).scalars())
+    assert names == {"孙七", "李四", "王五", "赵六", "周八"}
     totals = service.roster_totals(db, compound_id=compound.id)
     assert (totals.subject_count, totals.total_area_hundredths) == (5, 47463)
 

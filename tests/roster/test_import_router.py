@@ -49,7 +49,7 @@ def test_upload_preview_apply(client: TestClient, db: Session) -> None:
     assert body["summary"]["headcount"] == 4 and body["summary"]["units"] == 5
     assert body["counts"]["units_added"] == 5 and len(body["diff"]["units_added"]) == 5
     assert set(body["diff"]) == {
-        "buildings_added", "units_added", "units_changed", "units_removed", "owners_moved",
+        "buildings_added", "units_added", "units_changed", "units_missing", "owners_moved",
         "owners_updated", "counts", "list_limit", "truncated",
     }
     assert body["result"] is None and body["uploaded_by"] is not None
@@ -188,7 +188,7 @@ def test_template_downloads_and_reimports(client: TestClient, db: Session) -> No
     r = upload(client, cid, headers, r.content, name="template.csv")
     assert r.status_code == 201, r.text
     counts = r.json()["counts"]
-    assert (counts["units_removed"], counts["units_unchanged"]) == (1, 3)
+    assert (counts["units_missing"], counts["units_unchanged"]) == (1, 3)
     bad = client.get(f"/api/v1/compounds/{cid}/roster/template?format=pdf", headers=headers)
     assert bad.status_code == 422
 

@@ -106,6 +106,15 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", C + "/roster/imports/{import_id}"): MANAGERS,  # the diff holds full personal data
     ("POST", C + "/roster/imports/{import_id}/apply"): MANAGERS,
     ("GET", C + "/roster/template"): MANAGERS,
+    # The full roster in clear (names, phones; ID numbers never): the committee only (PIPL).
+    ("GET", C + "/roster/export"): frozenset({COMMITTEE}),
+    # What the latest file lacked, and removing it (typed count, reason): like imports.
+    ("GET", C + "/roster/removals"): MANAGERS,
+    ("POST", C + "/roster/removals"): MANAGERS,
+    # One unit (masked owners) is read like the unit list; corrected like the roster is imported.
+    ("GET", C + "/units/{unit_id}"): frozenset({ADMIN, COMMITTEE, CLERK}),
+    ("PATCH", C + "/units/{unit_id}"): MANAGERS,
+    ("PATCH", C + "/owners/{owner_id}"): MANAGERS,
     # --- audit trail (DOMAIN §6, §8): the overseers; reading: "anyone with access" is the
     # committee, reviewers, observers and the platform, not the audited property company ---
     ("GET", C + "/audit/events"): WATCHERS,
@@ -452,6 +461,7 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
                    for o in s.get("owners", [])):
                 by_phone_index.setdefault(i, s["id"])
     ids["subject"] = by_phone_index[0]
+    ids["unit"] = w.ok("GET", "/units?limit=1", "wy")["items"][0]["id"]
 
     # A grant, revoked; a public document and a published notice carrying it.
     tmp = db.execute(select(UserAccount.id).where(UserAccount.username == w.user("tmp"))
@@ -585,6 +595,7 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
     ids["matter"] = matters[0]
     ids["owner_row"] = next(o["id"] for s in subjects if s["id"] == ids["subject"]
                             for o in s["owners"])
+    ids["owner"] = ids["owner_row"]
     return w
 
 

@@ -71,18 +71,27 @@ def _call(client: TestClient, method: str, url: str, headers: dict[str, str]):  
 
 # --- personal data in what each principal is allowed to read ---------------------------------
 
-def _leaks(text: str, worlds: tuple[CompoundWorld, ...], principal: str, own_phone: str) -> list[str]:
+# The one answer carrying owners' phones in clear: the roster export, the committee's own copy of
+# the roster it imports (phones are owners' logins; the file must import back unchanged). The
+# committee only (PIPL), audited; ID numbers are never in it (checked below like everywhere).
+_EXPORT = "/api/v1/compounds/{compound_id}/roster/export"
+CLEAR_PHONES = {(COMMITTEE, "GET", _EXPORT), (OUTSIDER, "GET", _EXPORT)}
+
+
+def _leaks(text: str, worlds: tuple[CompoundWorld, ...], principal: str, own_phone: str,
+           route: tuple[str, str] | None = None) -> list[str]:
     """Unmasked phones, ID numbers and owners' names that this principal has no need for.
 
     Only the roster's keepers (the committee, the platform admin; the outsider holds the
     committee role in their own compound) may meet an owner's name; the clerk sees the roster
-    masked, the others not at all. No one gets a full phone number (except one's own) or an ID
-    number.
+    masked, the others not at all. No one gets a full phone number (except one's own, and the
+    committee in its roster export: CLEAR_PHONES) or an ID number.
     """
     found = []
+    phones_allowed = route is not None and (principal, *route) in CLEAR_PHONES
     for w in worlds:
         for p in w.people:
-            if p.phone in text and p.phone != own_phone:
+            if p.phone in text and p.phone != own_phone and not phones_allowed:
                 found.append(f"phone {p.phone}")
             if p.id_number in text or p.id_number[:17] in text:
                 found.append(f"id number of {p.name}")
@@ -126,7 +135,8 @@ def _run(client: TestClient, target: CompoundWorld, home: CompoundWorld, away: C
                               r.status_code, r.text[:160]))
             elif got == "allowed" and r.status_code < 300 and principal != ANONYMOUS:
                 own_phone = home.owner_phone if principal == OWNER else ""
-                for leak in _leaks(response_text(r), (home, away), principal, own_phone):
+                for leak in _leaks(response_text(r), (home, away), principal, own_phone,
+                                   (method, path)):
                     leaks.append((principal, method, path, leak))
         if before is not None:
             after = table_counts(db)
@@ -170,6 +180,10 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
     i = w.ids
     bodies: dict[tuple[str, str], Any] = {
         ("PUT", C + "/subjects/{subject_id}/representative"): {"owner_id": i["owner_row"]},
+        ("PATCH", C + "/units/{unit_id}"): {"area_hundredths": 9999, "reason": "按登记簿更正"},
+        ("PATCH", C + "/owners/{owner_id}"): {"phone": "13700000077", "reason": "业主换号"},
+        ("POST", C + "/roster/removals"): {"import_id": i["roster_import"], "typed_count": 0,
+                                           "reason": "核对后移除"},
         ("PATCH", C + "/notices/{notice_id}"): {"title": "修改"},
         ("POST", C + "/notices/{notice_id}/corrections"): {"title": "更正", "body": "更正内容"},
         ("POST", C + "/notices/{notice_id}/postings"): {

@@ -43,6 +43,7 @@ from app.roster.importer.columns import (
     RosterImportNotFound,
     RosterInvalid,
     RowError,
+    id_on_file,
 )
 from app.roster.importer.current import (
     CurrentOwner,
@@ -134,6 +135,7 @@ __all__ = [
     "credit_code_valid",
     "describe_diff",
     "get_import",
+    "id_on_file",
     "import_view",
     "list_imports",
     "load_current",

@@ -53,7 +53,10 @@ def _lock_compound(session: Session, compound_id: int) -> Compound:
 def apply_import(
     session: Session, *, compound_id: int, import_id: int, actor: Actor
 ) -> RosterImport:
-    """Write a previewed roster, re-derive the subjects and record one audit event."""
+    """Write a previewed roster's additions and changes, re-derive the subjects, audit it.
+
+    Nothing is removed: units and owners the file lacks are recorded for the removal step.
+    """
     _lock_compound(session, compound_id)
     record = get_import(session, compound_id=compound_id, import_id=import_id, for_update=True)
     if record.status == RosterImportStatus.APPLIED:
@@ -68,29 +71,28 @@ def apply_import(
     plan = plan_changes(current, roster)
     _write_plan(session, compound_id=compound_id, roster=roster, plan=plan)
     area, headcount = roster_service.rebuild_subjects(session, compound_id=compound_id)
-    # Owners left without units go last: the rebuilt subjects no longer name them.
-    owner_table = Owner.__table__
-    owned = select(UnitOwner.owner_id).where(UnitOwner.compound_id == compound_id)
-    session.execute(
-        owner_table.delete().where(
-            owner_table.c.compound_id == compound_id, owner_table.c.id.not_in(owned)
-        )
-    )
+    # Units and owners the file lacks stay: the removal step lists them from here and removes
+    # them only after the member types their count (app/roster/removals.py).
+    record.removal_json = json.dumps({
+        "unit_ids": [u.id for u in plan.units_missing],
+        "owner_ids": [o.id for o in plan.owners_missing],
+    }, separators=(",", ":"))
     counts = plan.counts()
+    totals = roster_service.roster_totals(session, compound_id=compound_id)
     event = append_event(
         session, compound_id=compound_id, actor=actor, action="roster.imported",
         object_type="roster_import", object_id=import_id,
         payload={
             "import_id": import_id, "file_sha256": record.file_sha256,
             "row_count": record.row_count, **counts,
-            "unit_count": len(roster.rows), "owner_count": len(roster.owners),
+            "unit_count": totals.unit_count, "owner_count": totals.owner_count,
             "subject_count": headcount, "total_area_hundredths": area,
             "total_area": roster_service.format_area(area),
         },
     )
     overview = json.loads(record.summary_json)
     overview["result"] = {
-        "units": len(roster.rows), "owners": len(roster.owners), "subjects": headcount,
+        "units": totals.unit_count, "owners": totals.owner_count, "subjects": headcount,
         "headcount": headcount, "total_area_hundredths": area,
         "total_area": roster_service.format_area(area), "audit_seq": event.seq,
     }
@@ -120,14 +122,12 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
             select(Building.name, Building.id).where(Building.compound_id == compound_id)
         )
     }
-    # Unit-subject links are rebuilt below; dropping them first frees units for deletion.
+    # Unit-subject links are rebuilt with the subjects.
     subject_links = UnitSubject.__table__
     session.execute(subject_links.delete().where(subject_links.c.compound_id == compound_id))
-    stale_links = [u.id for u in plan.units_removed] + [u.id for u, _ in plan.owners_moved]
-    for ids in _chunks(stale_links):
+    # Units whose owners changed are relinked below; units the file lacks are left as they are.
+    for ids in _chunks([u.id for u, _ in plan.owners_moved]):
         session.execute(link_table.delete().where(link_table.c.unit_id.in_(ids)))
-    for ids in _chunks([u.id for u in plan.units_removed]):
-        session.execute(unit_table.delete().where(unit_table.c.id.in_(ids)))
     if plan.units_changed:
         session.execute(
             update(unit_table)

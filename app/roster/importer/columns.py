@@ -70,6 +70,18 @@ _FIELD_LABELS = {
     "name": "业主姓名", "phone": "手机号", "kind": "业主类型", "id_number": "证件号码",
 }
 
+# An ID number the roster already holds, as the export writes it (the number itself is never
+# stored, so never exported): its last four and its keyed hash. Importing it back names the same
+# owner; typing a real ID number instead works as always.
+ID_ON_FILE_PREFIX = "已登记尾号"
+_ID_ON_FILE = re.compile(r"^已登记尾号([0-9A-Z]{4})#([0-9A-F]{64})$")
+
+
+def id_on_file(last4: str | None, id_hash: str) -> str:
+    """The export's stand-in for a stored ID number (see `_ID_ON_FILE`)."""
+    return f"{ID_ON_FILE_PREFIX}{(last4 or '0000').upper()}#{id_hash}"
+
+
 _SEPARATORS = re.compile(r"[；;、]")
 _SPACES = re.compile(r"\s+")
 _AREA_TEXT = re.compile(r"^\d+(\.\d+)?$")

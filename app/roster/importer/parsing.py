@@ -16,6 +16,7 @@ from app.roster.importer.columns import (
     _AREA_TEXT,
     _HEADER_ALIASES,
     _ID_CHECK,
+    _ID_ON_FILE,
     _ID_WEIGHTS,
     _SCIENTIFIC,
     _SEPARATORS,
@@ -361,6 +362,10 @@ class _RowChecker:
             id_number = _SPACES.sub("", ids[i]) if ids else ""
             phone_text = phones[i] if phones else ""
             id_hash = id_last4 = phone = None
+            on_file = _ID_ON_FILE.match(id_number) if id_number else None
+            if on_file:
+                id_hash, id_last4 = on_file.group(2).lower(), on_file.group(1)
+                id_number = ""
             if id_number:
                 if _SCIENTIFIC.match(id_number):
                     fail(COL_ID_NUMBER, "证件号码被显示为科学计数法，请将该列设为“文本”格式后重新填写")

@@ -32,12 +32,14 @@ class RosterPlan:
 
     buildings_added: list[str] = field(default_factory=list)
     units_added: list[RosterRow] = field(default_factory=list)
-    units_removed: list[CurrentUnit] = field(default_factory=list)
+    # Stored units and owners the file does not contain: an import never removes them; the
+    # separate removal step does (app/roster/removals.py).
+    units_missing: list[CurrentUnit] = field(default_factory=list)
     units_changed: list[tuple[CurrentUnit, RosterRow, list[str]]] = field(default_factory=list)
     owners_moved: list[tuple[CurrentUnit, RosterRow]] = field(default_factory=list)
     owners_added: list[str] = field(default_factory=list)
     owners_updated: list[tuple[CurrentOwner, OwnerEntry, list[str]]] = field(default_factory=list)
-    owners_removed: list[CurrentOwner] = field(default_factory=list)
+    owners_missing: list[CurrentOwner] = field(default_factory=list)
     owner_ids: dict[str, int] = field(default_factory=dict)  # stored owner id by owner key
     unchanged: int = 0
 
@@ -46,12 +48,12 @@ class RosterPlan:
             "buildings_added": len(self.buildings_added),
             "units_added": len(self.units_added),
             "units_changed": len(self.units_changed),
-            "units_removed": len(self.units_removed),
+            "units_missing": len(self.units_missing),
             "units_unchanged": self.unchanged,
             "owners_moved": len(self.owners_moved),
             "owners_added": len(self.owners_added),
             "owners_updated": len(self.owners_updated),
-            "owners_removed": len(self.owners_removed),
+            "owners_missing": len(self.owners_missing),
         }
 
 
@@ -86,7 +88,7 @@ def plan_changes(current: CurrentRoster, roster: ValidatedRoster) -> RosterPlan:
         ]
         if changed:
             plan.owners_updated.append((stored, entry, changed))
-    plan.owners_removed = [o for o in current.owners.values() if o.id not in kept_ids]
+    plan.owners_missing = [o for o in current.owners.values() if o.id not in kept_ids]
     seen_buildings = set(current.buildings)
     wanted_units = set()
     for row in roster.rows:
@@ -114,7 +116,7 @@ def plan_changes(current: CurrentRoster, roster: ValidatedRoster) -> RosterPlan:
             plan.owners_moved.append((unit, row))
         if not changed and not moved:
             plan.unchanged += 1
-    plan.units_removed = [u for k, u in current.units.items() if k not in wanted_units]
+    plan.units_missing = [u for k, u in current.units.items() if k not in wanted_units]
     return plan
 
 
@@ -194,10 +196,10 @@ def describe_diff(plan: RosterPlan, current: CurrentRoster, roster: ValidatedRos
             }
             for u, r, names in plan.units_changed[:limit]
         ],
-        "units_removed": [
+        "units_missing": [
             brief(u.building, u.entrance, u.room, u.area_hundredths, u.area_source, u.usage,
                   u.status, stored_owners(u))
-            for u in plan.units_removed[:limit]
+            for u in plan.units_missing[:limit]
         ],
         "owners_moved": [
             {"label": unit_label(u.building, u.entrance, u.room),
@@ -214,7 +216,7 @@ def describe_diff(plan: RosterPlan, current: CurrentRoster, roster: ValidatedRos
     diff["truncated"] = any(
         len(items) > limit
         for items in (plan.buildings_added, plan.units_added, plan.units_changed,
-                      plan.units_removed, plan.owners_moved, plan.owners_updated)
+                      plan.units_missing, plan.owners_moved, plan.owners_updated)
     )
     return diff
 
@@ -223,28 +225,45 @@ _ATTR = {"area": "area_hundredths", "area_source": "area_source", "usage": "usag
          "status": "status"}
 
 
-def summarize(roster: ValidatedRoster, *, parking_counts_as_area: bool) -> dict[str, Any]:
-    """Totals the roster would give (DOMAIN §1), computed with the same subject derivation."""
-    index = {key: i for i, key in enumerate(roster.owners)}
+def summarize(roster: ValidatedRoster, *, parking_counts_as_area: bool,
+              plan: RosterPlan | None = None, current: CurrentRoster | None = None) -> dict[str, Any]:
+    """Totals the roster would give after the import (DOMAIN §1), with the same derivation.
+
+    With `plan` and `current`, the stored units the file lacks are counted too: the import keeps
+    them (only the separate removal step removes them).
+    """
+    owner_ids = plan.owner_ids if plan is not None else {}
+    # One identity per owner: the stored owner id when the file's owner is a stored one.
+    identity: dict[str, object] = {key: owner_ids.get(key, key) for key in roster.owners}
+    ids: dict[object, int] = {}
+
+    def number(who: object) -> int:
+        return ids.setdefault(who, len(ids))
+
+    kept: list[tuple[int, str, frozenset[int], UnitStatus]] = [
+        (r.area_hundredths, r.usage, frozenset(number(identity[k]) for k in r.owner_keys), r.status)
+        for r in roster.rows
+    ]
+    missing = plan.units_missing if plan is not None and current is not None else []
+    kept += [(u.area_hundredths, u.usage, frozenset(number(o) for o in u.owner_ids), u.status)
+             for u in missing]
     facts = [
-        UnitFacts(
-            unit_id=i, area_hundredths=r.area_hundredths,
-            owner_ids=frozenset(index[k] for k in r.owner_keys),
-            held_by_developer=r.status != UnitStatus.DELIVERED,
-        )
-        for i, r in enumerate(roster.rows)
-        if parking_counts_as_area or r.usage not in PARKING_USAGES
+        UnitFacts(unit_id=i, area_hundredths=area, owner_ids=owners,
+                  held_by_developer=status != UnitStatus.DELIVERED)
+        for i, (area, usage, owners, status) in enumerate(kept)
+        if parking_counts_as_area or usage not in PARKING_USAGES
     ]
     area, headcount = totals(derive_subjects(facts))
+    missing_owners = len(plan.owners_missing) if plan is not None and current is not None else 0
+    buildings = {r.building for r in roster.rows} | {u.building for u in missing}
     return {
-        "units": len(roster.rows),
+        "units": len(kept),
         "voting_units": len(facts),
-        "developer_units": sum(1 for r in roster.rows if r.status != UnitStatus.DELIVERED),
-        "co_owned_units": sum(1 for r in roster.rows if len(r.owner_keys) > 1),
-        "parking_units": sum(1 for r in roster.rows
-                             if r.usage in PARKING_USAGES),
-        "buildings": len({r.building for r in roster.rows}),
-        "owners": len(roster.owners),
+        "developer_units": sum(1 for *_, status in kept if status != UnitStatus.DELIVERED),
+        "co_owned_units": sum(1 for _, _, owners, _ in kept if len(owners) > 1),
+        "parking_units": sum(1 for _, usage, _, _ in kept if usage in PARKING_USAGES),
+        "buildings": len(buildings),
+        "owners": len(roster.owners) + missing_owners,
         "subjects": headcount,
         "headcount": headcount,
         "total_area": format_area(area),

@@ -76,7 +76,8 @@ def create_preview(
     )
     plan = plan_changes(current, roster)
     overview = {
-        "summary": summarize(roster, parking_counts_as_area=compound.parking_counts_as_area),
+        "summary": summarize(roster, parking_counts_as_area=compound.parking_counts_as_area,
+                             plan=plan, current=current),
         "counts": plan.counts(),
         "result": None,
     }

@@ -17,3 +17,11 @@ export const rosterTemplateUrl = (cid, format) => apiUrl(`/compounds/${cid}/rost
 export const downloadRosterTemplate = (cid, format) => download(`/compounds/${cid}/roster/template`, { format });
 export const previewRosterImport = (cid, form) => api.upload(`/compounds/${cid}/roster/imports`, form);
 export const applyRosterImport = irreversible((cid, importId) => api.post(`/compounds/${cid}/roster/imports/${importId}/apply`, {}));
+
+// Roster safety: export (committee only), one unit or owner corrected, the explicit removal step.
+export const downloadRosterExport = (cid) => download(`/compounds/${cid}/roster/export`);
+export const getUnit = (cid, unitId) => api.get(`/compounds/${cid}/units/${unitId}`);
+export const editUnit = (cid, unitId, body) => api.patch(`/compounds/${cid}/units/${unitId}`, body);
+export const editOwner = (cid, ownerId, body) => api.patch(`/compounds/${cid}/owners/${ownerId}`, body);
+export const getPendingRemovals = (cid) => api.get(`/compounds/${cid}/roster/removals`);
+export const removePending = irreversible((cid, body) => api.post(`/compounds/${cid}/roster/removals`, body));
