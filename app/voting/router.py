@@ -14,7 +14,7 @@ from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden
 from app.notify.schemas import DeliveryCountsOut, ReminderPreviewOut, ReminderSentOut
-from app.voting import announce, casting, policy, results, service, views
+from app.voting import announce, casting, lifecycle, policy, results, service, views
 from app.voting import settings as voting_settings
 from app.voting.responses import (
     BallotDetailOut,
@@ -41,6 +41,7 @@ from app.voting.schemas import (
     NoticeIn,
     ObjectionIn,
     PaperIn,
+    PostponeIn,
     ProxyIn,
     ReasonIn,
     ResolveIn,
@@ -150,6 +151,31 @@ def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: Sess
         session, ballot=_ballot(session, access, ballot_id, lock=True), title=body.title,
         description=body.description, starts_at=body.starts_at, ends_at=body.ends_at,
         scope_building_ids=body.scope_building_ids, matters=_specs(body), actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.delete(B)
+def delete_draft(ballot_id: int, access: Manager, session: SessionDep) -> BallotSummaryOut:
+    """Delete a draft (never noticed): hidden from every list, kept for the audit trail."""
+    ballot = lifecycle.delete_draft(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                    actor=access.actor)
+    return views.ballot_summary(ballot)
+
+
+@router.post(B + "/cancel")
+def cancel_ballot(ballot_id: int, body: ReasonIn, access: Manager, session: SessionDep) -> BallotDetailOut:
+    """Cancel a noticed or open ballot: a notice states the reason; votes kept, never counted."""
+    ballot = lifecycle.cancel_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                     reason=body.reason, actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.post(B + "/postpone")
+def postpone_ballot(ballot_id: int, body: PostponeIn, access: Manager, session: SessionDep) -> BallotDetailOut:
+    """Move the voting period later: a notice states the reason; the notice period runs again."""
+    ballot = lifecycle.postpone_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                       reason=body.reason, starts_at=body.starts_at, ends_at=body.ends_at,
+                                       actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 
