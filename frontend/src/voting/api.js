@@ -15,7 +15,11 @@ export const BALLOT_STEPS = {
   open: (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/open`, body),
   close: (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/close`, body),
   publish: (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/publish`, body),
+  cancel: (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/cancel`, body),
+  postpone: (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/postpone`, body),
 };
+/** Delete a draft (never noticed); it disappears from every list. */
+export const deleteDraft = (cid, bid) => api.del(`/compounds/${cid}/ballots/${bid}`);
 
 // What an owner reads and does.
 export const castVote = (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/votes`, body);
