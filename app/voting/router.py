@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from app.auth.models import Role
 from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
-from app.errors import Forbidden
+from app.errors import Forbidden, NotFound
 from app.notify.schemas import DeliveryCountsOut, ReminderPreviewOut, ReminderSentOut
 from app.voting import announce, casting, lifecycle, policy, results, service, views
 from app.voting import settings as voting_settings
@@ -108,6 +108,8 @@ def _specs(body: BallotIn) -> list[service.MatterSpec]:
 
 def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False):
     ballot = service.get_ballot(session, compound_id=access.compound_id, ballot_id=ballot_id, lock=lock)
+    if ballot.deleted_at is not None:  # a deleted draft is gone for every ballot route
+        raise NotFound("表决不存在", code="ballot_not_found")
     policy.check_visible(session, ballot=ballot, access=access)
     return ballot
 

@@ -62,7 +62,7 @@ def _step(compound_id: int, ballot_id: int, step: str) -> bool:
     """Open or close one ballot in its own transaction; False when another process did it."""
     with transaction() as session:
         ballot = service.get_ballot(session, compound_id=compound_id, ballot_id=ballot_id, lock=True)
-        if ballot.cancelled_at is not None:
+        if ballot.cancelled_at is not None or ballot.deleted_at is not None:
             return False
         if step == "open":
             if ballot.opened_at is not None:

@@ -119,11 +119,13 @@ STATUS_LABELS = {
 
 
 def get_ballot(session: Session, *, compound_id: int, ballot_id: int, lock: bool = False) -> Ballot:
+    """The ballot, a deleted draft included (other domains' links to it stay readable; the
+    ballot routes answer 404 for it)."""
     stmt = select(Ballot).where(Ballot.id == ballot_id, Ballot.compound_id == compound_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     ballot = session.execute(stmt).scalar_one_or_none()
-    if ballot is None or ballot.deleted_at is not None:
+    if ballot is None:
         raise NotFound("表决不存在", code="ballot_not_found")
     return ballot
 

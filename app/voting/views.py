@@ -69,7 +69,7 @@ def settings_view(session: Session, setting: VotingSetting, *, access: CompoundA
     ballots = (service.list_ballots(session, compound_id=setting.compound_id, include_drafts=False)
                if _staff(access) else [])
     for ballot in ballots:
-        if ballot.published_at is not None:
+        if ballot.published_at is not None or ballot.cancelled_at is not None:
             continue
         frozen = ballot_rules(session, ballot=ballot)
         running.append(VotingRunningBallotOut(

@@ -294,7 +294,33 @@ def test_a_lapsed_ballot_leaves_the_upcoming_list_and_can_still_be_cancelled(pwo
     world.adopt()
     world.clock.current = proc.BALLOT_START + timedelta(days=8)
     assert schedule.tick().opened == []
-    summary = [b for b in world.ok("GET", world.url("/ballots"), "A") if b["id"] == bid][0]
+    summary = next(b for b in world.ok("GET", world.url("/ballots"), "A") if b["id"] == bid)
     assert summary["status"] == "lapsed"
     out = world.ok("POST", world.url(f"/ballots/{bid}/cancel"), "wy", {"reason": "议题未经审核同意"})
     assert out["status"] == "cancelled" and out["schedule_problem"] is None
+
+
+def test_an_item_linked_to_a_deleted_or_cancelled_ballot_moves_on(pworld) -> None:  # type: ignore[no-untyped-def]
+    world = pworld
+    world.adopt()
+    item = proc.walk_to_ballot(world, world.propose())
+    link = world.p(f"/items/{item['id']}/ballot-link")
+    first = world.ballot()
+    world.ok("POST", link, "wy", {"ballot_id": first["id"], "matter_id": first["matters"][0]["id"]})
+    world.ok("DELETE", world.url(f"/ballots/{first['id']}"), "wy")
+    shown = world.ok("GET", world.p(f"/items/{item['id']}"), "wy")
+    assert shown["ballot"]["status"] == "deleted" and shown["ballot"]["status_label"] == "已删除"
+    r = world.client.post(link, headers=world.h("wy"),
+                          json={"ballot_id": first["id"], "matter_id": first["matters"][0]["id"]})
+    assert r.status_code == 404
+
+    second = world.ballot()
+    world.ok("POST", link, "wy", {"ballot_id": second["id"], "matter_id": second["matters"][0]["id"]})
+    world.ok("POST", world.url(f"/ballots/{second['id']}/notice"), "wy", {})
+    world.ok("POST", world.url(f"/ballots/{second['id']}/cancel"), "wy", {"reason": "方案调整"})
+    third = world.ballot()
+    moved = world.ok("POST", link, "wy", {"ballot_id": third["id"], "matter_id": third["matters"][0]["id"]})
+    assert moved["ballot"]["ballot_id"] == third["id"]
+    r = world.client.post(link, headers=world.h("wy"),
+                          json={"ballot_id": second["id"], "matter_id": second["matters"][0]["id"]})
+    assert r.status_code == 409 and "该表决已取消" in r.json()["detail"]
