@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # The outbox worker: a background thread in each server process (off: only
     # `python -m app.notify deliver`, e.g. from a timer, delivers).
     notify_worker: bool = True
+    # The ballot scheduler: opens ballots at their start and closes them at their end, from a
+    # background thread in each server process (off: only `python -m app.voting tick`, e.g. from
+    # the gongjue-tick timer); safe with several processes.
+    schedule_worker: bool = True
+    schedule_poll_seconds: float = Field(default=30.0, gt=0, le=600)
     notify_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     notify_batch_size: int = Field(default=20, ge=1, le=500)
     # A claimed row is another worker's again after this (its worker died mid-send).

@@ -28,12 +28,13 @@ from app.notices.router import router as notices_router
 from app.notify.router import router as notify_router
 from app.notify.worker import get_worker
 from app.pdf_pages import require_pdf_font
-from app.procedures.gate import ballot_gate
+from app.procedures.gate import ballot_gate, ballot_review
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
 from app.security import SecurityHeadersMiddleware, StrictCORSMiddleware
 from app.voting.router import router as voting_router
-from app.voting.service import register_open_guard
+from app.voting.schedule import get_scheduler
+from app.voting.service import register_open_guard, register_review_reporter
 
 API_PREFIX = "/api/v1"
 
@@ -122,20 +123,29 @@ def _mount_docs(app: FastAPI) -> None:
 def install_domain_hooks() -> None:
     """Checks a domain plugs into one it depends on, registered here and nowhere else (no import
     side effects): procedures' review gate runs before voting notices or opens a ballot
-    (procedures ──► voting; voting imports nothing of procedures)."""
+    (procedures ──► voting; voting imports nothing of procedures), and its report of the matters
+    that need review is shown on the ballot's draft and page."""
     register_open_guard(ballot_gate)
+    register_review_reporter(ballot_review)
 
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """The outbox worker runs in every server process unless GONGJUE_NOTIFY_WORKER=false."""
+    """The outbox worker and the ballot scheduler run in every server process unless
+    GONGJUE_NOTIFY_WORKER / GONGJUE_SCHEDULE_WORKER is false."""
     worker = get_worker()
     started = get_settings().notify_worker and not worker.running
     if started:
         worker.start()
+    scheduler = get_scheduler()
+    scheduling = get_settings().schedule_worker and not scheduler.running
+    if scheduling:
+        scheduler.start()
     try:
         yield
     finally:
+        if scheduling:
+            scheduler.stop()
         if started:
             worker.stop()
 

@@ -11,6 +11,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="gongjue-test-"))
 os.environ["GONGJUE_ENV"] = "test"
 os.environ["GONGJUE_SMS_PROVIDER"] = "memory"
 os.environ["GONGJUE_NOTIFY_WORKER"] = "false"  # tests deliver explicitly (or start a worker)
+os.environ["GONGJUE_SCHEDULE_WORKER"] = "false"  # tests tick the ballot scheduler explicitly
 os.environ["GONGJUE_SIGNING_KEY_PATH"] = str(_TMP / "signing.pem")
 os.environ["GONGJUE_DATABASE_URL"] = os.environ.get(
     "GONGJUE_TEST_DATABASE_URL", f"sqlite:///{_TMP / 'test.db'}"

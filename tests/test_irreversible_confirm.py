@@ -40,6 +40,9 @@ IRREVERSIBLE: dict[tuple[str, str], str] = {
     ("POST", C + "/roster/imports/{import_id}/apply"): "the roster is updated from the file: "
                                                          "only another import changes it back",
     ("POST", C + "/roster/removals"): "units and owners leave the roster",
+    ("DELETE", B): "the draft disappears from every list",
+    ("POST", B + "/cancel"): "a cancellation notice is published; the ballot never resumes",
+    ("POST", B + "/postpone"): "a postponement notice is published to the owners",
     ("POST", C + "/notices/{notice_id}/publish"): "a published notice is never withdrawn",
     ("POST", C + "/notices/{notice_id}/corrections"): "a correction is published at once",
     ("POST", C + "/notices/{notice_id}/postings"): "evidence of posting, never withdrawn",

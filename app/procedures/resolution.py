@@ -44,6 +44,7 @@ LINK_PROBLEM_SHORT = {
     "ballot_link_locked": "已关联的表决已公告", "ballot_matter_taken": "已关联其他议题",
     "ballot_matter_category_mismatch": "表决类别与议题不一致",
     "ballot_noticed_before_approval": "在本议题审核同意前已公告",
+    "ballot_cancelled": "表决已取消",
 }
 
 
@@ -52,8 +53,10 @@ def _link_problem(session: Session, item: AgendaItem, ballot: voting_service.Bal
     """Why this ballot matter cannot resolve the item (code, message), or None."""
     if item.ballot_id is not None and item.ballot_id != ballot.id:
         old = voting_service.get_ballot(session, compound_id=item.compound_id, ballot_id=item.ballot_id)
-        if old.noticed_at is not None:
+        if old.noticed_at is not None and old.cancelled_at is None:  # a cancelled one may be replaced
             return "ballot_link_locked", "已关联的表决已经公告，不能更换"
+    if ballot.cancelled_at is not None:
+        return "ballot_cancelled", "该表决已取消，不能作为本议题的决议"
     other = _linked_elsewhere(session, item, matter.id or 0)
     if other is not None:
         return "ballot_matter_taken", f"该表决事项已关联议题“{other.title}”"
@@ -79,6 +82,8 @@ def link_ballot(session: Session, *, item: AgendaItem, ballot_id: int, matter_id
     index, step = expect_step(item, None, ("ballot",))
     role = acting_role(step, caller)
     ballot = voting_service.get_ballot(session, compound_id=item.compound_id, ballot_id=ballot_id)
+    if ballot.deleted_at is not None:
+        raise NotFound("表决不存在", code="ballot_not_found")
     found = voting_service.matters_with_ballots(session, matter_ids=[matter_id]).get(matter_id)
     matter = found[0] if found else None
     if matter is None or matter.ballot_id != ballot.id:

@@ -4,6 +4,11 @@
 
 Checks every vote's commitment against the audit trail's hashes, recounts every matter with the
 pure rules (app/voting/tally.py) and compares with the published results. Exit 1 on mismatch.
+
+    python -m app.voting tick
+
+Opens the ballots whose voting start has come and closes those whose end has passed (the
+gongjue-tick timer; the same pass the server processes run, app/voting/schedule.py).
 """
 
 from __future__ import annotations
@@ -61,12 +66,32 @@ def recount(data: dict[str, Any]) -> dict[str, Any]:
             "total_area_hundredths": result.total_area, "total_headcount": result.total_headcount}
 
 
+def tick() -> int:
+    from app.main import install_domain_hooks
+    from app.models import load_all_models
+    from app.voting import schedule
+
+    load_all_models()
+    install_domain_hooks()  # procedures' review gate checks the opening, as in the server
+    done = schedule.tick()
+    for ballot_id in done.opened:
+        print(f"表决 {ballot_id}：已按时开始投票")
+    for ballot_id in done.closed:
+        print(f"表决 {ballot_id}：已按时结束并计票")
+    for ballot_id, message in done.refused.items():
+        print(f"表决 {ballot_id}：未能按时处理：{message}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.voting", description="独立复核计票")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("recount", help="recount an exported ballot (tally JSON)")
     r.add_argument("file", type=Path)
+    sub.add_parser("tick", help="open and close the ballots that are due (for a systemd timer)")
     args = parser.parse_args(argv)
+    if args.command == "tick":
+        return tick()
     data = json.loads(args.file.read_text(encoding="utf-8"))
     report = recount(data)
     for row in report["matters"]:

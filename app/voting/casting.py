@@ -98,6 +98,8 @@ class Receipt:
 
 def _require_voting_open(ballot: Ballot) -> None:
     current = now()
+    if ballot.cancelled_at is not None:
+        raise Conflict("该表决已取消，不能投票", code="ballot_cancelled")
     if ballot.opened_at is None or ballot.closed_at is not None:
         raise Conflict("该表决当前不在投票期内", code="vote_outside_period")
     if current < ballot.starts_at or current >= ballot.ends_at:
@@ -105,6 +107,8 @@ def _require_voting_open(ballot: Ballot) -> None:
 
 
 def _require_not_closed(ballot: Ballot) -> None:
+    if ballot.cancelled_at is not None:
+        raise Conflict("该表决已取消", code="ballot_cancelled")
     if ballot.opened_at is None or ballot.closed_at is not None:
         raise Conflict("该表决未在进行中", code="ballot_not_open")
 
@@ -572,7 +576,7 @@ def submit_proxy(
     ballot's scope, and an owner files only for a subject they vote for (sole owner or the
     co-owners' representative). The committee re-checks all of it when accepting.
     """
-    if ballot.noticed_at is None or ballot.closed_at is not None:
+    if ballot.noticed_at is None or ballot.closed_at is not None or ballot.cancelled_at is not None:
         raise Conflict("只能为已公告且未结束的表决办理委托", code="proxy_ballot_state")
     phone = normalize_phone(proxy_phone)
     if phone is None:
@@ -861,5 +865,5 @@ def live_proxy_ballot_ids(session: Session, *, compound_id: int, phone: str | No
         .join(Ballot, Ballot.id == ProxyAuthorization.ballot_id)
         .where(ProxyAuthorization.compound_id == compound_id, ProxyAuthorization.proxy_phone == phone,
                ProxyAuthorization.accepted_at.is_not(None), ProxyAuthorization.rejected_at.is_(None),
-               Ballot.closed_at.is_(None))
+               Ballot.closed_at.is_(None), Ballot.cancelled_at.is_(None))
     ).scalars())

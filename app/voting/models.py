@@ -66,6 +66,20 @@ class Ballot(SQLModel, table=True):
     closing_hash: str | None = Field(default=None, max_length=64)
     closing_checkpoint_id: int | None = Field(default=None, foreign_key="audit_checkpoint.id")
     publish_checkpoint_id: int | None = Field(default=None, foreign_key="audit_checkpoint.id")
+    # Withdrawn: a draft deleted before any notice (kept, hidden, audited); a noticed or open ballot
+    # cancelled with a published notice stating the reason (its votes kept, never counted).
+    deleted_at: datetime | None = _ts()
+    cancelled_at: datetime | None = _ts()
+    cancel_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    cancel_notice_id: int | None = Field(default=None, foreign_key="notice.id")
+    # The latest postponement: the voting period moved later by a published notice with the reason.
+    postponed_at: datetime | None = _ts()
+    postpone_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    postpone_notice_id: int | None = Field(default=None, foreign_key="notice.id")
+    # Why the scheduler could not open or close the ballot by itself (recorded once, shown to the
+    # committee); cleared when it succeeds or the ballot is postponed.
+    schedule_problem: str | None = Field(default=None, max_length=1000)
+    schedule_problem_at: datetime | None = _ts()
 
 
 class BallotMatter(SQLModel, table=True):

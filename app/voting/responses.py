@@ -91,6 +91,12 @@ class BallotSummaryOut(Out):
     preliminary_notice_id: int | None
     result_notice_id: int | None
     scope_building_ids: list[int]
+    cancelled_at: Instant | None = None
+    cancel_reason: str | None = None
+    cancel_notice_id: int | None = None
+    postponed_at: Instant | None = None
+    postpone_reason: str | None = None
+    postpone_notice_id: int | None = None
 
 
 class BallotCandidateOut(Out):
@@ -131,6 +137,22 @@ class BallotMySubjectOut(Out):
     voted_channel: str | None
 
 
+class BallotReviewOut(Out):
+    """A matter that needs the compound's procedure review (三议一审), and where it stands."""
+
+    matter_id: int
+    position: int
+    matter_title: str
+    major_label: str = Field(description="the major-matter type it falls under, empty if only linked")
+    item_id: int | None
+    item_title: str
+    step_name: str
+    item_status_label: str
+    state: Literal["approved", "pending", "returned", "rejected", "unlinked"]
+    state_label: str
+    ready: bool
+
+
 class BallotDetailOut(BallotSummaryOut):
     description: str
     total_area_hundredths: int | None
@@ -139,6 +161,11 @@ class BallotDetailOut(BallotSummaryOut):
     matters: list[BallotMatterOut]
     my_subjects: list[BallotMySubjectOut]
     can_vote: bool
+    # To the committee only (empty/None for others): the matters that need review, and why the
+    # scheduler could not open or close the ballot by itself (recorded once).
+    review: list[BallotReviewOut] = Field(default_factory=list)
+    schedule_problem: str | None = None
+    schedule_problem_at: Instant | None = None
 
 
 # --- votes ------------------------------------------------------------------------------------

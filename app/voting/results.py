@@ -241,8 +241,10 @@ def compute_results(session: Session, *, ballot: Ballot) -> list[tuple[BallotMat
     return out
 
 
-def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
+def close_ballot(session: Session, *, ballot: Ballot, actor: Actor, by_schedule: bool = False) -> Ballot:
     """After the end: close, tally, publish the preliminary result, open the objection window."""
+    if ballot.cancelled_at is not None:
+        raise Conflict("表决已取消，所投的票保留在记录中，不计票", code="ballot_cancelled")
     if ballot.opened_at is None:
         raise Conflict("表决尚未开始", code="ballot_not_open")
     if ballot.closed_at is not None:
@@ -252,8 +254,10 @@ def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         raise Conflict("投票期尚未结束，不能提前关闭", code="ballot_not_ended")
     ballot.closed_at = current
     session.add(ballot)
+    ballot.schedule_problem = ballot.schedule_problem_at = None
     append_event(session, compound_id=ballot.compound_id, actor=actor, action="ballot.closed",
-                 object_type="ballot", object_id=ballot.id or 0, payload={})
+                 object_type="ballot", object_id=ballot.id or 0,
+                 payload={"trigger": "schedule"} if by_schedule else {})
     results = compute_results(session, ballot=ballot)
     for matter, result in results:
         session.add(BallotResult(

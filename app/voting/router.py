@@ -13,9 +13,9 @@ from app.auth.models import Role
 from app.auth.roles import COMMITTEE, MANAGERS, OWNERS, STAFF, WATCHERS
 from app.clock import now
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
-from app.errors import Forbidden
+from app.errors import Forbidden, NotFound
 from app.notify.schemas import DeliveryCountsOut, ReminderPreviewOut, ReminderSentOut
-from app.voting import announce, casting, paper, paper_print, policy, results, service, views
+from app.voting import announce, casting, lifecycle, paper, paper_print, policy, results, service, views
 from app.voting import settings as voting_settings
 from app.voting.responses import (
     BallotDetailOut,
@@ -43,6 +43,7 @@ from app.voting.schemas import (
     NoticeIn,
     ObjectionIn,
     PaperIn,
+    PostponeIn,
     ProxyIn,
     ReasonIn,
     ResolveIn,
@@ -109,6 +110,8 @@ def _specs(body: BallotIn) -> list[service.MatterSpec]:
 
 def _ballot(session, access: CompoundAccess, ballot_id: int, lock: bool = False):
     ballot = service.get_ballot(session, compound_id=access.compound_id, ballot_id=ballot_id, lock=lock)
+    if ballot.deleted_at is not None:  # a deleted draft is gone for every ballot route
+        raise NotFound("表决不存在", code="ballot_not_found")
     policy.check_visible(session, ballot=ballot, access=access)
     return ballot
 
@@ -152,6 +155,31 @@ def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: Sess
         session, ballot=_ballot(session, access, ballot_id, lock=True), title=body.title,
         description=body.description, starts_at=body.starts_at, ends_at=body.ends_at,
         scope_building_ids=body.scope_building_ids, matters=_specs(body), actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.delete(B)
+def delete_draft(ballot_id: int, access: Manager, session: SessionDep) -> BallotSummaryOut:
+    """Delete a draft (never noticed): hidden from every list, kept for the audit trail."""
+    ballot = lifecycle.delete_draft(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                    actor=access.actor)
+    return views.ballot_summary(ballot)
+
+
+@router.post(B + "/cancel")
+def cancel_ballot(ballot_id: int, body: ReasonIn, access: Manager, session: SessionDep) -> BallotDetailOut:
+    """Cancel a noticed or open ballot: a notice states the reason; votes kept, never counted."""
+    ballot = lifecycle.cancel_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                     reason=body.reason, actor=access.actor)
+    return views.ballot_detail(session, ballot=ballot, access=access)
+
+
+@router.post(B + "/postpone")
+def postpone_ballot(ballot_id: int, body: PostponeIn, access: Manager, session: SessionDep) -> BallotDetailOut:
+    """Move the voting period later: a notice states the reason; the notice period runs again."""
+    ballot = lifecycle.postpone_ballot(session, ballot=_ballot(session, access, ballot_id, lock=True),
+                                       reason=body.reason, starts_at=body.starts_at, ends_at=body.ends_at,
+                                       actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 

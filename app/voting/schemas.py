@@ -55,6 +55,12 @@ class ReasonIn(InputModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class PostponeIn(InputModel):
+    reason: str = Field(min_length=1, max_length=500)
+    starts_at: AwareDatetimeIn
+    ends_at: AwareDatetimeIn
+
+
 class PaperIn(InputModel):
     subject_id: int
     choices: dict[str, Any]

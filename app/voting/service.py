@@ -65,9 +65,32 @@ def _run_open_guards(session: Session, ballot: Ballot) -> None:
         guard(session, ballot)
 
 
+# Reports other domains plug in to say, for the draft editor and the ballot page, which matters
+# need their review and where each stands (procedures); each returns rows (dicts). Voting imports
+# none of them.
+REVIEW_REPORTERS: list[Callable[[Session, Ballot], list[dict[str, Any]]]] = []
+
+
+def register_review_reporter(
+    fn: Callable[[Session, Ballot], list[dict[str, Any]]],
+) -> Callable[[Session, Ballot], list[dict[str, Any]]]:
+    """Register a report of the ballot's matters that need another domain's review."""
+    if fn not in REVIEW_REPORTERS:
+        REVIEW_REPORTERS.append(fn)
+    return fn
+
+
+def review_report(session: Session, ballot: Ballot) -> list[dict[str, Any]]:
+    return [row for fn in REVIEW_REPORTERS for row in fn(session, ballot)]
+
+
 def status_of(ballot: Ballot, at: datetime | None = None) -> str:
     """The lifecycle stage, read from the timestamps."""
     at = at or now()
+    if ballot.deleted_at:
+        return "deleted"
+    if ballot.cancelled_at:
+        return "cancelled"
     if ballot.published_at:
         return "published"
     if ballot.tallied_at:
@@ -75,8 +98,14 @@ def status_of(ballot: Ballot, at: datetime | None = None) -> str:
     if ballot.closed_at:
         return "closed"
     if ballot.opened_at:
+        if at < ballot.starts_at:  # postponed while open: voting resumes at the new start
+            return "postponed"
         return "open" if at < ballot.ends_at else "ended"
     if ballot.noticed_at:
+        if at >= ballot.ends_at:  # never opened (e.g. a review withdrawn) and its period is over
+            return "lapsed"
+        if ballot.postponed_at is not None and at < ballot.starts_at:
+            return "postponed"
         return "noticed"
     return "draft"
 
@@ -84,10 +113,14 @@ def status_of(ballot: Ballot, at: datetime | None = None) -> str:
 STATUS_LABELS = {
     "draft": "草稿", "noticed": "已公告", "open": "投票中", "ended": "投票期已结束（待关闭）",
     "closed": "已关闭", "tallied": "已计票（询异期）", "published": "决议已公告",
+    "postponed": "已推迟", "cancelled": "已取消", "deleted": "已删除",
+    "lapsed": "未能按期开始（待业委会推迟或取消）",
 }
 
 
 def get_ballot(session: Session, *, compound_id: int, ballot_id: int, lock: bool = False) -> Ballot:
+    """The ballot, a deleted draft included (other domains' links to it stay readable; the
+    ballot routes answer 404 for it)."""
     stmt = select(Ballot).where(Ballot.id == ballot_id, Ballot.compound_id == compound_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -110,7 +143,7 @@ def get_ballot_with_matters(
 ) -> tuple[Ballot, list[BallotMatter]]:
     """The ballot and its matters in position order, in one round trip (the vote path's read)."""
     rows = session.execute(_BALLOT_WITH_MATTERS, {"ballot_id": ballot_id, "compound_id": compound_id}).all()
-    if not rows:
+    if not rows or rows[0][0].deleted_at is not None:
         raise NotFound("表决不存在", code="ballot_not_found")
     return rows[0][0], [matter for _, matter in rows if matter is not None]
 
@@ -289,6 +322,14 @@ def update_draft(
     return ballot
 
 
+def refuse_withdrawn(ballot: Ballot) -> None:
+    """A deleted draft or a cancelled ballot takes no further step."""
+    if ballot.deleted_at is not None:
+        raise NotFound("表决不存在", code="ballot_not_found")
+    if ballot.cancelled_at is not None:
+        raise Conflict("表决已取消，不能再进行任何操作", code="ballot_cancelled")
+
+
 def earliest_start(published_at: datetime, notice_days: int) -> datetime:
     """Art. 201: the publication day is not counted; voting may start on day N after it (00:00)."""
     return calendar.start_of_day(calendar.local_day(published_at) + timedelta(days=notice_days))
@@ -298,6 +339,7 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     """Publish the meeting notice listing every matter; the start must respect the notice period."""
     if ballot.noticed_at is not None:
         raise Conflict("会议通知已公告", code="ballot_already_noticed")
+    refuse_withdrawn(ballot)
     _run_open_guards(session, ballot)
     setting = get_settings(session, compound_id=ballot.compound_id)
     current = now()
@@ -378,11 +420,15 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     return ballot
 
 
-def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
-    """Open voting: check the notice period again and freeze the roster of the scope."""
+def open_ballot(session: Session, *, ballot: Ballot, actor: Actor, by_schedule: bool = False) -> Ballot:
+    """Open voting: check the notice period again and freeze the roster of the scope.
+
+    `by_schedule`: the scheduler opens it at its start (app/voting/schedule.py); the audit
+    sentence says so."""
     current = now()
     if ballot.opened_at is not None:
         raise Conflict("表决已开始", code="ballot_already_open")
+    refuse_withdrawn(ballot)
     if ballot.noticed_at is None or ballot.notice_id is None:
         raise Conflict("会议通知尚未公告，不能开始投票", code="ballot_not_noticed")
     _run_open_guards(session, ballot)
@@ -392,7 +438,9 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
     setting = ballot_rules(session, ballot=ballot)
     notice = notices_service.get_notice(session, compound_id=ballot.compound_id, notice_id=ballot.notice_id)
     assert notice.published_at is not None
-    first = earliest_start(notice.published_at, setting.notice_days)
+    # After a postponement the notice period runs from the postponement notice (app/voting/lifecycle.py).
+    first = earliest_start(max(notice.published_at, ballot.postponed_at or notice.published_at),
+                           setting.notice_days)
     if current < ballot.starts_at or current < first:
         raise Conflict(
             f"投票开始时间未到：最早于{timefmt.format_moment(max(ballot.starts_at, first))}开始",
@@ -411,8 +459,10 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         session, compound_id=ballot.compound_id, actor=actor, action="ballot.opened",
         object_type="ballot", object_id=ballot.id or 0,
         payload={"total_area_hundredths": area, "total_headcount": headcount,
-                 "settings": json.loads(ballot.settings_json)},
+                 "settings": json.loads(ballot.settings_json),
+                 **({"trigger": "schedule"} if by_schedule else {})},
     )
+    ballot.schedule_problem = ballot.schedule_problem_at = None
     announce.announce_opened(session, ballot=ballot)
     return ballot
 
@@ -444,7 +494,8 @@ def freeze_roster(session: Session, *, ballot: Ballot) -> tuple[int, int]:
 def list_ballots(session: Session, *, compound_id: int, include_drafts: bool,
                  building_ids: set[int] | None = None) -> list[Ballot]:
     """Ballots of a compound; owners see only noticed ones whose scope includes their buildings."""
-    stmt = select(Ballot).where(Ballot.compound_id == compound_id).order_by(Ballot.id.desc())
+    stmt = (select(Ballot).where(Ballot.compound_id == compound_id, Ballot.deleted_at.is_(None))
+            .order_by(Ballot.id.desc()))
     if not include_drafts:
         stmt = stmt.where(Ballot.noticed_at.is_not(None))
     ballots = list(session.execute(stmt).scalars())

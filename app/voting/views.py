@@ -44,6 +44,7 @@ from app.voting.responses import (
     BallotMatterOut,
     BallotMySubjectOut,
     BallotObjectionOut,
+    BallotReviewOut,
     BallotRulesOut,
     BallotSummaryOut,
     VoteConflictOut,
@@ -69,7 +70,7 @@ def settings_view(session: Session, setting: VotingSetting, *, access: CompoundA
     ballots = (service.list_ballots(session, compound_id=setting.compound_id, include_drafts=False)
                if _staff(access) else [])
     for ballot in ballots:
-        if ballot.published_at is not None:
+        if ballot.published_at is not None or ballot.cancelled_at is not None:
             continue
         frozen = ballot_rules(session, ballot=ballot)
         running.append(VotingRunningBallotOut(
@@ -111,6 +112,10 @@ def _summary_fields(ballot: Ballot) -> dict[str, Any]:
         "preliminary_notice_id": ballot.preliminary_notice_id,
         "result_notice_id": ballot.result_notice_id,
         "scope_building_ids": json.loads(ballot.scope_building_ids),
+        "cancelled_at": ballot.cancelled_at, "cancel_reason": ballot.cancel_reason,
+        "cancel_notice_id": ballot.cancel_notice_id,
+        "postponed_at": ballot.postponed_at, "postpone_reason": ballot.postpone_reason,
+        "postpone_notice_id": ballot.postpone_notice_id,
     }
 
 
@@ -171,7 +176,17 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
         ],
         my_subjects=mine,
         can_vote=service.status_of(ballot) == "open" and any(s.may_vote for s in mine),
+        **(_committee_fields(session, ballot) if _is_manager(access) else {}),
     )
+
+
+def _committee_fields(session: Session, ballot: Ballot) -> dict[str, Any]:
+    """The review status of the matters (before notice, and while it may still open) and the
+    scheduler's recorded problem."""
+    review = ([BallotReviewOut(**row) for row in service.review_report(session, ballot)]
+              if ballot.opened_at is None and ballot.cancelled_at is None else [])
+    return {"review": review, "schedule_problem": ballot.schedule_problem,
+            "schedule_problem_at": ballot.schedule_problem_at}
 
 
 def _documents(session: Session, compound_id: int, ids: list[int]) -> dict[int, BallotDocumentOut]:

@@ -78,6 +78,9 @@ export async function startBackend({ seed = true, env: extraEnv = {}, setup = []
     GONGJUE_SIGNING_KEY_PATH: join(tmp, 'key.pem'),
     GONGJUE_FRONTEND_DIST: join(FRONTEND, 'dist'),
     GONGJUE_SMS_PROVIDER: 'console',
+    // The ballot scheduler stays off so a test steps through the lifecycle with the buttons;
+    // e2e/ballot-lifecycle.test.mjs turns it on to see a ballot open by itself.
+    GONGJUE_SCHEDULE_WORKER: 'false',
     ...extraEnv,
     PYTHONUNBUFFERED: '1',
   };

@@ -23,7 +23,8 @@ from app.ops.backup import read_manifest
 from tests.deploy.units import INSTALLED_PYTHON, UNITS, exec_start, read_unit
 from tests.factories import make_compound
 
-JOBS = {"checkpoint": "app.audit", "purge": "app.auth", "backup": "app.ops", "deliver": "app.notify"}
+JOBS = {"checkpoint": "app.audit", "purge": "app.auth", "backup": "app.ops", "deliver": "app.notify",
+        "tick": "app.voting"}
 
 
 def test_every_job_has_a_service_and_a_timer() -> None:
@@ -85,7 +86,7 @@ def test_the_daily_jobs_run_as_their_units_state(
     GONGJUE_* settings, as the units' EnvironmentFile gives theirs)."""
     make_compound(db)
     db.commit()
-    for job in ("checkpoint", "purge", "backup"):
+    for job in ("checkpoint", "purge", "backup", "tick"):
         argv = [a.replace("/var/backups/gongjue", str(tmp_path / "backups"))
                 for a in exec_start(UNITS / f"gongjue-{job}.service")]
         done = _run(argv)

@@ -147,6 +147,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", B): MANAGERS,
     ("POST", B + "/notice"): MANAGERS,
     ("POST", B + "/open"): MANAGERS,
+    ("DELETE", B): MANAGERS,
+    ("POST", B + "/cancel"): MANAGERS,
+    ("POST", B + "/postpone"): MANAGERS,
     ("POST", B + "/votes"): frozenset({OWNER}),  # and accepted proxies (not a principal here)
     ("GET", B + "/my-votes"): frozenset({OWNER}),  # 查票: one's own votes
     # README: progress is for the committee, reviewers and observers; the non-voters list is

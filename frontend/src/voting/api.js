@@ -16,7 +16,11 @@ export const BALLOT_STEPS = {
   open: irreversible((cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/open`, body)),
   close: irreversible((cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/close`, body)),
   publish: irreversible((cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/publish`, body)),
+  cancel: irreversible((cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/cancel`, body)),
+  postpone: irreversible((cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/postpone`, body)),
 };
+/** Delete a draft (never noticed); it disappears from every list. */
+export const deleteDraft = irreversible((cid, bid) => api.del(`/compounds/${cid}/ballots/${bid}`));
 
 // What an owner reads and does.
 export const castVote = (cid, bid, body) => api.post(`/compounds/${cid}/ballots/${bid}/votes`, body);

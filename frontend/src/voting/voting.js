@@ -73,7 +73,7 @@ function ruleTag(m, special) {
 
 /** Vant tag colours for a ballot's status. */
 export function statusTagType(status) {
-  return { open: 'success', noticed: 'primary', draft: 'default', published: 'primary' }[status] || 'warning';
+  return { open: 'success', noticed: 'primary', draft: 'default', published: 'primary', cancelled: 'danger' }[status] || 'warning';
 }
 
 export const isClosedStatus = (s) => ['closed', 'tallied', 'published'].includes(s);
