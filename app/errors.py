@@ -231,6 +231,11 @@ FIELD_LABELS = {
     "publish_due_days": "结账后公布期限", "voucher_required": "是否须附凭证",
     "annual_audit_required": "是否须年度审计", "extra_major_matters": "新增重大事项",
     "source": "依据", "everywhere": "是否退出所有设备", "refresh_token": "续期令牌",
+    # surveys (app/surveys)
+    "year": "年度", "opens_at": "作答开始时间", "closes_at": "作答结束时间",
+    "allow_comments": "是否收集意见建议", "questions": "评价项", "hint": "评价项说明",
+    "scale": "评分方式", "answers": "答卷", "question_id": "评价项", "value": "评价",
+    "comment": "意见建议",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
     "format": "文件格式", "waiting_for_me": "只看待我办理的",
