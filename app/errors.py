@@ -234,6 +234,11 @@ FIELD_LABELS = {
     "entrance": "单元", "room": "房号", "area_hundredths": "专有面积（0.01㎡）",
     "area_source": "面积来源", "usage": "用途", "import_id": "名册导入记录",
     "typed_count": "输入的数量",
+    # surveys (app/surveys)
+    "year": "年度", "opens_at": "作答开始时间", "closes_at": "作答结束时间",
+    "allow_comments": "是否收集意见建议", "questions": "评价项", "hint": "评价项说明",
+    "scale": "评分方式", "answers": "答卷", "question_id": "评价项", "value": "评价",
+    "comment": "意见建议",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
     "format": "文件格式", "serial": "表决票编号", "waiting_for_me": "只看待我办理的",

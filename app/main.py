@@ -32,6 +32,7 @@ from app.procedures.gate import ballot_gate, ballot_review
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
 from app.security import SecurityHeadersMiddleware, StrictCORSMiddleware
+from app.surveys.router import router as surveys_router
 from app.voting.router import router as voting_router
 from app.voting.schedule import get_scheduler
 from app.voting.service import register_open_guard, register_review_reporter
@@ -43,7 +44,7 @@ def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
-        voting_router, ledger_router, procedures_router, notify_router,
+        voting_router, ledger_router, procedures_router, notify_router, surveys_router,
     ):
         api.include_router(router)
     return api

@@ -12,4 +12,5 @@ def load_all_models() -> None:
     import app.notify.models
     import app.procedures.models
     import app.roster.models
+    import app.surveys.models
     import app.voting.models  # noqa: F401

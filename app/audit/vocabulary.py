@@ -30,6 +30,7 @@ GROUPS: dict[str, str] = {
     "ledger": "公共收益",
     "file": "文件",
     "audit": "审计签名",
+    "survey": "问卷调查",
 }
 
 
@@ -130,6 +131,12 @@ ACTIONS: dict[str, Action] = {
     "ledger.import_created": Action("ledger", "导入银行流水“{file_name}”（{rows}行）"),
     "ledger.import_row_accepted": Action("ledger", "采用导入流水第{row_number}行"),
     "ledger.import_row_discarded": Action("ledger", "舍弃导入流水第{row_number}行"),
+    # surveys: an answer is recorded without who gave it or what it says (app/surveys/service.py)
+    "survey.created": Action("survey", "创建问卷“{title}”（{question_count}个评价项）"),
+    "survey.opened": Action("survey", "开启问卷“{title}”"),
+    "survey.answer_recorded": Action("survey", "收到一份问卷答卷（现有{response_count}份）"),
+    "survey.closed": Action("survey", "结束问卷“{title}”，共收到答卷{response_count}份"),
+    "survey.published": Action("survey", "公布问卷“{title}”的结果：总体满意度{satisfaction_rate}"),
 }
 
 
@@ -170,6 +177,7 @@ OBJECTS: dict[str, ObjectKind] = {
     "ledger_period": ObjectKind("收支期间", "/c/{compound_id}/ledger"),
     "ledger_import": ObjectKind("流水导入", "/c/{compound_id}/ledger/imports"),
     "ledger_import_row": ObjectKind("流水导入行", "/c/{compound_id}/ledger/imports"),
+    "survey": ObjectKind("问卷", "/c/{compound_id}/surveys/{id}"),
 }
 
 
@@ -339,6 +347,11 @@ FIELDS: dict[str, PayloadField] = {
     "decision_rules": PayloadField("动用规则", "json"), "publish_due_days": PayloadField("结账后公布期限（天）", "count"),
     "voucher_required": PayloadField("是否须附凭证", "bool"),
     "annual_audit_required": PayloadField("是否须年度审计", "bool"), "rows": PayloadField("行数", "count"), "row_number": PayloadField("行号", "count"),
+    # surveys
+    "year": PayloadField("年度"), "survey_template": PayloadField("问卷模板"),
+    "question_count": PayloadField("评价项数", "count"), "opens_at": PayloadField("作答开始", "time"),
+    "closes_at": PayloadField("作答结束", "time"), "response_count": PayloadField("答卷份数", "count"),
+    "early": PayloadField("是否提前结束", "bool"), "satisfaction_rate": PayloadField("总体满意度"),
 }
 # Fields holding another object's id are written as that object (noun and number).
 _REF_LABELS = {

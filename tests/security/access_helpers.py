@@ -58,6 +58,7 @@ B = C + "/ballots/{ballot_id}"
 LG = C + "/ledger"
 PR = C + "/procedures"
 IT = PR + "/items/{item_id}"
+SV = C + "/surveys"
 
 # (method, path template) -> principals allowed IN THEIR OWN COMPOUND. In another compound every
 # one of them is refused except the platform admin (platform-wide by definition).
@@ -246,6 +247,19 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", IT + "/observers"): STAFF,
     ("POST", IT + "/observers"): APPOINTERS,
     ("POST", IT + "/observers/{appointment_id}/revoke"): APPOINTERS,
+    # --- surveys (满意度调查, seed 002): the committee (and the platform acting for it) runs
+    # them; owners answer for their own flats; everyone reads published aggregates (the
+    # property company only once published: the service check, README 满意度调查).
+    ("GET", SV): MEMBERS,
+    ("GET", SV + "/templates"): MANAGERS,
+    ("POST", SV): MANAGERS,
+    ("GET", SV + "/{survey_id}"): MEMBERS,
+    ("POST", SV + "/{survey_id}/open"): MANAGERS,
+    ("POST", SV + "/{survey_id}/close"): MANAGERS,
+    ("POST", SV + "/{survey_id}/publish"): MANAGERS,
+    ("GET", SV + "/{survey_id}/my-answers"): frozenset({OWNER}),
+    ("POST", SV + "/{survey_id}/answers"): frozenset({OWNER}),
+    ("GET", SV + "/{survey_id}/results"): MEMBERS,
 }
 
 # 403 codes that mean "you may not" (authorization), as opposed to a refusal of the request's
@@ -595,6 +609,21 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
     w.ok("POST", f"/ledger/periods/{Q1}/audit-report", "wy", {"file_id": report})
     w.ok("POST", f"/ledger/periods/{Q1}/publish", "wy")
     ids["start_date"] = Q1
+
+    # A survey from the annual template, answered by five flats, closed and published.
+    survey = w.ok("POST", "/surveys", "wy", {
+        "template_key": "property_satisfaction", "year": 2026,
+        "opens_at": "2026-04-02T10:00:00+08:00", "closes_at": "2026-04-09T10:00:00+08:00"},
+        status=201)
+    ids["survey"] = sid = survey["id"]
+    w.ok("POST", f"/surveys/{sid}/open", "wy")
+    answers = [{"question_id": q["id"], "value": 3} for q in survey["questions"]]
+    for i in (0, 1, 2, 3, 4):
+        w.ok("POST", f"/surveys/{sid}/answers", f"owner{i}",
+             {"subject_id": by_phone_index[i], "answers": answers, "comment": "保洁很认真"},
+             status=201)
+    w.ok("POST", f"/surveys/{sid}/close", "wy")
+    w.ok("POST", f"/surveys/{sid}/publish", "wy")
     ids["matter"] = matters[0]
     ids["owner_row"] = next(o["id"] for s in subjects if s["id"] == ids["subject"]
                             for o in s["owners"])

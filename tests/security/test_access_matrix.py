@@ -221,6 +221,7 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
                                          "body": "已实施"},
         ("POST", IT + "/observations"): {"text": "观察意见"},
         ("POST", IT + "/observers"): {"username": w.user("dep"), "organization": "区人大代表"},
+        ("POST", C + "/surveys/{survey_id}/answers"): {"subject_id": i["subject"], "answers": []},
     }
     return bodies.get((method, path))
 

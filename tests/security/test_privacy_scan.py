@@ -142,6 +142,39 @@ def _complete_demo(client: TestClient, cid: int) -> None:
         "step_key": item["current_step"]["key"], "title": "关于续聘物业服务企业的决议公开",
         "body": "业主大会已表决通过续聘，合同签订后公布。"}, status=201)
 
+    # The annual satisfaction survey, answered by six flats (with comments), closed, published.
+    survey = ok("POST", "/surveys", "committee", {
+        "template_key": "property_satisfaction", "year": today.year,
+        "opens_at": calendar.start_of_day(today).isoformat(),
+        "closes_at": calendar.start_of_day(today + timedelta(days=7)).isoformat()}, status=201)
+    ok("POST", f"/surveys/{survey['id']}/open", "committee")
+    _answer_survey(cid, survey)
+    ok("POST", f"/surveys/{survey['id']}/close", "committee")
+    ok("POST", f"/surveys/{survey['id']}/publish", "committee")
+
+
+def _answer_survey(cid: int, survey: dict[str, Any]) -> None:
+    """Six demo flats answer through the service (sign-in codes are rate-limited)."""
+    from app.db import new_session
+    from app.surveys import service as surveys_service
+
+    session = new_session(write=True)
+    try:
+        answered = 0
+        for n in range(1, 40):
+            phone = f"138{n:08d}"
+            for subject in surveys_service.answering_subjects(session, compound_id=cid, phone=phone):
+                surveys_service.submit_answer(
+                    session, compound_id=cid, survey_id=survey["id"], phone=phone,
+                    subject_id=subject.subject_id, comment="希望电梯维修更及时",
+                    answers={q["id"]: 3 for q in survey["questions"]})
+                answered += 1
+            if answered >= 6:
+                break
+        session.commit()
+    finally:
+        session.close()
+
 
 def _ids(db: Session, cid: int) -> dict[str, list[Any]]:
     """Every row id of the demo compound a GET route can name."""
@@ -161,7 +194,7 @@ def _ids(db: Session, cid: int) -> dict[str, list[Any]]:
         "entry_id": entries, "entry_file": [tuple(p) for p in pairs],
         "start_date": [d.isoformat() for d in ids("ledger_period", "start_date")],
         "item_id": ids("agenda_item"), "import_id": ids("ledger_import"),
-        "roster_import": ids("roster_import"),
+        "roster_import": ids("roster_import"), "survey_id": ids("survey"),
     }
     db.rollback()
     return out
