@@ -233,6 +233,7 @@ FIELD_LABELS = {
     "source": "依据", "everywhere": "是否退出所有设备", "refresh_token": "续期令牌",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
+    "entrance": "单元", "sort": "排序",
     "format": "文件格式", "waiting_for_me": "只看待我办理的",
     "limit": "每页条数", "offset": "跳过条数", "after_seq": "起始序号", "before_seq": "截止序号",
     "since": "起始日期", "until": "截止日期", "object_type": "对象类型", "object_id": "对象编号",
