@@ -143,7 +143,7 @@ test('PC: non-voters filter by building and entrance, and print every one of the
   });
   await table.getByRole('button', { name: '打印' }).click();
   await page.waitForFunction(() => window.__printed === 1);
-  const printed = table.locator('.dt-print');
+  const printed = page.getByTestId('non-voter-table-print');
   assert.equal(await printed.locator('tbody tr').count(), b3.total);
   assert.match(await printed.locator('h2').textContent(), new RegExp(`「${OPEN_BALLOT}」未投票户 · 3栋`));
   assert.deepEqual(
