@@ -15,6 +15,12 @@ def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     return result
 
 
+def starts_with_text(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` begins with `text` literally (as contains_text)."""
+    result: ColumnElement[bool] = column.startswith(text, autoescape=True)
+    return result
+
+
 # A flat as people type it: "3-201", "3 201", "3号楼201", "3栋1单元201". The separators and the
 # words of a unit label (栋, 号楼, 幢, 座, 单元, 室) split it into building, entrance and room.
 # "_", "%" and "/" are not separators: they are searched literally (see contains_text).

@@ -25,7 +25,7 @@ from app.roster.models import (
     VotingSubject,
 )
 from app.roster.subjects import DEVELOPER_KEY, PARKING_USAGES, UnitFacts, derive_subjects
-from app.search import contains_text, flat_parts
+from app.search import contains_text, flat_parts, starts_with_text
 
 __all__ = ["PARKING_USAGES", "format_area", "unit_label", "units_text"]  # roster's wording, re-exported for callers
 
@@ -520,7 +520,7 @@ def list_units(
                 ).scalars()
                 if name == parts[0] or flat_parts(name)[:1] == [parts[0]]
             ]
-            base = base.where(Building.name.in_(names), Unit.room.startswith(parts[-1], autoescape=True))
+            base = base.where(Building.name.in_(names), starts_with_text(Unit.room, parts[-1]))
             if len(parts) > 2:
                 base = base.where(Unit.entrance == parts[1])
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()

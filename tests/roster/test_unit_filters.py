@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.auth.models import Role
 from app.roster import service as roster_service
-from app.roster.models import Building, Unit, UnitStatus
+from app.roster.models import Unit, UnitStatus
 from tests.factories import UnitSpec, add_roster, bearer, make_compound, make_staff
 
 # (building, entrance, room, area, status)
@@ -29,7 +29,7 @@ def roster(client: TestClient, db: Session) -> tuple[str, dict[str, str]]:
     add_roster(db, compound, [UnitSpec(b, f"{e}-{r}", a, [f"业主{b}{e}{r}"] if s == UnitStatus.DELIVERED else [],
                                        status=s) for b, e, r, a, s in UNITS])
     # The factory knows no entrances: give each unit its own, then derive the subjects again.
-    for unit, name in db.execute(select(Unit, Building.name).join(Building, Building.id == Unit.building_id)).all():
+    for unit in db.execute(select(Unit)).scalars():
         unit.entrance, unit.room = unit.room.split("-")
         db.add(unit)
     db.flush()
