@@ -241,6 +241,7 @@ FIELD_LABELS = {
     "comment": "意见建议",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
+    "sort": "排序",
     "format": "文件格式", "serial": "表决票编号", "waiting_for_me": "只看待我办理的",
     "limit": "每页条数", "offset": "跳过条数", "after_seq": "起始序号", "before_seq": "截止序号",
     "since": "起始日期", "until": "截止日期", "object_type": "对象类型", "object_id": "对象编号",

@@ -12,7 +12,7 @@ from app.auth.roles import MANAGERS, OWNERS, ROSTER_EXPORTERS, ROSTER_KEEPERS, S
 from app.db import transaction
 from app.deps import CompoundAccess, CurrentPrincipal, PlatformAdmin, SessionDep, compound_access
 from app.roster import editing, export, importer, removals, service, template
-from app.roster.models import Compound
+from app.roster.models import Compound, UnitStatus
 from app.roster.schemas import (
     CompoundIn,
     CompoundOut,
@@ -36,6 +36,8 @@ from app.roster.schemas import (
 from app.schemas import only_form_fields
 
 router = APIRouter(tags=["roster"])
+
+UNIT_SORT_PATTERN = "^-?(" + "|".join(service.UNIT_SORTS) + ")$"
 
 RosterReader = Annotated[
     CompoundAccess,
@@ -124,12 +126,16 @@ def list_units(
     q: Annotated[str | None, Query(max_length=30)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    entrance: Annotated[str | None, Query(max_length=20)] = None,
+    status: UnitStatus | None = None,
+    sort: Annotated[str, Query(pattern=UNIT_SORT_PATTERN)] = "building",
 ) -> UnitPage:
     total, items = service.list_units(
         session, compound_id=access.compound_id, building=building, query=q, offset=offset,
-        limit=limit,
+        limit=limit, entrance=entrance, status=status, sort=sort,
     )
-    return UnitPage.model_validate({"total": total, "items": items})
+    entrances = service.unit_entrances(session, compound_id=access.compound_id, building=building)
+    return UnitPage.model_validate({"total": total, "items": items, "entrances": entrances})
 
 
 @router.get("/compounds/{compound_id}/subjects", response_model=SubjectPage)

@@ -90,6 +90,7 @@ class UnitOut(BaseModel):
 class UnitPage(BaseModel):
     total: int
     items: list[UnitOut]
+    entrances: list[str] = []  # the entrances to filter by (of the chosen building, if any)
 
 
 class SubjectOut(BaseModel):

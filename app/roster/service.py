@@ -25,7 +25,7 @@ from app.roster.models import (
     VotingSubject,
 )
 from app.roster.subjects import DEVELOPER_KEY, PARKING_USAGES, UnitFacts, derive_subjects
-from app.search import contains_text
+from app.search import contains_text, flat_parts, starts_with_text
 
 __all__ = ["PARKING_USAGES", "format_area", "unit_label", "units_text"]  # roster's wording, re-exported for callers
 
@@ -530,11 +530,26 @@ def _masked_owner(owner: Owner) -> dict[str, object]:
     }
 
 
+# How the unit list may be ordered (`sort`, "-" first for descending): the roster's own order
+# (building, entrance, room), area, status.
+UNIT_SORTS = ("building", "area", "status")
+
+
+def _room_order(desc: bool = False) -> list[object]:
+    cols = [Building.id, Unit.entrance, func.length(Unit.room), Unit.room]
+    return [c.desc() for c in cols] if desc else list(cols)
+
+
 def list_units(
     session: Session, *, compound_id: int, building: str | None = None, query: str | None = None,
-    offset: int = 0, limit: int = 50,
+    offset: int = 0, limit: int = 50, entrance: str | None = None, status: str | None = None,
+    sort: str = "building",
 ) -> tuple[int, list[dict[str, object]]]:
-    """A page of units with masked owners, filtered by building and room."""
+    """A page of units with masked owners, filtered by building, entrance, status and room.
+
+    `query` is a room ("1201", matched anywhere in the room) or a flat typed as people write it
+    ("3-201", "3号楼201", "3栋1单元201": the building, the entrance if given, and the start of
+    the room)."""
     base = (
         select(Unit, Building.name, UnitSubject.subject_id)
         .join(Building, Building.id == Unit.building_id)
@@ -543,13 +558,36 @@ def list_units(
     )
     if building:
         base = base.where(Building.name == building)
+    if entrance is not None and entrance != "":
+        base = base.where(Unit.entrance == entrance)
+    if status:
+        base = base.where(Unit.status == status)
     if query:
-        base = base.where(contains_text(Unit.room, query.strip()))
+        parts = flat_parts(query)
+        if len(parts) < 2:
+            base = base.where(contains_text(Unit.room, query.strip()))
+        else:
+            names = [
+                name for name in session.execute(
+                    select(Building.name).where(Building.compound_id == compound_id)
+                ).scalars()
+                if name == parts[0] or flat_parts(name)[:1] == [parts[0]]
+            ]
+            base = base.where(Building.name.in_(names), starts_with_text(Unit.room, parts[-1]))
+            if len(parts) > 2:
+                base = base.where(Unit.entrance == parts[1])
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(
-        base.order_by(Building.id, Unit.entrance, func.length(Unit.room), Unit.room)
-        .offset(offset).limit(limit)
-    ).all()
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in UNIT_SORTS:
+        raise Invalid(f"不支持按“{sort}”排序")
+    if key == "area":
+        order = [Unit.area_hundredths.desc() if desc else Unit.area_hundredths, *_room_order()]
+    elif key == "status":
+        order = [Unit.status.desc() if desc else Unit.status, *_room_order()]
+    else:
+        order = _room_order(desc)
+    rows = session.execute(base.order_by(*order).offset(offset).limit(limit)).all()
     unit_ids = [u.id for u, _, _ in rows]
     owners_by_unit: dict[int, list[Owner]] = defaultdict(list)
     if unit_ids:
@@ -570,6 +608,17 @@ def list_units(
         for u, bname, sid in rows
     ]
     return total, items
+
+
+def unit_entrances(session: Session, *, compound_id: int, building: str | None = None) -> list[str]:
+    """The entrances (单元) the compound's units carry, of one building if named, in order."""
+    stmt = (
+        select(Unit.entrance).distinct().join(Building, Building.id == Unit.building_id)
+        .where(Unit.compound_id == compound_id, Unit.entrance != "")
+    )
+    if building:
+        stmt = stmt.where(Building.name == building)
+    return sorted(session.execute(stmt).scalars(), key=lambda e: (len(e), e))
 
 
 def list_subjects(

@@ -274,6 +274,8 @@ class BallotNonVoterOut(Out):
 class BallotNonVoterPage(Out):
     total: int
     items: list[BallotNonVoterOut]
+    buildings: list[str] = Field(default=[], description="可筛选的楼栋（有未投票户的）")
+    entrances: list[str] = Field(default=[], description="所选楼栋中可筛选的单元")
 
 
 # --- proxies, paper ballots, conflicts, objections ---------------------------------------------

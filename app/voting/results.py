@@ -22,6 +22,7 @@ from app.clock import now
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.notices import service as notices_service
 from app.roster import service as roster_service
+from app.search import label_matches
 from app.voting import announce, casting, rules, tally, wording
 from app.voting.casting import voter_subjects
 from app.voting.models import (
@@ -111,14 +112,63 @@ def _ratio(num: int, den: int) -> dict[str, str] | None:
     return {"fraction": f"{f.numerator}/{f.denominator}", "percent": rules.format_percent(f)}
 
 
-def non_voters(session: Session, *, ballot: Ballot, offset: int = 0, limit: int = 100) -> tuple[int, list[dict[str, Any]]]:
-    """Subjects that have not voted, by building/room only (for reminders; no names, no phones)."""
-    base = select(BallotSubject).where(BallotSubject.ballot_id == ballot.id,
-                                       BallotSubject.effective_cast_id.is_(None))
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(base.order_by(BallotSubject.subject_id).offset(offset).limit(limit)).scalars()
-    return total, [{"subject_id": r.subject_id, "label": r.label,
-                    "area": rules.format_area(r.area_hundredths)} for r in rows]
+NON_VOTER_SORTS = ("roster", "area", "label")
+
+
+def _unit_entrance(unit_label: str, building: str) -> str | None:
+    """The entrance of a unit label ('1栋2单元301' in '1栋' → '2'), None if it names none."""
+    if not unit_label.startswith(building):
+        return None
+    rest = unit_label[len(building):]
+    return rest.split("单元", 1)[0] if "单元" in rest else None
+
+
+def non_voters(
+    session: Session, *, ballot: Ballot, offset: int = 0, limit: int = 100, building: str | None = None,
+    entrance: str | None = None, query: str | None = None, sort: str = "roster",
+) -> tuple[int, list[dict[str, Any]], dict[str, list[str]]]:
+    """Subjects that have not voted, by building/room only (for reminders; no names, no phones).
+
+    Filtered by building (the frozen subject's buildings), entrance (of the units its label
+    names) and typed text ('3-201', '3号楼201', see app/search.py); ordered by the roster
+    (default), area or label. Also returns the buildings and entrances there are to filter by."""
+    rows = list(session.execute(
+        select(BallotSubject.subject_id, BallotSubject.label, BallotSubject.area_hundredths,
+               BallotSubject.building_ids)
+        .where(BallotSubject.ballot_id == ballot.id, BallotSubject.effective_cast_id.is_(None))
+        .order_by(BallotSubject.subject_id)
+    ))
+    names = {b.id: b.name for b in roster_service.buildings(session, compound_id=ballot.compound_id)}
+    by_row = [{names[b] for b in json.loads(r.building_ids) if b in names} for r in rows]
+    facets: dict[str, list[str]] = {
+        "buildings": [n for bid, n in names.items() if any(n in bs for bs in by_row)], "entrances": [],
+    }
+    picked = []
+    for r, bs in zip(rows, by_row, strict=True):
+        if building and building not in bs:
+            continue
+        units = r.label.split(" 等")[0].split("、")
+        if building:
+            ents = {e for u in units if (e := _unit_entrance(u, building))}
+            facets["entrances"].extend(ents - set(facets["entrances"]))
+            if entrance and entrance not in ents:
+                continue
+        if query and not label_matches(r.label, query):
+            continue
+        picked.append(r)
+    facets["entrances"].sort(key=lambda e: (len(e), e))
+    key = sort.lstrip("-")
+    if key not in NON_VOTER_SORTS:
+        raise Invalid(f"不支持按“{sort}”排序")
+    if key == "area":
+        picked.sort(key=lambda r: r.area_hundredths)
+    elif key == "label":
+        picked.sort(key=lambda r: r.label)
+    if sort.startswith("-"):
+        picked.reverse()
+    return len(picked), [{"subject_id": r.subject_id, "label": r.label,
+                          "area": rules.format_area(r.area_hundredths)}
+                         for r in picked[offset:offset + limit]], facets
 
 
 # --- tally -----------------------------------------------------------------------------------

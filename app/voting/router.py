@@ -94,6 +94,7 @@ OwnerOrManager = Annotated[
     CompoundAccess, Depends(compound_access(*MANAGERS, *OWNERS))
 ]
 B = "/compounds/{compound_id}/ballots/{ballot_id}"
+NON_VOTER_SORT_PATTERN = "^-?(" + "|".join(results.NON_VOTER_SORTS) + ")$"
 
 
 def _specs(body: BallotIn) -> list[service.MatterSpec]:
@@ -232,10 +233,18 @@ def turnout(ballot_id: int, access: Member, session: SessionDep) -> dict[str, An
 def non_voters(
     ballot_id: int, access: Manager, session: SessionDep,
     offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    building: Annotated[str | None, Query(max_length=50)] = None,
+    entrance: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=30)] = None,
+    sort: Annotated[str, Query(pattern=NON_VOTER_SORT_PATTERN)] = "roster",
 ) -> dict[str, Any]:
-    total, items = results.non_voters(session, ballot=_ballot(session, access, ballot_id),
-                                      offset=offset, limit=limit)
-    return {"total": total, "items": items}
+    """Subjects that have not voted (building and room only), filtered and ordered; with the
+    buildings (and, for a building, the entrances) there are to filter by."""
+    total, items, facets = results.non_voters(
+        session, ballot=_ballot(session, access, ballot_id), offset=offset, limit=limit,
+        building=building, entrance=entrance, query=q, sort=sort,
+    )
+    return {"total": total, "items": items, **facets}
 
 
 @router.post(B + "/proxies", status_code=201)

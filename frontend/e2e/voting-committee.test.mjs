@@ -78,8 +78,9 @@ test('committee follows the open ballot: progress, non-voters, proxies', async (
   await page.getByRole('tab', { name: '委托' }).click();
   const proxies = page.getByTestId('proxies');
   const subject = nonVoters.items[1];
-  await proxies.getByLabel('委托人（房屋）').fill(subject.label);
-  await proxies.getByLabel('选择表决户').selectOption({ value: String(subject.subject_id) });
+  await proxies.getByRole('combobox', { name: '委托人（房屋）' }).fill(subject.label);
+  await proxies.locator('[role=option] .fp-label').filter({ hasText: new RegExp(`^${subject.label}$`) }).click();
+  await proxies.getByTestId('flat-picked').getByText(subject.label, { exact: true }).waitFor();
   await proxies.getByLabel('受托人姓名').fill('赵受托');
   await proxies.getByLabel('受托人手机号').fill('13900000011');
   await proxies.locator('#proxy-file').setInputFiles({ name: '委托书.pdf', mimeType: 'application/pdf', buffer: PDF });
