@@ -46,6 +46,9 @@ class Ballot(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     scope_building_ids: str = Field(default="[]", max_length=2000)  # JSON; [] = whole compound
+    # JSON [{building_id, entrance}]: entrances (单元) in scope besides the whole buildings above;
+    # both empty = the whole compound (app.roster.scope.Scope)
+    scope_entrances: str = Field(default="[]", max_length=2000)
     starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     created_by: int | None = Field(default=None, foreign_key="user_account.id")

@@ -34,7 +34,7 @@ from app.voting.models import (
     EffectiveChoice,
     VoteCast,
 )
-from app.voting.service import candidates_by_matter, list_matters
+from app.voting.service import ballot_scope, candidates_by_matter, list_matters
 from app.voting.settings import ballot_rules
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ def close_ballot(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         session, compound_id=ballot.compound_id, kind="result",
         title=f"{ballot.title}：表决结果（初步，询异期内）",
         body=_result_body(ballot, summary, final=False),
-        audience_building_ids=json.loads(ballot.scope_building_ids) or None,
+        audience_building_ids=_audience(ballot), audience_entrances=_audience_entrances(ballot),
         display_days=max(setting_days, 3), source_type="ballot", source_id=str(ballot.id),
         structured=_result_structured(summary, {"ballot_id": ballot.id,
                                                 "audit_head": {"seq": seq, "hash": head}}),
@@ -304,6 +304,16 @@ def _result_structured(summary: list[dict[str, Any]], data: dict[str, Any]) -> d
                           "columns": ["序号", "事项", "结果", "参与（面积/人数）", "同意（面积/人数）"],
                           "rows": rows}],
             "data": {**data, "matters": summary}}
+
+
+def _audience(ballot: Ballot) -> list[int] | None:
+    """The buildings a ballot's notices address (None: the whole compound)."""
+    scope = ballot_scope(ballot)
+    return None if scope.whole_compound else sorted(scope.building_ids)
+
+
+def _audience_entrances(ballot: Ballot) -> list[tuple[int, str]]:
+    return sorted(ballot_scope(ballot).entrances)
 
 
 def results_summary(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]:
@@ -531,7 +541,7 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         published=checkpoint))
     notice = notices_service.publish_notice(
         session, compound_id=ballot.compound_id, kind="result", title=f"{ballot.title}：决议公告",
-        body=body, audience_building_ids=json.loads(ballot.scope_building_ids) or None, display_days=30,
+        body=body, audience_building_ids=_audience(ballot), audience_entrances=_audience_entrances(ballot), display_days=30,
         source_type="ballot", source_id=str(ballot.id), structured=structured, actor=actor,
     )
     ballot.result_notice_id = notice.id

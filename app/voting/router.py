@@ -130,6 +130,7 @@ def create_ballot(body: BallotIn, access: Manager, session: SessionDep) -> Ballo
     ballot = service.create_ballot(
         session, compound_id=access.compound_id, title=body.title, description=body.description,
         starts_at=body.starts_at, ends_at=body.ends_at, scope_building_ids=body.scope_building_ids,
+        scope_entrances=[(e.building_id, e.entrance) for e in body.scope_entrances],
         matters=_specs(body), actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
@@ -149,7 +150,9 @@ def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: Sess
     ballot = service.update_draft(
         session, ballot=_ballot(session, access, ballot_id, lock=True), title=body.title,
         description=body.description, starts_at=body.starts_at, ends_at=body.ends_at,
-        scope_building_ids=body.scope_building_ids, matters=_specs(body), actor=access.actor)
+        scope_building_ids=body.scope_building_ids,
+        scope_entrances=[(e.building_id, e.entrance) for e in body.scope_entrances],
+        matters=_specs(body), actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from app.roster.schemas import EntranceIn
 from app.schemas import AwareDatetimeIn, InputModel
 
 
@@ -30,6 +31,7 @@ class BallotIn(InputModel):
     starts_at: AwareDatetimeIn
     ends_at: AwareDatetimeIn
     scope_building_ids: list[int] = Field(default_factory=list)
+    scope_entrances: list[EntranceIn] = Field(default_factory=list, max_length=200)
     matters: list[MatterIn] = Field(min_length=1, max_length=50)
 
 

@@ -22,6 +22,7 @@ from app.deps import CompoundAccess
 from app.files import service as files_service
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
+from app.roster.scope import scope_words
 from app.spreadsheets import neutralize_formulas
 from app.voting import casting, policy, results, rules, service
 from app.voting.models import (
@@ -98,7 +99,7 @@ def _staff(access: CompoundAccess) -> bool:
     return policy.is_staff(access.roles)
 
 
-def _summary_fields(ballot: Ballot) -> dict[str, Any]:
+def _summary_fields(ballot: Ballot, building_names: dict[int, str]) -> dict[str, Any]:
     status = service.status_of(ballot)
     return {
         "id": ballot.id, "title": ballot.title, "status": status,
@@ -110,11 +111,17 @@ def _summary_fields(ballot: Ballot) -> dict[str, Any]:
         "preliminary_notice_id": ballot.preliminary_notice_id,
         "result_notice_id": ballot.result_notice_id,
         "scope_building_ids": json.loads(ballot.scope_building_ids),
+        "scope_entrances": json.loads(ballot.scope_entrances),
+        "scope_label": scope_words(service.ballot_scope(ballot), building_names),
     }
 
 
-def ballot_summary(ballot: Ballot) -> BallotSummaryOut:
-    return BallotSummaryOut(**_summary_fields(ballot))
+def _building_names(session: Session, compound_id: int) -> dict[int, str]:
+    return {b.id: b.name for b in roster_service.buildings(session, compound_id=compound_id)}
+
+
+def ballot_summary(ballot: Ballot, building_names: dict[int, str]) -> BallotSummaryOut:
+    return BallotSummaryOut(**_summary_fields(ballot, building_names))
 
 
 def ballot_list(session: Session, *, access: CompoundAccess) -> list[BallotSummaryOut]:
@@ -131,7 +138,8 @@ def ballot_list(session: Session, *, access: CompoundAccess) -> list[BallotSumma
             live = casting.live_proxy_ballot_ids(session, compound_id=access.compound_id,
                                                  phone=access.principal.user.phone)
             ballots = [b for b in ballots if b.id in live]
-    return [ballot_summary(b) for b in ballots]
+    names = _building_names(session, access.compound_id)
+    return [ballot_summary(b, names) for b in ballots]
 
 
 def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -> BallotDetailOut:
@@ -149,7 +157,7 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
     for p in casting.proxy_subjects(session, ballot=ballot, phone=phone):
         mine.append(_my_subject(session, ballot, p.subject_id, "proxy"))
     return BallotDetailOut(
-        **_summary_fields(ballot),
+        **_summary_fields(ballot, _building_names(session, ballot.compound_id)),
         description=ballot.description,
         total_area_hundredths=ballot.total_area_hundredths,
         total_headcount=ballot.total_headcount,
