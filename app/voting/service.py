@@ -330,6 +330,10 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
         if doc_ids else {}
     attachment_no = {file_id: n for n, file_id in enumerate(doc_ids, start=1)}
     lines = [ballot.description.strip(), "", "表决事项："] if ballot.description.strip() else ["表决事项："]
+    if not ballot_scope(ballot).whole_compound:
+        # Art. 278 over a part of the compound: say whose ballot it is before the matters.
+        lines.insert(0, f"表决范围：{scope_label(session, ballot=ballot)}的业主（表决权数按本范围计算）")
+        lines.insert(1, "")
     structured_matters = []
     for m in matters:
         category = rules.Category(m.category)
