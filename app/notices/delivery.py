@@ -19,6 +19,7 @@ from app.clock import now
 from app.db import is_postgres
 from app.errors import Conflict, NotFound
 from app.files import service as files_service
+from app.notices.audience import audience_scope
 from app.notices.models import (
     DeliveryMethod,
     NoticeDelivery,
@@ -27,7 +28,6 @@ from app.notices.models import (
 from app.notices.service import (
     NoticeInvalid,
     NoticeView,
-    audience_scope,
     describe_notice,
     get_notice,
     published_notice,

@@ -11,28 +11,31 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app import calendar
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
-from app.auth.models import Role
-from app.auth.roles import MANAGERS as EDITOR_ROLES
-from app.auth.roles import STAFF as STAFF_ROLES
 from app.clock import now
 from app.db import is_postgres
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.files import service as files_service
 from app.files.models import StoredFile
 from app.notices import pdf
+from app.notices.audience import SYSTEM_VIEWER as SYSTEM_VIEWER
+from app.notices.audience import Viewer as Viewer
+from app.notices.audience import audience_building_ids as audience_building_ids
+from app.notices.audience import audience_payload, set_audience, visible_conditions
+from app.notices.audience import audience_scope as audience_scope
+from app.notices.audience import viewer_for as viewer_for
 from app.notices.models import (
     KIND_LABELS,
     AudienceScope,
@@ -73,50 +76,7 @@ class NoticeInvalid(DomainError):
     status = 422
 
 
-# --- who sees what ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What a caller may see: drafts or not, and which audiences (None: every audience)."""
-
-    can_see_drafts: bool
-    building_ids: frozenset[int] | None
-    places: frozenset[Place] = frozenset()  # the owner's (building, entrance) pairs
-
-
-SYSTEM_VIEWER = Viewer(can_see_drafts=True, building_ids=None)
-
-
-def viewer_for(
-    session: Session, *, compound_id: int, roles: Collection[Role], owner_ids: Collection[int]
-) -> Viewer:
-    """Staff see every audience (editors also drafts); an owner sees their buildings' notices."""
-    role_set = set(roles)
-    if role_set & STAFF_ROLES:
-        return Viewer(can_see_drafts=bool(role_set & EDITOR_ROLES), building_ids=None)
-    places = roster_service.owner_places(session, compound_id=compound_id, owner_ids=owner_ids)
-    return Viewer(can_see_drafts=False, building_ids=frozenset(b for b, _ in places),
-                  places=frozenset(places))
-
-
 # --- reading ----------------------------------------------------------------------------------
-
-
-def _visible(viewer: Viewer) -> list[Any]:
-    conditions: list[Any] = []
-    if not viewer.can_see_drafts:
-        conditions.append(Notice.published_at.is_not(None))
-    if viewer.building_ids is not None:
-        addressed = exists().where(
-            NoticeBuilding.notice_id == Notice.id,
-            NoticeBuilding.building_id.in_(sorted(viewer.building_ids)),
-        )
-        by_entrance = [exists().where(NoticeEntrance.notice_id == Notice.id,
-                                      NoticeEntrance.building_id == b, NoticeEntrance.entrance == e)
-                       for b, e in sorted(viewer.places) if e]
-        conditions.append(or_(Notice.audience_scope == AudienceScope.COMPOUND, addressed, *by_entrance))
-    return conditions
 
 
 def get_notice(
@@ -125,7 +85,7 @@ def get_notice(
     """One notice of the compound, if the viewer may see it (else "not found", revealing nothing)."""
     notice = session.execute(
         select(Notice).where(
-            Notice.id == notice_id, Notice.compound_id == compound_id, *_visible(viewer)
+            Notice.id == notice_id, Notice.compound_id == compound_id, *visible_conditions(viewer)
         )
     ).scalar_one_or_none()
     if notice is None:
@@ -142,7 +102,7 @@ def list_notices(
     """A page of the compound's notices the viewer may see, newest first, with the total."""
     if status != "published" and not viewer.can_see_drafts:
         raise Forbidden("仅业委会可查看公告草稿", code="notice_drafts_forbidden")
-    conditions = [Notice.compound_id == compound_id, *_visible(viewer)]
+    conditions = [Notice.compound_id == compound_id, *visible_conditions(viewer)]
     if status == "published":
         conditions.append(Notice.published_at.is_not(None))
     elif status == "draft":
@@ -417,15 +377,6 @@ def _audience(
     return scope
 
 
-def _audience_payload(scope: Scope | None) -> Any:
-    """The audience as audit payloads carry it: "compound", building ids, or both lists."""
-    if scope is None:
-        return "compound"
-    if not scope.entrances:
-        return sorted(scope.building_ids)
-    return {"building_ids": sorted(scope.building_ids), "entrances": scope.entrance_list()}
-
-
 def _attachment_files(session: Session, *, compound_id: int, file_ids: Iterable[int]) -> list[StoredFile]:
     files: list[StoredFile] = []
     for file_id in dict.fromkeys(file_ids):  # keep order, drop repeats
@@ -468,22 +419,6 @@ def _display_days(days: int) -> int:
     return days
 
 
-def _set_audience(session: Session, notice: Notice, scope: Scope | None) -> None:
-    for table in (NoticeBuilding, NoticeEntrance):
-        for link in session.execute(select(table).where(table.notice_id == notice.id)).scalars():
-            session.delete(link)
-    session.flush()
-    notice.audience_scope = AudienceScope.COMPOUND if scope is None else AudienceScope.BUILDINGS
-    if scope is None:
-        return
-    for building_id in sorted(scope.building_ids):
-        session.add(NoticeBuilding(compound_id=notice.compound_id, notice_id=notice.id or 0,
-                                   building_id=building_id))
-    for building_id, entrance in sorted(scope.entrances):
-        session.add(NoticeEntrance(compound_id=notice.compound_id, notice_id=notice.id or 0,
-                                   building_id=building_id, entrance=entrance))
-
-
 def _set_attachments(session: Session, notice: Notice, files: list[StoredFile]) -> None:
     for link in session.execute(
         select(NoticeAttachment).where(NoticeAttachment.notice_id == notice.id)
@@ -515,13 +450,13 @@ def _new_notice(
     )
     session.add(notice)
     session.flush()
-    _set_audience(session, notice, scope)
+    set_audience(session, notice, scope)
     _set_attachments(session, notice, files)
     session.flush()
     append_event(
         session, compound_id=compound_id, actor=actor, action="notice.draft_created",
         object_type="notice", object_id=notice.id or 0,
-        payload={"kind": notice.kind, "title": notice.title, "audience": _audience_payload(scope),
+        payload={"kind": notice.kind, "title": notice.title, "audience": audience_payload(scope),
                  "display_days": notice.display_days, "attachment_file_ids": [f.id for f in files],
                  "source_type": source_type, "source_id": notice.source_id,
                  "supersedes_id": supersedes_id},
@@ -600,8 +535,8 @@ def update_draft(
     if not isinstance(audience_building_ids, _Keep):
         scope = _audience(session, compound_id=compound_id, building_ids=audience_building_ids,
                           entrances=audience_entrances)
-        _set_audience(session, notice, scope)
-        changed["audience"] = _audience_payload(scope)
+        set_audience(session, notice, scope)
+        changed["audience"] = audience_payload(scope)
     if not isinstance(attachment_file_ids, _Keep):
         files = _attachment_files(session, compound_id=compound_id, file_ids=attachment_file_ids)
         _set_attachments(session, notice, files)
@@ -731,21 +666,3 @@ def published_notice(session: Session, *, compound_id: int, notice_id: int, lock
     if notice.published_at is None:
         raise NoticeNotPublished("公告尚未发布")
     return notice
-
-
-def audience_scope(session: Session, notice: Notice) -> Scope | None:
-    """The buildings and entrances a notice addresses (None: the whole compound)."""
-    if notice.audience_scope == AudienceScope.COMPOUND:
-        return None
-    return describe_notice(session, notice=notice).scope
-
-
-def audience_building_ids(session: Session, notice: Notice) -> list[int] | None:
-    """The buildings a notice addresses (None: the whole compound)."""
-    if notice.audience_scope == AudienceScope.COMPOUND:
-        return None
-    return list(
-        session.execute(
-            select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id)
-        ).scalars()
-    )
