@@ -120,6 +120,7 @@ class BallotMatterOut(Out):
     seats: int | None
     candidates: list[BallotCandidateOut]
     affected_building_ids: list[int]
+    affected_entrances: list[EntranceOut]
     document_file_ids: list[int]
     documents: list[BallotDocumentOut]
     rule_text: str = Field(description="the rule applied to this matter, from the ballot's frozen thresholds")

@@ -177,15 +177,18 @@ def _subject_votes(session: Session, ballot: Ballot, matter: BallotMatter) -> li
             EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter.id)
     ).all())
     rows = session.execute(
-        select(BallotSubject.subject_id, BallotSubject.area_hundredths, BallotSubject.building_ids)
+        select(BallotSubject.subject_id, BallotSubject.area_hundredths, BallotSubject.building_ids,
+               BallotSubject.places)
         .where(BallotSubject.ballot_id == ballot.id)
     ).all()
-    affected = (tally.affected_subject_ids(((sid, json.loads(b)) for sid, _, b in rows),
-                                           json.loads(matter.affected_building_ids))
-                if matter.category == rules.Category.ART279.value else None)
+    affected = (tally.affected_subject_ids(
+        ((sid, json.loads(b)) for sid, _, b, _ in rows), json.loads(matter.affected_building_ids),
+        affected_entrances=[(e["building_id"], e["entrance"]) for e in json.loads(matter.affected_entrances)],
+        subject_places={sid: [tuple(p) for p in json.loads(places)] for sid, _, _, places in rows})
+        if matter.category == rules.Category.ART279.value else None)
     return [rules.SubjectVote(subject_id=sid, area=area,
                               choice=rules.Choice(choices[sid]) if choices.get(sid) else None)
-            for sid, area, _ in rows if affected is None or sid in affected]
+            for sid, area, _, _ in rows if affected is None or sid in affected]
 
 
 def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: rules.RuleSettings,
@@ -641,6 +644,7 @@ def _tally_rows(session: Session, *, ballot: Ballot, with_nonce: bool) -> list[d
         row: dict[str, Any] = {"subject_id": subject.subject_id, "label": subject.label,
                                "area_hundredths": subject.area_hundredths,
                                "building_ids": json.loads(subject.building_ids),
+                               "places": json.loads(subject.places),
                                "channel": cast.channel if cast else None,
                                "choices": json.loads(cast.choices_json) if cast else None}
         if with_nonce:
@@ -665,6 +669,7 @@ def tally_inputs(session: Session, *, ballot: Ballot) -> dict[str, Any]:
         "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
         "matters": [{"matter_id": m.id, "title": m.title, "category": m.category, "seats": m.seats,
                      "affected_building_ids": json.loads(m.affected_building_ids),
+                     "affected_entrances": json.loads(m.affected_entrances),
                      "candidates": [{"id": c.id, "name": c.name} for c in cands[m.id or 0]]}
                     for m in list_matters(session, ballot_id=ballot.id or 0)],
         "subjects": _tally_rows(session, ballot=ballot, with_nonce=True),

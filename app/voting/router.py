@@ -99,6 +99,7 @@ def _specs(body: BallotIn) -> list[service.MatterSpec]:
             title=m.title, category=m.category, description=m.description, seats=m.seats,
             candidates=tuple(service.CandidateSpec(c.name, c.intro) for c in m.candidates),
             affected_building_ids=tuple(m.affected_building_ids),
+            affected_entrances=tuple((e.building_id, e.entrance) for e in m.affected_entrances),
             document_file_ids=tuple(m.document_file_ids),
         )
         for m in body.matters

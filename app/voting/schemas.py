@@ -22,6 +22,7 @@ class MatterIn(InputModel):
     seats: int | None = None
     candidates: list[CandidateIn] = Field(default_factory=list, max_length=100)
     affected_building_ids: list[int] = Field(default_factory=list)
+    affected_entrances: list[EntranceIn] = Field(default_factory=list, max_length=200)
     document_file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 

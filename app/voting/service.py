@@ -46,6 +46,7 @@ class MatterSpec:
     seats: int | None = None
     candidates: tuple[CandidateSpec, ...] = ()
     affected_building_ids: tuple[int, ...] = ()
+    affected_entrances: tuple[Place, ...] = ()  # Art. 279 by entrance (单元)
     document_file_ids: tuple[int, ...] = ()
 
 
@@ -189,10 +190,11 @@ def _validate_matters(session: Session, compound_id: int, matters: list[MatterSp
                 raise Invalid(f"第{i}个事项：{exc}", code=exc.code) from exc
         elif m.candidates or m.seats:
             raise Invalid(f"第{i}个事项不是选举，不能设置候选人", code="matter_not_election")
-        if category == rules.Category.ART279 and not m.affected_building_ids:
-            raise Invalid(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing")
-        if not set(m.affected_building_ids) <= building_ids:
-            raise Invalid(f"第{i}个事项的楼栋不属于本小区", code="building_not_in_compound")
+        if category == rules.Category.ART279 and not (m.affected_building_ids or m.affected_entrances):
+            raise Invalid(f"第{i}个事项须指定有利害关系的楼栋或单元", code="art279_scope_missing")
+        if not set(m.affected_building_ids) <= building_ids or roster_service.scope_problems(
+                session, compound_id=compound_id, scope=Scope.of((), m.affected_entrances)):
+            raise Invalid(f"第{i}个事项的楼栋或单元不属于本小区", code="building_not_in_compound")
 
 
 def _check_period(session: Session, compound_id: int, starts_at: datetime, ends_at: datetime) -> None:
@@ -260,6 +262,7 @@ def _write_matters(session: Session, ballot: Ballot, matters: list[MatterSpec]) 
             compound_id=ballot.compound_id, ballot_id=ballot.id or 0, position=pos,
             title=m.title.strip(), description=m.description, category=rules.Category(m.category).value,
             seats=m.seats, affected_building_ids=json.dumps(sorted(m.affected_building_ids)),
+            affected_entrances=Scope.of(m.affected_building_ids, m.affected_entrances).entrances_json(),
             document_file_ids=json.dumps(list(m.document_file_ids)),
         )
         session.add(matter)
@@ -442,7 +445,8 @@ def freeze_roster(session: Session, *, ballot: Ballot) -> tuple[int, int]:
     subjects = [
         {"ballot_id": ballot.id, "subject_id": s.subject_id, "compound_id": compound_id,
          "area_hundredths": s.area_hundredths, "label": s.label[:300],
-         "building_ids": json.dumps(sorted(s.building_ids)), "is_developer": s.is_developer}
+         "building_ids": json.dumps(sorted(s.building_ids)), "is_developer": s.is_developer,
+         "places": json.dumps(sorted(s.places), ensure_ascii=False)}
         for s in snapshot.subjects
     ]
     if subjects:

@@ -170,6 +170,7 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
                 seats=m.seats,
                 candidates=[{"id": c.id, "name": c.name, "intro": c.intro} for c in cands[m.id or 0]],
                 affected_building_ids=json.loads(m.affected_building_ids),
+                affected_entrances=json.loads(m.affected_entrances),
                 document_file_ids=json.loads(m.document_file_ids),
                 documents=[docs[i] for i in json.loads(m.document_file_ids) if i in docs],
                 rule_text=rules.rule_text(rules.Category(m.category), settings, seats=m.seats),

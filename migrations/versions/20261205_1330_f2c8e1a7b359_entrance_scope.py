@@ -1,7 +1,10 @@
-"""entrance scope: ballot.scope_entrances and notice_entrance (ballots and notices per 单元)
+"""entrance scope: ballots, Art. 279 matters and notices per 单元
 
-Existing rows keep their meaning: a ballot's scope_entrances starts as [] (its whole buildings
-stay in scope_building_ids), and a notice without notice_entrance rows addresses its buildings.
+ballot.scope_entrances, ballot_matter.affected_entrances, ballot_subject.places and the
+notice_entrance table. Existing rows keep their meaning: the new lists start empty (a ballot's
+whole buildings stay in scope_building_ids, a matter's in affected_building_ids), and a notice
+without notice_entrance rows addresses its buildings. A frozen subject's places are needed only
+by Art. 279 matters over entrances, which no existing ballot has.
 
 Revision ID: f2c8e1a7b359
 Revises: b7d41c9e2a58
@@ -25,6 +28,12 @@ def upgrade() -> None:
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scope_entrances', sqlmodel.sql.sqltypes.AutoString(length=2000),
                                       nullable=False, server_default='[]'))
+    with op.batch_alter_table('ballot_matter', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('affected_entrances', sqlmodel.sql.sqltypes.AutoString(length=2000),
+                                      nullable=False, server_default='[]'))
+    with op.batch_alter_table('ballot_subject', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('places', sqlmodel.sql.sqltypes.AutoString(length=2000),
+                                      nullable=False, server_default='[]'))
     op.create_table(
         'notice_entrance',
         sa.Column('compound_id', sa.Integer(), nullable=False),
@@ -46,5 +55,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notice_entrance_compound_id'))
         batch_op.drop_index(batch_op.f('ix_notice_entrance_building_id'))
     op.drop_table('notice_entrance')
+    with op.batch_alter_table('ballot_subject', schema=None) as batch_op:
+        batch_op.drop_column('places')
+    with op.batch_alter_table('ballot_matter', schema=None) as batch_op:
+        batch_op.drop_column('affected_entrances')
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.drop_column('scope_entrances')

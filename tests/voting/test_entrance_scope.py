@@ -33,6 +33,7 @@ participants' area and headcount):
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -41,6 +42,7 @@ from app.auth.models import Role
 from app.auth.sender import MemorySender
 from app.clock import FrozenClock
 from app.roster.models import Building
+from app.voting.__main__ import main as voting_cli
 from tests.factories import UnitSpec, add_roster, bearer, make_compound, make_staff, owner_bearer
 
 ROSTER = [
@@ -186,3 +188,64 @@ def test_entrance_scoped_lift_is_tallied_against_the_entrance(
     # The recount export carries the entrance's subjects only, T with its 60.00 m² there.
     export = client.get(url + f"/ballots/{ids['E2']}/tally-inputs", headers=committee).json()
     assert sorted(s["area_hundredths"] for s in export["subjects"]) == [6000, 8000, 10000, 10000, 12000]
+
+
+def test_art279_affected_owners_by_entrance(
+    client: TestClient, db: Session, outbox: MemorySender, frozen_clock: FrozenClock, tmp_path: Path
+) -> None:
+    """Art. 279 (a flat turned into business premises) needs every affected owner's consent.
+
+    Same compound, a whole-compound ballot with three Art. 279 matters: (1) affected = 3号楼2单元
+    (P Q R S T), (2) affected = all of 3号楼 (P Q R S T U V W), (3) affected = 3号楼1单元 (U V W T).
+    P Q R S T V W agree to all, U (1单元) opposes all: (1) passes — U is not affected; (2) and (3)
+    fail — U is affected and did not consent.
+    """
+    compound = make_compound(db)
+    assert compound.id is not None
+    cid = compound.id
+    phones = {name: f"1360000{i:04d}" for i, name in enumerate("PQRSTUVWX", start=1)}
+    add_roster(db, compound, ROSTER, phones=phones)
+    make_staff(db, username="wyF", roles={cid: [Role.COMMITTEE]})
+    db.commit()
+    b3 = db.execute(select(Building.id).where(Building.compound_id == cid, Building.name == "3号楼")).scalar_one()
+    url = f"/api/v1/compounds/{cid}"
+    committee = bearer(client, "wyF")
+    body = _lift("3号楼2单元202改为商铺", buildings=[], entrances=[])
+    body["matters"] = [
+        {"title": "同意3号楼2单元202改为经营性用房（本单元）", "category": "art279",
+         "affected_entrances": [{"building_id": b3, "entrance": "2"}]},
+        {"title": "同意3号楼2单元202改为经营性用房（全楼）", "category": "art279", "affected_building_ids": [b3]},
+        {"title": "同意3号楼1单元101改为经营性用房（本单元）", "category": "art279",
+         "affected_entrances": [{"building_id": b3, "entrance": "1"}]},
+    ]
+    r = client.post(url + "/ballots", headers=committee, json=body)
+    assert r.status_code == 201, r.text
+    bid = r.json()["id"]
+    assert r.json()["matters"][0]["affected_entrances"] == [{"building_id": b3, "entrance": "2"}]
+    assert client.post(url + f"/ballots/{bid}/notice", headers=committee, json={}).status_code == 200
+    frozen_clock.current = START + timedelta(hours=1)
+    committee = bearer(client, "wyF")
+    opened = client.post(url + f"/ballots/{bid}/open", headers=committee)
+    assert opened.status_code == 200, opened.text
+    assert (opened.json()["total_area_hundredths"], opened.json()["total_headcount"]) == (95000, 9)
+    m1, m2, m3 = (m["id"] for m in opened.json()["matters"])
+    for name in "PQRSTUVW":
+        headers = owner_bearer(client, outbox, phones[name])
+        subject = client.get(url + f"/ballots/{bid}", headers=headers).json()["my_subjects"][0]["subject_id"]
+        choice = OP if name == "U" else AG
+        r = client.post(url + f"/ballots/{bid}/votes", headers=headers,
+                        json={"subject_id": subject, "choices": {str(m): choice for m in (m1, m2, m3)}})
+        assert r.status_code == 201, (name, r.text)
+    frozen_clock.current = START + timedelta(days=7, hours=1)
+    committee = bearer(client, "wyF")
+    assert client.post(url + f"/ballots/{bid}/close", headers=committee).status_code == 200
+    r1, r2, r3 = client.get(url + f"/ballots/{bid}/results", headers=committee).json()["matters"]
+    assert r1["passed"] is True
+    assert r2["passed"] is False
+    assert r3["passed"] is False
+
+    # The independent recount reads the entrances from the export and agrees.
+    export = client.get(url + f"/ballots/{bid}/tally-inputs", headers=committee)
+    path = tmp_path / "tally.json"
+    path.write_bytes(export.content)
+    assert voting_cli(["recount", str(path)]) == 0
