@@ -41,6 +41,7 @@ from sqlmodel import Session, select
 from app.auth.models import Role
 from app.auth.sender import MemorySender
 from app.clock import FrozenClock
+from app.roster import service as roster_service
 from app.roster.models import Building
 from app.voting.__main__ import main as voting_cli
 from tests.factories import UnitSpec, add_roster, bearer, make_compound, make_staff, owner_bearer
@@ -249,3 +250,47 @@ def test_art279_affected_owners_by_entrance(
     path = tmp_path / "tally.json"
     path.write_bytes(export.content)
     assert voting_cli(["recount", str(path)]) == 0
+
+
+def test_notice_to_one_entrance_reaches_its_subjects_only(
+    client: TestClient, db: Session, outbox: MemorySender
+) -> None:
+    """A notice to 3号楼2单元: its audience is P Q R S T (T through its 2单元 flat); a paper
+    delivery to U (1单元) is refused; 1单元 and 5号楼 owners do not see it; P's reading reaches it."""
+    compound = make_compound(db)
+    assert compound.id is not None
+    cid = compound.id
+    phones = {name: f"1350000{i:04d}" for i, name in enumerate("PQRSTUVWX", start=1)}
+    add_roster(db, compound, ROSTER, phones=phones)
+    make_staff(db, username="wyG", roles={cid: [Role.COMMITTEE]})
+    db.commit()
+    b3 = db.execute(select(Building.id).where(Building.compound_id == cid, Building.name == "3号楼")).scalar_one()
+    url = f"/api/v1/compounds/{cid}"
+    committee = bearer(client, "wyG")
+    conflict = client.post(url + "/notices", headers=committee, json={
+        "kind": "general", "title": "电梯施工", "body": "施工期间请注意安全。", "audience": "compound",
+        "audience_entrances": [{"building_id": b3, "entrance": "2"}]})
+    assert conflict.status_code == 422 and conflict.json()["error"] == "notice_audience_conflict"
+    r = client.post(url + "/notices", headers=committee, json={
+        "kind": "general", "title": "电梯施工", "body": "施工期间请注意安全。", "audience": [],
+        "audience_entrances": [{"building_id": b3, "entrance": "2"}]})
+    assert r.status_code == 201, r.text
+    nid = r.json()["id"]
+    assert r.json()["audience_label"] == "3号楼2单元业主"
+    assert client.post(url + f"/notices/{nid}/publish", headers=committee).status_code == 200
+    status = client.get(url + f"/notices/{nid}/delivery", headers=committee).json()
+    assert status["subject_count"] == 5 and status["audience_entrances"] == [{"building_id": b3, "entrance": "2"}]
+    labels = sorted(s["label"] for s in status["not_reached"])
+    assert labels == sorted(["3号楼2单元101", "3号楼2单元102", "3号楼2单元201", "3号楼2单元202",
+                             "3号楼1单元301、3号楼2单元301"])
+    u_subject = next(s.subject_id for s in roster_service.subject_summaries(db, compound_id=cid).values()
+                     if s.label == "3号楼1单元101")
+    refused = client.post(url + f"/notices/{nid}/deliveries", headers=committee, json={"subject_id": u_subject})
+    assert refused.status_code == 422 and refused.json()["error"] == "notice_subject_not_in_audience"
+    for name in "UX":
+        assert client.get(url + f"/notices/{nid}", headers=owner_bearer(client, outbox, phones[name])).status_code == 404
+    p = owner_bearer(client, outbox, phones["P"])
+    assert client.get(url + f"/notices/{nid}", headers=p).status_code == 200
+    # Reading it online reaches P's subject.
+    after = client.get(url + f"/notices/{nid}/delivery", headers=committee).json()
+    assert after["online_read_count"] == 1
