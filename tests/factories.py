@@ -51,6 +51,7 @@ class UnitSpec:
     owners: list[str] = field(default_factory=list)  # owner keys; same key = same owner
     status: UnitStatus = UnitStatus.DELIVERED
     usage: str = "住宅"
+    entrance: str = ""  # 单元
 
 
 def add_roster(db: Session, compound: Compound, units: list[UnitSpec],
@@ -68,7 +69,7 @@ def add_roster(db: Session, compound: Compound, units: list[UnitSpec],
             db.flush()
             buildings[spec.building] = b
         unit = Unit(
-            compound_id=compound.id, building_id=b.id or 0, room=spec.room,
+            compound_id=compound.id, building_id=b.id or 0, entrance=spec.entrance, room=spec.room,
             area_hundredths=spec.area, status=spec.status, usage=spec.usage,
         )
         db.add(unit)

@@ -499,6 +499,10 @@ def render_value(name: str, value: Any, *, compound_id: int, people: Mapping[int
         return Line(label, "、".join(f"{noun(target)} #{v}" for v in value) or "（无）")
     if kind == "audience" and isinstance(value, list):
         return Line(label, "、".join(str(v) for v in value) or "全体业主")
+    if kind == "audience" and isinstance(value, dict):  # buildings and single entrances (单元)
+        parts = [str(v) for v in value.get("building_ids", [])] + [
+            f"楼栋 #{e.get('building_id')} {e.get('entrance')}单元" for e in value.get("entrances", [])]
+        return Line(label, "、".join(parts) or "全体业主")
     return Line(label, _plain(name, value))
 
 

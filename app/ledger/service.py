@@ -299,7 +299,7 @@ def _check_decision(session: Session, *, compound_id: int, matter_id: int, categ
     matter, ballot = row
     if ballot.published_at is None:
         raise ExpenseNeedsDecision(prefix + f"表决「{ballot.title}」尚未公告决议，不能作为依据")
-    if json.loads(ballot.scope_building_ids or "[]"):
+    if not voting_service.ballot_scope(ballot).whole_compound:
         raise ExpenseNeedsDecision(prefix + "公共收益属全体业主共有，须由全体业主表决决定，"
                                    "不能引用部分楼栋的表决")
     if matter.category in UNDECIDABLE_CATEGORIES:

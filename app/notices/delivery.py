@@ -19,6 +19,7 @@ from app.clock import now
 from app.db import is_postgres
 from app.errors import Conflict, NotFound
 from app.files import service as files_service
+from app.notices.audience import audience_scope
 from app.notices.models import (
     DeliveryMethod,
     NoticeDelivery,
@@ -27,12 +28,12 @@ from app.notices.models import (
 from app.notices.service import (
     NoticeInvalid,
     NoticeView,
-    audience_building_ids,
     describe_notice,
     get_notice,
     published_notice,
 )
 from app.roster import service as roster_service
+from app.roster.scope import Scope
 
 
 def _subjects(
@@ -42,8 +43,9 @@ def _subjects(
     return roster_service.subject_summaries(session, compound_id=compound_id, subject_ids=subject_ids)
 
 
-def _in_audience(subject: roster_service.SubjectSummary, audience: list[int] | None) -> bool:
-    return audience is None or bool(subject.building_ids & set(audience))
+def _in_audience(subject: roster_service.SubjectSummary, audience: Scope | None) -> bool:
+    """Whether one of the subject's units lies in the audience's buildings or entrances."""
+    return audience is None or audience.covers_any(subject.places)
 
 
 def record_paper_delivery(
@@ -57,7 +59,7 @@ def record_paper_delivery(
     subject = _subjects(session, compound_id=compound_id, subject_ids=[subject_id]).get(subject_id)
     if subject is None:
         raise NotFound("表决主体不存在", code="subject_not_found")
-    if not _in_audience(subject, audience_building_ids(session, notice)):
+    if not _in_audience(subject, audience_scope(session, notice)):
         raise NoticeInvalid("该业主不在本公告的发布范围内", code="notice_subject_not_in_audience")
     when = now() if delivered_at is None else (
         delivered_at.replace(tzinfo=calendar.SHANGHAI) if delivered_at.tzinfo is None else delivered_at
@@ -104,7 +106,7 @@ def record_online_read(
     notice = published_notice(session, compound_id=compound_id, notice_id=notice_id, lock=False)
     if not user.phone:
         return []
-    audience = audience_building_ids(session, notice)
+    audience = audience_scope(session, notice)
     subjects = {
         sid: subject
         for sid, subject in _subjects(
@@ -178,7 +180,7 @@ def delivery_status(session: Session, *, compound_id: int, notice_id: int) -> De
     """Every subject in the notice's audience with how it was reached, in building/room order."""
     notice = get_notice(session, compound_id=compound_id, notice_id=notice_id)
     view = describe_notice(session, notice=notice)
-    audience = None if view.audience == "compound" else list(view.audience)
+    audience = view.scope
     current = {
         sid: subject
         for sid, subject in _subjects(session, compound_id=compound_id).items()

@@ -105,6 +105,17 @@ class NoticeBuilding(SQLModel, table=True):
     building_id: int = Field(foreign_key="building.id", primary_key=True, index=True)
 
 
+class NoticeEntrance(SQLModel, table=True):
+    """One entrance (单元) a notice is addressed to, besides its whole buildings (NoticeBuilding)."""
+
+    __tablename__ = "notice_entrance"
+
+    compound_id: int = Field(foreign_key="compound.id", index=True)
+    notice_id: int = Field(foreign_key="notice.id", primary_key=True)
+    building_id: int = Field(foreign_key="building.id", primary_key=True, index=True)
+    entrance: str = Field(max_length=20, primary_key=True)
+
+
 class NoticeAttachment(SQLModel, table=True):
     """A stored file attached to a notice, in display order."""
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.auth.roles import MANAGERS as EDITOR_ROLES
 from app.deps import CompoundAccess
 from app.notices import service
 from app.notices.models import NoticeAttachment, NoticeDelivery, NoticePosting
 
-DELIVERY_READERS = service.EDITOR_ROLES
+DELIVERY_READERS = EDITOR_ROLES
 
 
 def viewer_of(session: Session, access: CompoundAccess) -> service.Viewer:

@@ -24,6 +24,7 @@ from app.notices.schemas import (
     AttachmentOut,
     DeliveryOut,
     DeliveryStatusOut,
+    EntranceIn,
     NoticeCorrectionIn,
     NoticeCreate,
     NoticeOut,
@@ -51,6 +52,10 @@ def _audience_ids(audience: Literal["compound"] | list[int]) -> list[int] | None
     return None if audience == "compound" else list(audience)
 
 
+def _entrances(entrances: list[EntranceIn] | None) -> list[tuple[int, str]]:
+    return [(e.building_id, e.entrance) for e in entrances or ()]
+
+
 def _viewer(session: SessionDep, access: CompoundAccess) -> service.Viewer:
     return service.viewer_for(session, compound_id=access.compound_id, roles=access.roles,
                               owner_ids=access.owner_ids)
@@ -60,7 +65,8 @@ def _out(view: service.NoticeView) -> NoticeOut:
     n = view.notice
     return NoticeOut(
         id=n.id or 0, compound_id=n.compound_id, kind=n.kind, kind_label=view.kind_label,
-        title=n.title, body=n.body, audience=view.audience, audience_label=view.audience_label,
+        title=n.title, body=n.body, audience=view.audience,
+        audience_entrances=view.audience_entrances, audience_label=view.audience_label,
         display_days=n.display_days, display_until=view.display_until, status=view.status,
         status_label=view.status_label, created_at=n.created_at, published_at=n.published_at,
         supersedes_id=n.supersedes_id,
@@ -92,7 +98,8 @@ def _delivery_out(d: NoticeDelivery) -> DeliveryOut:
 def create_draft(body: NoticeCreate, access: Editor, session: SessionDep) -> NoticeOut:
     notice = service.create_draft(
         session, compound_id=access.compound_id, kind=body.kind, title=body.title, body=body.body,
-        audience_building_ids=_audience_ids(body.audience), display_days=body.display_days,
+        audience_building_ids=_audience_ids(body.audience),
+        audience_entrances=_entrances(body.audience_entrances), display_days=body.display_days,
         attachment_file_ids=body.attachment_file_ids, structured=body.structured,
         actor=access.actor,
     )
@@ -138,8 +145,9 @@ def update_draft(notice_id: int, body: NoticeUpdate, access: Editor, session: Se
         for name in ("kind", "title", "body", "display_days", "attachment_file_ids")
         if name in given and getattr(body, name) is not None
     }
-    if "audience" in given and body.audience is not None:
-        changes["audience_building_ids"] = _audience_ids(body.audience)
+    if ("audience" in given and body.audience is not None) or body.audience_entrances is not None:
+        changes["audience_building_ids"] = _audience_ids(body.audience or [])
+        changes["audience_entrances"] = _entrances(body.audience_entrances)
     if "structured" in given:
         changes["structured"] = body.structured
     notice = service.update_draft(
@@ -162,8 +170,9 @@ def publish_correction(
     """Publish a correction that supersedes the notice; the original stays visible."""
     given = body.model_fields_set
     kept: dict[str, Any] = {}
-    if body.audience is not None:
-        kept["audience_building_ids"] = _audience_ids(body.audience)
+    if body.audience is not None or body.audience_entrances is not None:
+        kept["audience_building_ids"] = _audience_ids(body.audience or [])
+        kept["audience_entrances"] = _entrances(body.audience_entrances)
     if body.display_days is not None:
         kept["display_days"] = body.display_days
     if body.attachment_file_ids is not None:
@@ -203,6 +212,7 @@ def delivery_status(notice_id: int, access: Editor, session: SessionDep) -> Deli
     status = notice_delivery.delivery_status(session, compound_id=access.compound_id, notice_id=notice_id)
     return DeliveryStatusOut(
         notice_id=notice_id, audience=status.view.audience,
+        audience_entrances=status.view.audience_entrances,
         audience_label=status.view.audience_label, subject_count=len(status.subjects),
         reached_count=len(status.reached), not_reached_count=len(status.not_reached),
         online_read_count=status.count_by(DeliveryMethod.ONLINE_READ),

@@ -8,10 +8,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from app.notices.models import DeliveryMethod, NoticeKind
+from app.roster.schemas import EntranceIn, EntranceOut
 from app.schemas import DateIn, DatetimeIn, FromText, InputModel
 
 MAX_BODY = 50_000
-Audience = Literal["compound"] | Annotated[list[int], Field(min_length=1, max_length=500)]
+# "compound", or building ids (none when the notice goes to single entrances only: audience_entrances)
+Audience = Literal["compound"] | Annotated[list[int], Field(max_length=500)]
+Entrances = Annotated[list[EntranceIn], Field(max_length=500)]
 Cell = str | int
 
 
@@ -69,6 +72,7 @@ class NoticeCreate(InputModel):
     title: str = Field(default="", max_length=200)
     body: str = Field(default="", max_length=MAX_BODY)
     audience: Audience = "compound"
+    audience_entrances: Entrances = Field(default_factory=list)
     display_days: int = Field(default=15, ge=1, le=365)
     attachment_file_ids: list[int] = Field(default_factory=list, max_length=30)
     structured: StructuredContent | None = None
@@ -81,6 +85,7 @@ class NoticeUpdate(InputModel):
     title: str | None = Field(default=None, max_length=200)
     body: str | None = Field(default=None, max_length=MAX_BODY)
     audience: Audience | None = None
+    audience_entrances: Entrances | None = None
     display_days: int | None = Field(default=None, ge=1, le=365)
     attachment_file_ids: list[int] | None = Field(default=None, max_length=30)
     structured: StructuredContent | None = None
@@ -92,6 +97,7 @@ class NoticeCorrectionIn(InputModel):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=MAX_BODY)
     audience: Audience | None = None
+    audience_entrances: Entrances | None = None
     display_days: int | None = Field(default=None, ge=1, le=365)
     attachment_file_ids: list[int] | None = Field(default=None, max_length=30)
     structured: StructuredContent | None = None
@@ -127,6 +133,7 @@ class NoticeOut(BaseModel):
     title: str
     body: str
     audience: Literal["compound"] | list[int]
+    audience_entrances: list[EntranceOut]
     audience_label: str
     display_days: int
     display_until: date | None
@@ -191,6 +198,7 @@ class UnreachedSubject(BaseModel):
 class DeliveryStatusOut(BaseModel):
     notice_id: int
     audience: Literal["compound"] | list[int]
+    audience_entrances: list[EntranceOut]
     audience_label: str
     subject_count: int
     reached_count: int

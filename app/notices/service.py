@@ -11,40 +11,45 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app import calendar
 from app.audit.canonical import canonical_json, format_time
 from app.audit.service import Actor, append_event
-from app.auth.models import Role
-from app.auth.roles import MANAGERS as EDITOR_ROLES
-from app.auth.roles import STAFF as STAFF_ROLES
 from app.clock import now
 from app.db import is_postgres
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.files import service as files_service
 from app.files.models import StoredFile
 from app.notices import pdf
+from app.notices.audience import SYSTEM_VIEWER as SYSTEM_VIEWER
+from app.notices.audience import Viewer as Viewer
+from app.notices.audience import audience_building_ids as audience_building_ids
+from app.notices.audience import audience_payload, set_audience, visible_conditions
+from app.notices.audience import audience_scope as audience_scope
+from app.notices.audience import viewer_for as viewer_for
 from app.notices.models import (
     KIND_LABELS,
     AudienceScope,
     Notice,
     NoticeAttachment,
     NoticeBuilding,
+    NoticeEntrance,
     NoticeImmutable,
     NoticeKind,
 )
 from app.notices.schemas import StructuredContent
 from app.notify import service as notify_service
 from app.roster import service as roster_service
+from app.roster.scope import Place, Scope, entrance_label
 
 DEFAULT_DISPLAY_DAYS = 15
 MAX_DISPLAY_DAYS = 365
@@ -71,45 +76,7 @@ class NoticeInvalid(DomainError):
     status = 422
 
 
-# --- who sees what ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What a caller may see: drafts or not, and which audiences (None: every audience)."""
-
-    can_see_drafts: bool
-    building_ids: frozenset[int] | None
-
-
-SYSTEM_VIEWER = Viewer(can_see_drafts=True, building_ids=None)
-
-
-def viewer_for(
-    session: Session, *, compound_id: int, roles: Collection[Role], owner_ids: Collection[int]
-) -> Viewer:
-    """Staff see every audience (editors also drafts); an owner sees their buildings' notices."""
-    role_set = set(roles)
-    if role_set & STAFF_ROLES:
-        return Viewer(can_see_drafts=bool(role_set & EDITOR_ROLES), building_ids=None)
-    buildings = roster_service.owner_building_ids(session, compound_id=compound_id, owner_ids=owner_ids)
-    return Viewer(can_see_drafts=False, building_ids=frozenset(buildings))
-
-
 # --- reading ----------------------------------------------------------------------------------
-
-
-def _visible(viewer: Viewer) -> list[Any]:
-    conditions: list[Any] = []
-    if not viewer.can_see_drafts:
-        conditions.append(Notice.published_at.is_not(None))
-    if viewer.building_ids is not None:
-        addressed = exists().where(
-            NoticeBuilding.notice_id == Notice.id,
-            NoticeBuilding.building_id.in_(sorted(viewer.building_ids)),
-        )
-        conditions.append(or_(Notice.audience_scope == AudienceScope.COMPOUND, addressed))
-    return conditions
 
 
 def get_notice(
@@ -118,7 +85,7 @@ def get_notice(
     """One notice of the compound, if the viewer may see it (else "not found", revealing nothing)."""
     notice = session.execute(
         select(Notice).where(
-            Notice.id == notice_id, Notice.compound_id == compound_id, *_visible(viewer)
+            Notice.id == notice_id, Notice.compound_id == compound_id, *visible_conditions(viewer)
         )
     ).scalar_one_or_none()
     if notice is None:
@@ -135,7 +102,7 @@ def list_notices(
     """A page of the compound's notices the viewer may see, newest first, with the total."""
     if status != "published" and not viewer.can_see_drafts:
         raise Forbidden("仅业委会可查看公告草稿", code="notice_drafts_forbidden")
-    conditions = [Notice.compound_id == compound_id, *_visible(viewer)]
+    conditions = [Notice.compound_id == compound_id, *visible_conditions(viewer)]
     if status == "published":
         conditions.append(Notice.published_at.is_not(None))
     elif status == "draft":
@@ -210,6 +177,7 @@ class NoticeView:
     attachments: tuple[StoredFile, ...]
     supersedes: Notice | None
     superseded_by: Notice | None
+    entrances: tuple[tuple[roster_service.BuildingRef, str], ...] = ()  # single entrances (单元)
 
     @property
     def kind_label(self) -> str:
@@ -222,10 +190,24 @@ class NoticeView:
         return [b.id or 0 for b in self.buildings]
 
     @property
+    def audience_entrances(self) -> list[dict[str, Any]]:
+        """The single entrances addressed besides the whole buildings in `audience`."""
+        return [{"building_id": b.id, "entrance": e} for b, e in self.entrances]
+
+    @property
+    def scope(self) -> Scope | None:
+        """The audience as a scope (None: the whole compound)."""
+        if self.notice.audience_scope == AudienceScope.COMPOUND:
+            return None
+        return Scope.of([b.id for b in self.buildings], [(b.id, e) for b, e in self.entrances])
+
+    @property
     def audience_label(self) -> str:
         if self.notice.audience_scope == AudienceScope.COMPOUND:
             return "全体业主"
-        return "、".join(b.name for b in self.buildings) + "业主"
+        parts = sorted([((b.id, ""), b.name) for b in self.buildings]
+                       + [((b.id, e), entrance_label(b.name, e)) for b, e in self.entrances])
+        return "、".join(text for _, text in parts) + "业主"
 
     @property
     def display_until(self) -> date | None:
@@ -255,7 +237,8 @@ class NoticeView:
         if self.notice.published_at is None:
             return None
         return content_digest(self.notice, building_ids=self._building_ids(),
-                              attachment_sha256s=[f.sha256 for f in self.attachments])
+                              attachment_sha256s=[f.sha256 for f in self.attachments],
+                              entrances=[(b.id, e) for b, e in self.entrances])
 
     @property
     def public_url(self) -> str:
@@ -275,13 +258,23 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
         .where(NoticeBuilding.notice_id.in_(ids))
         .order_by(NoticeBuilding.building_id)
     ).all()
+    single = session.execute(
+        select(NoticeEntrance.notice_id, NoticeEntrance.building_id, NoticeEntrance.entrance)
+        .where(NoticeEntrance.notice_id.in_(ids))
+        .order_by(NoticeEntrance.building_id, NoticeEntrance.entrance)
+    ).all()
     by_id = {b.id: b for compound_id in {n.compound_id for n in notices}
-             for b in roster_service.buildings(session, compound_id=compound_id,
-                                               building_ids={bid for _, bid in audience})}
+             for b in roster_service.buildings(
+                 session, compound_id=compound_id,
+                 building_ids={bid for _, bid in audience} | {bid for _, bid, _ in single})}
     buildings: dict[int, list[roster_service.BuildingRef]] = defaultdict(list)
     for notice_id, building_id in audience:
         if building_id in by_id:
             buildings[notice_id].append(by_id[building_id])
+    entrances: dict[int, list[tuple[roster_service.BuildingRef, str]]] = defaultdict(list)
+    for notice_id, building_id, entrance in single:
+        if building_id in by_id:
+            entrances[notice_id].append((by_id[building_id], entrance))
     attached = session.execute(
         select(NoticeAttachment.notice_id, NoticeAttachment.stored_file_id)
         .where(NoticeAttachment.notice_id.in_(ids))
@@ -310,6 +303,7 @@ def describe_notices(session: Session, *, notices: Sequence[Notice]) -> list[Not
     return [
         NoticeView(
             notice=n, buildings=tuple(buildings[n.id or 0]), attachments=tuple(files[n.id or 0]),
+            entrances=tuple(entrances[n.id or 0]),
             supersedes=older.get(n.supersedes_id) if n.supersedes_id else None,
             superseded_by=superseded_by.get(n.id),
         )
@@ -322,9 +316,13 @@ def describe_notice(session: Session, *, notice: Notice) -> NoticeView:
 
 
 def content_digest(
-    notice: Notice, *, building_ids: Sequence[int], attachment_sha256s: Sequence[str]
+    notice: Notice, *, building_ids: Sequence[int], attachment_sha256s: Sequence[str],
+    entrances: Sequence[Place] = (),
 ) -> str:
-    """SHA-256 over the canonical JSON of everything a reader of the notice is shown."""
+    """SHA-256 over the canonical JSON of everything a reader of the notice is shown.
+
+    Single entrances enter the content only when there are some, so the fingerprints of notices
+    published before entrances existed stay what was recorded."""
     content = {
         "compound_id": notice.compound_id,
         "notice_id": notice.id,
@@ -339,6 +337,8 @@ def content_digest(
         "supersedes_id": notice.supersedes_id,
         "published_at": notice.published_at,
     }
+    if entrances:
+        content["audience_entrances"] = [{"building_id": b, "entrance": e} for b, e in sorted(entrances)]
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
@@ -357,16 +357,24 @@ def _lock(session: Session, *, compound_id: int, notice_id: int) -> Notice:
     return notice
 
 
-def _building_ids(session: Session, *, compound_id: int, building_ids: Iterable[int]) -> list[int]:
-    wanted = sorted(set(building_ids))
-    if not wanted:
-        raise NoticeInvalid("请选择公告面向的楼栋，或面向全体业主", code="notice_audience_empty")
-    found = {b.id for b in roster_service.buildings(session, compound_id=compound_id,
-                                                     building_ids=wanted)}
-    missing = [b for b in wanted if b not in found]
+def _audience(
+    session: Session, *, compound_id: int, building_ids: Iterable[int] | None,
+    entrances: Iterable[Place] = (),
+) -> Scope | None:
+    """The audience checked against the roster: None for the whole compound, else buildings
+    and single entrances (单元) that exist in the compound."""
+    entrances = list(entrances)
+    if building_ids is None:
+        if entrances:
+            raise NoticeInvalid("面向全体业主的公告不能再选择单元", code="notice_audience_conflict")
+        return None
+    scope = Scope.of(building_ids or (), entrances)
+    if scope.whole_compound:
+        raise NoticeInvalid("请选择公告面向的楼栋或单元，或面向全体业主", code="notice_audience_empty")
+    missing = roster_service.scope_problems(session, compound_id=compound_id, scope=scope)
     if missing:
-        raise NoticeInvalid(f"楼栋不存在：{missing}", code="notice_building_not_found")
-    return wanted
+        raise NoticeInvalid(f"楼栋或单元不存在：{'、'.join(missing)}", code="notice_building_not_found")
+    return scope
 
 
 def _attachment_files(session: Session, *, compound_id: int, file_ids: Iterable[int]) -> list[StoredFile]:
@@ -411,18 +419,6 @@ def _display_days(days: int) -> int:
     return days
 
 
-def _set_audience(session: Session, notice: Notice, building_ids: list[int] | None) -> None:
-    for link in session.execute(
-        select(NoticeBuilding).where(NoticeBuilding.notice_id == notice.id)
-    ).scalars():
-        session.delete(link)
-    session.flush()
-    notice.audience_scope = AudienceScope.COMPOUND if building_ids is None else AudienceScope.BUILDINGS
-    for building_id in building_ids or ():
-        session.add(NoticeBuilding(compound_id=notice.compound_id, notice_id=notice.id or 0,
-                                   building_id=building_id))
-
-
 def _set_attachments(session: Session, notice: Notice, files: list[StoredFile]) -> None:
     for link in session.execute(
         select(NoticeAttachment).where(NoticeAttachment.notice_id == notice.id)
@@ -439,13 +435,11 @@ def _new_notice(
     audience_building_ids: Iterable[int] | None, display_days: int,
     attachment_file_ids: Iterable[int], source_type: str | None, source_id: str | int | None,
     structured: StructuredContent | Mapping[str, Any] | None, supersedes_id: int | None,
-    actor: Actor,
+    actor: Actor, audience_entrances: Iterable[Place] = (),
 ) -> Notice:
     roster_service.get_compound(session, compound_id=compound_id)
-    buildings = (
-        None if audience_building_ids is None
-        else _building_ids(session, compound_id=compound_id, building_ids=audience_building_ids)
-    )
+    scope = _audience(session, compound_id=compound_id, building_ids=audience_building_ids,
+                      entrances=audience_entrances)
     files = _attachment_files(session, compound_id=compound_id, file_ids=attachment_file_ids)
     notice = Notice(
         compound_id=compound_id, kind=_kind(kind), title=title.strip(), body=body,
@@ -456,13 +450,13 @@ def _new_notice(
     )
     session.add(notice)
     session.flush()
-    _set_audience(session, notice, buildings)
+    set_audience(session, notice, scope)
     _set_attachments(session, notice, files)
     session.flush()
     append_event(
         session, compound_id=compound_id, actor=actor, action="notice.draft_created",
         object_type="notice", object_id=notice.id or 0,
-        payload={"kind": notice.kind, "title": notice.title, "audience": buildings or "compound",
+        payload={"kind": notice.kind, "title": notice.title, "audience": audience_payload(scope),
                  "display_days": notice.display_days, "attachment_file_ids": [f.id for f in files],
                  "source_type": source_type, "source_id": notice.source_id,
                  "supersedes_id": supersedes_id},
@@ -476,11 +470,13 @@ def create_draft(
     attachment_file_ids: Iterable[int] = (), source_type: str | None = None,
     source_id: str | int | None = None,
     structured: StructuredContent | Mapping[str, Any] | None = None, actor: Actor,
+    audience_entrances: Iterable[Place] = (),
 ) -> Notice:
-    """Create an unpublished notice (audience None: the whole compound)."""
+    """Create an unpublished notice (audience None and no entrances: the whole compound)."""
     return _new_notice(
         session, compound_id=compound_id, kind=kind, title=title, body=body,
-        audience_building_ids=audience_building_ids, display_days=display_days,
+        audience_building_ids=audience_building_ids, audience_entrances=audience_entrances,
+        display_days=display_days,
         attachment_file_ids=attachment_file_ids, source_type=source_type, source_id=source_id,
         structured=structured, supersedes_id=None, actor=actor,
     )
@@ -511,8 +507,11 @@ def update_draft(
     audience_building_ids: Iterable[int] | _Keep | None = KEEP,
     display_days: int | _Keep = KEEP, attachment_file_ids: Iterable[int] | _Keep = KEEP,
     structured: StructuredContent | Mapping[str, Any] | _Keep | None = KEEP,
+    audience_entrances: Iterable[Place] = (),
 ) -> Notice:
-    """Change a draft; a published notice is refused with "notice_immutable"."""
+    """Change a draft; a published notice is refused with "notice_immutable".
+
+    A new audience is `audience_building_ids` (None: the whole compound) with `audience_entrances`."""
     notice = _lock(session, compound_id=compound_id, notice_id=notice_id)
     if notice.published_at is not None:
         raise NoticeImmutable()
@@ -534,12 +533,10 @@ def update_draft(
         notice.structured = _structured_text(structured)
         changed["structured"] = notice.structured is not None
     if not isinstance(audience_building_ids, _Keep):
-        buildings = (
-            None if audience_building_ids is None
-            else _building_ids(session, compound_id=compound_id, building_ids=audience_building_ids)
-        )
-        _set_audience(session, notice, buildings)
-        changed["audience"] = buildings or "compound"
+        scope = _audience(session, compound_id=compound_id, building_ids=audience_building_ids,
+                          entrances=audience_entrances)
+        set_audience(session, notice, scope)
+        changed["audience"] = audience_payload(scope)
     if not isinstance(attachment_file_ids, _Keep):
         files = _attachment_files(session, compound_id=compound_id, file_ids=attachment_file_ids)
         _set_attachments(session, notice, files)
@@ -581,10 +578,8 @@ def _publish(session: Session, notice: Notice, *, actor: Actor) -> Notice:
 def _announce(session: Session, view: NoticeView) -> None:
     """Tell the audience's owners by SMS (notify's outbox, sent after the commit)."""
     notice = view.notice
-    audience = view.audience
-    snapshot = roster_service.scope_snapshot(
-        session, compound_id=notice.compound_id,
-        building_ids=[] if audience == "compound" else audience)
+    snapshot = roster_service.scope_snapshot(session, compound_id=notice.compound_id,
+                                             scope=view.scope or Scope())
     compound = roster_service.get_compound(session, compound_id=notice.compound_id)
     notify_service.enqueue_many(
         session, kind="notice_published", phones=sorted({v.phone for v in snapshot.voters if v.phone}),
@@ -607,11 +602,13 @@ def publish_notice(
     attachments: Iterable[int] = (), source_type: str | None = None,
     source_id: str | int | None = None,
     structured: StructuredContent | Mapping[str, Any] | None = None, actor: Actor,
+    audience_entrances: Iterable[Place] = (),
 ) -> Notice:
     """Create and publish a notice in one call (the API for other domains; attachments are file ids)."""
     notice = create_draft(
         session, compound_id=compound_id, kind=kind, title=title, body=body,
-        audience_building_ids=audience_building_ids, display_days=display_days,
+        audience_building_ids=audience_building_ids, audience_entrances=audience_entrances,
+        display_days=display_days,
         attachment_file_ids=attachments, source_type=source_type, source_id=source_id,
         structured=structured, actor=actor,
     )
@@ -623,7 +620,7 @@ def supersede(
     audience_building_ids: Iterable[int] | _Keep | None = KEEP,
     display_days: int | _Keep = KEEP, attachment_file_ids: Iterable[int] | _Keep = KEEP,
     structured: StructuredContent | Mapping[str, Any] | _Keep | None = KEEP, actor: Actor,
-    by_lifecycle: bool = False,
+    by_lifecycle: bool = False, audience_entrances: Iterable[Place] = (),
 ) -> Notice:
     """Publish a correction of a published notice; both stay visible and are linked.
 
@@ -640,11 +637,13 @@ def supersede(
         raise Conflict(f"该公告已被更正（公告编号 {newer.id}），请对最新的更正公告再行更正",
                        code="notice_already_superseded", extra={"superseded_by_id": newer.id})
     view = describe_notice(session, notice=original)
+    kept = isinstance(audience_building_ids, _Keep)
     kept_audience = None if view.audience == "compound" else list(view.audience)
     correction = _new_notice(
         session, compound_id=compound_id, kind=NoticeKind(original.kind), title=title, body=body,
         audience_building_ids=kept_audience if isinstance(audience_building_ids, _Keep)
         else audience_building_ids,
+        audience_entrances=[(b.id, e) for b, e in view.entrances] if kept else audience_entrances,
         display_days=original.display_days if isinstance(display_days, _Keep) else display_days,
         attachment_file_ids=[f.id or 0 for f in view.attachments]
         if isinstance(attachment_file_ids, _Keep) else attachment_file_ids,
@@ -667,14 +666,3 @@ def published_notice(session: Session, *, compound_id: int, notice_id: int, lock
     if notice.published_at is None:
         raise NoticeNotPublished("公告尚未发布")
     return notice
-
-
-def audience_building_ids(session: Session, notice: Notice) -> list[int] | None:
-    """The buildings a notice addresses (None: the whole compound)."""
-    if notice.audience_scope == AudienceScope.COMPOUND:
-        return None
-    return list(
-        session.execute(
-            select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id)
-        ).scalars()
-    )

@@ -38,7 +38,9 @@ from app.procedures.models import (
     ItemStatus,
 )
 from app.procedures.resolution import linked_matter, resolution_line
+from app.roster.scope import Scope
 from app.voting import rules as voting_rules
+from app.voting import service as voting_service
 
 
 def _proposer_role(step: dict[str, Any], body: str, caller: Caller) -> Role:
@@ -221,11 +223,13 @@ def publish(session: Session, *, item: AgendaItem, step_key: str, title: str, bo
     if line := resolution_line(session, item):
         footer.insert(0, line)
     linked = linked_matter(session, item)
-    scope = json.loads(linked[0].scope_building_ids) if linked else []
+    scope = voting_service.ballot_scope(linked[0]) if linked else Scope()
     actor = Actor(user_id=caller.user_id, role=role.value)
     notice = notices_service.publish_notice(
         session, compound_id=item.compound_id, kind="procedure", title=title,
-        body=body + "\n\n" + "\n".join(footer), audience_building_ids=scope or None,
+        body=body + "\n\n" + "\n".join(footer),
+        audience_building_ids=None if scope.whole_compound else sorted(scope.building_ids),
+        audience_entrances=sorted(scope.entrances),
         attachments=files, source_type=OBJECT, source_id=str(item.id), actor=actor,
     )
     record_step(session, item, index=index, action="publish", actor=actor, file_ids=files,

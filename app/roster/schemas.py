@@ -11,6 +11,18 @@ from app.roster.models import AreaSource, OwnerKind, UnitStatus
 from app.schemas import FromText, InputModel
 
 
+class EntranceIn(InputModel):
+    """One entrance (单元) of a building, for a ballot's scope or a notice's audience."""
+
+    building_id: int
+    entrance: str = Field(min_length=1, max_length=20)
+
+
+class EntranceOut(BaseModel):
+    building_id: int
+    entrance: str
+
+
 class CompoundIn(InputModel):
     name: str = Field(min_length=1, max_length=100)
     district: str = Field(min_length=1, max_length=50)
@@ -50,6 +62,7 @@ class BuildingTotals(BaseModel):
     building: str
     units: int
     area_hundredths: int
+    entrances: list[str]  # the building's entrances (单元), in order; none when it has none
 
 
 class RosterSummary(BaseModel):

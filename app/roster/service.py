@@ -24,6 +24,7 @@ from app.roster.models import (
     UnitSubject,
     VotingSubject,
 )
+from app.roster.scope import Place, Scope, scope_words
 from app.roster.subjects import DEVELOPER_KEY, PARKING_USAGES, UnitFacts, derive_subjects
 from app.search import contains_text, flat_parts, starts_with_text
 
@@ -101,6 +102,20 @@ def owner_building_ids(session: Session, *, compound_id: int, owner_ids: Collect
             .distinct()
         ).scalars()
     )
+
+
+def owner_places(session: Session, *, compound_id: int, owner_ids: Collection[int]) -> set[Place]:
+    """The (building, entrance) pairs where the given owners hold a unit (alone or jointly)."""
+    if not owner_ids:
+        return set()
+    return {
+        (bid, entrance) for bid, entrance in session.execute(
+            select(Unit.building_id, Unit.entrance)
+            .join(UnitOwner, UnitOwner.unit_id == Unit.id)
+            .where(Unit.compound_id == compound_id, UnitOwner.owner_id.in_(sorted(owner_ids)))
+            .distinct()
+        )
+    }
 
 
 def owner_subject_ids(session: Session, *, compound_id: int, phone: str) -> list[int]:
@@ -188,6 +203,27 @@ def _subject_totals(session: Session, *, compound_id: int) -> tuple[int, int]:
             VotingSubject.compound_id == compound_id)
     ).one()
     return int(row[0]), int(row[1])
+
+
+def scope_problems(session: Session, *, compound_id: int, scope: Scope) -> list[str]:
+    """What in a scope the compound does not have (unknown buildings, entrances without units)."""
+    names = {b.id: b.name for b in buildings(session, compound_id=compound_id)}
+    problems = [f"楼栋{b}" for b in sorted(scope.building_ids) if b not in names]
+    if scope.entrances:
+        known = {(bid, entrance) for bid, entrance in session.execute(
+            select(Unit.building_id, Unit.entrance).where(Unit.compound_id == compound_id).distinct()
+        )}
+        problems += [f"{names.get(b, f'楼栋{b}')}{e or '（空）'}单元" for b, e in sorted(scope.entrances)
+                     if not e or (b, e) not in known]
+    return problems
+
+
+def scope_label(session: Session, *, compound_id: int, scope: Scope) -> str:
+    """The scope in words (全体业主, or 3号楼2单元、5号楼)."""
+    if scope.whole_compound:
+        return scope_words(scope, {})
+    refs = buildings(session, compound_id=compound_id, building_ids=scope.touched_building_ids)
+    return scope_words(scope, {b.id: b.name for b in refs})
 
 
 # --- voting subjects -------------------------------------------------------------------------
@@ -280,7 +316,7 @@ class RosterTotals:
     developer_unit_count: int
     co_owned_unit_count: int
     owner_count: int
-    by_building: list[dict[str, int | str]]
+    by_building: list[dict[str, int | str | list[str]]]
 
 
 def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
@@ -313,8 +349,15 @@ def roster_totals(session: Session, *, compound_id: int) -> RosterTotals:
     owners = session.execute(
         select(func.count()).select_from(Owner).where(Owner.compound_id == compound_id)
     ).scalar_one()
+    entrances: dict[int, list[str]] = defaultdict(list)
+    for bid, entrance in session.execute(
+        select(Unit.building_id, Unit.entrance).where(Unit.compound_id == compound_id, Unit.entrance != "")
+        .distinct()
+    ):
+        entrances[bid].append(entrance)
     by_building = [
-        {"building_id": bid, "building": name, "units": n, "area_hundredths": int(a or 0)}
+        {"building_id": bid, "building": name, "units": n, "area_hundredths": int(a or 0),
+         "entrances": sorted(entrances[bid], key=lambda e: (len(e), e))}
         for bid, name, n, a in session.execute(
             select(Building.id, Building.name, func.count(Unit.id), func.sum(Unit.area_hundredths))
             .join(Unit, Unit.building_id == Building.id, isouter=True)
@@ -343,15 +386,17 @@ class SubjectSummary:
     building_ids: frozenset[int]
     first_unit: tuple[int, str, str]  # (building id, entrance, room) of its first unit: a sort key
     representative_owner_id: int | None
+    places: frozenset[Place] = frozenset()  # (building id, entrance) of the units counted
 
 
 def subject_summaries(
     session: Session, *, compound_id: int, subject_ids: Collection[int] | None = None,
-    building_ids: Collection[int] | None = None,
+    building_ids: Collection[int] | None = None, scope: Scope | None = None,
 ) -> dict[int, SubjectSummary]:
     """The compound's subjects (or some of them) with labels, in one query.
 
-    With `building_ids`, only the units in those buildings count (a ballot's scope): a subject
+    With `building_ids` (or a `scope` of buildings and entrances), only the units there count
+    (a ballot's scope): a subject
     with no unit there is left out, and its area and label cover its in-scope units only.
     Units are ordered by building, entrance and room (in Python, so both databases agree).
     """
@@ -368,6 +413,8 @@ def subject_summaries(
         stmt = stmt.where(UnitSubject.subject_id.in_(sorted(set(subject_ids))))
     if building_ids:
         stmt = stmt.where(Unit.building_id.in_(sorted(set(building_ids))))
+    if scope is not None and not scope.whole_compound:
+        stmt = stmt.where(scope.unit_clause())
     units: dict[int, list[tuple[tuple[int, str, str], str, int]]] = defaultdict(list)
     facts: dict[int, tuple[str, int | None]] = {}
     for sid, key, rep, area, bid, bname, entrance, room in session.execute(stmt):
@@ -384,7 +431,7 @@ def subject_summaries(
                                 developer_name=compound.developer_name),
             area_hundredths=sum(area for _, _, area in rows), unit_count=len(rows),
             building_ids=frozenset(order[0] for order, _, _ in rows), first_unit=rows[0][0],
-            representative_owner_id=rep,
+            representative_owner_id=rep, places=frozenset((o[0], o[1]) for o, _, _ in rows),
         )
     return out
 
@@ -443,10 +490,12 @@ class ScopeSnapshot:
 
 
 def scope_snapshot(
-    session: Session, *, compound_id: int, building_ids: Collection[int]
+    session: Session, *, compound_id: int, building_ids: Collection[int] = (),
+    scope: Scope | None = None,
 ) -> ScopeSnapshot:
-    """The roster as a ballot over these buildings (none: the whole compound) freezes it."""
-    summaries = subject_summaries(session, compound_id=compound_id, building_ids=building_ids)
+    """The roster as a ballot over these buildings or this scope (none: the whole compound) freezes it."""
+    summaries = subject_summaries(session, compound_id=compound_id, building_ids=building_ids,
+                                  scope=scope)
     subjects = [summaries[sid] for sid in sorted(summaries)]
     return ScopeSnapshot(
         subjects=subjects,
@@ -462,6 +511,7 @@ class SubjectVoters:
     label: str  # 1栋1单元101、… (no names)
     building_ids: frozenset[int]
     is_developer: bool
+    places: frozenset[Place]
     representative_phones: frozenset[str]  # the sole owner's, or the co-owners' representative's
     owner_phones: frozenset[str]
 
@@ -474,7 +524,7 @@ def subject_voters(session: Session, *, compound_id: int, subject_id: int) -> Su
     voters = subject_voter_list(session, compound_id=compound_id, subjects=[subject])
     return SubjectVoters(
         subject_id=subject_id, label=subject.label,
-        building_ids=subject.building_ids, is_developer=subject.is_developer,
+        building_ids=subject.building_ids, is_developer=subject.is_developer, places=subject.places,
         representative_phones=frozenset(v.phone for v in voters if v.phone and v.is_representative),
         owner_phones=frozenset(v.phone for v in voters if v.phone),
     )

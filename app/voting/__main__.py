@@ -30,10 +30,14 @@ def recount(data: dict[str, Any]) -> dict[str, Any]:
     roster = [tally.RosterEntry(subject_id=s["subject_id"], area=s["area_hundredths"]) for s in data["subjects"]]
     problems: list[str] = []
     buildings = [(s["subject_id"], s["building_ids"]) for s in data["subjects"]]
+    places = {s["subject_id"]: [tuple(p) for p in s.get("places", [])] for s in data["subjects"]}
     matters = [
         tally.matter_of(matter_id=m["matter_id"], category=m["category"], seats=m.get("seats"),
                         candidate_ids=[c["id"] for c in m.get("candidates", [])],
-                        affected_building_ids=m["affected_building_ids"], subjects=buildings)
+                        affected_building_ids=m["affected_building_ids"], subjects=buildings,
+                        affected_entrances=[(e["building_id"], e["entrance"])
+                                            for e in m.get("affected_entrances", [])],
+                        subject_places=places)
         for m in data["matters"]
     ]
     votes: list[tally.Vote | tally.ElectionVote] = []

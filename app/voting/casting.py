@@ -24,6 +24,7 @@ from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooM
 from app.files import service as files_service
 from app.privacy import normalize_phone
 from app.roster import service as roster_service
+from app.roster.scope import Scope
 from app.voting import rules
 from app.voting.models import (
     CHANNEL_LABELS,
@@ -617,8 +618,7 @@ def _check_proxy_subject(session: Session, *, ballot: Ballot, subject_id: int, o
         live = roster_service.subject_voters(session, compound_id=ballot.compound_id, subject_id=subject_id)
         if live is None:
             raise NotFound("该表决主体不存在", code="subject_not_found")
-        scope = set(json.loads(ballot.scope_building_ids))
-        if scope and not live.building_ids & scope:
+        if not Scope.from_json(ballot.scope_building_ids, ballot.scope_entrances).covers_any(live.places):
             raise Invalid("该房屋不在本次表决范围内", code="subject_not_in_scope")
         mine = {subject_id} if owner_phone and owner_phone in live.representative_phones else set()
     if owner_phone is not None and subject_id not in mine:

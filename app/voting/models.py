@@ -46,6 +46,9 @@ class Ballot(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     scope_building_ids: str = Field(default="[]", max_length=2000)  # JSON; [] = whole compound
+    # JSON [{building_id, entrance}]: entrances (单元) in scope besides the whole buildings above;
+    # both empty = the whole compound (app.roster.scope.Scope)
+    scope_entrances: str = Field(default="[]", max_length=2000, sa_column_kwargs={"server_default": "[]"})
     starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     created_by: int | None = Field(default=None, foreign_key="user_account.id")
@@ -94,6 +97,8 @@ class BallotMatter(SQLModel, table=True):
     category: str = Field(max_length=20)  # app.voting.rules.Category value
     seats: int | None = None  # elections
     affected_building_ids: str = Field(default="[]", max_length=2000)  # Art. 279
+    # Art. 279 by entrance (单元): JSON [{building_id, entrance}]
+    affected_entrances: str = Field(default="[]", max_length=2000, sa_column_kwargs={"server_default": "[]"})
     document_file_ids: str = Field(default="[]", max_length=2000)
 
 
@@ -120,6 +125,8 @@ class BallotSubject(SQLModel, table=True):
     area_hundredths: int
     label: str = Field(max_length=300)  # 1栋1单元101、… (no names)
     building_ids: str = Field(max_length=500)  # JSON
+    # JSON [[building id, entrance], ...] of its units in the ballot's scope (Art. 279 by entrance)
+    places: str = Field(default="[]", max_length=2000, sa_column_kwargs={"server_default": "[]"})
     is_developer: bool = False
     effective_cast_id: int | None = None
     effective_channel: str | None = Field(default=None, max_length=10)

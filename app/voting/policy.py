@@ -16,13 +16,14 @@ from app.auth.roles import WATCHERS, is_manager, is_staff
 from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.roster import service as roster_service
+from app.roster.scope import Scope
 from app.voting import casting
 from app.voting.models import Ballot, BallotMatter, PaperEntry, ProxyAuthorization
 
 
 def ballot_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) -> bool:
     """Drafts are the committee's; from the notice on, staff see every ballot and owners those
-    of their buildings (or where they vote, as owner or proxy)."""
+    of their buildings or entrances (or where they vote, as owner or proxy)."""
     if ballot.compound_id != access.compound_id:
         return False
     if is_manager(access.roles):
@@ -31,13 +32,12 @@ def ballot_visible(session: Session, *, ballot: Ballot, access: CompoundAccess) 
         return False
     if is_staff(access.roles):
         return True
-    scope = set(json.loads(ballot.scope_building_ids))
-    if not scope:
+    scope = Scope.from_json(ballot.scope_building_ids, ballot.scope_entrances)
+    if scope.whole_compound:
         return True
     phone = access.principal.user.phone
-    mine = roster_service.owner_building_ids(session, compound_id=ballot.compound_id,
-                                             owner_ids=access.owner_ids)
-    return bool(scope & mine or casting.voter_subjects(session, ballot=ballot, phone=phone)
+    mine = roster_service.owner_places(session, compound_id=ballot.compound_id, owner_ids=access.owner_ids)
+    return bool(scope.covers_any(mine) or casting.voter_subjects(session, ballot=ballot, phone=phone)
                 or casting.proxy_subjects(session, ballot=ballot, phone=phone))
 
 

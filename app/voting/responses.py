@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from app.roster.schemas import EntranceOut
 from app.schemas import DatetimeOut, OutputModel
 
 # Times go out as `datetime.isoformat()` ("+00:00"), as the untyped responses always sent them.
@@ -90,7 +91,9 @@ class BallotSummaryOut(Out):
     notice_id: int | None
     preliminary_notice_id: int | None
     result_notice_id: int | None
-    scope_building_ids: list[int]
+    scope_building_ids: list[int] = Field(description="whole buildings in scope; with no entrances either: the whole compound")
+    scope_entrances: list[EntranceOut] = Field(description="entrances (单元) in scope besides the whole buildings")
+    scope_label: str = Field(description="the scope in words: 全体业主, or 3号楼2单元、5号楼")
     cancelled_at: Instant | None = None
     cancel_reason: str | None = None
     cancel_notice_id: int | None = None
@@ -123,6 +126,7 @@ class BallotMatterOut(Out):
     seats: int | None
     candidates: list[BallotCandidateOut]
     affected_building_ids: list[int]
+    affected_entrances: list[EntranceOut]
     document_file_ids: list[int]
     documents: list[BallotDocumentOut]
     rule_text: str = Field(description="the rule applied to this matter, from the ballot's frozen thresholds")

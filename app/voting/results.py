@@ -35,7 +35,7 @@ from app.voting.models import (
     EffectiveChoice,
     VoteCast,
 )
-from app.voting.service import candidates_by_matter, list_matters
+from app.voting.service import ballot_scope, candidates_by_matter, list_matters
 from app.voting.settings import ballot_rules
 
 if TYPE_CHECKING:
@@ -227,15 +227,18 @@ def _subject_votes(session: Session, ballot: Ballot, matter: BallotMatter) -> li
             EffectiveChoice.ballot_id == ballot.id, EffectiveChoice.matter_id == matter.id)
     ).all())
     rows = session.execute(
-        select(BallotSubject.subject_id, BallotSubject.area_hundredths, BallotSubject.building_ids)
+        select(BallotSubject.subject_id, BallotSubject.area_hundredths, BallotSubject.building_ids,
+               BallotSubject.places)
         .where(BallotSubject.ballot_id == ballot.id)
     ).all()
-    affected = (tally.affected_subject_ids(((sid, json.loads(b)) for sid, _, b in rows),
-                                           json.loads(matter.affected_building_ids))
-                if matter.category == rules.Category.ART279.value else None)
+    affected = (tally.affected_subject_ids(
+        ((sid, json.loads(b)) for sid, _, b, _ in rows), json.loads(matter.affected_building_ids),
+        affected_entrances=[(e["building_id"], e["entrance"]) for e in json.loads(matter.affected_entrances)],
+        subject_places={sid: [tuple(p) for p in json.loads(places)] for sid, _, _, places in rows})
+        if matter.category == rules.Category.ART279.value else None)
     return [rules.SubjectVote(subject_id=sid, area=area,
                               choice=rules.Choice(choices[sid]) if choices.get(sid) else None)
-            for sid, area, _ in rows if affected is None or sid in affected]
+            for sid, area, _, _ in rows if affected is None or sid in affected]
 
 
 def _election(session: Session, ballot: Ballot, matter: BallotMatter, settings: rules.RuleSettings,
@@ -328,7 +331,7 @@ def close_ballot(session: Session, *, ballot: Ballot, actor: Actor, by_schedule:
         session, compound_id=ballot.compound_id, kind="result",
         title=f"{ballot.title}：表决结果（初步，询异期内）",
         body=_result_body(ballot, summary, final=False),
-        audience_building_ids=json.loads(ballot.scope_building_ids) or None,
+        audience_building_ids=_audience(ballot), audience_entrances=_audience_entrances(ballot),
         display_days=max(setting_days, 3), source_type="ballot", source_id=str(ballot.id),
         structured=_result_structured(summary, {"ballot_id": ballot.id,
                                                 "audit_head": {"seq": seq, "hash": head}}),
@@ -358,6 +361,16 @@ def _result_structured(summary: list[dict[str, Any]], data: dict[str, Any]) -> d
                           "columns": ["序号", "事项", "结果", "参与（面积/人数）", "同意（面积/人数）"],
                           "rows": rows}],
             "data": {**data, "matters": summary}}
+
+
+def _audience(ballot: Ballot) -> list[int] | None:
+    """The buildings a ballot's notices address (None: the whole compound)."""
+    scope = ballot_scope(ballot)
+    return None if scope.whole_compound else sorted(scope.building_ids)
+
+
+def _audience_entrances(ballot: Ballot) -> list[tuple[int, str]]:
+    return sorted(ballot_scope(ballot).entrances)
 
 
 def results_summary(session: Session, *, ballot: Ballot) -> list[dict[str, Any]]:
@@ -585,7 +598,7 @@ def publish_result(session: Session, *, ballot: Ballot, actor: Actor) -> Ballot:
         published=checkpoint))
     notice = notices_service.publish_notice(
         session, compound_id=ballot.compound_id, kind="result", title=f"{ballot.title}：决议公告",
-        body=body, audience_building_ids=json.loads(ballot.scope_building_ids) or None, display_days=30,
+        body=body, audience_building_ids=_audience(ballot), audience_entrances=_audience_entrances(ballot), display_days=30,
         source_type="ballot", source_id=str(ballot.id), structured=structured, actor=actor,
     )
     ballot.result_notice_id = notice.id
@@ -685,6 +698,7 @@ def _tally_rows(session: Session, *, ballot: Ballot, with_nonce: bool) -> list[d
         row: dict[str, Any] = {"subject_id": subject.subject_id, "label": subject.label,
                                "area_hundredths": subject.area_hundredths,
                                "building_ids": json.loads(subject.building_ids),
+                               "places": json.loads(subject.places),
                                "channel": cast.channel if cast else None,
                                "choices": json.loads(cast.choices_json) if cast else None}
         if with_nonce:
@@ -709,6 +723,7 @@ def tally_inputs(session: Session, *, ballot: Ballot) -> dict[str, Any]:
         "closing_audit": {"seq": ballot.closing_seq, "hash": ballot.closing_hash},
         "matters": [{"matter_id": m.id, "title": m.title, "category": m.category, "seats": m.seats,
                      "affected_building_ids": json.loads(m.affected_building_ids),
+                     "affected_entrances": json.loads(m.affected_entrances),
                      "candidates": [{"id": c.id, "name": c.name} for c in cands[m.id or 0]]}
                     for m in list_matters(session, ballot_id=ballot.id or 0)],
         "subjects": _tally_rows(session, ballot=ballot, with_nonce=True),

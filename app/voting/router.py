@@ -103,6 +103,7 @@ def _specs(body: BallotIn) -> list[service.MatterSpec]:
             title=m.title, category=m.category, description=m.description, seats=m.seats,
             candidates=tuple(service.CandidateSpec(c.name, c.intro) for c in m.candidates),
             affected_building_ids=tuple(m.affected_building_ids),
+            affected_entrances=tuple((e.building_id, e.entrance) for e in m.affected_entrances),
             document_file_ids=tuple(m.document_file_ids),
         )
         for m in body.matters
@@ -136,6 +137,7 @@ def create_ballot(body: BallotIn, access: Manager, session: SessionDep) -> Ballo
     ballot = service.create_ballot(
         session, compound_id=access.compound_id, title=body.title, description=body.description,
         starts_at=body.starts_at, ends_at=body.ends_at, scope_building_ids=body.scope_building_ids,
+        scope_entrances=[(e.building_id, e.entrance) for e in body.scope_entrances],
         matters=_specs(body), actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
@@ -155,7 +157,9 @@ def update_ballot(ballot_id: int, body: BallotIn, access: Manager, session: Sess
     ballot = service.update_draft(
         session, ballot=_ballot(session, access, ballot_id, lock=True), title=body.title,
         description=body.description, starts_at=body.starts_at, ends_at=body.ends_at,
-        scope_building_ids=body.scope_building_ids, matters=_specs(body), actor=access.actor)
+        scope_building_ids=body.scope_building_ids,
+        scope_entrances=[(e.building_id, e.entrance) for e in body.scope_entrances],
+        matters=_specs(body), actor=access.actor)
     return views.ballot_detail(session, ballot=ballot, access=access)
 
 

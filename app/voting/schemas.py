@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from app.roster.schemas import EntranceIn
 from app.schemas import AwareDatetimeIn, InputModel
 
 
@@ -21,6 +22,7 @@ class MatterIn(InputModel):
     seats: int | None = None
     candidates: list[CandidateIn] = Field(default_factory=list, max_length=100)
     affected_building_ids: list[int] = Field(default_factory=list)
+    affected_entrances: list[EntranceIn] = Field(default_factory=list, max_length=200)
     document_file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
@@ -30,6 +32,7 @@ class BallotIn(InputModel):
     starts_at: AwareDatetimeIn
     ends_at: AwareDatetimeIn
     scope_building_ids: list[int] = Field(default_factory=list)
+    scope_entrances: list[EntranceIn] = Field(default_factory=list, max_length=200)
     matters: list[MatterIn] = Field(min_length=1, max_length=50)
 
 

@@ -19,6 +19,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.files import service as files_service
 from app.notices import service as notices_service
 from app.roster import service as roster_service
+from app.roster.scope import Place, Scope
 from app.voting import announce, rules
 from app.voting.models import (
     Ballot,
@@ -45,6 +46,7 @@ class MatterSpec:
     seats: int | None = None
     candidates: tuple[CandidateSpec, ...] = ()
     affected_building_ids: tuple[int, ...] = ()
+    affected_entrances: tuple[Place, ...] = ()  # Art. 279 by entrance (单元)
     document_file_ids: tuple[int, ...] = ()
 
 
@@ -185,7 +187,7 @@ def passed_matters(
               & (BallotResult.ballot_id == Ballot.id))
         .where(Ballot.compound_id == compound_id, BallotMatter.compound_id == compound_id,
                Ballot.published_at.is_not(None), BallotResult.passed.is_(True),
-               Ballot.scope_building_ids == "[]",
+               Ballot.scope_building_ids == "[]", Ballot.scope_entrances == "[]",
                BallotMatter.category.not_in(sorted(exclude_categories)))
         .order_by(Ballot.published_at.desc(), BallotMatter.position)
     ).all()]
@@ -221,10 +223,11 @@ def _validate_matters(session: Session, compound_id: int, matters: list[MatterSp
                 raise Invalid(f"第{i}个事项：{exc}", code=exc.code) from exc
         elif m.candidates or m.seats:
             raise Invalid(f"第{i}个事项不是选举，不能设置候选人", code="matter_not_election")
-        if category == rules.Category.ART279 and not m.affected_building_ids:
-            raise Invalid(f"第{i}个事项须指定有利害关系的楼栋", code="art279_scope_missing")
-        if not set(m.affected_building_ids) <= building_ids:
-            raise Invalid(f"第{i}个事项的楼栋不属于本小区", code="building_not_in_compound")
+        if category == rules.Category.ART279 and not (m.affected_building_ids or m.affected_entrances):
+            raise Invalid(f"第{i}个事项须指定有利害关系的楼栋或单元", code="art279_scope_missing")
+        if not set(m.affected_building_ids) <= building_ids or roster_service.scope_problems(
+                session, compound_id=compound_id, scope=Scope.of((), m.affected_entrances)):
+            raise Invalid(f"第{i}个事项的楼栋或单元不属于本小区", code="building_not_in_compound")
 
 
 def _check_period(session: Session, compound_id: int, starts_at: datetime, ends_at: datetime) -> None:
@@ -239,19 +242,31 @@ def _check_period(session: Session, compound_id: int, starts_at: datetime, ends_
         )
 
 
-def _scope(session: Session, compound_id: int, building_ids: list[int]) -> list[int]:
-    if not building_ids:
-        return []
-    known = {b.id for b in roster_service.buildings(session, compound_id=compound_id,
-                                                     building_ids=building_ids)}
-    if known != set(building_ids):
-        raise Invalid("表决范围中的楼栋不属于本小区", code="building_not_in_compound")
-    return sorted(known)
+def ballot_scope(ballot: Ballot) -> Scope:
+    """The buildings and entrances a ballot is put to (whole_compound when none)."""
+    return Scope.from_json(ballot.scope_building_ids, ballot.scope_entrances)
+
+
+def _set_scope(session: Session, ballot: Ballot, building_ids: Iterable[int],
+               entrances: Iterable[Place]) -> None:
+    scope = Scope.of(building_ids, entrances)
+    unknown = roster_service.scope_problems(session, compound_id=ballot.compound_id, scope=scope)
+    if unknown:
+        raise Invalid(f"表决范围中的楼栋或单元不属于本小区：{'、'.join(unknown)}",
+                      code="building_not_in_compound")
+    ballot.scope_building_ids = json.dumps(sorted(scope.building_ids))
+    ballot.scope_entrances = scope.entrances_json()
+
+
+def scope_label(session: Session, *, ballot: Ballot) -> str:
+    """The ballot's scope in words (全体业主, or 3号楼2单元、5号楼)."""
+    return roster_service.scope_label(session, compound_id=ballot.compound_id, scope=ballot_scope(ballot))
 
 
 def create_ballot(
     session: Session, *, compound_id: int, title: str, description: str, starts_at: datetime,
     ends_at: datetime, scope_building_ids: list[int], matters: list[MatterSpec], actor: Actor,
+    scope_entrances: Iterable[Place] = (),
 ) -> Ballot:
     """Create a draft ballot with its matters (and candidates for elections)."""
     if not title.strip():
@@ -260,10 +275,9 @@ def create_ballot(
     _check_period(session, compound_id, starts_at, ends_at)
     ballot = Ballot(
         compound_id=compound_id, title=title.strip(), description=description,
-        starts_at=starts_at, ends_at=ends_at,
-        scope_building_ids=json.dumps(_scope(session, compound_id, scope_building_ids)),
-        created_by=actor.user_id,
+        starts_at=starts_at, ends_at=ends_at, created_by=actor.user_id,
     )
+    _set_scope(session, ballot, scope_building_ids, scope_entrances)
     session.add(ballot)
     session.flush()
     _write_matters(session, ballot, matters)
@@ -281,6 +295,7 @@ def _write_matters(session: Session, ballot: Ballot, matters: list[MatterSpec]) 
             compound_id=ballot.compound_id, ballot_id=ballot.id or 0, position=pos,
             title=m.title.strip(), description=m.description, category=rules.Category(m.category).value,
             seats=m.seats, affected_building_ids=json.dumps(sorted(m.affected_building_ids)),
+            affected_entrances=Scope.of(m.affected_building_ids, m.affected_entrances).entrances_json(),
             document_file_ids=json.dumps(list(m.document_file_ids)),
         )
         session.add(matter)
@@ -294,6 +309,7 @@ def _write_matters(session: Session, ballot: Ballot, matters: list[MatterSpec]) 
 def update_draft(
     session: Session, *, ballot: Ballot, title: str, description: str, starts_at: datetime,
     ends_at: datetime, scope_building_ids: list[int], matters: list[MatterSpec], actor: Actor,
+    scope_entrances: Iterable[Place] = (),
 ) -> Ballot:
     """Replace a draft's content; once the notice is out, matters can no longer change."""
     if ballot.noticed_at is not None:
@@ -311,7 +327,7 @@ def update_draft(
     session.flush()
     ballot.title, ballot.description = title.strip(), description
     ballot.starts_at, ballot.ends_at = starts_at, ends_at
-    ballot.scope_building_ids = json.dumps(_scope(session, ballot.compound_id, scope_building_ids))
+    _set_scope(session, ballot, scope_building_ids, scope_entrances)
     session.add(ballot)
     _write_matters(session, ballot, matters)
     append_event(
@@ -359,6 +375,10 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
         if doc_ids else {}
     attachment_no = {file_id: n for n, file_id in enumerate(doc_ids, start=1)}
     lines = [ballot.description.strip(), "", "表决事项："] if ballot.description.strip() else ["表决事项："]
+    if not ballot_scope(ballot).whole_compound:
+        # Art. 278 over a part of the compound: say whose ballot it is before the matters.
+        lines.insert(0, f"表决范围：{scope_label(session, ballot=ballot)}的业主（表决权数按本范围计算）")
+        lines.insert(1, "")
     structured_matters = []
     for m in matters:
         category = rules.Category(m.category)
@@ -386,11 +406,12 @@ def publish_notice(session: Session, *, ballot: Ballot, actor: Actor, extra_body
     lines += [f"{name}：{value}" for name, value in rule_rows]
     if extra_body.strip():
         lines += ["", extra_body.strip()]
-    scope = json.loads(ballot.scope_building_ids)
+    scope = ballot_scope(ballot)
     notice = notices_service.publish_notice(
         session, compound_id=ballot.compound_id, kind="meeting",
         title=f"关于{ballot.title}的表决公告", body="\n".join(lines),
-        audience_building_ids=scope or None, display_days=max(setting.notice_days, 15),
+        audience_building_ids=None if scope.whole_compound else sorted(scope.building_ids),
+        audience_entrances=sorted(scope.entrances), display_days=max(setting.notice_days, 15),
         attachments=doc_ids, source_type="ballot", source_id=str(ballot.id),
         structured={
             "sections": [{"type": "table", "heading": "表决事项",
@@ -470,12 +491,12 @@ def open_ballot(session: Session, *, ballot: Ballot, actor: Actor, by_schedule: 
 def freeze_roster(session: Session, *, ballot: Ballot) -> tuple[int, int]:
     """Copy the subjects in scope, their in-scope area and their voters into the ballot."""
     compound_id = ballot.compound_id
-    snapshot = roster_service.scope_snapshot(
-        session, compound_id=compound_id, building_ids=json.loads(ballot.scope_building_ids))
+    snapshot = roster_service.scope_snapshot(session, compound_id=compound_id, scope=ballot_scope(ballot))
     subjects = [
         {"ballot_id": ballot.id, "subject_id": s.subject_id, "compound_id": compound_id,
          "area_hundredths": s.area_hundredths, "label": s.label[:300],
-         "building_ids": json.dumps(sorted(s.building_ids)), "is_developer": s.is_developer}
+         "building_ids": json.dumps(sorted(s.building_ids)), "is_developer": s.is_developer,
+         "places": json.dumps(sorted(s.places), ensure_ascii=False)}
         for s in snapshot.subjects
     ]
     if subjects:
@@ -492,17 +513,17 @@ def freeze_roster(session: Session, *, ballot: Ballot) -> tuple[int, int]:
 
 
 def list_ballots(session: Session, *, compound_id: int, include_drafts: bool,
-                 building_ids: set[int] | None = None) -> list[Ballot]:
-    """Ballots of a compound; owners see only noticed ones whose scope includes their buildings."""
+                 places: set[Place] | None = None) -> list[Ballot]:
+    """Ballots of a compound; with `places` ((building, entrance) pairs), only those whose scope
+    covers one of them."""
     stmt = (select(Ballot).where(Ballot.compound_id == compound_id, Ballot.deleted_at.is_(None))
             .order_by(Ballot.id.desc()))
     if not include_drafts:
         stmt = stmt.where(Ballot.noticed_at.is_not(None))
     ballots = list(session.execute(stmt).scalars())
-    if building_ids is None:
+    if places is None:
         return ballots
-    return [b for b in ballots
-            if not json.loads(b.scope_building_ids) or set(json.loads(b.scope_building_ids)) & building_ids]
+    return [b for b in ballots if ballot_scope(b).covers_any(places)]
 
 
 def subject_count(session: Session, *, ballot_id: int) -> int:

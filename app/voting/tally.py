@@ -220,11 +220,18 @@ def _tally_matter(
 
 
 def affected_subject_ids(
-    subjects: Iterable[tuple[SubjectId, Collection[int]]], affected_building_ids: Collection[int]
+    subjects: Iterable[tuple[SubjectId, Collection[int]]], affected_building_ids: Collection[int],
+    *, affected_entrances: Collection[tuple[int, str]] = (),
+    subject_places: Mapping[SubjectId, Collection[tuple[int, str]]] | None = None,
 ) -> frozenset[SubjectId]:
-    """The subjects with a unit in one of the buildings an Art. 279 matter concerns."""
+    """The subjects with a unit in one of the buildings or entrances (单元) an Art. 279 matter
+    concerns (`subject_places`: each subject's (building, entrance) pairs, for the entrances)."""
     wanted = set(affected_building_ids)
-    return frozenset(sid for sid, buildings in subjects if wanted & set(buildings))
+    entrances = {(int(b), str(e)) for b, e in affected_entrances}
+    places = subject_places or {}
+    return frozenset(sid for sid, buildings in subjects
+                     if wanted & set(buildings)
+                     or entrances & {(int(b), str(e)) for b, e in places.get(sid, ())})
 
 
 def matter_of(
@@ -235,10 +242,14 @@ def matter_of(
     candidate_ids: Sequence[CandidateId],
     affected_building_ids: Collection[int],
     subjects: Iterable[tuple[SubjectId, Collection[int]]],
+    affected_entrances: Collection[tuple[int, str]] = (),
+    subject_places: Mapping[SubjectId, Collection[tuple[int, str]]] | None = None,
 ) -> Matter:
-    """A stored matter as the pure tally takes it (Art. 279: who is affected, from the buildings)."""
+    """A stored matter as the pure tally takes it (Art. 279: who is affected, from the buildings
+    and entrances)."""
     kind = Category(category)
-    affected = (affected_subject_ids(subjects, affected_building_ids)
+    affected = (affected_subject_ids(subjects, affected_building_ids,
+                                     affected_entrances=affected_entrances, subject_places=subject_places)
                 if kind is Category.ART279 else None)
     return Matter(matter_id=matter_id, category=kind, seats=seats, candidates=tuple(candidate_ids),
                   affected_subject_ids=affected)

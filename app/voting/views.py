@@ -23,6 +23,7 @@ from app.deps import CompoundAccess
 from app.files import service as files_service
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
+from app.roster.scope import scope_words
 from app.spreadsheets import neutralize_formulas
 from app.voting import casting, paper, policy, results, rules, service
 from app.voting.models import (
@@ -100,7 +101,7 @@ def _staff(access: CompoundAccess) -> bool:
     return policy.is_staff(access.roles)
 
 
-def _summary_fields(ballot: Ballot) -> dict[str, Any]:
+def _summary_fields(ballot: Ballot, building_names: dict[int, str]) -> dict[str, Any]:
     status = service.status_of(ballot)
     return {
         "id": ballot.id, "title": ballot.title, "status": status,
@@ -116,11 +117,17 @@ def _summary_fields(ballot: Ballot) -> dict[str, Any]:
         "cancel_notice_id": ballot.cancel_notice_id,
         "postponed_at": ballot.postponed_at, "postpone_reason": ballot.postpone_reason,
         "postpone_notice_id": ballot.postpone_notice_id,
+        "scope_entrances": json.loads(ballot.scope_entrances),
+        "scope_label": scope_words(service.ballot_scope(ballot), building_names),
     }
 
 
-def ballot_summary(ballot: Ballot) -> BallotSummaryOut:
-    return BallotSummaryOut(**_summary_fields(ballot))
+def _building_names(session: Session, compound_id: int) -> dict[int, str]:
+    return {b.id: b.name for b in roster_service.buildings(session, compound_id=compound_id)}
+
+
+def ballot_summary(ballot: Ballot, building_names: dict[int, str]) -> BallotSummaryOut:
+    return BallotSummaryOut(**_summary_fields(ballot, building_names))
 
 
 def ballot_list(session: Session, *, access: CompoundAccess) -> list[BallotSummaryOut]:
@@ -137,7 +144,8 @@ def ballot_list(session: Session, *, access: CompoundAccess) -> list[BallotSumma
             live = casting.live_proxy_ballot_ids(session, compound_id=access.compound_id,
                                                  phone=access.principal.user.phone)
             ballots = [b for b in ballots if b.id in live]
-    return [ballot_summary(b) for b in ballots]
+    names = _building_names(session, access.compound_id)
+    return [ballot_summary(b, names) for b in ballots]
 
 
 def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -> BallotDetailOut:
@@ -155,7 +163,7 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
     for p in casting.proxy_subjects(session, ballot=ballot, phone=phone):
         mine.append(_my_subject(session, ballot, p.subject_id, "proxy"))
     return BallotDetailOut(
-        **_summary_fields(ballot),
+        **_summary_fields(ballot, _building_names(session, ballot.compound_id)),
         description=ballot.description,
         total_area_hundredths=ballot.total_area_hundredths,
         total_headcount=ballot.total_headcount,
@@ -168,6 +176,7 @@ def ballot_detail(session: Session, *, ballot: Ballot, access: CompoundAccess) -
                 seats=m.seats,
                 candidates=[{"id": c.id, "name": c.name, "intro": c.intro} for c in cands[m.id or 0]],
                 affected_building_ids=json.loads(m.affected_building_ids),
+                affected_entrances=json.loads(m.affected_entrances),
                 document_file_ids=json.loads(m.document_file_ids),
                 documents=[docs[i] for i in json.loads(m.document_file_ids) if i in docs],
                 rule_text=rules.rule_text(rules.Category(m.category), settings, seats=m.seats),

@@ -183,7 +183,7 @@ test('committee drafts a ballot; publishing its notice too late is refused', asy
   await page.getByLabel('投票开始（北京时间）').fill(beijingInput(1));
   await page.getByLabel('投票结束（北京时间）').fill(beijingInput(8));
   await page.getByRole('radio', { name: /部分楼栋/ }).check();
-  await page.getByRole('checkbox', { name: '1栋' }).check();
+  await page.getByRole('checkbox', { name: '1栋（整栋）' }).check();
   await page.getByRole('radio', { name: '全体业主' }).check();
 
   // Matters that need no prior review (三议一审两公开), so the notice period is what refuses.

@@ -15,7 +15,8 @@ from tests.factories import bearer, make_staff, owner_bearer
 from tests.notices.conftest import PHONES, Site, count_events, store
 
 NOTICE_FIELDS = {
-    "id", "compound_id", "kind", "kind_label", "title", "body", "audience", "audience_label",
+    "id", "compound_id", "kind", "kind_label", "title", "body", "audience", "audience_entrances",
+    "audience_label",
     "display_days", "display_until", "status", "status_label", "created_at", "published_at",
     "supersedes_id", "superseded_by_id", "superseded_at", "attachments", "source_type",
     "source_id", "structured", "content_sha256", "public_url",

@@ -1,4 +1,4 @@
-// The compound's buildings as {id, name}, for ballot scopes and notice audiences.
+// The compound's buildings as {id, name, entrances}, for ballot scopes and notice audiences.
 import { ref, watch } from 'vue';
 import { getRosterSummary } from './api.js';
 import { getProgress, listBallots } from '../voting/api.js';
@@ -14,14 +14,16 @@ async function fetchBuildings(compoundId) {
   const summary = await getRosterSummary(compoundId);
   const rows = summary.by_building || [];
   if (rows.length && rows.every((b) => Number.isInteger(b.building_id))) {
-    return rows.map((b) => ({ id: b.building_id, name: b.building }));
+    return rows.map((b) => ({ id: b.building_id, name: b.building, entrances: b.entrances || [] }));
   }
   const ballots = await listBallots(compoundId);
-  const opened = ballots.find((b) => b.opened_at && !(b.scope_building_ids || []).length);
+  const opened = ballots.find((b) => b.opened_at && b.scope_label === '全体业主');
   if (!opened) return [];
   const progress = await getProgress(compoundId, opened.id);
   const ids = new Map(progress.by_building.map((b) => [b.building, b.building_id]));
-  return rows.filter((b) => ids.has(b.building)).map((b) => ({ id: ids.get(b.building), name: b.building }));
+  return rows
+    .filter((b) => ids.has(b.building))
+    .map((b) => ({ id: ids.get(b.building), name: b.building, entrances: b.entrances || [] }));
 }
 
 export function useBuildings(idRef) {
