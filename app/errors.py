@@ -233,7 +233,7 @@ FIELD_LABELS = {
     "publish_due_days": "结账后公布期限", "voucher_required": "是否须附凭证",
     "annual_audit_required": "是否须年度审计", "extra_major_matters": "新增重大事项",
     "source": "依据", "everywhere": "是否退出所有设备", "refresh_token": "续期令牌",
-    "entrance": "单元", "room": "房号", "area_hundredths": "专有面积（0.01㎡）",
+    "room": "房号", "area_hundredths": "专有面积（0.01㎡）",
     "area_source": "面积来源", "usage": "用途", "import_id": "名册导入记录",
     "typed_count": "输入的数量",
     # surveys (app/surveys)

@@ -814,7 +814,7 @@ def _audit_own_password_change(session: Session, *, account: UserAccount) -> Non
     """Record the change in each compound where the account holds a role, acting in that role."""
     grants = session.execute(
         select(RoleGrant.compound_id, RoleGrant.role)
-        .where(RoleGrant.user_id == account.id, RoleGrant.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(RoleGrant.user_id == account.id, RoleGrant.revoked_at.is_(None))
         .order_by(RoleGrant.compound_id, RoleGrant.id)
     ).all()
     roles: dict[int, str] = {}

@@ -15,7 +15,17 @@ from app.clock import now
 from app.deps import CompoundAccess, CurrentPrincipal, SessionDep, compound_access
 from app.errors import Forbidden, NotFound
 from app.notify.schemas import DeliveryCountsOut, ReminderPreviewOut, ReminderSentOut
-from app.voting import announce, casting, lifecycle, paper, paper_print, policy, results, service, views
+from app.voting import (
+    announce,
+    casting,
+    lifecycle,
+    paper,
+    paper_print,
+    policy,
+    results,
+    service,
+    views,
+)
 from app.voting import settings as voting_settings
 from app.voting.responses import (
     BallotDetailOut,
@@ -168,7 +178,7 @@ def delete_draft(ballot_id: int, access: Manager, session: SessionDep) -> Ballot
     """Delete a draft (never noticed): hidden from every list, kept for the audit trail."""
     ballot = lifecycle.delete_draft(session, ballot=_ballot(session, access, ballot_id, lock=True),
                                     actor=access.actor)
-    return views.ballot_summary(ballot)
+    return views.summary_of(session, ballot=ballot)
 
 
 @router.post(B + "/cancel")

@@ -130,6 +130,11 @@ def ballot_summary(ballot: Ballot, building_names: dict[int, str]) -> BallotSumm
     return BallotSummaryOut(**_summary_fields(ballot, building_names))
 
 
+def summary_of(session: Session, *, ballot: Ballot) -> BallotSummaryOut:
+    """One ballot's summary, its scope named with the compound's buildings."""
+    return ballot_summary(ballot, _building_names(session, ballot.compound_id))
+
+
 def ballot_list(session: Session, *, access: CompoundAccess) -> list[BallotSummaryOut]:
     if _is_manager(access):
         ballots = service.list_ballots(session, compound_id=access.compound_id, include_drafts=True)
