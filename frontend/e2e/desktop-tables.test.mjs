@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  confirmStep,
   CHROMIUM,
   OWNER_PHONES,
   assertAccessible,
@@ -203,6 +204,7 @@ test('PC: a proxy\'s flat is found by typing "3-201" or "3号楼201" and picked 
   // The proxies table filters by state and accepts in the row.
   await panel.getByTestId('proxy-table').getByLabel('状态').selectOption('pending');
   await row.getByRole('button', { name: '接受委托' }).click();
+  await confirmStep(page, '接受委托', /受托人即可代该户投票.*不能撤销/);
   await panel.getByTestId('proxy-table').locator('.dt-count', { hasText: '共 0 份委托' }).waitFor();
   await panel.getByTestId('proxy-table').getByLabel('状态').selectOption('accepted');
   await row.getByText('已接受').waitFor();
