@@ -247,6 +247,7 @@ test('committee publishes a notice and records its posting on the board', async 
   await page.getByLabel('正文').fill('因市政管网维修，11月25日8:00至18:00停水。\n请提前储水。');
   await page.getByRole('button', { name: '保存草稿' }).click();
   await page.waitForURL(/\/manage\/notices\/\d+$/);
+  await page.getByRole('button', { name: '发布', exact: true }).waitFor(); // the draft has loaded
   await screenshot(page, '38-notice-draft');
   await assertAccessible(page, 'notice draft');
   await page.getByRole('button', { name: '发布', exact: true }).click();

@@ -182,6 +182,9 @@ test('owner reads the published results, checks a receipt code and opens the res
   await page.getByRole('heading', { name: '表决结果', exact: true }).waitFor(); // the structured section
   const r0 = results.matters[0].result;
   await page.getByText(`${area(r0.participating_area)}㎡ / ${r0.participating_headcount}人`).first().waitFor();
+  // Long hashes and signatures (核验信息) wrap: the phone never scrolls sideways.
+  assert.ok(await page.evaluate(() => document.scrollingElement.scrollWidth <= window.innerWidth),
+    'the result notice fits the width of the phone');
   await screenshot(page, '28-notice');
   await assertAccessible(page, 'notice');
   const href = await page.getByTestId('pdf-link').getAttribute('href');
