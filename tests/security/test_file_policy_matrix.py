@@ -45,7 +45,11 @@ ABSENT = None
 
 # Each ballot status is one of the five states of the table (a new status fails the test).
 BALLOT_STATES = {"draft": "draft", "noticed": "noticed", "open": "open", "ended": "open",
-                 "closed": "closed", "tallied": "closed", "published": "published"}
+                 "closed": "closed", "tallied": "closed", "published": "published",
+                 # Withdrawn or moved (app/voting/lifecycle.py): the file rules read only whether
+                 # the ballot was noticed and whether it closed, and none of these ever closes.
+                 "deleted": "draft", "postponed": "noticed", "lapsed": "noticed",
+                 "cancelled": "open"}
 # A notice is a draft, or published (every later state); an agenda item is before review
 # (draft) or public; a ledger quarter is open (draft to open), closed, or published.
 NOTICE_STATES = {"draft": "draft", "on_display": "published", "display_ended": "published",
