@@ -31,6 +31,7 @@ GROUPS: dict[str, str] = {
     "file": "文件",
     "audit": "审计签名",
     "survey": "问卷调查",
+    "work_order": "三单一访工单",
 }
 
 

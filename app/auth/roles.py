@@ -69,11 +69,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "appoint_observers": OBSERVER_APPOINTERS,
     "admin": ADMINS,
     "roster_export": ROSTER_EXPORTERS,
+    "work_orders": WORK_ORDER_STAFF,  # the loop's staff list (each order states its next step)
     "work_order_report": WORK_ORDER_REPORTERS,
-    "work_order_staff": WORK_ORDER_STAFF,
-    "work_order_dispatch": WORK_ORDER_DISPATCHERS,
-    "work_order_handle": WORK_ORDER_HANDLERS,
-    "work_order_visit": WORK_ORDER_VISITORS,
 }
 
 

@@ -17,7 +17,7 @@ from app.auth.roles import (
     WORK_ORDER_VISITORS,
 )
 from app.deps import CompoundAccess, SessionDep, compound_access
-from app.privacy import normalize_phone
+from app.privacy import mask_phone, normalize_phone
 from app.workorders import policy, rules, service
 from app.workorders.exceptions import WorkOrderInvalid
 from app.workorders.models import WorkOrder
@@ -58,9 +58,22 @@ def _role_label(role: str) -> str:
         return role
 
 
-def _view(session: SessionDep, order: WorkOrder) -> WorkOrderOut:
-    from app.privacy import mask_phone
+def _actions(order: WorkOrder, status: str, access: CompoundAccess) -> list[str]:
+    """The next step the caller may take on the order (the screens show only these buttons)."""
+    roles = access.roles
+    phone = access.principal.user.phone
+    steps = {
+        "reported": ("dispatch", bool(roles & WORK_ORDER_DISPATCHERS)),
+        "dispatched": ("accept", bool(roles & WORK_ORDER_HANDLERS)),
+        "accepted": ("done", bool(roles & WORK_ORDER_HANDLERS)),
+        "done": ("rate", Role.OWNER in roles and phone is not None and phone == order.owner_phone),
+        "rated": ("visit", bool(roles & WORK_ORDER_VISITORS)),
+    }
+    step, may = steps.get(status, ("", False))
+    return [step] if may else []
 
+
+def _view(session: SessionDep, order: WorkOrder, access: CompoundAccess) -> WorkOrderOut:
     status = service.status_of(order)
     return WorkOrderOut(
         id=order.id or 0, category=order.category, category_label=rules.CATEGORIES[order.category],
@@ -74,7 +87,7 @@ def _view(session: SessionDep, order: WorkOrder) -> WorkOrderOut:
         dispatch_note=order.dispatch_note, done_note=order.done_note,
         done_photo_file_ids=order.done_photo_file_ids, rating=order.rating,
         rating_label=rules.RATINGS.get(order.rating or ""), rating_comment=order.rating_comment,
-        visit_note=order.visit_note,
+        visit_note=order.visit_note, actions=_actions(order, status, access),
         steps=[WorkOrderStepOut(
             kind=s.kind, kind_label=_STEP_LABELS.get(s.kind, s.kind), at=s.at,
             actor_role_label=_role_label(s.actor_role), note=s.note, rating=s.rating,
@@ -107,7 +120,7 @@ def list_orders(access: Lister, session: SessionDep, status: Status | None = Non
     own = None if access.roles & WORK_ORDER_STAFF else (access.principal.user.phone or "")
     orders = service.list_orders(session, compound_id=access.compound_id, owner_phone=own,
                                  status=status, overdue=overdue)
-    return [_view(session, o) for o in orders]
+    return [_view(session, o, access) for o in orders]
 
 
 @router.post(W, status_code=201)
@@ -123,14 +136,14 @@ def report(body: WorkOrderIn, access: Reporter, session: SessionDep) -> WorkOrde
         session, compound_id=access.compound_id, actor=access.actor, owner_phone=phone,
         category=body.category, text=body.text, location=body.location,
         photo_file_ids=body.photo_file_ids)
-    return _view(session, order)
+    return _view(session, order, access)
 
 
 @router.get(ONE)
 def get_order(work_order_id: int, access: Lister, session: SessionDep) -> WorkOrderOut:
     order = service.get(session, compound_id=access.compound_id, work_order_id=work_order_id)
     policy.check_visible(order, access=access)
-    return _view(session, order)
+    return _view(session, order, access)
 
 
 @router.post(ONE + "/dispatch")
@@ -138,14 +151,14 @@ def dispatch(work_order_id: int, body: DispatchIn, access: Dispatcher,
              session: SessionDep) -> WorkOrderOut:
     order = service.dispatch(session, compound_id=access.compound_id, work_order_id=work_order_id,
                              actor=access.actor, due_at=body.due_at, note=body.note)
-    return _view(session, order)
+    return _view(session, order, access)
 
 
 @router.post(ONE + "/accept")
 def accept(work_order_id: int, access: Handler, session: SessionDep) -> WorkOrderOut:
     order = service.accept(session, compound_id=access.compound_id, work_order_id=work_order_id,
                            actor=access.actor)
-    return _view(session, order)
+    return _view(session, order, access)
 
 
 @router.post(ONE + "/done")
@@ -154,7 +167,7 @@ def record_done(work_order_id: int, body: DoneIn, access: Handler,
     order = service.record_done(session, compound_id=access.compound_id,
                                 work_order_id=work_order_id, actor=access.actor, note=body.note,
                                 photo_file_ids=body.photo_file_ids)
-    return _view(session, order)
+    return _view(session, order, access)
 
 
 @router.post(ONE + "/rating")
@@ -163,11 +176,11 @@ def rate(work_order_id: int, body: RateIn, access: Owner, session: SessionDep) -
     order = service.rate(session, compound_id=access.compound_id, work_order_id=work_order_id,
                          actor=access.actor, phone=access.principal.user.phone or "",
                          rating=body.rating, comment=body.comment)
-    return _view(session, order)
+    return _view(session, order, access)
 
 
 @router.post(ONE + "/visit")
 def visit(work_order_id: int, body: VisitIn, access: Visitor, session: SessionDep) -> WorkOrderOut:
     order = service.visit(session, compound_id=access.compound_id, work_order_id=work_order_id,
                           actor=access.actor, note=body.note)
-    return _view(session, order)
+    return _view(session, order, access)

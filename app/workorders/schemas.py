@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from app.schemas import AwareDatetimeIn, InputModel
 
 Category = Literal["urgent_repair", "repair", "cleaning", "greening", "order", "facility", "other"]
 Rating = Literal["satisfied", "basic", "unsatisfied"]
 Status = Literal["reported", "dispatched", "accepted", "done", "rated", "closed"]
 
 
-class WorkOrderIn(BaseModel):
+class WorkOrderIn(InputModel):
     category: Category
     text: str = Field(min_length=1, max_length=2000)
     location: str = Field(min_length=1, max_length=100)
@@ -21,22 +23,22 @@ class WorkOrderIn(BaseModel):
     owner_phone: str | None = Field(default=None, max_length=20)
 
 
-class DispatchIn(BaseModel):
-    due_at: AwareDatetime | None = None  # default: by category (README 三单一访)
+class DispatchIn(InputModel):
+    due_at: AwareDatetimeIn | None = None  # default: by category (README 三单一访)
     note: str = Field(default="", max_length=300)
 
 
-class DoneIn(BaseModel):
+class DoneIn(InputModel):
     note: str = Field(min_length=1, max_length=2000)
     photo_file_ids: list[int] = Field(default_factory=list, max_length=3)
 
 
-class RateIn(BaseModel):
+class RateIn(InputModel):
     rating: Rating
     comment: str = Field(default="", max_length=500)
 
 
-class VisitIn(BaseModel):
+class VisitIn(InputModel):
     note: str = Field(min_length=1, max_length=2000)
 
 
@@ -79,6 +81,7 @@ class WorkOrderOut(BaseModel):
     rating_label: str | None
     rating_comment: str
     visit_note: str
+    actions: list[str]  # the next step the caller may take: dispatch, accept, done, rate, visit
     steps: list[WorkOrderStepOut]
 
 

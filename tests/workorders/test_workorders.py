@@ -92,6 +92,9 @@ def test_the_four_steps(client: TestClient, world: dict[str, Any], db: Session) 
     # The property company cannot skip the dispatch; an owner cannot dispatch.
     _post(client, w, f"/{oid}/accept", "wg", status=409)
     _post(client, w, f"/{oid}/dispatch", "业主甲", {}, status=403)
+    assert order["actions"] == []  # the owner's next step is waiting
+    assert _get(client, w, f"/{oid}", "wy")["actions"] == ["dispatch"]
+    assert _get(client, w, f"/{oid}", "wg")["actions"] == []
     order = _post(client, w, f"/{oid}/dispatch", "wy", {"note": "请物业尽快处理"})
     assert order["status"] == "dispatched" and order["due_at"] == "2026-03-05T16:00:00Z"
     order = _post(client, w, f"/{oid}/accept", "wg")
