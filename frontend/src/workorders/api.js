@@ -4,7 +4,7 @@ import { irreversible } from '../shared/irreversible.js';
 
 export const listCategories = (cid) => api.get(`/compounds/${cid}/work-orders/categories`);
 export const getWorkOrderStats = (cid) => api.get(`/compounds/${cid}/work-orders/stats`);
-export const listWorkOrders = (cid, query = '') => api.get(`/compounds/${cid}/work-orders${query}`);
+export const listWorkOrders = (cid, query) => api.get(`/compounds/${cid}/work-orders`, query);
 export const getWorkOrder = (cid, oid) => api.get(`/compounds/${cid}/work-orders/${oid}`);
 export const reportWorkOrder = irreversible((cid, body) => api.post(`/compounds/${cid}/work-orders`, body));
 /** The steps by name, as the order's `actions` lists them. */
