@@ -236,6 +236,9 @@ FIELD_LABELS = {
     "room": "房号", "area_hundredths": "专有面积（0.01㎡）",
     "area_source": "面积来源", "usage": "用途", "import_id": "名册导入记录",
     "typed_count": "输入的数量",
+    # work orders (app/workorders)
+    "photo_file_ids": "照片", "owner_phone": "业主手机号", "due_at": "办理期限", "rating": "评价",
+    "overdue": "只看超期的",
     # surveys (app/surveys)
     "year": "年度", "opens_at": "作答开始时间", "closes_at": "作答结束时间",
     "allow_comments": "是否收集意见建议", "questions": "评价项", "hint": "评价项说明",

@@ -36,6 +36,7 @@ from app.surveys.router import router as surveys_router
 from app.voting.router import router as voting_router
 from app.voting.schedule import get_scheduler
 from app.voting.service import register_open_guard, register_review_reporter
+from app.workorders.router import router as workorders_router
 
 API_PREFIX = "/api/v1"
 
@@ -45,6 +46,7 @@ def api_router() -> APIRouter:
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
         voting_router, ledger_router, procedures_router, notify_router, surveys_router,
+        workorders_router,
     ):
         api.include_router(router)
     return api

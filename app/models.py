@@ -13,4 +13,5 @@ def load_all_models() -> None:
     import app.procedures.models
     import app.roster.models
     import app.surveys.models
-    import app.voting.models  # noqa: F401
+    import app.voting.models
+    import app.workorders.models  # noqa: F401

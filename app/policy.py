@@ -25,6 +25,7 @@ from app.ledger import policy as ledger_policy
 from app.notices import policy as notices_policy
 from app.procedures import policy as procedures_policy
 from app.voting import policy as voting_policy
+from app.workorders import policy as workorders_policy
 
 # (session, file_id, access) -> True (readable through this domain), False (attached here, not
 # readable by the caller), None (this domain holds no object with the file).
@@ -35,6 +36,7 @@ FILE_RULES: dict[str, FileRule] = {
     "procedures": procedures_policy.file_readable,  # proposal documents, minutes, opinions
     "notices": notices_policy.file_readable,  # notice attachments, board photos, receipts
     "ledger": ledger_policy.file_readable,  # vouchers, audit reports, imported statements
+    "workorders": workorders_policy.file_readable,  # report and completion photos
 }
 
 

@@ -46,6 +46,15 @@ IRREVERSIBLE: dict[tuple[str, str], str] = {
     ("POST", C + "/surveys/{survey_id}/open"): "owners may answer from now on",
     ("POST", C + "/surveys/{survey_id}/close"): "no more answers; a closed survey never reopens",
     ("POST", C + "/surveys/{survey_id}/publish"): "the aggregates are published to the owners",
+    # 三单一访: each step of a work order is final (no route withdraws or undoes one); a 不满意
+    # rating sends the order back once as a new round, it does not undo the company's record.
+    ("POST", C + "/work-orders"): "a report cannot be withdrawn; it goes to dispatch",
+    ("POST", C + "/work-orders/{work_order_id}/dispatch"): "hands the order to the property company",
+    ("POST", C + "/work-orders/{work_order_id}/accept"): "the company is answerable for the deadline",
+    ("POST", C + "/work-orders/{work_order_id}/done"): "the record of the work goes to the owner to rate",
+    ("POST", C + "/work-orders/{work_order_id}/rating"):
+        "the owner's rating is final; 不满意 reopens the order once, never again",
+    ("POST", C + "/work-orders/{work_order_id}/visit"): "the follow-up visit closes the order for good",
     ("POST", C + "/notices/{notice_id}/publish"): "a published notice is never withdrawn",
     ("POST", C + "/notices/{notice_id}/corrections"): "a correction is published at once",
     ("POST", C + "/notices/{notice_id}/postings"): "evidence of posting, never withdrawn",

@@ -31,6 +31,7 @@ GROUPS: dict[str, str] = {
     "file": "文件",
     "audit": "审计签名",
     "survey": "问卷调查",
+    "work_order": "三单一访工单",
 }
 
 
@@ -137,6 +138,14 @@ ACTIONS: dict[str, Action] = {
     "survey.answer_recorded": Action("survey", "收到一份问卷答卷（现有{response_count}份）"),
     "survey.closed": Action("survey", "结束问卷“{title}”，共收到答卷{response_count}份"),
     "survey.published": Action("survey", "公布问卷“{title}”的结果：总体满意度{satisfaction_rate}"),
+    # 三单一访 work orders (seed 001 §4.7.1): no names, phones or texts in the chain
+    "work_order.reported": Action("work_order", "报事：{category}"),
+    "work_order.dispatched": Action("work_order", "派单给物业：{category}"),
+    "work_order.accepted": Action("work_order", "物业接单：{category}"),
+    "work_order.done": Action("work_order", "物业登记处理结果：{category}"),
+    "work_order.rated": Action("work_order", "业主评单：{rating}"),
+    "work_order.reopened": Action("work_order", "业主不满意，工单退回物业重新处理"),
+    "work_order.visited": Action("work_order", "支部回访，工单办结"),
 }
 
 
@@ -178,6 +187,7 @@ OBJECTS: dict[str, ObjectKind] = {
     "ledger_import": ObjectKind("流水导入", "/c/{compound_id}/ledger/imports"),
     "ledger_import_row": ObjectKind("流水导入行", "/c/{compound_id}/ledger/imports"),
     "survey": ObjectKind("问卷", "/c/{compound_id}/surveys/{id}"),
+    "work_order": ObjectKind("工单", "/c/{compound_id}/work-orders/{id}"),
 }
 
 
@@ -352,6 +362,9 @@ FIELDS: dict[str, PayloadField] = {
     "question_count": PayloadField("评价项数", "count"), "opens_at": PayloadField("作答开始", "time"),
     "closes_at": PayloadField("作答结束", "time"), "response_count": PayloadField("答卷份数", "count"),
     "early": PayloadField("是否提前结束", "bool"), "satisfaction_rate": PayloadField("总体满意度"),
+    # work orders
+    "due_at": PayloadField("办理期限", "time"), "photo_count": PayloadField("照片张数", "count"),
+    "rating": PayloadField("评价"), "late": PayloadField("是否超期", "bool"),
 }
 # Fields holding another object's id are written as that object (noun and number).
 _REF_LABELS = {

@@ -23,6 +23,7 @@ class Role(StrEnum):
     REVIEWER = "reviewer"  # 社区党组织审核人
     OBSERVER = "observer"  # 两代表一委员
     CLERK = "clerk"  # 物业服务企业工作人员
+    GRID_WORKER = "grid_worker"  # 网格员 (三单一访: reports for owners, dispatches)
     OWNER = "owner"  # 业主 (derived from the roster, never granted)
 
 
@@ -32,9 +33,10 @@ ROLE_LABELS = {
     Role.REVIEWER: "社区党组织审核人",
     Role.OBSERVER: "观察员（两代表一委员）",
     Role.CLERK: "物业工作人员",
+    Role.GRID_WORKER: "网格员",
     Role.OWNER: "业主",
 }
-GRANTABLE_ROLES = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK)
+GRANTABLE_ROLES = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.GRID_WORKER)
 
 
 class UserAccount(SQLModel, table=True):

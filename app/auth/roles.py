@@ -14,7 +14,8 @@ from app.auth.models import Role
 # When a caller holds several roles a route allows, they act (and are audited) in the first of
 # these: a grant in the compound before the platform role, owning last.
 ROLE_PRECEDENCE: tuple[Role, ...] = (
-    Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.PLATFORM_ADMIN, Role.OWNER,
+    Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.GRID_WORKER, Role.PLATFORM_ADMIN,
+    Role.OWNER,
 )
 
 OWNERS = frozenset({Role.OWNER})
@@ -43,6 +44,17 @@ OBSERVED = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.CLERK})
 # Who may read a compound's role grants: the admin who grants them, the committee, the reviewer.
 GRANT_READERS = ADMINS | {Role.COMMITTEE, Role.REVIEWER}
 
+# 三单一访 work orders (seed 001 §4.7.1): owners report, and a grid worker (网格员) for them;
+# the grid (网格派单) or the committee, or the platform for the community, dispatches; the
+# property company accepts and handles; the party branch (the reviewer) follows up.
+GRID_WORKERS = frozenset({Role.GRID_WORKER})
+WORK_ORDER_REPORTERS = OWNERS | GRID_WORKERS
+WORK_ORDER_DISPATCHERS = MANAGERS | GRID_WORKERS
+WORK_ORDER_HANDLERS = frozenset({Role.CLERK})
+WORK_ORDER_VISITORS = REVIEWERS
+WORK_ORDER_STAFF = WORK_ORDER_DISPATCHERS | WORK_ORDER_HANDLERS | WORK_ORDER_VISITORS
+WORK_ORDER_READERS = STAFF | GRID_WORKERS | OWNERS
+
 # The capability names /auth/me serves (the front end shows or hides by these).
 CAPABILITIES: dict[str, frozenset[Role]] = {
     "vote": OWNERS,
@@ -57,6 +69,8 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "appoint_observers": OBSERVER_APPOINTERS,
     "admin": ADMINS,
     "roster_export": ROSTER_EXPORTERS,
+    "work_orders": WORK_ORDER_STAFF,  # the loop's staff list (each order states its next step)
+    "work_order_report": WORK_ORDER_REPORTERS,
 }
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from app import policy
-from app.auth.roles import OBSERVERS, OWNERS, STAFF
+from app.auth.roles import GRID_WORKERS, OBSERVERS, OWNERS, STAFF
 from app.config import get_settings
 from app.deps import CompoundAccess, SessionDep, compound_access
 from app.files import service
@@ -20,11 +20,11 @@ router = APIRouter(tags=["files"])
 
 Uploader = Annotated[
     CompoundAccess,
-    Depends(compound_access(*(STAFF - OBSERVERS), *OWNERS)),
+    Depends(compound_access(*(STAFF - OBSERVERS), *GRID_WORKERS, *OWNERS)),
 ]
 Member = Annotated[
     CompoundAccess,
-    Depends(compound_access(*STAFF, *OWNERS)),
+    Depends(compound_access(*STAFF, *GRID_WORKERS, *OWNERS)),
 ]
 
 

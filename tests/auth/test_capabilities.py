@@ -23,6 +23,8 @@ EXPECTED = {
     "appoint_observers": {"reviewer", "platform_admin"},
     "admin": {"platform_admin"},
     "roster_export": {"committee"},
+    "work_orders": {"committee", "platform_admin", "clerk", "reviewer", "grid_worker"},
+    "work_order_report": {"owner", "grid_worker"},
 }
 
 
@@ -47,22 +49,23 @@ def test_me_serves_capabilities_per_compound(client, db, outbox) -> None:  # typ
     committee = _me(client, bearer(client, "committee1"))[home.id]
     assert committee["capabilities"] == [
         "staff", "manage", "watch", "roster", "ledger_record", "ledger_approve", "propose",
-        "roster_export",
+        "roster_export", "work_orders",
     ]
     clerk = _me(client, bearer(client, "clerk1"))
-    assert clerk[home.id]["capabilities"] == ["staff", "roster", "ledger_record", "propose"]
+    assert clerk[home.id]["capabilities"] == ["staff", "roster", "ledger_record", "propose",
+                                              "work_orders"]
     assert clerk[other.id]["capabilities"] == [
-        "staff", "watch", "review", "propose", "appoint_observers",
+        "staff", "watch", "review", "propose", "appoint_observers", "work_orders",
     ]
     # The platform role stands in every compound, as the route checks see it.
     admin = _me(client, bearer(client, "admin1"))[home.id]
     assert admin["roles"] == ["observer"]
     assert admin["capabilities"] == [
-        "staff", "manage", "watch", "roster", "appoint_observers", "admin",
+        "staff", "manage", "watch", "roster", "appoint_observers", "admin", "work_orders",
     ]
     owner = _me(client, owner_bearer(client, outbox, "13800000001"))[home.id]
     assert owner["roles"] == ["owner"]
-    assert owner["capabilities"] == ["vote"]
+    assert owner["capabilities"] == ["vote", "work_order_report"]
 
 
 def test_capabilities_follow_the_declaration_order() -> None:

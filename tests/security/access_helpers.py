@@ -59,6 +59,7 @@ LG = C + "/ledger"
 PR = C + "/procedures"
 IT = PR + "/items/{item_id}"
 SV = C + "/surveys"
+WO = C + "/work-orders"
 
 # (method, path template) -> principals allowed IN THEIR OWN COMPOUND. In another compound every
 # one of them is refused except the platform admin (platform-wide by definition).
@@ -260,6 +261,22 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", SV + "/{survey_id}/my-answers"): frozenset({OWNER}),
     ("POST", SV + "/{survey_id}/answers"): frozenset({OWNER}),
     ("GET", SV + "/{survey_id}/results"): MEMBERS,
+    # --- 三单一访 work orders (seed 001 §4.7.1, README 三单一访): owners report (grid workers for
+    # them: not a principal here, tests/workorders); the committee or the platform dispatches
+    # (网格派单), the property company accepts and records the work, the owner it is for rates,
+    # the party branch (reviewer) visits. Everyone reads the anonymous stats; the orders
+    # themselves: the staff of the loop, and an owner their own (the object check). Observers
+    # (两代表一委员) take no part in the loop.
+    ("GET", WO + "/categories"): MEMBERS,
+    ("GET", WO + "/stats"): MEMBERS,
+    ("GET", WO): MEMBERS - {OBSERVER},
+    ("POST", WO): frozenset({OWNER}),
+    ("GET", WO + "/{work_order_id}"): MEMBERS - {OBSERVER},
+    ("POST", WO + "/{work_order_id}/dispatch"): MANAGERS,
+    ("POST", WO + "/{work_order_id}/accept"): frozenset({CLERK}),
+    ("POST", WO + "/{work_order_id}/done"): frozenset({CLERK}),
+    ("POST", WO + "/{work_order_id}/rating"): frozenset({OWNER}),
+    ("POST", WO + "/{work_order_id}/visit"): frozenset({REVIEWER}),
 }
 
 # 403 codes that mean "you may not" (authorization), as opposed to a refusal of the request's
@@ -624,6 +641,17 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
              status=201)
     w.ok("POST", f"/surveys/{sid}/close", "wy")
     w.ok("POST", f"/surveys/{sid}/publish", "wy")
+
+    # A work order round the four steps (三单一访), closed by the branch's visit.
+    order = w.ok("POST", "/work-orders", "owner0", {
+        "category": "repair", "text": "3栋楼道灯不亮", "location": "3栋1单元",
+        "photo_file_ids": [w.upload("owner0", "attachment", "楼道灯.png", PNG)]}, status=201)
+    ids["work_order"] = oid = order["id"]
+    w.ok("POST", f"/work-orders/{oid}/dispatch", "wy", {})
+    w.ok("POST", f"/work-orders/{oid}/accept", "wg")
+    w.ok("POST", f"/work-orders/{oid}/done", "wg", {"note": "已更换灯泡"})
+    w.ok("POST", f"/work-orders/{oid}/rating", "owner0", {"rating": "satisfied"})
+    w.ok("POST", f"/work-orders/{oid}/visit", "sh", {"note": "已回访，业主满意"})
     ids["matter"] = matters[0]
     ids["owner_row"] = next(o["id"] for s in subjects if s["id"] == ids["subject"]
                             for o in s["owners"])

@@ -222,6 +222,10 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
         ("POST", IT + "/observations"): {"text": "观察意见"},
         ("POST", IT + "/observers"): {"username": w.user("dep"), "organization": "区人大代表"},
         ("POST", C + "/surveys/{survey_id}/answers"): {"subject_id": i["subject"], "answers": []},
+        ("POST", C + "/work-orders/{work_order_id}/dispatch"): {},
+        ("POST", C + "/work-orders/{work_order_id}/done"): {"note": "已处理"},
+        ("POST", C + "/work-orders/{work_order_id}/rating"): {"rating": "satisfied"},
+        ("POST", C + "/work-orders/{work_order_id}/visit"): {"note": "已回访"},
     }
     return bodies.get((method, path))
 

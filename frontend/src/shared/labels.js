@@ -6,6 +6,7 @@ export const ROLE_LABELS = {
   reviewer: '社区党组织审核人',
   observer: '观察员（两代表一委员）',
   clerk: '物业工作人员',
+  grid_worker: '网格员',
   owner: '业主',
   system: '系统',
 };
