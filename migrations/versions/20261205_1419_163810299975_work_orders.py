@@ -1,7 +1,7 @@
 """work_orders: 三单一访 (seed 001 §4.7.1) work orders and their append-only steps
 
 Revision ID: 163810299975
-Revises: 5c2e8a1f9d37
+Revises: f2c8e1a7b359
 Create Date: 2026-12-05 14:19:13.715874
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import app.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 
 revision: str = '163810299975'
-down_revision: str | None = '5c2e8a1f9d37'
+down_revision: str | None = 'f2c8e1a7b359'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
