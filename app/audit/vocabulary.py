@@ -31,6 +31,7 @@ GROUPS: dict[str, str] = {
     "file": "文件",
     "audit": "审计签名",
     "survey": "问卷调查",
+    "appraisal": "季度报告与述职评议",
 }
 
 
@@ -137,6 +138,15 @@ ACTIONS: dict[str, Action] = {
     "survey.answer_recorded": Action("survey", "收到一份问卷答卷（现有{response_count}份）"),
     "survey.closed": Action("survey", "结束问卷“{title}”，共收到答卷{response_count}份"),
     "survey.published": Action("survey", "公布问卷“{title}”的结果：总体满意度{satisfaction_rate}"),
+    # quarterly reports and the annual appraisal (app/appraisals, seed 002)
+    "appraisal.quarterly_filed": Action("appraisal", "物业服务企业提交{year}年第{quarter}季度报告（第{version}版）"),
+    "appraisal.quarterly_acknowledged": Action("appraisal", "社区党组织签收{year}年第{quarter}季度报告（第{version}版），意见：{opinion}"),
+    "appraisal.account_filed": Action("appraisal", "{party}提交{year}年度述职报告（第{version}版）"),
+    "appraisal.scored": Action("appraisal", "录入{year}年度述职评议评分：{appraiser_kind}“{appraiser_name}”平均{mean_score}分"),
+    "appraisal.rectification_added": Action("appraisal", "列出{year}年度整改事项“{text}”，期限{due_on}"),
+    "appraisal.published": Action("appraisal", "公布{year}年度述职评议结果：{score}分，{grade}（业主满意度{satisfaction_rate}），整改事项{rectification_count}项"),
+    "appraisal.rectification_done": Action("appraisal", "物业服务企业报告整改事项“{text}”已完成：{note}"),
+    "appraisal.rectification_confirmed": Action("appraisal", "业主委员会确认整改事项“{text}”已完成"),
 }
 
 
@@ -178,6 +188,9 @@ OBJECTS: dict[str, ObjectKind] = {
     "ledger_import": ObjectKind("流水导入", "/c/{compound_id}/ledger/imports"),
     "ledger_import_row": ObjectKind("流水导入行", "/c/{compound_id}/ledger/imports"),
     "survey": ObjectKind("问卷", "/c/{compound_id}/surveys/{id}"),
+    "quarterly_report": ObjectKind("季度报告", "/c/{compound_id}/appraisals"),
+    "appraisal": ObjectKind("述职评议", "/c/{compound_id}/appraisals/{id}"),
+    "rectification_item": ObjectKind("整改事项", "/c/{compound_id}/appraisals"),
 }
 
 
@@ -352,6 +365,14 @@ FIELDS: dict[str, PayloadField] = {
     "question_count": PayloadField("评价项数", "count"), "opens_at": PayloadField("作答开始", "time"),
     "closes_at": PayloadField("作答结束", "time"), "response_count": PayloadField("答卷份数", "count"),
     "early": PayloadField("是否提前结束", "bool"), "satisfaction_rate": PayloadField("总体满意度"),
+    # quarterly reports and appraisals
+    "quarter": PayloadField("季度", "count"),
+    "party": PayloadField("述职方", "map", {"committee": "业主委员会", "company": "物业服务企业"}),
+    "appraiser_kind": PayloadField("评议方", "map", {"party": "社区党组织", "committee": "业主委员会", "owner_rep": "业主代表"}),
+    "appraiser_name": PayloadField("评议人"), "mean_score": PayloadField("平均得分"),
+    "score": PayloadField("综合得分"), "grade": PayloadField("评议等级"),
+    "rectification_count": PayloadField("整改事项数", "count"), "due_on": PayloadField("整改期限", "date"),
+    "overdue": PayloadField("是否逾期", "bool"),
 }
 # Fields holding another object's id are written as that object (noun and number).
 _REF_LABELS = {

@@ -43,6 +43,12 @@ OBSERVED = frozenset({Role.COMMITTEE, Role.REVIEWER, Role.CLERK})
 # Who may read a compound's role grants: the admin who grants them, the committee, the reviewer.
 GRANT_READERS = ADMINS | {Role.COMMITTEE, Role.REVIEWER}
 
+# Quarterly reports and the annual appraisal (seed 002): the property company files, the party
+# organization (reviewer) acknowledges and appraises, the committee files its account and scores.
+COMPANY = frozenset({Role.CLERK})
+ACCOUNT_FILERS = COMMITTEE | COMPANY
+APPRAISERS = COMMITTEE | REVIEWERS
+
 # The capability names /auth/me serves (the front end shows or hides by these).
 CAPABILITIES: dict[str, frozenset[Role]] = {
     "vote": OWNERS,
