@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
+from app.appraisals import policy as appraisals_policy
 from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.files.models import StoredFile
@@ -35,6 +36,7 @@ FILE_RULES: dict[str, FileRule] = {
     "procedures": procedures_policy.file_readable,  # proposal documents, minutes, opinions
     "notices": notices_policy.file_readable,  # notice attachments, board photos, receipts
     "ledger": ledger_policy.file_readable,  # vouchers, audit reports, imported statements
+    "appraisals": appraisals_policy.file_readable,  # quarterly reports, accounts, evidence
 }
 
 
