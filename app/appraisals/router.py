@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from app.appraisals import service, views
 from app.appraisals.exceptions import AppraisalNotFound
 from app.appraisals.schemas import (
-    AccountIn,
-    AcknowledgeIn,
+    AppraisalAccountIn,
+    QuarterlyAcknowledgeIn,
     AppraisalOut,
     AppraisalSummaryOut,
     QuarterlyReportIn,
@@ -19,7 +19,7 @@ from app.appraisals.schemas import (
     RectificationDoneIn,
     RectificationIn,
     RectificationOut,
-    ScoreIn,
+    AppraisalScoreIn,
 )
 from app.auth.models import Role
 from app.auth.roles import ACCOUNT_FILERS, APPRAISERS, COMMITTEE, COMPANY, OWNERS, REVIEWERS, STAFF
@@ -63,7 +63,7 @@ def file_quarterly_report(body: QuarterlyReportIn, access: Company, session: Ses
 
 
 @router.post(Q + "/{report_id}/acknowledge")
-def acknowledge(report_id: int, body: AcknowledgeIn, access: Reviewer, session: SessionDep) -> QuarterlyReportOut:
+def acknowledge(report_id: int, body: QuarterlyAcknowledgeIn, access: Reviewer, session: SessionDep) -> QuarterlyReportOut:
     report = service.acknowledge_report(session, compound_id=access.compound_id, report_id=report_id,
                                         actor=access.actor, opinion=body.opinion)
     return views.report_view(report, latest=True)
@@ -88,7 +88,7 @@ def get_appraisal(year: int, access: Reader, session: SessionDep) -> AppraisalOu
 
 
 @router.post(ONE + "/accounts", status_code=201)
-def file_account(year: int, body: AccountIn, access: Filer, session: SessionDep) -> AppraisalOut:
+def file_account(year: int, body: AppraisalAccountIn, access: Filer, session: SessionDep) -> AppraisalOut:
     """述职报告: the committee files its own, the property company (clerk) its own."""
     party = "committee" if access.role == Role.COMMITTEE else "company"
     service.file_account(session, compound_id=access.compound_id, year=year, actor=access.actor,
@@ -98,7 +98,7 @@ def file_account(year: int, body: AccountIn, access: Filer, session: SessionDep)
 
 
 @router.post(ONE + "/scores", status_code=201)
-def enter_score(year: int, body: ScoreIn, access: Appraiser, session: SessionDep) -> AppraisalOut:
+def enter_score(year: int, body: AppraisalScoreIn, access: Appraiser, session: SessionDep) -> AppraisalOut:
     """The party organization enters its own scores; the committee its own and the owner
     representatives' (recorded from their score sheets)."""
     allowed = {"party"} if access.role == Role.REVIEWER else {"committee", "owner_rep"}
@@ -106,7 +106,7 @@ def enter_score(year: int, body: ScoreIn, access: Appraiser, session: SessionDep
         raise Forbidden("您不能录入这一方的评分", code="appraisal_score_forbidden")
     service.enter_score(session, compound_id=access.compound_id, year=year, actor=access.actor,
                         appraiser_kind=body.appraiser_kind, appraiser_name=body.appraiser_name,
-                        scores=body.scores)
+                        scores=body.scores.model_dump())
     return views.appraisal_view(session, appraisal=service.get_appraisal(
         session, compound_id=access.compound_id, year=year), staff=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field
 
@@ -18,19 +19,29 @@ class QuarterlyReportIn(InputModel):
     file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class AcknowledgeIn(InputModel):
+class QuarterlyAcknowledgeIn(InputModel):
     opinion: str = Field(min_length=1, max_length=2000)
 
 
-class AccountIn(InputModel):
+class AppraisalAccountIn(InputModel):
     text: str = Field(min_length=1, max_length=20000)
     file_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class ScoreIn(InputModel):
-    appraiser_kind: str = Field(pattern="^(party|committee|owner_rep)$")
+class AppraisalSheetIn(InputModel):
+    """One appraiser's scores, 0–100 per criterion (app/appraisals/rules.py CRITERIA)."""
+
+    contract: int = Field(ge=0, le=100, title="履行物业服务合同")
+    service: int = Field(ge=0, le=100, title="服务质量")
+    repairs: int = Field(ge=0, le=100, title="报修受理与投诉处置")
+    openness: int = Field(ge=0, le=100, title="公开公示与接受监督")
+    reporting: int = Field(ge=0, le=100, title="请示报告与整改落实")
+
+
+class AppraisalScoreIn(InputModel):
+    appraiser_kind: Literal["party", "committee", "owner_rep"]
     appraiser_name: str = Field(min_length=1, max_length=40)
-    scores: dict[str, int] = Field(max_length=10)
+    scores: AppraisalSheetIn
 
 
 class RectificationIn(InputModel):
@@ -61,7 +72,7 @@ class QuarterlyReportOut(OutputModel):
     latest: bool
 
 
-class QuarterOut(OutputModel):
+class QuarterlyQuarterOut(OutputModel):
     quarter: int
     label: str
     due_on: date
@@ -75,15 +86,15 @@ class QuarterOut(OutputModel):
 class QuarterlyYearOut(OutputModel):
     year: int
     due_days: int
-    quarters: list[QuarterOut]
+    quarters: list[QuarterlyQuarterOut]
 
 
-class CriterionOut(OutputModel):
+class AppraisalCriterionOut(OutputModel):
     key: str
     label: str
 
 
-class WeightOut(OutputModel):
+class AppraisalWeightOut(OutputModel):
     kind: str
     label: str
     weight_percent: int
@@ -91,12 +102,12 @@ class WeightOut(OutputModel):
     appraisers: int | None  # None for the owners' part (a survey)
 
 
-class GradeRuleOut(OutputModel):
+class AppraisalGradeRuleOut(OutputModel):
     grade: str
     min_score: str
 
 
-class AccountOut(OutputModel):
+class AppraisalAccountOut(OutputModel):
     id: int
     party: str
     party_label: str
@@ -107,7 +118,7 @@ class AccountOut(OutputModel):
     latest: bool
 
 
-class ScoreOut(OutputModel):
+class AppraisalScoreOut(OutputModel):
     id: int
     appraiser_kind: str
     appraiser_kind_label: str
@@ -146,13 +157,13 @@ class AppraisalOut(OutputModel):
     year: int
     published: bool
     published_at_text: str | None
-    criteria: list[CriterionOut]
-    weights: list[WeightOut]
-    grade_rules: list[GradeRuleOut]
+    criteria: list[AppraisalCriterionOut]
+    weights: list[AppraisalWeightOut]
+    grade_rules: list[AppraisalGradeRuleOut]
     survey_id: int | None
     score: str | None
     grade: str | None
     missing: list[str]
-    accounts: list[AccountOut]
-    scores: list[ScoreOut]  # staff only: empty for owners
+    accounts: list[AppraisalAccountOut]
+    scores: list[AppraisalScoreOut]  # staff only: empty for owners
     rectifications: list[RectificationOut]

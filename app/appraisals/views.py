@@ -9,17 +9,17 @@ from sqlmodel import Session
 from app.appraisals import rules, service
 from app.appraisals.models import Appraisal, AppraisalAccount, AppraisalScore, RectificationItem
 from app.appraisals.schemas import (
-    AccountOut,
+    AppraisalAccountOut,
     AppraisalOut,
     AppraisalSummaryOut,
-    CriterionOut,
-    GradeRuleOut,
+    AppraisalCriterionOut,
+    AppraisalGradeRuleOut,
     QuarterlyReportOut,
     QuarterlyYearOut,
-    QuarterOut,
+    QuarterlyQuarterOut,
     RectificationOut,
-    ScoreOut,
-    WeightOut,
+    AppraisalScoreOut,
+    AppraisalWeightOut,
 )
 from app.calendar import today
 from app.timefmt import format_date, format_moment
@@ -50,7 +50,7 @@ def quarterly_view(session: Session, *, compound_id: int, year: int) -> Quarterl
             label = "已报告待签收"
         else:
             label = "已签收"
-        quarters.append(QuarterOut(
+        quarters.append(QuarterlyQuarterOut(
             quarter=status.quarter.quarter, label=QUARTER_LABELS[status.quarter.quarter],
             due_on=status.quarter.due_on, due_on_text=format_date(status.quarter.due_on),
             started=status.started, overdue=status.overdue, status_label=label,
@@ -74,14 +74,14 @@ def item_view(item: RectificationItem) -> RectificationOut:
         done_at_text=_moment(item.done_at), confirmed_at_text=_moment(item.confirmed_at))
 
 
-def _account(a: AppraisalAccount, latest: bool) -> AccountOut:
-    return AccountOut(id=a.id or 0, party=a.party, party_label=rules.PARTY_LABELS[a.party],
+def _account(a: AppraisalAccount, latest: bool) -> AppraisalAccountOut:
+    return AppraisalAccountOut(id=a.id or 0, party=a.party, party_label=rules.PARTY_LABELS[a.party],
                       version=a.version, text=a.text, file_ids=service.file_ids_of(a.file_ids),
                       filed_at_text=format_moment(a.filed_at), latest=latest)
 
 
-def _score(s: AppraisalScore) -> ScoreOut:
-    return ScoreOut(id=s.id or 0, appraiser_kind=s.appraiser_kind,
+def _score(s: AppraisalScore) -> AppraisalScoreOut:
+    return AppraisalScoreOut(id=s.id or 0, appraiser_kind=s.appraiser_kind,
                     appraiser_kind_label=rules.KIND_LABELS[s.appraiser_kind],
                     appraiser_name=s.appraiser_name, scores=json.loads(s.scores),
                     mean=rules.score_text(s.mean_tenths), entered_at_text=format_moment(s.entered_at))
@@ -99,12 +99,12 @@ def appraisal_view(session: Session, *, appraisal: Appraisal, staff: bool) -> Ap
     return AppraisalOut(
         year=appraisal.year, published=appraisal.published_at is not None,
         published_at_text=_moment(appraisal.published_at),
-        criteria=[CriterionOut(key=k, label=label) for k, label in rules.CRITERIA],
-        weights=[WeightOut(kind=k, label=rules.KIND_LABELS[k], weight_percent=w,
+        criteria=[AppraisalCriterionOut(key=k, label=label) for k, label in rules.CRITERIA],
+        weights=[AppraisalWeightOut(kind=k, label=rules.KIND_LABELS[k], weight_percent=w,
                            score=rules.score_text(result.parts.get(k)),
                            appraisers=None if k == "owners" else result.counts.get(k, 0))
                  for k, w in rules.WEIGHTS.items()],
-        grade_rules=[GradeRuleOut(grade=g, min_score=rules.score_text(floor)) for floor, g in rules.GRADES],
+        grade_rules=[AppraisalGradeRuleOut(grade=g, min_score=rules.score_text(floor)) for floor, g in rules.GRADES],
         survey_id=owners.survey_id, score=None if result.score_tenths is None else rules.score_text(result.score_tenths),
         grade=result.grade, missing=result.missing, accounts=account_rows,
         scores=[_score(s) for s in service.scores_of(session, appraisal=appraisal)] if staff else [],
