@@ -63,6 +63,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "appoint_observers": OBSERVER_APPOINTERS,
     "admin": ADMINS,
     "roster_export": ROSTER_EXPORTERS,
+    "company_report": COMPANY,
+    "appraise": APPRAISERS,
+    "committee": COMMITTEE,
 }
 
 
