@@ -43,7 +43,7 @@ export function rolesIn(compoundId) {
 // them is the server's to say, in /auth/me.
 const CAPABILITIES = new Set([
   'vote', 'staff', 'manage', 'watch', 'roster', 'ledger_record', 'ledger_approve', 'review',
-  'propose', 'appoint_observers', 'admin', 'roster_export',
+  'propose', 'appoint_observers', 'admin', 'roster_export', 'company_report', 'appraise', 'committee',
 ]);
 
 /** The capabilities the account has in one compound, as /auth/me states them. */
