@@ -10,16 +10,16 @@ from app.appraisals import service, views
 from app.appraisals.exceptions import AppraisalNotFound
 from app.appraisals.schemas import (
     AppraisalAccountIn,
-    QuarterlyAcknowledgeIn,
     AppraisalOut,
+    AppraisalScoreIn,
     AppraisalSummaryOut,
+    QuarterlyAcknowledgeIn,
     QuarterlyReportIn,
     QuarterlyReportOut,
     QuarterlyYearOut,
     RectificationDoneIn,
     RectificationIn,
     RectificationOut,
-    AppraisalScoreIn,
 )
 from app.auth.models import Role
 from app.auth.roles import ACCOUNT_FILERS, APPRAISERS, COMMITTEE, COMPANY, OWNERS, REVIEWERS, STAFF

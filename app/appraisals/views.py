@@ -10,16 +10,16 @@ from app.appraisals import rules, service
 from app.appraisals.models import Appraisal, AppraisalAccount, AppraisalScore, RectificationItem
 from app.appraisals.schemas import (
     AppraisalAccountOut,
-    AppraisalOut,
-    AppraisalSummaryOut,
     AppraisalCriterionOut,
     AppraisalGradeRuleOut,
+    AppraisalOut,
+    AppraisalScoreOut,
+    AppraisalSummaryOut,
+    AppraisalWeightOut,
+    QuarterlyQuarterOut,
     QuarterlyReportOut,
     QuarterlyYearOut,
-    QuarterlyQuarterOut,
     RectificationOut,
-    AppraisalScoreOut,
-    AppraisalWeightOut,
 )
 from app.calendar import today
 from app.timefmt import format_date, format_moment

@@ -13,14 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from app import calendar, clock, demo  # noqa: E402
-from app.audit.service import Actor  # noqa: E402
-from app.auth.models import UserAccount  # noqa: E402
-from app.db import transaction  # noqa: E402
-from app.roster.models import Compound  # noqa: E402
-from app.surveys import service as survey_service  # noqa: E402
+from app import calendar, clock, demo
+from app.audit.service import Actor
+from app.auth.models import UserAccount
+from app.db import transaction
+from app.roster.models import Compound
+from app.surveys import service as survey_service
 
 PHONES = ["13800000001", "13800000002", "13800000004", "13800000006", "13800000008", "13800000010"]
 
