@@ -244,6 +244,9 @@ FIELD_LABELS = {
     "allow_comments": "是否收集意见建议", "questions": "评价项", "hint": "评价项说明",
     "scale": "评分方式", "answers": "答卷", "question_id": "评价项", "value": "评价",
     "comment": "意见建议",
+    # quarterly reports and appraisals (app/appraisals)
+    "quarter": "季度", "appraiser_kind": "评议方", "appraiser_name": "评议人", "scores": "各项得分",
+    "due_on": "整改期限",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
     "sort": "排序",

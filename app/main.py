@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.middleware.gzip import GZipMiddleware
 
+from app.appraisals.router import router as appraisals_router
 from app.audit.router import router as audit_router
 from app.auth.router import accounts_router
 from app.auth.router import router as auth_router
@@ -46,7 +47,7 @@ def api_router() -> APIRouter:
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
         voting_router, ledger_router, procedures_router, notify_router, surveys_router,
-        workorders_router,
+        workorders_router, appraisals_router,
     ):
         api.include_router(router)
     return api

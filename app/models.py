@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def load_all_models() -> None:
+    import app.appraisals.models
     import app.audit.models
     import app.auth.models
     import app.files.models

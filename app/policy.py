@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
+from app.appraisals import policy as appraisals_policy
 from app.deps import CompoundAccess
 from app.errors import NotFound
 from app.files.models import StoredFile
@@ -37,6 +38,7 @@ FILE_RULES: dict[str, FileRule] = {
     "notices": notices_policy.file_readable,  # notice attachments, board photos, receipts
     "ledger": ledger_policy.file_readable,  # vouchers, audit reports, imported statements
     "workorders": workorders_policy.file_readable,  # report and completion photos
+    "appraisals": appraisals_policy.file_readable,  # quarterly reports, accounts, evidence
 }
 
 

@@ -35,8 +35,9 @@ MAY_IMPORT = {
     "voting": GROUND | {"notices"},
     "ledger": GROUND | {"notices", "voting"},
     "procedures": GROUND | {"notices", "voting"},
-    "surveys": GROUND | {"notices"},  # nothing depends on surveys yet
+    "surveys": GROUND | {"notices"},
     "workorders": GROUND,  # 三单一访: stands on the ground floor only
+    "appraisals": GROUND | {"notices", "surveys"},  # reads the year's satisfaction rate
 }
 
 # Exceptions to the rules below: none. A new cycle or table read fails; so does a listed one that

@@ -32,6 +32,7 @@ GROUPS: dict[str, str] = {
     "audit": "审计签名",
     "survey": "问卷调查",
     "work_order": "三单一访工单",
+    "appraisal": "季度报告与述职评议",
 }
 
 
@@ -146,6 +147,15 @@ ACTIONS: dict[str, Action] = {
     "work_order.rated": Action("work_order", "业主评单：{rating}"),
     "work_order.reopened": Action("work_order", "业主不满意，工单退回物业重新处理"),
     "work_order.visited": Action("work_order", "支部回访，工单办结"),
+    # quarterly reports and the annual appraisal (app/appraisals, seed 002)
+    "appraisal.quarterly_filed": Action("appraisal", "物业服务企业提交{year}年第{quarter}季度报告（第{version}版）"),
+    "appraisal.quarterly_acknowledged": Action("appraisal", "社区党组织签收{year}年第{quarter}季度报告（第{version}版），意见：{opinion}"),
+    "appraisal.account_filed": Action("appraisal", "{party}提交{year}年度述职报告（第{version}版）"),
+    "appraisal.scored": Action("appraisal", "录入{year}年度述职评议评分：{appraiser_kind}“{appraiser_name}”平均{mean_score}分"),
+    "appraisal.rectification_added": Action("appraisal", "列出{year}年度整改事项“{text}”，期限{due_on}"),
+    "appraisal.published": Action("appraisal", "公布{year}年度述职评议结果：{score}分，{grade}（业主满意度{satisfaction_rate}），整改事项{rectification_count}项"),
+    "appraisal.rectification_done": Action("appraisal", "物业服务企业报告整改事项“{text}”已完成：{note}"),
+    "appraisal.rectification_confirmed": Action("appraisal", "业主委员会确认整改事项“{text}”已完成"),
 }
 
 
@@ -188,6 +198,9 @@ OBJECTS: dict[str, ObjectKind] = {
     "ledger_import_row": ObjectKind("流水导入行", "/c/{compound_id}/ledger/imports"),
     "survey": ObjectKind("问卷", "/c/{compound_id}/surveys/{id}"),
     "work_order": ObjectKind("工单", "/c/{compound_id}/work-orders/{id}"),
+    "quarterly_report": ObjectKind("季度报告", "/c/{compound_id}/appraisals"),
+    "appraisal": ObjectKind("述职评议", "/c/{compound_id}/appraisals/{id}"),
+    "rectification_item": ObjectKind("整改事项", "/c/{compound_id}/appraisals"),
 }
 
 
@@ -365,6 +378,14 @@ FIELDS: dict[str, PayloadField] = {
     # work orders
     "due_at": PayloadField("办理期限", "time"), "photo_count": PayloadField("照片张数", "count"),
     "rating": PayloadField("评价"), "late": PayloadField("是否超期", "bool"),
+    # quarterly reports and appraisals
+    "quarter": PayloadField("季度", "count"),
+    "party": PayloadField("述职方", "map", {"committee": "业主委员会", "company": "物业服务企业"}),
+    "appraiser_kind": PayloadField("评议方", "map", {"party": "社区党组织", "committee": "业主委员会", "owner_rep": "业主代表"}),
+    "appraiser_name": PayloadField("评议人"), "mean_score": PayloadField("平均得分"),
+    "score": PayloadField("综合得分"), "grade": PayloadField("评议等级"),
+    "rectification_count": PayloadField("整改事项数", "count"), "due_on": PayloadField("整改期限", "date"),
+    "overdue": PayloadField("是否逾期", "bool"),
 }
 # Fields holding another object's id are written as that object (noun and number).
 _REF_LABELS = {

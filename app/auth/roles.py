@@ -54,6 +54,11 @@ WORK_ORDER_HANDLERS = frozenset({Role.CLERK})
 WORK_ORDER_VISITORS = REVIEWERS
 WORK_ORDER_STAFF = WORK_ORDER_DISPATCHERS | WORK_ORDER_HANDLERS | WORK_ORDER_VISITORS
 WORK_ORDER_READERS = STAFF | GRID_WORKERS | OWNERS
+# Quarterly reports and the annual appraisal (seed 002): the property company files, the party
+# organization (reviewer) acknowledges and appraises, the committee files its account and scores.
+COMPANY = frozenset({Role.CLERK})
+ACCOUNT_FILERS = COMMITTEE | COMPANY
+APPRAISERS = COMMITTEE | REVIEWERS
 
 # The capability names /auth/me serves (the front end shows or hides by these).
 CAPABILITIES: dict[str, frozenset[Role]] = {
@@ -71,6 +76,9 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "roster_export": ROSTER_EXPORTERS,
     "work_orders": WORK_ORDER_STAFF,  # the loop's staff list (each order states its next step)
     "work_order_report": WORK_ORDER_REPORTERS,
+    "company_report": COMPANY,
+    "appraise": APPRAISERS,
+    "committee": COMMITTEE,
 }
 
 

@@ -60,6 +60,8 @@ PR = C + "/procedures"
 IT = PR + "/items/{item_id}"
 SV = C + "/surveys"
 WO = C + "/work-orders"
+QR = C + "/quarterly-reports"
+AP = C + "/appraisals"
 
 # (method, path template) -> principals allowed IN THEIR OWN COMPOUND. In another compound every
 # one of them is refused except the platform admin (platform-wide by definition).
@@ -277,6 +279,23 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", WO + "/{work_order_id}/done"): frozenset({CLERK}),
     ("POST", WO + "/{work_order_id}/rating"): frozenset({OWNER}),
     ("POST", WO + "/{work_order_id}/visit"): frozenset({REVIEWER}),
+    # --- quarterly reports and the annual appraisal (述职评议, seed 002 三(二)3): the property
+    # company (clerk) reports to the community party organization (reviewer), which acknowledges;
+    # the committee and the company file accounts; the party organization and the committee
+    # (for itself and the owner representatives) score; the party organization sets the
+    # rectification items and publishes; the company reports them done, the committee confirms.
+    # Reports are staff's; owners read published appraisals (the service check).
+    ("GET", QR): STAFF,
+    ("POST", QR): frozenset({CLERK}),
+    ("POST", QR + "/{report_id}/acknowledge"): frozenset({REVIEWER}),
+    ("GET", AP): MEMBERS,
+    ("GET", AP + "/{year}"): MEMBERS,
+    ("POST", AP + "/{year}/accounts"): frozenset({COMMITTEE, CLERK}),
+    ("POST", AP + "/{year}/scores"): frozenset({COMMITTEE, REVIEWER}),
+    ("POST", AP + "/{year}/rectifications"): frozenset({REVIEWER}),
+    ("POST", AP + "/{year}/publish"): frozenset({REVIEWER}),
+    ("POST", C + "/rectifications/{rectification_id}/done"): frozenset({CLERK}),
+    ("POST", C + "/rectifications/{rectification_id}/confirm"): frozenset({COMMITTEE}),
 }
 
 # 403 codes that mean "you may not" (authorization), as opposed to a refusal of the request's
@@ -284,7 +303,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
 AUTHZ_CODES = frozenset({
     "forbidden", "forbidden_compound_role", "platform_admin_only", "csrf_failed", "observer_only",
     "procedure_step_role", "procedure_disable_admin_only", "notice_drafts_forbidden",
-    "file_private", "ledger_reject_forbidden", "not_a_voter_for_subject", "not_representative",
+    "file_private", "ledger_reject_forbidden", "appraisal_score_forbidden", "not_a_voter_for_subject", "not_representative",
     "password_change_required",
 })
 STATE_CODES = frozenset({
@@ -652,6 +671,20 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
     w.ok("POST", f"/work-orders/{oid}/done", "wg", {"note": "已更换灯泡"})
     w.ok("POST", f"/work-orders/{oid}/rating", "owner0", {"rating": "satisfied"})
     w.ok("POST", f"/work-orders/{oid}/visit", "sh", {"note": "已回访，业主满意"})
+    # A quarterly report, and the year's appraisal filed, scored and published with one item.
+    ids["report"] = w.ok("POST", "/quarterly-reports", "wg",
+                         {"year": 2026, "quarter": 1, "text": "一季度履行合同情况"}, status=201)["id"]
+    w.ok("POST", "/appraisals/2026/accounts", "wy", {"text": "业委会年度述职"}, status=201)
+    w.ok("POST", "/appraisals/2026/accounts", "wg", {"text": "物业年度述职"}, status=201)
+    sheet = dict.fromkeys(("contract", "service", "repairs", "openness", "reporting"), 85)
+    for who, kind, name in (("sh", "party", "社区党委"), ("wy", "committee", "业委会"),
+                            ("wy", "owner_rep", "业主代表甲")):
+        w.ok("POST", "/appraisals/2026/scores", who,
+             {"appraiser_kind": kind, "appraiser_name": name, "scores": sheet}, status=201)
+    ids["rectification"] = w.ok("POST", "/appraisals/2026/rectifications", "sh",
+                                {"text": "车库照明修复", "due_on": "2026-12-31"}, status=201)["id"]
+    w.ok("POST", "/appraisals/2026/publish", "sh")
+    ids["year"] = 2026
     ids["matter"] = matters[0]
     ids["owner_row"] = next(o["id"] for s in subjects if s["id"] == ids["subject"]
                             for o in s["owners"])

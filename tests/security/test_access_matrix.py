@@ -226,6 +226,9 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
         ("POST", C + "/work-orders/{work_order_id}/done"): {"note": "已处理"},
         ("POST", C + "/work-orders/{work_order_id}/rating"): {"rating": "satisfied"},
         ("POST", C + "/work-orders/{work_order_id}/visit"): {"note": "已回访"},
+        ("POST", C + "/quarterly-reports/{report_id}/acknowledge"): {"opinion": "收悉"},
+        ("POST", C + "/rectifications/{rectification_id}/done"): {"note": "已整改",
+                                                                 "file_ids": [i["document"]]},
     }
     return bodies.get((method, path))
 
@@ -298,11 +301,11 @@ def _observer_cannot_write(client: TestClient, a: CompoundWorld, db: Session) ->
 
 
 def _id_routes(client: TestClient) -> list[tuple[str, str]]:
-    """Compound routes naming a row by id (a period's start date is not a row of another
-    compound, so those routes are left out)."""
+    """Compound routes naming a row by id (a period's start date and an appraisal's year are
+    not rows of another compound, so those routes are left out)."""
     out = []
     for method, path in app_routes(client):
-        params = set(re.findall(r"\{([^}]+)\}", path)) - {"compound_id", "start_date"}
+        params = set(re.findall(r"\{([^}]+)\}", path)) - {"compound_id", "start_date", "year"}
         if "{compound_id}" in path and params:
             out.append((method, path))
     return out
@@ -329,7 +332,7 @@ def _bola(client: TestClient, a: CompoundWorld, b: CompoundWorld, db: Session,
         allowed = [p for p in order if allowed_in((method, path), p, own=True)]
         assert allowed, (method, path)
         params = re.findall(r"\{([^}]+)\}", path)
-        ids = frozenset(params) - {"compound_id", "start_date"}
+        ids = frozenset(params) - {"compound_id", "start_date", "year"}
         variants = [ids] + ([frozenset({params[-1]})] if len(ids) > 1 else [])
         for principal in allowed if every_principal else allowed[:1]:
             headers = logins[principal]
