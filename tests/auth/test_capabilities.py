@@ -25,6 +25,9 @@ EXPECTED = {
     "roster_export": {"committee"},
     "work_orders": {"committee", "platform_admin", "clerk", "reviewer", "grid_worker"},
     "work_order_report": {"owner", "grid_worker"},
+    "company_report": {"clerk"},  # the property company's quarterly reports and accounts
+    "appraise": {"committee", "reviewer"},  # the annual appraisal's score sheets
+    "committee": {"committee"},  # steps only a committee member takes (confirming rectification)
 }
 
 
@@ -49,13 +52,13 @@ def test_me_serves_capabilities_per_compound(client, db, outbox) -> None:  # typ
     committee = _me(client, bearer(client, "committee1"))[home.id]
     assert committee["capabilities"] == [
         "staff", "manage", "watch", "roster", "ledger_record", "ledger_approve", "propose",
-        "roster_export", "work_orders",
+        "roster_export", "work_orders", "appraise", "committee",
     ]
     clerk = _me(client, bearer(client, "clerk1"))
     assert clerk[home.id]["capabilities"] == ["staff", "roster", "ledger_record", "propose",
-                                              "work_orders"]
+                                              "work_orders", "company_report"]
     assert clerk[other.id]["capabilities"] == [
-        "staff", "watch", "review", "propose", "appoint_observers", "work_orders",
+        "staff", "watch", "review", "propose", "appoint_observers", "work_orders", "appraise",
     ]
     # The platform role stands in every compound, as the route checks see it.
     admin = _me(client, bearer(client, "admin1"))[home.id]

@@ -195,6 +195,9 @@ def _ids(db: Session, cid: int) -> dict[str, list[Any]]:
         "start_date": [d.isoformat() for d in ids("ledger_period", "start_date")],
         "item_id": ids("agenda_item"), "import_id": ids("ledger_import"),
         "roster_import": ids("roster_import"), "survey_id": ids("survey"),
+        "work_order_id": ids("work_order"), "unit_id": ids("unit"),
+        # Appraisals are named by their year: the years on record, and this one (nothing published).
+        "year": sorted(set(ids("appraisal", "year")) | {2026}),
     }
     db.rollback()
     return out
