@@ -28,6 +28,7 @@ EXPECTED = {
     "company_report": {"clerk"},  # the property company's quarterly reports and accounts
     "appraise": {"committee", "reviewer"},  # the annual appraisal's score sheets
     "committee": {"committee"},  # steps only a committee member takes (confirming rectification)
+    "supervise": {"supervisor", "platform_admin"},  # 属地监管: the supervision screen
 }
 
 

@@ -88,6 +88,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # Everyone signed in may open the queue; it lists only compounds where the caller is a
     # reviewer (content checked in test_reviewer_sees_only_their_compounds).
     ("GET", "/api/v1/reviewer/queue"): LOGGED_IN,
+    # 属地监管 (seeds 002, 004; README 属地监管): the platform administrator (every compound) and
+    # a supervisor (街道/社区监管, the compounds granted to them; tests/supervision). No matrix
+    # principal is a supervisor except OUTSIDER, who holds every grantable role in another
+    # compound, supervisor included; the staff and owners of a compound are refused.
+    ("GET", "/api/v1/supervision"): frozenset({ADMIN, OUTSIDER}),
     # --- role grants: "platform admin: creates compounds, grants roles" (app/auth/models.py) ---
     # Reading: the list of who holds which role is for the committee, reviewers (who appoint
     # observers) and the platform; not for clerks, observers or owners.
