@@ -53,7 +53,7 @@ test('the administrator grants a supervisor two compounds; the supervisor sees t
   // The administrator reaches the same screen from the home page, over every compound.
   await admin.page.goto('/');
   await admin.page.getByTestId('work-supervision').click();
-  await admin.page.waitForURL('**/supervision');
+  await admin.page.waitForURL('**/oversight');
   await admin.page.getByTestId('supervision-table').locator('tbody tr').first().waitFor();
   assert.equal(await admin.page.getByTestId('supervision-table').locator('tbody tr').count(), 3);
   assert.deepEqual(admin.errors, []);
@@ -62,7 +62,7 @@ test('the administrator grants a supervisor two compounds; the supervisor sees t
   const sup = await pc();
   await staffLogin(sup.page, 'supervisor');
   await sup.page.getByTestId('work-supervision').click();
-  await sup.page.waitForURL('**/supervision');
+  await sup.page.waitForURL('**/oversight');
   const table = sup.page.getByTestId('supervision-table');
   await table.locator('tbody tr').first().waitFor();
   const names = await table.locator('tbody tr td:first-child').allInnerTexts();
