@@ -8,12 +8,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from app.clock import now
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import Forbidden
 from app.supervision import exports, service
 from app.supervision.schemas import SupervisionOut, SupervisionRowOut
 from app.timefmt import format_moment
-from app.clock import now
 
 router = APIRouter(tags=["supervision"])
 

@@ -16,18 +16,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import seed_appraisal  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+import seed_appraisal
+from sqlalchemy import select
 
-from app import calendar, demo  # noqa: E402
-from app.audit.service import SYSTEM, Actor  # noqa: E402
-from app.auth import service as auth_service  # noqa: E402
-from app.auth.models import UserAccount  # noqa: E402
-from app.db import transaction  # noqa: E402
-from app.ledger import service as ledger_service  # noqa: E402
-from app.roster import service as roster_service  # noqa: E402
-from app.roster.models import Compound  # noqa: E402
-
+from app import calendar, demo
+from app.audit.service import SYSTEM, Actor
+from app.auth import service as auth_service
+from app.auth.models import UserAccount
+from app.db import transaction
+from app.ledger import service as ledger_service
+from app.roster import service as roster_service
+from app.roster.models import Compound
 
 
 def _quarter_start(day: date) -> date:
