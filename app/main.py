@@ -33,6 +33,7 @@ from app.procedures.gate import ballot_gate, ballot_review
 from app.procedures.router import router as procedures_router
 from app.roster.router import router as roster_router
 from app.security import SecurityHeadersMiddleware, StrictCORSMiddleware
+from app.supervision.router import router as supervision_router
 from app.surveys.router import router as surveys_router
 from app.voting.router import router as voting_router
 from app.voting.schedule import get_scheduler
@@ -47,7 +48,7 @@ def api_router() -> APIRouter:
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
         voting_router, ledger_router, procedures_router, notify_router, surveys_router,
-        workorders_router, appraisals_router,
+        workorders_router, appraisals_router, supervision_router,
     ):
         api.include_router(router)
     return api

@@ -38,6 +38,9 @@ MAY_IMPORT = {
     "surveys": GROUND | {"notices"},
     "workorders": GROUND,  # 三单一访: stands on the ground floor only
     "appraisals": GROUND | {"notices", "surveys"},  # reads the year's satisfaction rate
+    # 属地监管: read-only, above every domain; nothing imports it.
+    "supervision": GROUND | {"notices", "voting", "ledger", "procedures", "surveys", "workorders",
+                             "appraisals"},
 }
 
 # Exceptions to the rules below: none. A new cycle or table read fails; so does a listed one that

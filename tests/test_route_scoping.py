@@ -40,6 +40,9 @@ GLOBAL_ROUTES = {
         "a reviewer's queue across compounds: only items of compounds where the caller holds an "
         "active reviewer grant (tests/procedures/test_reviewer_queue.py)"
     ),
+    ("GET", "/api/v1/supervision"): (
+        "属地监管 across compounds: only compounds where the caller holds an active supervisor "
+        "grant, every compound for the platform administrator (tests/supervision)"),
     # Served only by the bench's app factory (bench/ceiling.py): authenticated, returns no data.
     ("GET", "/api/v1/bench/ceiling"): "benchmark ceiling, bench servers only",
     ("GET", "/api/v1/bench/ceiling-nodb"): "benchmark ceiling, bench servers only",

@@ -24,6 +24,7 @@ class Role(StrEnum):
     OBSERVER = "observer"  # 两代表一委员
     CLERK = "clerk"  # 物业服务企业工作人员
     GRID_WORKER = "grid_worker"  # 网格员 (三单一访: reports for owners, dispatches)
+    SUPERVISOR = "supervisor"  # 街道/社区监管 (属地监管: reads the supervision screen, nothing else)
     OWNER = "owner"  # 业主 (derived from the roster, never granted)
 
 
@@ -34,9 +35,11 @@ ROLE_LABELS = {
     Role.OBSERVER: "观察员（两代表一委员）",
     Role.CLERK: "物业工作人员",
     Role.GRID_WORKER: "网格员",
+    Role.SUPERVISOR: "街道/社区监管",
     Role.OWNER: "业主",
 }
-GRANTABLE_ROLES = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.GRID_WORKER)
+GRANTABLE_ROLES = (Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.GRID_WORKER,
+                   Role.SUPERVISOR)
 
 
 class UserAccount(SQLModel, table=True):

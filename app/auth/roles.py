@@ -14,8 +14,8 @@ from app.auth.models import Role
 # When a caller holds several roles a route allows, they act (and are audited) in the first of
 # these: a grant in the compound before the platform role, owning last.
 ROLE_PRECEDENCE: tuple[Role, ...] = (
-    Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.GRID_WORKER, Role.PLATFORM_ADMIN,
-    Role.OWNER,
+    Role.COMMITTEE, Role.REVIEWER, Role.OBSERVER, Role.CLERK, Role.GRID_WORKER, Role.SUPERVISOR,
+    Role.PLATFORM_ADMIN, Role.OWNER,
 )
 
 OWNERS = frozenset({Role.OWNER})
@@ -59,6 +59,11 @@ WORK_ORDER_READERS = STAFF | GRID_WORKERS | OWNERS
 COMPANY = frozenset({Role.CLERK})
 ACCOUNT_FILERS = COMMITTEE | COMPANY
 APPRAISERS = COMMITTEE | REVIEWERS
+# 属地监管 (seeds 002, 004): the street's or community's supervisor reads the supervision screen
+# across the compounds granted to them (the platform administrator across all), and has no other
+# power in those compounds (not STAFF: no compound page, no roster, no ballots).
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+SUPERVISION_READERS = SUPERVISORS | ADMINS
 
 # The capability names /auth/me serves (the front end shows or hides by these).
 CAPABILITIES: dict[str, frozenset[Role]] = {
@@ -79,6 +84,7 @@ CAPABILITIES: dict[str, frozenset[Role]] = {
     "company_report": COMPANY,
     "appraise": APPRAISERS,
     "committee": COMMITTEE,
+    "supervise": SUPERVISION_READERS,
 }
 
 

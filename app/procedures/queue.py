@@ -40,3 +40,14 @@ def reviewer_queue(session: Session, *, user: auth_service.UserAccount) -> list[
               or is_overdue(i, at)]
     far = datetime.max.replace(tzinfo=calendar.SHANGHAI)
     return sorted(picked, key=lambda i: (not is_overdue(i, at), due_at(i) or far, i.id or 0))
+
+
+def waiting_for_reviewer(session: Session, *, compound_id: int) -> list[AgendaItem]:
+    """One compound's open items whose current step waits for the reviewer (属地监管 reads
+    them: how many, and since when), oldest step first."""
+    rows = session.execute(
+        select(AgendaItem).where(AgendaItem.compound_id == compound_id,
+                                 AgendaItem.status == ItemStatus.IN_PROGRESS)
+    ).scalars()
+    picked = [i for i in rows if Role.REVIEWER.value in waiting_roles(i)]
+    return sorted(picked, key=lambda i: (i.step_started_at, i.id or 0))

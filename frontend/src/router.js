@@ -46,6 +46,7 @@ const routes = [
   { path: '/admin', name: 'admin', component: () => import('./auth/views/AdminView.vue'), meta: { title: '平台管理' } },
   { path: '/admin/accounts', name: 'admin-accounts', component: () => import('./auth/views/AccountsView.vue'), meta: { title: '工作人员账号' } },
   { path: '/c/:compoundId(\\d+)/grants', name: 'grants', component: () => import('./auth/views/GrantsView.vue'), meta: { title: '角色授权' } },
+  { path: '/oversight', name: 'supervision', component: () => import('./supervision/views/SupervisionView.vue'), meta: { title: '属地监管', desk: true } },
   { path: '/review', name: 'review-queue', component: () => import('./procedures/views/ReviewQueueView.vue'), meta: { title: '审核工作台' } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./shared/views/NotFoundView.vue'), meta: { title: '页面不存在', public: true } },
 ];

@@ -28,6 +28,7 @@ EXPECTED = {
     "company_report": {"clerk"},  # the property company's quarterly reports and accounts
     "appraise": {"committee", "reviewer"},  # the annual appraisal's score sheets
     "committee": {"committee"},  # steps only a committee member takes (confirming rectification)
+    "supervise": {"supervisor", "platform_admin"},  # 属地监管: the supervision screen
 }
 
 
@@ -64,7 +65,7 @@ def test_me_serves_capabilities_per_compound(client, db, outbox) -> None:  # typ
     admin = _me(client, bearer(client, "admin1"))[home.id]
     assert admin["roles"] == ["observer"]
     assert admin["capabilities"] == [
-        "staff", "manage", "watch", "roster", "appoint_observers", "admin", "work_orders",
+        "staff", "manage", "watch", "roster", "appoint_observers", "admin", "work_orders", "supervise",
     ]
     owner = _me(client, owner_bearer(client, outbox, "13800000001"))[home.id]
     assert owner["roles"] == ["owner"]

@@ -88,6 +88,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # Everyone signed in may open the queue; it lists only compounds where the caller is a
     # reviewer (content checked in test_reviewer_sees_only_their_compounds).
     ("GET", "/api/v1/reviewer/queue"): LOGGED_IN,
+    # 属地监管 (seeds 002, 004; README 属地监管): the platform administrator (every compound) and
+    # a supervisor (街道/社区监管, the compounds granted to them; tests/supervision). No matrix
+    # principal is a supervisor except OUTSIDER, who holds every grantable role in another
+    # compound, supervisor included; the staff and owners of a compound are refused.
+    ("GET", "/api/v1/supervision"): frozenset({ADMIN, OUTSIDER}),
     # --- role grants: "platform admin: creates compounds, grants roles" (app/auth/models.py) ---
     # Reading: the list of who holds which role is for the committee, reviewers (who appoint
     # observers) and the platform; not for clerks, observers or owners.
@@ -298,6 +303,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", C + "/rectifications/{rectification_id}/confirm"): frozenset({COMMITTEE}),
 }
 
+# OUTSIDER holds every grantable role in its own compound, the grid worker (网格员) included, who
+# reports work orders for owners (tests/workorders): no other principal is a grid worker.
+GRID_WORKER_ROUTES = frozenset({("POST", WO)})
+
 # 403 codes that mean "you may not" (authorization), as opposed to a refusal of the request's
 # content or the object's state. A 403 with a code in neither set fails the matrix: classify it.
 AUTHZ_CODES = frozenset({
@@ -336,8 +345,9 @@ def allowed_in(route: tuple[str, str], principal: str, *, own: bool) -> bool:
         return ADMIN in allowed  # platform-wide: the same in every compound
     if not own:
         return False
-    if principal == OUTSIDER:  # in their own compound: the union of the four staff roles
-        return bool(allowed & {COMMITTEE, REVIEWER, OBSERVER, CLERK})
+    if principal == OUTSIDER:  # in their own compound: the union of the four staff roles,
+        # and the grid worker's one route of its own (reporting a work order for an owner).
+        return bool(allowed & {COMMITTEE, REVIEWER, OBSERVER, CLERK}) or route in GRID_WORKER_ROUTES
     return principal in allowed
 
 

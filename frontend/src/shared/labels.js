@@ -7,6 +7,7 @@ export const ROLE_LABELS = {
   observer: '观察员（两代表一委员）',
   clerk: '物业工作人员',
   grid_worker: '网格员',
+  supervisor: '街道/社区监管',
   owner: '业主',
   system: '系统',
 };

@@ -44,7 +44,7 @@ export function rolesIn(compoundId) {
 const CAPABILITIES = new Set([
   'vote', 'staff', 'manage', 'watch', 'roster', 'ledger_record', 'ledger_approve', 'review',
   'propose', 'appoint_observers', 'admin', 'roster_export', 'work_orders', 'work_order_report',
-  'company_report', 'appraise', 'committee',
+  'company_report', 'appraise', 'committee', 'supervise',
 ]);
 
 /** The capabilities the account has in one compound, as /auth/me states them. */
