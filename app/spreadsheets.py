@@ -1,4 +1,4 @@
-"""Spreadsheets in and out, safely: bounded reading of XLSX/CSV uploads, formula neutralizing.
+"""Spreadsheets in and out, safely: bounded reading of XLSX/XLS/CSV uploads, formula neutralizing.
 
 Every importer (roster, ledger) reads uploads through here and every XLSX export passes its
 sheets through `neutralize_formulas`, so the limits and the formula rule are written once.
@@ -15,12 +15,13 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePath
 from typing import Any, BinaryIO, Literal
 
 Reason = Literal["too_large", "empty", "type", "unreadable", "encoding"]
-Kind = Literal["xlsx", "csv"]
+Kind = Literal["xlsx", "xls", "csv"]
 
 # A cell a spreadsheet would evaluate: "=…", "@…", or a sign followed by formula syntax
 # (a plain "-12.5" or "+86 138…" stays data).
@@ -29,6 +30,22 @@ FORMULA_MESSAGE = "内容不能以 =、+、-、@ 开头（会被电子表格当�
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UNREADABLE_XLSX = "无法读取该 .xlsx 文件，请确认文件未损坏，或在 Excel 中另存为新文件后重试"
+_UNREADABLE_XLS = "无法读取该 .xls 文件，请确认文件未损坏，或在 Excel 中另存为 .xlsx 后重试"
+# python-calamine (Rust) reads a sheet into one dense grid from its first to its last cell, and a
+# failed allocation aborts the process: a 2 KB file with cells at A1 and XFD1048576 asks for
+# 550 GB. A workbook is given to it only when every cell of every part carries its own reference
+# (`<c r="B7"`) and the grid those references can span stays under this many cells (32 bytes
+# each: about 200 MB); any other workbook is read by openpyxl, which streams it row by row.
+MAX_DENSE_CELLS = 6_000_000
+_UNREFERENCED_CELL = re.compile(rb"<c[>/\t\n\r]|:c[\s>/]")  # or prefixed: not counted below
+# (a reference beyond the bound exists, the bound when none does), widest last; C-speed scans.
+_ROW_BOUNDS = ((re.compile(rb'<c r="[A-Z]{1,3}[0-9]{6}'), 99_999),
+               (re.compile(rb'<c r="[A-Z]{1,3}(?:[2-9][0-9]{5}|[0-9]{7})'), 199_999),
+               (None, 1_048_576))
+_COLUMN_BOUNDS = ((re.compile(rb'<c r="(?:[L-Z]|[A-Z]{2})'), 11),
+                  (re.compile(rb'<c r="[A-Z]{2}'), 26),
+                  (re.compile(rb'<c r="[A-Z]{3}'), 702),
+                  (None, 16_384))
 
 
 class SpreadsheetRejected(Exception):
@@ -92,13 +109,20 @@ def is_ole(content: bytes) -> bool:
 
 
 def sniff(content: bytes, file_name: str) -> Kind:
-    """Which reader an upload needs, judged by its name and checked against its first bytes."""
+    """Which reader an upload needs, judged by its name and checked against its first bytes.
+
+    An .xls from WPS or an older Excel (a legacy OLE file) is read too; an .xlsx saved under an
+    .xls name (WPS does that) is read as what it is.
+    """
     if not content:
         raise SpreadsheetRejected("empty", "文件为空")
     suffix = PurePath(file_name or "").suffix.lower()
     if suffix == ".xls" or (is_ole(content) and suffix != ".xlsx"):
-        raise SpreadsheetRejected(
-            "type", "不支持旧版 Excel（.xls）文件，请在 Excel 中“另存为” .xlsx 或 CSV 后上传", 415)
+        if is_zip(content):
+            return "xlsx"
+        if not is_ole(content):
+            raise SpreadsheetRejected("unreadable", "文件不是有效的 .xls 工作簿")
+        return "xls"
     if suffix in (".xlsx", ".xlsm"):
         if not is_zip(content):
             raise SpreadsheetRejected("unreadable", "文件不是有效的 .xlsx 工作簿")
@@ -107,7 +131,7 @@ def sniff(content: bytes, file_name: str) -> Kind:
         if is_zip(content) or is_ole(content):
             raise SpreadsheetRejected("unreadable", "文件内容不是 CSV 文本，请确认文件格式")
         return "csv"
-    raise SpreadsheetRejected("type", "仅支持 .xlsx 或 .csv 格式的文件", 415)
+    raise SpreadsheetRejected("type", "仅支持 .xlsx、.xls 或 .csv 格式的文件", 415)
 
 
 def decode_text(content: bytes) -> str:
@@ -147,23 +171,85 @@ def _checked(reader: Iterator[list[str]]) -> Iterator[list[str]]:
 def xlsx_rows(
     content: bytes, *, max_expanded_bytes: int, sheet_name: str | None = None
 ) -> Iterator[Sequence[Any]]:
-    """The cell values of one sheet (`sheet_name`, else the first), row by row.
+    """The cell values of one sheet (`sheet_name`, else the first), row by row, from row 1.
 
     The archive's expanded size is checked first (a zip bomb is refused before it is opened);
-    formulas are read as their cached values, never evaluated.
+    formulas are read as their cached values, never evaluated. Sheets whose extent is known and
+    bounded are read by python-calamine (fast); any other by openpyxl (streaming).
     """
-    import openpyxl
-
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            expanded = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            members = archive.infolist()
+            expanded = sum(member.file_size for member in members)
+            if expanded > max_expanded_bytes:
+                raise SpreadsheetRejected(
+                    "too_large",
+                    f"该 .xlsx 文件解压后超过 {_megabytes(max_expanded_bytes)} MB（疑似压缩炸弹），"
+                    "请删除无关的工作表或内容，或另存为 CSV 后重试", 413)
+            bounded = all(
+                # every part, not only xl/worksheets/: the workbook's relations may put a sheet
+                # anywhere in the archive
+                _dense_cells(archive.read(member)) <= MAX_DENSE_CELLS for member in members
+            )
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
         raise SpreadsheetRejected("unreadable", _UNREADABLE_XLSX) from exc
-    if expanded > max_expanded_bytes:
-        raise SpreadsheetRejected(
-            "too_large",
-            f"该 .xlsx 文件解压后超过 {_megabytes(max_expanded_bytes)} MB（疑似压缩炸弹），"
-            "请删除无关的工作表或内容，或另存为 CSV 后重试", 413)
+    if bounded:
+        return _calamine_rows(content, sheet_name, _UNREADABLE_XLSX)
+    return _openpyxl_rows(content, sheet_name)
+
+
+def _dense_cells(part: bytes) -> int:
+    """At least the size of the grid calamine would allocate for this part of the workbook, or
+    more than the limit when some cell has no reference of its own (its place then depends on
+    its neighbours)."""
+    referenced = part.count(b'<c r="')
+    if part.count(b"<c ") != referenced or _UNREFERENCED_CELL.search(part):
+        return MAX_DENSE_CELLS + 1
+    if not referenced:
+        return 0
+    rows = next(bound for beyond, bound in _ROW_BOUNDS if beyond is None or not beyond.search(part))
+    columns = next(bound for beyond, bound in _COLUMN_BOUNDS
+                   if beyond is None or not beyond.search(part))
+    return rows * columns
+
+
+def xls_rows(content: bytes, *, sheet_name: str | None = None) -> Iterator[Sequence[Any]]:
+    """The cell values of one sheet of a legacy .xls workbook, row by row, from row 1.
+
+    The format caps a sheet at 65,536 rows by 256 columns, so its grid is bounded.
+    """
+    return _calamine_rows(content, sheet_name, _UNREADABLE_XLS)
+
+
+def _calamine_rows(content: bytes, sheet_name: str | None, unreadable: str) -> Iterator[Sequence[Any]]:
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        try:
+            sheet = (workbook.get_sheet_by_name(sheet_name) if sheet_name in workbook.sheet_names
+                     else workbook.get_sheet_by_index(0))
+            # From A1, so row and column numbers are the spreadsheet's own.
+            grid = sheet.to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+    except Exception as exc:  # calamine reports corrupt files with many exception types
+        raise SpreadsheetRejected("unreadable", unreadable) from exc
+    return (_plain_numbers(row) for row in grid)
+
+
+def _plain_numbers(row: list[Any]) -> list[Any]:
+    """Whole numbers as int, as openpyxl reads an integer cell (calamine gives every number as a
+    float); beyond 15 digits a number stays a float (Excel has already lost digits there)."""
+    for i, value in enumerate(row):
+        if type(value) is float and value.is_integer() and abs(value) < 1e15:
+            row[i] = int(value)
+    return row
+
+
+def _openpyxl_rows(content: bytes, sheet_name: str | None) -> Iterator[Sequence[Any]]:
+    import openpyxl
+
     try:
         with warnings.catch_warnings():
             # Files from other tools often lack styles; openpyxl warns, which is no error of theirs.

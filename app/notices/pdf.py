@@ -29,6 +29,7 @@ from reportlab.platypus import (
 
 from app import timefmt
 from app.config import get_settings
+from app.files import service as files_service
 from app.pdf_pages import (
     ACCENT,
     FONT_NAME,
@@ -237,17 +238,21 @@ def render_notice_pdf(notice: PrintableNotice) -> bytes:
 # --- rendered prints, kept per notice version -------------------------------------------------
 #
 # A published notice never changes, but rendering a large one takes seconds under the one
-# render lock, so every print request would queue behind every other. The print is kept in
-# memory, keyed by everything printed on it: a correction (which adds the "已被更正" mark to the
-# original), a renamed compound or building, or another public address gives a new key.
+# render lock, so every print request would queue behind every other. The print is rendered
+# once per version and kept on disk beside the compound's files (`files.service.kept_render`),
+# so another worker process, or this one after a restart, serves the kept file instead of
+# rendering again; the most recent prints are also kept in memory in front of it. The version is
+# everything printed on it: a correction (which adds the "已被更正" mark to the original), a
+# renamed compound or building, or another public address gives a new one.
 
+KEPT_KIND = "notice-print"
 CACHE_MAX_BYTES = 64 * 1024 * 1024
 CACHE_MAX_ENTRIES = 256
 _cache: OrderedDict[str, bytes] = OrderedDict()
 _cache_bytes = 0
 _cache_lock = threading.Lock()
 _in_flight: dict[str, threading.Lock] = {}
-_stats = {"hits": 0, "renders": 0}
+_stats = {"hits": 0, "renders": 0, "kept_reads": 0}
 
 
 def print_key(notice: PrintableNotice) -> str:
@@ -259,17 +264,19 @@ def print_key(notice: PrintableNotice) -> str:
 
 
 def cache_stats() -> dict[str, int]:
-    """Hits and renders so far, and what the cache holds (for tests and the ops page)."""
+    """Memory hits, renders and kept files read so far, and what the memory cache holds (for
+    tests and the ops page)."""
     with _cache_lock:
         return {**_stats, "entries": len(_cache), "bytes": _cache_bytes}
 
 
 def clear_cache() -> None:
+    """Empty the memory cache (the kept files stay): as a newly started process finds it."""
     global _cache_bytes
     with _cache_lock:
         _cache.clear()
         _cache_bytes = 0
-        _stats.update(hits=0, renders=0)
+        _stats.update(hits=0, renders=0, kept_reads=0)
 
 
 def _cached(key: str) -> bytes | None:
@@ -281,10 +288,10 @@ def _cached(key: str) -> bytes | None:
         return content
 
 
-def _keep(key: str, content: bytes) -> None:
+def _keep(key: str, content: bytes, *, rendered: bool) -> None:
     global _cache_bytes
     with _cache_lock:
-        _stats["renders"] += 1
+        _stats["renders" if rendered else "kept_reads"] += 1
         if len(content) > CACHE_MAX_BYTES // 4:
             return  # one print must not evict everything else
         _cache[key] = content
@@ -294,9 +301,9 @@ def _keep(key: str, content: bytes) -> None:
             _cache_bytes -= len(dropped)
 
 
-def notice_pdf_bytes(notice: PrintableNotice) -> bytes:
-    """The print of this notice version, rendered once: concurrent requests for it wait for
-    the one render instead of each rendering again."""
+def notice_pdf_bytes(notice: PrintableNotice, *, compound_id: int) -> bytes:
+    """The print of this notice version, rendered once and kept: concurrent requests for it wait
+    for the one render instead of each rendering again, later ones read the kept file."""
     key = print_key(notice)
     content = _cached(key)
     if content is not None:
@@ -307,8 +314,16 @@ def notice_pdf_bytes(notice: PrintableNotice) -> bytes:
         with flight:
             content = _cached(key)
             if content is None:
-                content = render_notice_pdf(notice)
-                _keep(key, content)
+                rendered: list[bool] = []
+
+                def render() -> bytes:
+                    rendered.append(True)
+                    return render_notice_pdf(notice)
+
+                content = files_service.kept_render(
+                    compound_id=compound_id, kind=KEPT_KIND,
+                    version=hashlib.sha256(key.encode("utf-8")).hexdigest(), render=render)
+                _keep(key, content, rendered=bool(rendered))
     finally:
         with _cache_lock:
             _in_flight.pop(key, None)

@@ -31,10 +31,10 @@ def notice_pdf(
     session: Session, *, compound_id: int, notice_id: int, viewer: Viewer = SYSTEM_VIEWER
 ) -> NoticePdf:
     """The A4 board print of a published notice (drafts are refused with 409), rendered once
-    per notice version (see pdf.notice_pdf_bytes)."""
+    per notice version and kept (see pdf.notice_pdf_bytes)."""
     printable = printable_notice(session, compound_id=compound_id, notice_id=notice_id, viewer=viewer)
     return NoticePdf(file_name=f"公告{printable.notice_id}-{printable.title}.pdf",
-                     content=pdf.notice_pdf_bytes(printable))
+                     content=pdf.notice_pdf_bytes(printable, compound_id=compound_id))
 
 
 def printable_notice(

@@ -172,7 +172,7 @@ def set_representative(
 def upload_roster(
     access: RosterKeeper,
     session: SessionDep,
-    file: Annotated[UploadFile, File(description="名册文件（.xlsx 或 .csv）")],
+    file: Annotated[UploadFile, File(description="名册文件（.xlsx、.xls 或 .csv）")],
     known_buildings_only: Annotated[bool, Form()] = False,
     _form: Annotated[None, Depends(only_form_fields("file", "known_buildings_only"))] = None,
 ) -> RosterImportOut:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.clock import FrozenClock
+from app.config import get_settings
 from app.notices import pdf, printing, service
 from app.notices.models import NoticeKind
 from tests.factories import bearer
@@ -95,7 +96,8 @@ def test_concurrent_requests_for_one_print_render_it_once(
     notice = _long_table_notice(db, site)
     printable = printing.printable_notice(db, compound_id=site.id, notice_id=notice.id or 0)
     printed: list[bytes] = []
-    threads = [threading.Thread(target=lambda: printed.append(pdf.notice_pdf_bytes(printable)))
+    threads = [threading.Thread(target=lambda: printed.append(
+        pdf.notice_pdf_bytes(printable, compound_id=site.id)))
                for _ in range(8)]
     for t in threads:
         t.start()
@@ -103,3 +105,26 @@ def test_concurrent_requests_for_one_print_render_it_once(
         t.join()
     assert len(printed) == 8 and len(set(printed)) == 1
     assert (pdf.cache_stats()["renders"], pdf.cache_stats()["hits"]) == (1, 7)
+
+
+def test_a_print_is_kept_on_disk_and_served_without_rendering_by_another_process(
+    db: Session, site: Site, frozen_clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notice = _long_table_notice(db, site)
+    first = printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id or 0).content
+    assert pdf.cache_stats()["renders"] == 1
+    kept = list((get_settings().files_dir / str(site.id) / "kept").glob(f"{pdf.KEPT_KIND}-*"))
+    assert [p.read_bytes() for p in kept] == [first]
+    # A fresh process: nothing in memory, and rendering would fail loudly.
+    pdf.clear_cache()
+
+    def no_render(_notice: pdf.PrintableNotice) -> bytes:
+        raise AssertionError("the kept print must be served, not rendered again")
+
+    monkeypatch.setattr(pdf, "render_notice_pdf", no_render)
+    again = printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id or 0).content
+    assert again == first
+    assert pdf.cache_stats()["renders"] == 0 and pdf.cache_stats()["kept_reads"] == 1
+    printing.notice_pdf(db, compound_id=site.id, notice_id=notice.id or 0)
+    assert pdf.cache_stats()["hits"] == 1  # then from memory
+    assert kept[0].parent.parent.name == str(site.id)  # kept among this compound's files

@@ -304,7 +304,8 @@ def test_organization_owner_with_credit_code() -> None:
 
 @pytest.mark.parametrize(("name", "content", "code", "status"), [
     ("名册.pdf", b"%PDF-1.4", "roster_file_type", 415),
-    ("名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "roster_file_type", 415),
+    ("名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "roster_file_unreadable", 422),
+    ("名册.xls", b"plain text, not a workbook", "roster_file_unreadable", 422),
     ("名册.xlsx", b"not a zip at all", "roster_file_unreadable", 422),
     ("名册.xlsx", b"PK\x03\x04broken", "roster_file_unreadable", 422),
     ("名册.csv", b"", "roster_file_empty", 422),

@@ -1,4 +1,4 @@
-"""Reading a roster file (XLSX/CSV) into rows, through the shared `app.spreadsheets` readers."""
+"""Reading a roster file (XLSX/XLS/CSV) into rows, through the shared `app.spreadsheets` readers."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class RawTable:
 
 def _rejected(problem: spreadsheets.SpreadsheetRejected) -> RosterFileRejected:
     message = problem.message
-    if problem.reason == "type" and "旧版" not in message:
-        message = "仅支持 .xlsx 或 .csv 格式的名册文件，请使用名册模板填写"
+    if problem.reason == "type":
+        message = "仅支持 .xlsx、.xls 或 .csv 格式的名册文件，请使用名册模板填写"
     elif problem.reason == "too_large" and "压缩炸弹" not in message:
         message += "，请删除无关的工作表或内容后重试"
     return RosterFileRejected(message, code=f"roster_file_{problem.reason}", status=problem.status)
@@ -47,15 +47,18 @@ def read_limited(stream: BinaryIO, *, limit: int = MAX_UPLOAD_BYTES) -> bytes:
 
 
 def read_table(content: bytes, file_name: str) -> RawTable:
-    """Read an .xlsx or .csv roster into rows of cell values."""
+    """Read an .xlsx, .xls or .csv roster into rows of cell values."""
     try:
         spreadsheets.check_size(content, limit=MAX_UPLOAD_BYTES)
         kind = spreadsheets.sniff(content, file_name)
-        rows: Iterator[Sequence[Any]] = (
-            spreadsheets.xlsx_rows(content, max_expanded_bytes=MAX_XLSX_EXPANDED_BYTES,
-                                   sheet_name=ROSTER_SHEET)
-            if kind == "xlsx" else spreadsheets.csv_rows(content, allow_tabs=True)
-        )
+        rows: Iterator[Sequence[Any]]
+        if kind == "xlsx":
+            rows = spreadsheets.xlsx_rows(content, max_expanded_bytes=MAX_XLSX_EXPANDED_BYTES,
+                                          sheet_name=ROSTER_SHEET)
+        elif kind == "xls":
+            rows = spreadsheets.xls_rows(content, sheet_name=ROSTER_SHEET)
+        else:
+            rows = spreadsheets.csv_rows(content, allow_tabs=True)
         try:
             return _collect(enumerate(rows, start=1))
         finally:
