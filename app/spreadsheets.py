@@ -66,6 +66,16 @@ def looks_like_formula(text: str) -> bool:
     return bool(_FORMULA.match(unicodedata.normalize("NFKC", text).lstrip()))
 
 
+# Control characters (a stored name or text can carry one) cannot be written into a worksheet:
+# openpyxl refuses them, so an export would fail on one stray byte. They are dropped.
+_ILLEGAL_IN_SHEET = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def sheet_row(values: Iterable[Any]) -> list[Any]:
+    """One row to append to a worksheet: text without the control characters a sheet refuses."""
+    return [_ILLEGAL_IN_SHEET.sub("", v) if isinstance(v, str) else v for v in values]
+
+
 def neutralize_formulas(*sheets: Any) -> None:
     """Store every text cell of these openpyxl worksheets as text, never as a formula.
 

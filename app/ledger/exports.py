@@ -17,7 +17,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 from app.ledger import rules
 from app.ledger import statements as st
 from app.pdf_pages import ACCENT, MUTED, PageSetup, base_style, font_name, grid_table, render_a4
-from app.spreadsheets import neutralize_formulas
+from app.spreadsheets import neutralize_formulas, sheet_row
 
 
 def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_sha256: str,
@@ -27,7 +27,7 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
     ws = wb.active
     ws.title = "收支表"
     label = statement["period"]["label"]
-    ws.append([f"{compound_name} 公共收益收支表（{label}）"])
+    ws.append(sheet_row([f"{compound_name} 公共收益收支表（{label}）"]))
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([f"期间：{st.period_dates(statement)}",
                f"状态：{status_label}"])
@@ -38,11 +38,11 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
     ws.append([])
     ws.append(st.INCOME_COLUMNS)
     for row in st.income_rows(statement):
-        ws.append([row[0], _yuan_number(row[1]), _yuan_number(row[2]), _yuan_number(row[3]), row[4]])
+        ws.append(sheet_row([row[0], _yuan_number(row[1]), _yuan_number(row[2]), _yuan_number(row[3]), row[4]]))
     ws.append([])
     ws.append(st.EXPENSE_COLUMNS)
     for row in st.expense_rows(statement):
-        ws.append([row[0], _yuan_number(row[1]), row[2]])
+        ws.append(sheet_row([row[0], _yuan_number(row[1]), row[2]]))
     ws.append([])
     ws.append(["转入维修资金", st.fund_sentence(statement)])
     ws.append(["报表指纹 SHA-256", statement_sha256])
@@ -53,10 +53,10 @@ def statement_xlsx(*, compound_name: str, statement: dict[str, Any], statement_s
     detail = wb.create_sheet("明细")
     detail.append(st.DETAIL_COLUMNS)
     for e in statement["entries"]:
-        detail.append([e["id"], st.day(e["entry_date"]), rules.DIRECTION_LABELS[e["direction"]],
+        detail.append(sheet_row([e["id"], st.day(e["entry_date"]), rules.DIRECTION_LABELS[e["direction"]],
                        e["category"], _fen_number(e["amount_fen"]),
                        _fen_number(e["cost_fen"]) if e["cost_fen"] else None,
-                       e["counterparty"], e["description"], st.entry_note(e)])
+                       e["counterparty"], e["description"], st.entry_note(e)]))
     detail.cell(row=1, column=9, value="备注")
     for col, width in zip("ABCDEFGHI", (8, 12, 8, 14, 14, 14, 20, 40, 24), strict=True):
         detail.column_dimensions[col].width = width

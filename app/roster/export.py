@@ -20,7 +20,7 @@ from app.roster import importer as imp
 from app.roster import template
 from app.roster.labels import format_area
 from app.roster.models import Building, Owner, OwnerKind, Unit, UnitOwner
-from app.spreadsheets import neutralize_formulas
+from app.spreadsheets import neutralize_formulas, sheet_row
 from app.timefmt import format_date
 
 
@@ -74,7 +74,7 @@ def export_xlsx(session: Session, *, compound_id: int, actor: Actor) -> tuple[by
                     (imp.COL_ENTRANCE, imp.COL_ROOM, imp.COL_ID_NUMBER, imp.COL_PHONE)}
     area_index = imp.COLUMNS.index(imp.COL_AREA)
     for values in rows:
-        sheet.append(values)
+        sheet.append(sheet_row(values))
         for index, cell in enumerate(sheet[sheet.max_row]):
             if index in text_columns:
                 cell.number_format = "@"

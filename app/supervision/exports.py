@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from app.spreadsheets import neutralize_formulas
+from app.spreadsheets import neutralize_formulas, sheet_row
 from app.supervision.service import SupervisionRow
 
 
@@ -59,7 +59,7 @@ def supervision_xlsx(rows: Sequence[SupervisionRow], *, generated_at: str) -> by
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([value(row) for _, value in COLUMNS])
+        ws.append(sheet_row([value(row) for _, value in COLUMNS]))
     ws.column_dimensions["A"].width = 24
     neutralize_formulas(ws)
     buffer = io.BytesIO()

@@ -28,7 +28,7 @@ from app.pdf_pages import (
     render_a4,
 )
 from app.roster.labels import format_area
-from app.spreadsheets import neutralize_formulas
+from app.spreadsheets import neutralize_formulas, sheet_row
 from app.voting.paper import PaperBallots, PrintedMatter, PrintedSubject, Worklist
 
 PRINT_KIND = "paper-ballots"
@@ -325,8 +325,8 @@ def worklist_xlsx(data: Worklist) -> bytes:
         cell.font = Font(bold=True)
     for group in data.groups:
         for r in group.rows:
-            ws.append([r.building, r.entrance, r.room, r.subject_label, format_area(r.area_hundredths),
-                       r.owners, r.phones, r.serial, "", "", r.note])
+            ws.append(sheet_row([r.building, r.entrance, r.room, r.subject_label, format_area(r.area_hundredths),
+                       r.owners, r.phones, r.serial, "", "", r.note]))
     ws.auto_filter.ref = ws.dimensions
     ws.freeze_panes = "A2"
     for column, width in zip("ABCDEFGHIJK", (10, 8, 10, 28, 14, 14, 16, 20, 8, 8, 16), strict=True):

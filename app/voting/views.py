@@ -24,7 +24,7 @@ from app.files import service as files_service
 from app.privacy import mask_name, mask_phone
 from app.roster import service as roster_service
 from app.roster.scope import scope_words
-from app.spreadsheets import neutralize_formulas
+from app.spreadsheets import neutralize_formulas, sheet_row
 from app.voting import casting, paper, policy, results, rules, service
 from app.voting.models import (
     CHANNEL_LABELS,
@@ -331,8 +331,8 @@ def tally_xlsx(data: dict[str, Any]) -> bytes:
         for m in data["matters"]:
             value = (s["choices"] or {}).get(str(m["matter_id"]))
             approve = ";".join(str(c) for c in value["approve"]) if isinstance(value, dict) else ""
-            ws.append([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "未投票",
-                       m["title"], "选举" if isinstance(value, dict) else (value or ""), approve])
+            ws.append(sheet_row([s["subject_id"], s["label"], s["area_hundredths"], s["channel"] or "未投票",
+                       m["title"], "选举" if isinstance(value, dict) else (value or ""), approve]))
     neutralize_formulas(ws)
     buf = io.BytesIO()
     wb.save(buf)
