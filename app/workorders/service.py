@@ -249,4 +249,8 @@ def order_holding_file(session: Session, *, compound_id: int, file_id: int) -> l
         select(WorkOrderStep.work_order_id, WorkOrderStep.file_ids)
         .where(WorkOrderStep.compound_id == compound_id)).all()
     ids = {oid for oid, files in steps_with if file_id in (files or [])}
-    return [o for oid in sorted(ids) if (o := session.get(WorkOrder, oid)) is not None]
+    if not ids:
+        return []
+    return list(session.execute(
+        select(WorkOrder).where(WorkOrder.compound_id == compound_id, WorkOrder.id.in_(sorted(ids)))
+        .order_by(WorkOrder.id)).scalars())
