@@ -8,55 +8,24 @@ across processes (service.claim_batch). A provider that hangs holds this thread 
 from __future__ import annotations
 
 import logging
-import threading
 
+from app.background import PollingThread
 from app.config import get_settings
 from app.notify import service
 
 log = logging.getLogger("gongjue.notify")
 
 
-class Worker:
-    def __init__(self) -> None:
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="gongjue-notify", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask the thread to stop; a send stuck in the provider is left to finish (daemon)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
-
-    def _run(self) -> None:
-        poll = get_settings().notify_poll_seconds
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                while not self._stop.is_set() and service.deliver_once().claimed:
-                    pass
-            except Exception:  # a database hiccup: log it, try again at the next wake-up
-                log.exception("outbox delivery pass failed")
-            self._wake.wait(poll)
+def _deliver_all() -> None:
+    """Deliver batch after batch until nothing is claimed (or the worker is asked to stop)."""
+    while not _worker.stopping and service.deliver_once().claimed:
+        pass
 
 
-_worker = Worker()
+Worker = PollingThread
+_worker = Worker(name="gongjue-notify", one_pass=_deliver_all,
+                 poll_seconds=lambda: get_settings().notify_poll_seconds, log=log,
+                 failure="outbox delivery pass failed")
 
 
 def get_worker() -> Worker:

@@ -134,7 +134,7 @@ def non_voters(
     (default), area or label. Also returns the buildings and entrances there are to filter by."""
     rows = list(session.execute(
         select(BallotSubject.subject_id, BallotSubject.label, BallotSubject.area_hundredths,
-               BallotSubject.building_ids)
+               BallotSubject.building_ids, BallotSubject.places)
         .where(BallotSubject.ballot_id == ballot.id, BallotSubject.effective_cast_id.is_(None))
         .order_by(BallotSubject.subject_id)
     ))
@@ -147,9 +147,12 @@ def non_voters(
     for r, bs in zip(rows, by_row, strict=True):
         if building and building not in bs:
             continue
-        units = r.label.split(" 等")[0].split("、")
         if building:
-            ents = {e for u in units if (e := _unit_entrance(u, building))}
+            # The frozen (building, entrance) pairs of the subject's flats, not its display label
+            # (which names a few flats and then "等").
+            ents = {str(e) for b, e in json.loads(r.places) if names.get(b) == building and e}
+            if not ents and r.places == "[]":  # subjects frozen before places were kept
+                ents = {e for u in r.label.split(" 等")[0].split("、") if (e := _unit_entrance(u, building))}
             facets["entrances"].extend(ents - set(facets["entrances"]))
             if entrance and entrance not in ents:
                 continue

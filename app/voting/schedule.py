@@ -19,13 +19,13 @@ later passes try again quietly and record nothing until the reason changes or op
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
 from app.audit.service import SYSTEM, append_event
+from app.background import PollingThread
 from app.clock import now
 from app.config import get_settings
 from app.db import transaction
@@ -106,41 +106,10 @@ def tick() -> TickReport:
     return report
 
 
-class Scheduler:
-    """A daemon thread ticking every `schedule_poll_seconds` (like app/notify/worker.py)."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="gongjue-schedule", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
-
-    def _run(self) -> None:
-        poll = get_settings().schedule_poll_seconds
-        while not self._stop.is_set():
-            try:
-                tick()
-            except Exception:  # a database hiccup: log it, try again at the next pass
-                log.exception("ballot schedule pass failed")
-            self._stop.wait(poll)
-
-
-_scheduler = Scheduler()
+Scheduler = PollingThread
+_scheduler = Scheduler(name="gongjue-schedule", one_pass=tick,
+                       poll_seconds=lambda: get_settings().schedule_poll_seconds, log=log,
+                       failure="ballot schedule pass failed")
 
 
 def get_scheduler() -> Scheduler:

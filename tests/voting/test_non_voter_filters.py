@@ -43,6 +43,10 @@ def test_non_voters_filter_sort_and_facets(client: TestClient, db: Session, froz
     assert [s["label"] for s in get(building="2栋", entrance="1")["items"]] == [
         "2栋1单元101", "2栋1单元201", "2栋1单元301"]
     assert get(building="1栋", entrance="2")["total"] == 2
+    # The developer's label names no flat; its unsold 302 and 303 are in entrance 2 (the frozen
+    # places decide, not the label).
+    assert [s["label"] for s in get(building="2栋", entrance="2")["items"]] == [
+        "2栋2单元102", "2栋2单元202", "开发建设单位（未售/未交付2套）"]
 
     assert [s["label"] for s in get(q="2-201")["items"]] == ["2栋1单元201"]
     assert [s["label"] for s in get(q="1号楼20")["items"]] == ["1栋1单元201", "1栋2单元202"]
