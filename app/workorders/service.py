@@ -243,6 +243,61 @@ def stats(session: Session, *, compound_id: int) -> Stats:
     )
 
 
+@dataclass(frozen=True)
+class HandlingRound:
+    """One time the property company was handed an order to handle (the dispatch, or a
+    reopening after 不满意), its deadline, and when it recorded the work done (None: not yet)."""
+
+    work_order_id: int
+    due_at: datetime
+    done_at: datetime | None
+
+    @property
+    def on_time(self) -> bool:
+        return self.done_at is not None and self.done_at <= self.due_at
+
+
+@dataclass(frozen=True)
+class GivenRating:
+    work_order_id: int
+    rated_at: datetime
+    rating: str
+
+
+def _steps_of_kinds(session: Session, *, compound_id: int, kinds: Sequence[str]) -> list[WorkOrderStep]:
+    return list(session.execute(
+        select(WorkOrderStep).where(WorkOrderStep.compound_id == compound_id, WorkOrderStep.kind.in_(kinds))
+        .order_by(WorkOrderStep.work_order_id, WorkOrderStep.id)).scalars())
+
+
+def handling_rounds(session: Session, *, compound_id: int, due_from: datetime,
+                    due_before: datetime) -> list[HandlingRound]:
+    """Every handling round whose deadline falls in [due_from, due_before), from the orders'
+    step history (credit scores count the rounds finished by their deadline)."""
+    rounds: list[HandlingRound] = []
+    open_round: dict[int, WorkOrderStep] = {}
+    for step in _steps_of_kinds(session, compound_id=compound_id, kinds=("dispatched", "reopened", "done")):
+        if step.kind in ("dispatched", "reopened"):
+            open_round[step.work_order_id] = step
+            continue
+        start = open_round.pop(step.work_order_id, None)
+        if start is not None and start.due_at is not None:
+            rounds.append(HandlingRound(step.work_order_id, start.due_at.astimezone(UTC), step.at.astimezone(UTC)))
+    rounds += [HandlingRound(oid, s.due_at.astimezone(UTC), None) for oid, s in open_round.items() if s.due_at]
+    lo, hi = due_from.astimezone(UTC), due_before.astimezone(UTC)
+    return sorted((r for r in rounds if lo <= r.due_at < hi), key=lambda r: (r.due_at, r.work_order_id))
+
+
+def ratings_given(session: Session, *, compound_id: int, rated_from: datetime,
+                  rated_before: datetime) -> list[GivenRating]:
+    """Every rating owners gave in [rated_from, rated_before), a 不满意 that reopened an order
+    included (it judged the company's work of that round)."""
+    lo, hi = rated_from.astimezone(UTC), rated_before.astimezone(UTC)
+    return [GivenRating(s.work_order_id, s.at.astimezone(UTC), s.rating)
+            for s in _steps_of_kinds(session, compound_id=compound_id, kinds=("rated",))
+            if s.rating and lo <= s.at.astimezone(UTC) < hi]
+
+
 def order_holding_file(session: Session, *, compound_id: int, file_id: int) -> list[WorkOrder]:
     """The orders whose report or completion shows the file (for the file read policy)."""
     steps_with = session.execute(
