@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, Literal
 
 from app.appraisals.rules import Quarter
+from app.timefmt import format_date
 
 # --- 统一社会信用代码 (GB 32100-2015) -------------------------------------------------------------
 
@@ -350,7 +351,7 @@ def findings_point(period: Quarter, findings: Iterable[FindingFact]) -> Point:
     points = max(0, _full(c) - FINDING_DEDUCTION_TENTHS * len(found))
     value = "考核季度内没有负面清单问题" if not found else f"负面清单问题{len(found)}项"
     return Point(c.key, c.name, c.weight, value, points, c.rule, False,
-                 tuple(Source("finding", str(f.finding_id), f"{f.found_on.isoformat()}：{f.text}") for f in found))
+                 tuple(Source("finding", str(f.finding_id), f"{format_date(f.found_on)}：{f.text}") for f in found))
 
 
 def score(period: Quarter, inputs: Inputs) -> Score:

@@ -174,7 +174,7 @@ def test_findings_points() -> None:
     other_quarter = [FindingFact(9, date(2026, 6, 30), "上季度的问题")]
     assert rules.findings_point(Q3, other_quarter).points_tenths == 200
     p = rules.findings_point(Q3, [FindingFact(4, IN_Q3, "占用消防通道")])
-    assert p.sources == (rules.Source("finding", "4", "2026-08-15：占用消防通道"),)
+    assert p.sources == (rules.Source("finding", "4", "2026年8月15日：占用消防通道"),)
 
 
 # --- the sum ---------------------------------------------------------------------------------------------

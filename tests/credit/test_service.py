@@ -125,7 +125,7 @@ def test_scores_by_hand_from_the_records(db: Session, d: District) -> None:
     assert [s.ref for s in by["timeliness"].sources] == [str(o) for o in d.orders]
     assert by["rating"].value == "评价2次：满意1次，基本满意1次；平均80.0分"
     assert by["ledger"].value == "未启用公共收益台账"
-    assert by["findings"].sources[0].label == "2025-11-04：擅自占用消防通道停放车辆"
+    assert by["findings"].sources[0].label == "2025年11月4日：擅自占用消防通道停放车辆"
     green = assessing.assess(db, compound_id=d.green, period=Q4)
     assert green.score is not None and green.score.total_tenths == 650
     assert {p.key for p in green.score.points if p.no_data} == {"satisfaction", "appraisal", "timeliness", "rating"}
