@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.appraisals.rules import Quarter
@@ -140,8 +141,12 @@ def publish(session: Session, *, district: str, period: Quarter, compound_ids: S
         criteria_json=json.dumps([c.as_dict() for c in rules.CRITERIA], ensure_ascii=False),
         inputs_digest=digest, supersedes_id=previous.id if previous else None, correction_reason=reason,
         published_by=actor.user_id)
-    session.add(listing)
-    session.flush()
+    try:
+        with session.begin_nested():  # two publishers at once: the unique version decides
+            session.add(listing)
+    except IntegrityError as exc:
+        raise CreditState("这张红黑榜刚刚已由他人发布，请重新计算、核对后再发布",
+                          code="credit_published_meanwhile") from exc
     lines = {line.credit_code: line for line in computed.companies}
     for line in computed.companies:
         session.add(CreditListEntry(

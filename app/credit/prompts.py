@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.appraisals import service as appraisal_service
@@ -128,11 +129,17 @@ def _ensure_recorded(session: Session, s: PromptState, *, compound_id: int, acto
             row = DismissalPrompt(compound_id=compound_id, list_id=s.listing.id or 0,
                                   rectification_item_id=cause.item.id or 0, company_name=s.company.name,
                                   credit_code=s.company.credit_code, prompted_by=actor.user_id)
-            session.add(row)
-            session.flush()
-            audit_service.append_event(
-                session, compound_id=compound_id, actor=actor, action="credit.dismissal_prompted",
-                object_type="dismissal_prompt", object_id=row.id or 0, payload=_payload(s, cause))
+            try:
+                with session.begin_nested():  # two screens showing it at once: recorded once
+                    session.add(row)
+            except IntegrityError:
+                row = session.execute(select(DismissalPrompt).where(
+                    DismissalPrompt.compound_id == compound_id, DismissalPrompt.list_id == s.listing.id,
+                    DismissalPrompt.rectification_item_id == cause.item.id)).scalar_one()
+            else:
+                audit_service.append_event(
+                    session, compound_id=compound_id, actor=actor, action="credit.dismissal_prompted",
+                    object_type="dismissal_prompt", object_id=row.id or 0, payload=_payload(s, cause))
         rows.append(row)
     return rows
 

@@ -145,6 +145,37 @@ def test_a_deadline_at_24_00_belongs_to_its_own_day(db: Session, d: District) ->
     assert [r.rating for r in ratings] == ["satisfied", "basic"]
 
 
+def test_a_reopened_order_is_a_second_round_and_its_unsatisfied_rating_counts(
+        db: Session, d: District, frozen_clock: FrozenClock) -> None:
+    grid, clerk = d.actor("wgw", "grid_worker"), d.actor("wg", "clerk")
+    frozen_clock.current = datetime(2025, 12, 1, 2, 0, tzinfo=UTC)  # Monday
+    order = workorder_service.report(db, compound_id=d.red, actor=grid, owner_phone="13900000002",
+                                     category="repair", text="水管漏水", location="1栋", photo_file_ids=[])
+    oid = order.id or 0
+    workorder_service.dispatch(db, compound_id=d.red, work_order_id=oid, actor=grid, due_at=None, note="")
+    workorder_service.accept(db, compound_id=d.red, work_order_id=oid, actor=clerk)
+    frozen_clock.current = datetime(2025, 12, 2, 2, 0, tzinfo=UTC)
+    workorder_service.record_done(db, compound_id=d.red, work_order_id=oid, actor=clerk, note="已修", photo_file_ids=[])
+    workorder_service.rate(db, compound_id=d.red, work_order_id=oid, actor=grid, phone="13900000002",
+                           rating="unsatisfied", comment="仍在漏")
+    frozen_clock.current = datetime(2025, 12, 10, 2, 0, tzinfo=UTC)  # past the new deadline (5 Dec)
+    workorder_service.record_done(db, compound_id=d.red, work_order_id=oid, actor=clerk, note="已更换", photo_file_ids=[])
+    workorder_service.rate(db, compound_id=d.red, work_order_id=oid, actor=grid, phone="13900000002",
+                           rating="satisfied", comment="")
+    frozen_clock.current = datetime(2026, 1, 10, 2, 0, tzinfo=UTC)
+    rounds = workorder_service.handling_rounds(db, compound_id=d.red, due_from=datetime(2025, 12, 1, tzinfo=UTC),
+                                               due_before=datetime(2026, 1, 1, tzinfo=UTC))
+    assert [(r.work_order_id, r.on_time) for r in rounds] == [(oid, True), (oid, False)]
+    assert rounds[1].done_at == datetime(2025, 12, 10, 2, 0, tzinfo=UTC)
+    # The October rounds are outside December's window.
+    assert d.orders[0] not in {r.work_order_id for r in rounds}
+    a = assessing.assess(db, compound_id=d.red, period=Q4)
+    by = {p.key: p for p in a.score.points}  # type: ignore[union-attr]
+    assert by["timeliness"].value.startswith("到期4次，按期办结2次（50.0%）")
+    # 满意, 基本满意, 不满意, 满意: (100 + 60 + 0 + 100) / 4 = 65.0 → 6.5 points.
+    assert by["rating"].points_tenths == 65
+
+
 # --- the list ------------------------------------------------------------------------------------------
 
 
@@ -346,3 +377,21 @@ def test_the_platform_decides_nothing(db: Session, d: District, frozen_clock: Fr
     assert voting_service.list_ballots(db, compound_id=d.red, include_drafts=True) == []
     assert service.current_company(db, compound_id=d.red).credit_code == RED_CODE  # type: ignore[union-attr]
     assert procedure_reading.list_items(db, compound_id=d.red, public_only=False) == []
+
+
+def test_two_screens_recording_the_same_cause_record_it_once(db: Session, d: District) -> None:
+    _publish(db, d)
+    stale = prompts.state(db, compound_id=d.red)  # what the second screen read
+    prompts.record_shown(db, compound_id=d.red, actor=d.actor("wy", "committee"))
+    rows = prompts._ensure_recorded(db, stale, compound_id=d.red, actor=d.actor("wy", "committee"))
+    assert len(rows) == 1 and rows[0].id is not None
+    assert len(_events(db, d.red, "credit.dismissal_prompted")) == 1
+
+
+def test_two_publishers_at_once_one_is_told(db: Session, d: District, monkeypatch: pytest.MonkeyPatch) -> None:
+    _publish(db, d)
+    # The second publisher read "nothing published yet" just before the first committed.
+    monkeypatch.setattr(lists, "latest_of_scope", lambda *a, **k: None)
+    with pytest.raises(CreditState) as exc:
+        _publish(db, d)
+    assert exc.value.code == "credit_published_meanwhile"
