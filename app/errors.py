@@ -247,6 +247,10 @@ FIELD_LABELS = {
     # quarterly reports and appraisals (app/appraisals)
     "quarter": "季度", "appraiser_kind": "评议方", "appraiser_name": "评议人", "scores": "各项得分",
     "due_on": "整改期限",
+    # credit scores and the red and black list (app/credit)
+    "credit_code": "统一社会信用代码", "contract_starts_on": "合同开始日期", "contract_ends_on": "合同终止日期",
+    "found_on": "发现日期", "threshold_mode": "上榜方式", "red": "红榜分数线或名额",
+    "black": "黑榜分数线或名额", "digest": "计算结果校验码", "correction_reason": "更正原因",
     # query parameters
     "building": "楼栋", "q": "搜索词", "status": "状态", "period_start": "期间",
     "sort": "排序",

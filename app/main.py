@@ -20,6 +20,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import accounts_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
+from app.credit.router import router as credit_router
 from app.db import get_engine
 from app.deps import CSRF_COOKIE, CSRF_HEADER, SAFE_METHODS
 from app.errors import ERROR_RESPONSES, NotFound, RequestSizeLimit, install_error_handlers
@@ -48,7 +49,7 @@ def api_router() -> APIRouter:
     for router in (
         auth_router, accounts_router, roster_router, audit_router, files_router, notices_router,
         voting_router, ledger_router, procedures_router, notify_router, surveys_router,
-        workorders_router, appraisals_router, supervision_router,
+        workorders_router, appraisals_router, supervision_router, credit_router,
     ):
         api.include_router(router)
     return api

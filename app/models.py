@@ -7,6 +7,7 @@ def load_all_models() -> None:
     import app.appraisals.models
     import app.audit.models
     import app.auth.models
+    import app.credit.models
     import app.files.models
     import app.ledger.models
     import app.notices.models

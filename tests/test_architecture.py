@@ -38,9 +38,13 @@ MAY_IMPORT = {
     "surveys": GROUND | {"notices"},
     "workorders": GROUND,  # 三单一访: stands on the ground floor only
     "appraisals": GROUND | {"notices", "surveys"},  # reads the year's satisfaction rate
-    # 属地监管: read-only, above every domain; nothing imports it.
+    # 属地监管: read-only, above every domain; only credit imports it (who supervises what).
     "supervision": GROUND | {"notices", "voting", "ledger", "procedures", "surveys", "workorders",
                              "appraisals"},
+    # 信用评价与红黑榜: reads the oversight domains' figures, proposes a dismissal through
+    # procedures; on top of everything, imported by nothing.
+    "credit": GROUND | {"notices", "voting", "ledger", "procedures", "surveys", "workorders", "appraisals",
+                        "supervision"},
 }
 
 # Exceptions to the rules below: none. A new cycle or table read fails; so does a listed one that

@@ -31,6 +31,7 @@ C = "/api/v1/compounds/{compound_id}"
 B = C + "/ballots/{ballot_id}"
 L = C + "/ledger"
 P = C + "/procedures"
+CR = C + "/credit"
 
 # Steps that cannot be undone, each with what makes it final.
 IRREVERSIBLE: dict[tuple[str, str], str] = {
@@ -85,6 +86,10 @@ IRREVERSIBLE: dict[tuple[str, str], str] = {
     ("POST", P + "/items/{item_id}/publications"): "a notice is published to the owners",
     ("POST", P + "/observers/{grant_id}/revoke"): "the observer loses access",
     ("POST", P + "/items/{item_id}/observers/{appointment_id}/revoke"): "the observer loses access",
+    ("POST", "/api/v1/credit/lists"): "the list is published to the compounds it names; a correction "
+                                      "is a new version, this one stays",
+    ("POST", CR + "/findings/{finding_id}/withdraw"): "the finding no longer counts; a withdrawal is not undone",
+    ("POST", CR + "/dismissal-prompt/dismiss"): "these causes no longer prompt; only a new cause does",
 }
 
 # Writes that are not final, each with why.
@@ -135,6 +140,10 @@ REVERSIBLE: dict[tuple[str, str], str] = {
     ("POST", P + "/observers"): "revoked at will",
     ("POST", P + "/items/{item_id}/observers"): "revoked at will",
     ("PUT", "/api/v1/me/messages/opt-out"): "the person's own choice, changed at will",
+    ("POST", CR + "/company"): "a record of who serves the compound; a change or correction is a new record",
+    ("POST", CR + "/findings"): "withdrawn with a reason if recorded in error",
+    ("POST", CR + "/dismissal-prompt/shown"): "records that the committee saw the prompt; changes nothing",
+    ("POST", CR + "/dismissal-prompt/proposal"): "a proposal at the procedure's first step, revised in review",
 }
 
 WRITE_METHODS = {"post", "put", "patch", "delete"}

@@ -43,6 +43,15 @@ GLOBAL_ROUTES = {
     ("GET", "/api/v1/supervision"): (
         "属地监管 across compounds: only compounds where the caller holds an active supervisor "
         "grant, every compound for the platform administrator (tests/supervision)"),
+    ("GET", "/api/v1/credit/lists"): (
+        "红黑榜 across compounds: the districts of the caller's supervised compounds and the lists "
+        "naming only those (every list for the platform administrator; tests/credit)"),
+    ("GET", "/api/v1/credit/preview"): (
+        "a district's list computed over the compounds the caller supervises in it (tests/credit)"),
+    ("POST", "/api/v1/credit/lists"): (
+        "publishes a district's list over the compounds the caller supervises in it (tests/credit)"),
+    ("GET", "/api/v1/credit/lists/{list_id}"): (
+        "a published list, refused unless the caller supervises every compound it names (tests/credit)"),
     # Served only by the bench's app factory (bench/ceiling.py): authenticated, returns no data.
     ("GET", "/api/v1/bench/ceiling"): "benchmark ceiling, bench servers only",
     ("GET", "/api/v1/bench/ceiling-nodb"): "benchmark ceiling, bench servers only",

@@ -33,6 +33,7 @@ GROUPS: dict[str, str] = {
     "survey": "问卷调查",
     "work_order": "三单一访工单",
     "appraisal": "季度报告与述职评议",
+    "credit": "信用评价与红黑榜",
 }
 
 
@@ -156,6 +157,14 @@ ACTIONS: dict[str, Action] = {
     "appraisal.published": Action("appraisal", "公布{year}年度述职评议结果：{score}分，{grade}（业主满意度{satisfaction_rate}），整改事项{rectification_count}项"),
     "appraisal.rectification_done": Action("appraisal", "物业服务企业报告整改事项“{text}”已完成：{note}"),
     "appraisal.rectification_confirmed": Action("appraisal", "业主委员会确认整改事项“{text}”已完成"),
+    # credit scores and the red and black list (app/credit, seeds 000, 002, 003, 004)
+    "credit.company_recorded": Action("credit", "登记本小区物业服务企业“{name}”（统一社会信用代码{credit_code}），合同期{contract_starts_on}至{contract_ends_on}"),
+    "credit.finding_recorded": Action("credit", "登记{company_name}的负面清单问题（发现于{found_on}）：{text}"),
+    "credit.finding_withdrawn": Action("credit", "撤销发现于{found_on}的负面清单问题“{text}”（理由：{reason}）"),
+    "credit.list_published": Action("credit", "发布{district}{period}物业服务企业红黑榜（第{version}版）：{company_name}得分{company_score}分，排名第{rank}（共{company_count}家），{place}；本小区得分{compound_score}分"),
+    "credit.dismissal_prompted": Action("credit", "提示业主委员会：{company_name}列入{district}{period}黑榜，且{year}年度整改事项“{text}”逾期（期限{due_on}）未确认完成，可依法定程序提请业主大会表决是否解聘"),
+    "credit.dismissal_prompt_dismissed": Action("credit", "业主委员会暂不发起解聘{company_name}的议题（整改事项“{text}”；理由：{reason}）"),
+    "credit.dismissal_proposed": Action("credit", "业主委员会根据解聘提示发起议题“{title}”（整改事项“{text}”），进入本小区议事程序"),
 }
 
 
@@ -201,6 +210,10 @@ OBJECTS: dict[str, ObjectKind] = {
     "quarterly_report": ObjectKind("季度报告", "/c/{compound_id}/appraisals"),
     "appraisal": ObjectKind("述职评议", "/c/{compound_id}/appraisals/{id}"),
     "rectification_item": ObjectKind("整改事项", "/c/{compound_id}/appraisals"),
+    "property_company": ObjectKind("物业服务企业登记", "/c/{compound_id}/credit"),
+    "credit_finding": ObjectKind("负面清单问题", "/c/{compound_id}/credit"),
+    "credit_list": ObjectKind("红黑榜", "/c/{compound_id}/credit"),
+    "dismissal_prompt": ObjectKind("解聘提示", "/c/{compound_id}/credit"),
 }
 
 
@@ -259,6 +272,7 @@ _REF_TYPES: dict[str, str] = {
     "publish_checkpoint_id": "audit_checkpoint", "posting_id": "notice_posting",
     "delivery_id": "notice_delivery", "record_id": "step_record",
     "appointment_id": "observer_appointment", "observation_id": "observation",
+    "agenda_item_id": "agenda_item",
 }
 
 
@@ -386,6 +400,15 @@ FIELDS: dict[str, PayloadField] = {
     "score": PayloadField("综合得分"), "grade": PayloadField("评议等级"),
     "rectification_count": PayloadField("整改事项数", "count"), "due_on": PayloadField("整改期限", "date"),
     "overdue": PayloadField("是否逾期", "bool"),
+    # credit scores and the red and black list
+    "credit_code": PayloadField("统一社会信用代码"), "previous_name": PayloadField("原登记的物业服务企业"),
+    "contract_starts_on": PayloadField("合同开始日期", "date"),
+    "contract_ends_on": PayloadField("合同终止日期", "date"),
+    "company_name": PayloadField("物业服务企业"), "found_on": PayloadField("发现日期", "date"),
+    "period": PayloadField("考核期"), "compound_score": PayloadField("本小区得分"),
+    "company_score": PayloadField("企业得分"), "rank": PayloadField("排名", "count"),
+    "company_count": PayloadField("参与排名的企业数", "count"), "place": PayloadField("榜单"),
+    "thresholds_text": PayloadField("上榜标准"),
 }
 # Fields holding another object's id are written as that object (noun and number).
 _REF_LABELS = {
@@ -396,6 +419,7 @@ _REF_LABELS = {
     "proxy_id": "授权委托书", "supersedes_cast_id": "被替换的表决票", "period_id": "收支期间",
     "late_for_period_id": "补记所属期间", "posting_id": "张贴记录", "delivery_id": "送达记录",
     "record_id": "办理记录", "appointment_id": "指派记录", "observation_id": "观察记录",
+    "agenda_item_id": "议题",
 }
 for _name, _label in _REF_LABELS.items():
     FIELDS[_name] = PayloadField(_label, "ref")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.audit.service import Actor, append_event
 from app.clock import now
@@ -241,6 +241,66 @@ def stats(session: Session, *, compound_id: int) -> Stats:
         rated=len(ratings),
         satisfied_share=(round(ratings.count("satisfied") / len(ratings), 4) if ratings else None),
     )
+
+
+@dataclass(frozen=True)
+class HandlingRound:
+    """One time the property company was handed an order to handle (the dispatch, or a
+    reopening after 不满意), its deadline, and when it recorded the work done (None: not yet)."""
+
+    work_order_id: int
+    due_at: datetime
+    done_at: datetime | None
+
+    @property
+    def on_time(self) -> bool:
+        return self.done_at is not None and self.done_at <= self.due_at
+
+
+@dataclass(frozen=True)
+class GivenRating:
+    work_order_id: int
+    rated_at: datetime
+    rating: str
+
+
+def handling_rounds(session: Session, *, compound_id: int, due_from: datetime,
+                    due_before: datetime) -> list[HandlingRound]:
+    """Every handling round whose deadline falls in [due_from, due_before), from the orders'
+    step history (credit scores count the rounds finished by their deadline)."""
+    lo, hi = due_from.astimezone(UTC), due_before.astimezone(UTC)
+    starts = (WorkOrderStep.kind.in_(("dispatched", "reopened")), col(WorkOrderStep.due_at) >= lo,
+              col(WorkOrderStep.due_at) < hi)
+    order_ids = select(WorkOrderStep.work_order_id).where(WorkOrderStep.compound_id == compound_id, *starts)
+    steps = session.execute(
+        select(WorkOrderStep).where(WorkOrderStep.compound_id == compound_id,
+                                    WorkOrderStep.work_order_id.in_(order_ids),
+                                    WorkOrderStep.kind.in_(("dispatched", "reopened", "done")))
+        .order_by(WorkOrderStep.work_order_id, WorkOrderStep.id)).scalars()
+    rounds: list[HandlingRound] = []
+    open_round: dict[int, WorkOrderStep] = {}
+    for step in steps:
+        if step.kind != "done":
+            open_round[step.work_order_id] = step
+            continue
+        start = open_round.pop(step.work_order_id, None)
+        if start is not None and start.due_at is not None:
+            rounds.append(HandlingRound(step.work_order_id, start.due_at.astimezone(UTC), step.at.astimezone(UTC)))
+    rounds += [HandlingRound(oid, s.due_at.astimezone(UTC), None) for oid, s in open_round.items() if s.due_at]
+    return sorted((r for r in rounds if lo <= r.due_at < hi), key=lambda r: (r.due_at, r.work_order_id))
+
+
+def ratings_given(session: Session, *, compound_id: int, rated_from: datetime,
+                  rated_before: datetime) -> list[GivenRating]:
+    """Every rating owners gave in [rated_from, rated_before), a 不满意 that reopened an order
+    included (it judged the company's work of that round)."""
+    lo, hi = rated_from.astimezone(UTC), rated_before.astimezone(UTC)
+    steps = session.execute(
+        select(WorkOrderStep).where(WorkOrderStep.compound_id == compound_id, WorkOrderStep.kind == "rated",
+                                    WorkOrderStep.rating.is_not(None), WorkOrderStep.at >= lo,
+                                    WorkOrderStep.at < hi)
+        .order_by(WorkOrderStep.at, WorkOrderStep.id)).scalars()
+    return [GivenRating(s.work_order_id, s.at.astimezone(UTC), s.rating or "") for s in steps]
 
 
 def order_holding_file(session: Session, *, compound_id: int, file_id: int) -> list[WorkOrder]:

@@ -35,12 +35,13 @@ REVIEWER = "reviewer"
 OBSERVER = "observer"
 CLERK = "clerk"
 OWNER = "owner"  # a roster phone: OWNER is derived, never granted
+SUPERVISOR = "supervisor"  # 街道/社区监管, granted over this compound only (属地监管, 红黑榜)
 OUTSIDER = "outsider"  # staff holding every grantable role, in ANOTHER compound
 ANONYMOUS = "anonymous"  # no token
-PRINCIPALS = (ADMIN, COMMITTEE, REVIEWER, OBSERVER, CLERK, OWNER, OUTSIDER, ANONYMOUS)
+PRINCIPALS = (ADMIN, COMMITTEE, REVIEWER, OBSERVER, CLERK, OWNER, SUPERVISOR, OUTSIDER, ANONYMOUS)
 
 ROLE_OF = {ADMIN: Role.PLATFORM_ADMIN, COMMITTEE: Role.COMMITTEE, REVIEWER: Role.REVIEWER,
-           OBSERVER: Role.OBSERVER, CLERK: Role.CLERK, OWNER: Role.OWNER}
+           OBSERVER: Role.OBSERVER, CLERK: Role.CLERK, OWNER: Role.OWNER, SUPERVISOR: Role.SUPERVISOR}
 
 MEMBERS = frozenset({ADMIN, COMMITTEE, REVIEWER, OBSERVER, CLERK, OWNER})
 STAFF = MEMBERS - {OWNER}
@@ -62,6 +63,7 @@ SV = C + "/surveys"
 WO = C + "/work-orders"
 QR = C + "/quarterly-reports"
 AP = C + "/appraisals"
+CR = C + "/credit"
 
 # (method, path template) -> principals allowed IN THEIR OWN COMPOUND. In another compound every
 # one of them is refused except the platform admin (platform-wide by definition).
@@ -89,10 +91,20 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # reviewer (content checked in test_reviewer_sees_only_their_compounds).
     ("GET", "/api/v1/reviewer/queue"): LOGGED_IN,
     # 属地监管 (seeds 002, 004; README 属地监管): the platform administrator (every compound) and
-    # a supervisor (街道/社区监管, the compounds granted to them; tests/supervision). No matrix
-    # principal is a supervisor except OUTSIDER, who holds every grantable role in another
-    # compound, supervisor included; the staff and owners of a compound are refused.
-    ("GET", "/api/v1/supervision"): frozenset({ADMIN, OUTSIDER}),
+    # a supervisor (街道/社区监管, the compounds granted to them; tests/supervision): SUPERVISOR
+    # (granted this compound) and OUTSIDER, who holds every grantable role in another compound,
+    # supervisor included; the staff and owners of a compound are refused.
+    ("GET", "/api/v1/supervision"): frozenset({ADMIN, SUPERVISOR, OUTSIDER}),
+    # 红黑榜 (seeds 002, 003, 004; README 信用评价与红黑榜): supervisors compute and publish the
+    # list of a district over the compounds granted to them (OUTSIDER over its own compound, so
+    # the overview, the computation and publishing get past authorization; the district and the
+    # digest are checked by the service). A published list is read by whoever supervises every
+    # compound it names (the object check: OUTSIDER is refused this compound's list, 403
+    # credit_list_forbidden) and by the platform administrator.
+    ("GET", "/api/v1/credit/lists"): frozenset({ADMIN, SUPERVISOR, OUTSIDER}),
+    ("GET", "/api/v1/credit/preview"): frozenset({ADMIN, SUPERVISOR, OUTSIDER}),
+    ("POST", "/api/v1/credit/lists"): frozenset({ADMIN, SUPERVISOR, OUTSIDER}),
+    ("GET", "/api/v1/credit/lists/{list_id}"): frozenset({ADMIN, SUPERVISOR}),
     # --- role grants: "platform admin: creates compounds, grants roles" (app/auth/models.py) ---
     # Reading: the list of who holds which role is for the committee, reviewers (who appoint
     # observers) and the platform; not for clerks, observers or owners.
@@ -301,6 +313,21 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", AP + "/{year}/publish"): frozenset({REVIEWER}),
     ("POST", C + "/rectifications/{rectification_id}/done"): frozenset({CLERK}),
     ("POST", C + "/rectifications/{rectification_id}/confirm"): frozenset({COMMITTEE}),
+    # --- the company serving the compound, its credit and the dismissal prompt (README 信用评价与
+    # 红黑榜): every member reads the company, the latest list's place and the score's basis (no
+    # personal data); the committee (the platform acting for it) records the company; the
+    # supervisor records 负面清单 findings (the committee reads them: they are against its
+    # company); the prompt is the committee's: shown to the managers, acted on by committee
+    # members only (proposing an item is a committee member's act in the procedure).
+    ("GET", CR): MEMBERS,
+    ("POST", CR + "/company"): MANAGERS,
+    ("GET", CR + "/findings"): frozenset({ADMIN, COMMITTEE, SUPERVISOR}),
+    ("POST", CR + "/findings"): frozenset({ADMIN, SUPERVISOR}),
+    ("POST", CR + "/findings/{finding_id}/withdraw"): frozenset({ADMIN, SUPERVISOR}),
+    ("GET", CR + "/dismissal-prompt"): MANAGERS,
+    ("POST", CR + "/dismissal-prompt/shown"): MANAGERS,
+    ("POST", CR + "/dismissal-prompt/dismiss"): frozenset({COMMITTEE}),
+    ("POST", CR + "/dismissal-prompt/proposal"): frozenset({COMMITTEE}),
 }
 
 # OUTSIDER holds every grantable role in its own compound, the grid worker (网格员) included, who
@@ -313,7 +340,7 @@ AUTHZ_CODES = frozenset({
     "forbidden", "forbidden_compound_role", "platform_admin_only", "csrf_failed", "observer_only",
     "procedure_step_role", "procedure_disable_admin_only", "notice_drafts_forbidden",
     "file_private", "ledger_reject_forbidden", "appraisal_score_forbidden", "not_a_voter_for_subject", "not_representative",
-    "password_change_required",
+    "password_change_required", "credit_list_forbidden", "credit_district_forbidden",
 })
 STATE_CODES = frozenset({
     "results_not_ready", "receipts_not_public", "unit_record_not_published", "paper_same_person",
@@ -345,9 +372,10 @@ def allowed_in(route: tuple[str, str], principal: str, *, own: bool) -> bool:
         return ADMIN in allowed  # platform-wide: the same in every compound
     if not own:
         return False
-    if principal == OUTSIDER:  # in their own compound: the union of the four staff roles,
+    if principal == OUTSIDER:  # in their own compound: the union of the five granted roles,
         # and the grid worker's one route of its own (reporting a work order for an owner).
-        return bool(allowed & {COMMITTEE, REVIEWER, OBSERVER, CLERK}) or route in GRID_WORKER_ROUTES
+        return (bool(allowed & {COMMITTEE, REVIEWER, OBSERVER, CLERK, SUPERVISOR})
+                or route in GRID_WORKER_ROUTES)
     return principal in allowed
 
 
@@ -371,6 +399,9 @@ def verdict(r: Response) -> str:
 
 
 # --- a compound with a row of every kind ---------------------------------------------------------
+
+# A valid 统一社会信用代码 per world (GB 32100-2015 check character).
+COMPANY_CODES = {"a": "91110105MA01ABCD26", "b": "91110105MA01WXY3TR"}
 
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, as frozen_clock sets it
 BALLOT_START = datetime(2026, 3, 16, 16, 0, tzinfo=UTC)  # 17 March 00:00 in Shanghai
@@ -502,7 +533,8 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
     w = CompoundWorld(tag=tag, client=client, clock=clock, outbox=outbox, cid=compound.id)
     for who, roles in (("wy", [Role.COMMITTEE]), ("wy2", [Role.COMMITTEE]),
                        ("sh", [Role.REVIEWER]), ("gc", [Role.OBSERVER]), ("wg", [Role.CLERK]),
-                       ("all", list(GRANTABLE_ROLES)), ("dep", []), ("tmp", [])):
+                       ("sv", [Role.SUPERVISOR]), ("all", list(GRANTABLE_ROLES)), ("dep", []),
+                       ("tmp", [])):
         make_staff(db, username=w.user(who), roles={compound.id: roles})
     if db.execute(select(UserAccount.id).where(UserAccount.username == "admin")).first() is None:
         make_staff(db, username="admin", platform_admin=True)
@@ -695,6 +727,21 @@ def build_compound(db: Session, client: TestClient, clock: FrozenClock, outbox: 
                                 {"text": "车库照明修复", "due_on": "2026-12-31"}, status=201)["id"]
     w.ok("POST", "/appraisals/2026/publish", "sh")
     ids["year"] = 2026
+    # The company serving the compound, a 负面清单 finding, and the district's list for the first
+    # quarter, published by the compound's supervisor over the compound granted to it.
+    w.ok("POST", "/credit/company", "wy", {
+        "name": f"阳光物业服务有限公司{tag.upper()}", "credit_code": COMPANY_CODES[tag],
+        "contract_starts_on": "2025-01-01", "contract_ends_on": "2027-12-31"}, status=201)
+    ids["finding"] = w.ok("POST", "/credit/findings", "sv",
+                          {"found_on": "2026-03-20", "text": "擅自占用消防通道停放车辆"}, status=201)["id"]
+    preview = client.get("/api/v1/credit/preview", headers=w.h("sv"),
+                         params={"district": "朝阳区", "year": 2026, "quarter": 1})
+    assert preview.status_code == 200, preview.text
+    r = client.post("/api/v1/credit/lists", headers=w.h("sv"), json={
+        "district": "朝阳区", "year": 2026, "quarter": 1, "threshold_mode": "score", "red": 90,
+        "black": 60, "digest": preview.json()["digest"]})
+    assert r.status_code == 201, r.text
+    ids["list"] = r.json()["summary"]["id"]
     ids["matter"] = matters[0]
     ids["owner_row"] = next(o["id"] for s in subjects if s["id"] == ids["subject"]
                             for o in s["owners"])

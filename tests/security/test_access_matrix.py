@@ -37,6 +37,7 @@ from tests.security.access_helpers import (
     PRINCIPALS,
     REVIEWER,
     SESSION_ROUTES,
+    SUPERVISOR,
     WRITE_METHODS,
     CompoundWorld,
     allowed_in,
@@ -48,7 +49,7 @@ from tests.security.access_helpers import (
 )
 
 LOGIN_OF = {ADMIN: "admin", COMMITTEE: "wy", REVIEWER: "sh", OBSERVER: "gc", CLERK: "wg",
-            OWNER: "owner0"}
+            OWNER: "owner0", SUPERVISOR: "sv"}
 # A write is sent with a JSON array: no route takes one, so once past authorization every
 # route with a body stops at validation (422) and changes nothing; body-less writes point at
 # rows in a final state (409).
@@ -229,6 +230,7 @@ def _bola_body(method: str, path: str, w: CompoundWorld) -> Any:
         ("POST", C + "/quarterly-reports/{report_id}/acknowledge"): {"opinion": "收悉"},
         ("POST", C + "/rectifications/{rectification_id}/done"): {"note": "已整改",
                                                                  "file_ids": [i["document"]]},
+        ("POST", C + "/credit/findings/{finding_id}/withdraw"): {"reason": "登记有误"},
     }
     return bodies.get((method, path))
 
@@ -324,7 +326,7 @@ def _bola(client: TestClient, a: CompoundWorld, b: CompoundWorld, db: Session,
     answer must be exactly the one for an id that exists nowhere — and never a success."""
     wrong = []
     cells = 0
-    order = (COMMITTEE, ADMIN, REVIEWER, OBSERVER, CLERK, OWNER)
+    order = (COMMITTEE, ADMIN, REVIEWER, OBSERVER, CLERK, OWNER, SUPERVISOR)
     logins = {p: a.h(LOGIN_OF[p]) for p in order}
     before = table_counts(db)
     nowhere = _Nowhere()

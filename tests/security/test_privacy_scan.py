@@ -152,6 +152,23 @@ def _complete_demo(client: TestClient, cid: int) -> None:
     ok("POST", f"/surveys/{survey['id']}/close", "committee")
     ok("POST", f"/surveys/{survey['id']}/publish", "committee")
 
+    # The company serving the compound, a 负面清单 finding and the district's list for the last
+    # ended quarter (published by the platform administrator, who supervises every compound), so
+    # owners' credit page carries a place and a frozen basis.
+    ok("POST", "/credit/company", "committee", {
+        "name": "阳光物业服务有限公司", "credit_code": "91350100M000100Y43", "contract_starts_on": "2024-01-01"},
+       status=201)
+    admin = bearer(client, "admin", demo.DEMO_PASSWORD)
+    r = client.post(url + "/credit/findings", headers=admin, json={
+        "found_on": last_quarter.isoformat(), "text": "擅自占用消防通道停放车辆"})
+    assert r.status_code == 201, r.text
+    params = {"district": "朝阳区", "year": last_quarter.year, "quarter": (last_quarter.month - 1) // 3 + 1}
+    r = client.get("/api/v1/credit/preview", headers=admin, params=params)
+    assert r.status_code == 200, r.text
+    r = client.post("/api/v1/credit/lists", headers=admin, json={
+        **params, "threshold_mode": "score", "red": 90, "black": 60, "digest": r.json()["digest"]})
+    assert r.status_code == 201, r.text
+
 
 def _answer_survey(cid: int, survey: dict[str, Any]) -> None:
     """Six demo flats answer through the service (sign-in codes are rate-limited)."""
@@ -198,6 +215,9 @@ def _ids(db: Session, cid: int) -> dict[str, list[Any]]:
         "work_order_id": ids("work_order"), "unit_id": ids("unit"),
         # Appraisals are named by their year: the years on record, and this one (nothing published).
         "year": sorted(set(ids("appraisal", "year")) | {2026}),
+        "finding_id": ids("credit_finding"),
+        # District lists are platform-level rows: every one (the demo's compound is in each).
+        "list_id": list(db.execute(select(_table("credit_list").c.id)).scalars()),
     }
     db.rollback()
     return out
