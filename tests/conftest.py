@@ -203,17 +203,34 @@ def pytest_report_header() -> str:
     return f"gongjue test database: {get_settings().database_url.split('@')[-1]}"
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """A worker's own PostgreSQL database goes when the worker is done (its engine is gone)."""
-    if not _WORKER_DATABASE:
-        return
+def _drop_databases(names: list[str]) -> None:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    url = make_url(_TEST_DATABASE_URL)
     admin = make_url(os.environ["GONGJUE_TEST_DATABASE_URL"]).set(drivername="postgresql")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker's own PostgreSQL database goes when its tests and fixtures are done (before the
+    worker reports back: pytest-xdist may end a worker's process soon after)."""
+    if _WORKER_DATABASE:
+        from sqlalchemy.engine import make_url
+
+        _drop_databases([make_url(_TEST_DATABASE_URL).database or ""])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The pytest-xdist controller drops whatever worker database is left (a worker that died)."""
+    workers = config.getoption("numprocesses", None) if not _WORKER else None
+    if isinstance(workers, int) and workers > 0 and _TEST_DATABASE_URL.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        name = make_url(_TEST_DATABASE_URL).database
+        _drop_databases([f"{name}_gw{i}" for i in range(workers)])
 
 
 HEAVY = os.environ.get("GONGJUE_HEAVY") == "1"
