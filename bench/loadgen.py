@@ -1,14 +1,29 @@
 """HTTP load from a separate process: `python -m bench.loadgen < spec.json > result.json`.
 
-A small HTTP/1.1 keep-alive client on asyncio (uvloop when installed): each simulated client
-holds one connection and sends its next request when the answer arrives (a closed loop), so the
-server, not this process, sets the pace. Pollers send a request every `interval_s` alongside and
-are measured separately (the progress page watched by the committee while owners vote).
+A small HTTP/1.1 keep-alive client on asyncio (uvloop when installed), two ways:
+
+* **Closed loop** (`clients`): each simulated client holds one connection and sends its next
+  request when the answer arrives, so the server, not this process, sets the pace: it measures
+  the most the server can answer. Pollers send a request every `interval_s` alongside and are
+  measured separately (the progress page watched by the committee while owners vote).
+* **Open loop** (`open`): requests arrive at a fixed rate (Poisson or evenly spaced arrival
+  times drawn before the run), whether or not earlier ones were answered, as owners' phones do.
+  Each arrival takes an idle keep-alive connection from a pool that opens another one when none
+  is idle (up to `max_connections`), and its latency is measured from its *intended* send time,
+  so a server that falls behind shows it in the figures instead of slowing the load down
+  (coordinated omission). Every arrival that could not be sent on time is counted: those that
+  found all `max_connections` busy and those the load generator itself sent more than `late_ms`
+  after their time. Arrivals whose time falls in the measured window are waited for after it
+  (up to `drain_s`); any still unanswered then count with the time they had waited so far.
 
 Spec (JSON on stdin):
   {"host", "port", "warmup_s", "duration_s",
    "clients": [{"method", "path", "headers": {..}, "bodies": [str, ...]}],   # bodies cycle
    "pollers": [{"name", "method", "path", "headers", "interval_s"}],
+   "open": [{"name", "rate_rps", "arrival": "poisson" | "uniform", "seed",
+             "requests": [{"method", "path", "headers", "body"}, ...],        # one per arrival, cycling
+             "max_connections", "prewarm"}],
+   "late_ms": 10, "drain_s": 30,             # open loop: lateness threshold, wait after the window
    "collect": "pid"}                          # optional: distinct values of this response key
 """
 
@@ -17,11 +32,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
+import random
 import resource
 import sys
 import time
-from collections import Counter
-from typing import Any
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -50,10 +69,14 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, payload: bytes) -> tuple[int, bytes]:
+    async def open(self) -> None:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+
+    async def request(self, payload: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            await self.open()
+        assert self.reader is not None and self.writer is not None
         self.writer.write(payload)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -99,6 +122,201 @@ def encode(host: str, port: int, method: str, path: str, headers: dict[str, str]
     if body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+# --- open loop ------------------------------------------------------------------------------------
+
+
+def arrival_times(rate_rps: float, until_s: float, *, kind: str = "poisson", seed: int = 0) -> list[float]:
+    """The intended send times of an open-loop stream, seconds from its start, in [0, until_s).
+
+    "uniform": one every 1/rate seconds, from 0. "poisson": exponential gaps of mean 1/rate
+    (independent arrivals, as many owners voting on their own), the same times for the same seed.
+    """
+    if rate_rps <= 0 or until_s <= 0:
+        return []
+    if kind == "uniform":
+        return [k / rate_rps for k in range(math.ceil(until_s * rate_rps)) if k / rate_rps < until_s]
+    if kind != "poisson":
+        raise ValueError(f"unknown arrival kind {kind!r}")
+    rng = random.Random(seed)
+    times: list[float] = []
+    t = rng.expovariate(rate_rps)
+    while t < until_s:
+        times.append(t)
+        t += rng.expovariate(rate_rps)
+    return times
+
+
+class Requester(Protocol):
+    async def open(self) -> None: ...
+
+    async def request(self, payload: bytes) -> tuple[int, bytes]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Arrival:
+    index: int
+    intended: float  # when it was meant to be sent (the stream's clock)
+    sent: float | None = None  # when it got a connection and was written
+    done: float | None = None  # when the answer (or the error) came back
+    status: int | None = None  # None: transport error or unfinished
+    waited_for_connection: bool = False
+    error: str | None = None
+
+    @property
+    def latency(self) -> float | None:
+        """From the intended send time, not from the actual one: the queue a late send hides counts."""
+        return None if self.done is None else self.done - self.intended
+
+
+@dataclass
+class OpenStream:
+    """One open-loop stream: arrivals at given times, each on an idle connection of a pool.
+
+    `clock` and `connect` are injected so the scheduling can be tested on a virtual clock with a
+    fake server (tests/test_bench_loadgen.py); the load generator passes time.perf_counter and
+    a real keep-alive `Connection`.
+    """
+
+    name: str
+    times: Sequence[float]
+    payloads: Sequence[bytes]
+    connect: Callable[[], Requester]
+    clock: Callable[[], float] = time.perf_counter
+    max_connections: int = 1024
+    prewarm: int = 0
+    late_s: float = 0.010
+    measure_from: float = 0.0  # offsets from the stream's start: the measured window
+    measure_to: float = math.inf
+    drain_s: float = 30.0
+    arrivals: list[Arrival] = field(default_factory=list)
+    connections_opened: int = 0
+    max_in_flight: int = 0
+    unfinished: int = 0
+
+    async def run(self, start: float | None = None) -> None:
+        """Send every arrival at its time (from `start` on the stream's clock), then wait for the
+        measured ones to be answered, at most `drain_s` after the last arrival time."""
+        idle: deque[Requester] = deque()
+        for _ in range(min(self.prewarm, self.max_connections)):  # connected before the first arrival
+            conn = self.connect()
+            with contextlib.suppress(OSError):
+                await conn.open()
+            idle.append(conn)
+            self.connections_opened += 1
+        slots = asyncio.Semaphore(self.max_connections)
+        in_flight = 0
+        origin = self.clock() if start is None else start
+
+        async def send(arrival: Arrival, payload: bytes) -> None:
+            nonlocal in_flight
+            arrival.waited_for_connection = slots.locked()
+            async with slots:
+                if idle:
+                    conn = idle.popleft()  # the longest idle: spreads the load over every connection
+                else:
+                    conn = self.connect()
+                    self.connections_opened += 1
+                in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, in_flight)
+                arrival.sent = self.clock() - origin
+                try:
+                    arrival.status, _ = await conn.request(payload)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    arrival.error = type(exc).__name__
+                    conn.close()
+                except asyncio.CancelledError:  # unanswered when the drain ended
+                    conn.close()
+                    raise
+                finally:
+                    in_flight -= 1
+                arrival.done = self.clock() - origin
+                idle.append(conn)  # a closed connection reconnects on its next request
+
+        tasks: list[asyncio.Task[None]] = []
+        for index, intended in enumerate(self.times):
+            delay = origin + intended - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            arrival = Arrival(index=index, intended=intended)
+            self.arrivals.append(arrival)
+            tasks.append(asyncio.ensure_future(send(arrival, self.payloads[index % len(self.payloads)])))
+        measured = [t for a, t in zip(self.arrivals, tasks, strict=True) if self._measured(a)]
+        last = self.times[-1] if self.times else 0.0
+        remaining = origin + last + self.drain_s - self.clock()
+        if measured:
+            await asyncio.wait(measured, timeout=max(0.0, remaining))
+        stopped = self.clock() - origin
+        for arrival, task in zip(self.arrivals, tasks, strict=True):
+            if not task.done():
+                task.cancel()
+                if self._measured(arrival):
+                    self.unfinished += 1
+                    arrival.done = stopped  # a lower bound of its latency, kept in the figures
+                    arrival.error = "unfinished"
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while idle:
+            idle.popleft().close()
+
+    def _measured(self, arrival: Arrival) -> bool:
+        return self.measure_from <= arrival.intended < self.measure_to
+
+    def summary(self) -> dict[str, Any]:
+        measured = [a for a in self.arrivals if self._measured(a)]
+        window = self.measure_to - self.measure_from
+        # Answered and unanswered (a lower bound) arrivals; transport errors are counted apart.
+        latencies = [a.latency for a in measured
+                     if a.latency is not None and (a.status is not None or a.error == "unfinished")]
+        lags = [a.sent - a.intended for a in measured if a.sent is not None]
+        statuses = Counter(a.status if a.status is not None else 0 for a in measured
+                           if a.error != "unfinished")
+        answered = sum(1 for a in measured if a.status is not None)
+        late = [a for a in measured
+                if a.waited_for_connection or (a.sent is not None and a.sent - a.intended > self.late_s)]
+        return {
+            "arrivals": len(measured),
+            "offered_rps": round(len(measured) / window, 2) if window > 0 and math.isfinite(window) else None,
+            "answered": answered,
+            "answered_rps": round(answered / window, 2) if window > 0 and math.isfinite(window) else None,
+            **summarize(latencies),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "all_statuses": {str(k): v for k, v in sorted(Counter(
+                a.status for a in self.arrivals if a.status is not None).items())},
+            "transport_errors": dict(Counter(a.error for a in measured
+                                             if a.error and a.error != "unfinished")),
+            "unfinished": self.unfinished,
+            "late": len(late),
+            "waited_for_connection": sum(1 for a in measured if a.waited_for_connection),
+            "send_lag_p99_ms": summarize(lags)["p99_ms"],
+            "send_lag_max_ms": summarize(lags)["max_ms"],
+            "late_ms": round(self.late_s * 1000, 3),
+            "connections_opened": self.connections_opened,
+            "max_in_flight": self.max_in_flight,
+        }
+
+
+def open_streams(spec: dict[str, Any], connect: Callable[[], Requester],
+                 clock: Callable[[], float] = time.perf_counter) -> list[OpenStream]:
+    """The spec's open-loop streams, arrival times drawn for warm-up plus the measured window."""
+    host, port = spec["host"], int(spec["port"])
+    warmup, duration = float(spec.get("warmup_s", 1)), float(spec["duration_s"])
+    streams = []
+    for i, cfg in enumerate(spec.get("open", [])):
+        payloads = [encode(host, port, r["method"], r["path"], r.get("headers", {}), r.get("body"))
+                    for r in cfg["requests"]]
+        streams.append(OpenStream(
+            name=cfg["name"],
+            times=arrival_times(float(cfg["rate_rps"]), warmup + duration,
+                                kind=cfg.get("arrival", "poisson"), seed=int(cfg.get("seed", i))),
+            payloads=payloads, connect=connect, clock=clock,
+            max_connections=int(cfg.get("max_connections", 1024)), prewarm=int(cfg.get("prewarm", 0)),
+            late_s=float(spec.get("late_ms", 10)) / 1000, measure_from=warmup,
+            measure_to=warmup + duration, drain_s=float(spec.get("drain_s", 30)),
+        ))
+    return streams
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -166,13 +384,15 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     poll_results: dict[str, tuple[list[float], Counter[int]]] = {
         p["name"]: ([], Counter()) for p in spec.get("pollers", [])
     }
+    streams = open_streams(spec, lambda: Connection(host, port))
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    tasks = [client(c) for c in spec["clients"]]
+    tasks = [client(c) for c in spec.get("clients", [])]
     tasks += [poller(p, *poll_results[p["name"]]) for p in spec.get("pollers", [])]
+    tasks += [stream.run(start) for stream in streams]
     await asyncio.gather(*tasks)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     out: dict[str, Any] = {
-        "clients": len(spec["clients"]),
+        "clients": len(spec.get("clients", [])),
         "duration_s": duration,
         "requests": completed,
         "throughput_rps": round(completed / duration, 1),
@@ -184,6 +404,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "loadgen_cpu_s": round((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), 2),
         "pollers": {name: {**summarize(lat), "statuses": {str(k): v for k, v in codes.items()}}
                     for name, (lat, codes) in poll_results.items()},
+        "open": {stream.name: stream.summary() for stream in streams},
     }
     if collect:
         out["collected"] = dict(collected)
@@ -212,7 +433,8 @@ def run_process(spec: dict[str, Any], timeout: float | None = None) -> dict[str,
 
     from bench.context import ROOT
 
-    limit = timeout or float(spec.get("warmup_s", 1)) + float(spec["duration_s"]) + 60
+    limit = timeout or (float(spec.get("warmup_s", 1)) + float(spec["duration_s"])
+                        + float(spec.get("drain_s", 30)) + 60)
     done = subprocess.run([sys.executable, "-m", "bench.loadgen"], input=json.dumps(spec).encode(),
                           capture_output=True, cwd=ROOT, timeout=limit, check=False)
     if done.returncode != 0:
