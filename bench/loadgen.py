@@ -199,7 +199,7 @@ class OpenStream:
 
     async def run(self, start: float | None = None) -> None:
         """Send every arrival at its time (from `start` on the stream's clock), then wait for the
-        measured ones to be answered, at most `drain_s` after the last arrival time."""
+        answers, at most `drain_s` after the last arrival time."""
         idle: deque[Requester] = deque()
         for _ in range(min(self.prewarm, self.max_connections)):  # connected before the first arrival
             conn = self.connect()
@@ -244,11 +244,10 @@ class OpenStream:
             arrival = Arrival(index=index, intended=intended)
             self.arrivals.append(arrival)
             tasks.append(asyncio.ensure_future(send(arrival, self.payloads[index % len(self.payloads)])))
-        measured = [t for a, t in zip(self.arrivals, tasks, strict=True) if self._measured(a)]
         last = self.times[-1] if self.times else 0.0
         remaining = origin + last + self.drain_s - self.clock()
-        if measured:
-            await asyncio.wait(measured, timeout=max(0.0, remaining))
+        if tasks:  # every arrival, warm-up included: what was sent is answered before the end
+            await asyncio.wait(tasks, timeout=max(0.0, remaining))
         stopped = self.clock() - origin
         for arrival, task in zip(self.arrivals, tasks, strict=True):
             if not task.done():

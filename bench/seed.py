@@ -53,7 +53,8 @@ class CastWorld:
     matter_ids: tuple[int, ...]
     subjects: int
     committee_token: str
-    voters: tuple[Voter, ...]
+    voters: tuple[Voter, ...]  # the closed loop's owners, one connection each
+    owners: tuple[Voter, ...] = ()  # the open loop's owners: other flats, one vote each in turn
 
 
 def mint_access_token(user_id: int, version: int = 0) -> str:
@@ -101,8 +102,9 @@ def import_roster(compound_id: int, content: bytes, file_name: str, actor_id: in
     return t1 - t0, t2 - t1, time.process_time() - c0
 
 
-def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
-    """A compound of `subjects` owners (one flat each) and a three-matter ballot open now."""
+def seed_cast_world(*, subjects: int, voters: int, owners: int = 0) -> CastWorld:
+    """A compound of `subjects` owners (one flat each) and a three-matter ballot open now, with
+    signed-in accounts for `voters` owners and for `owners` more (other flats)."""
     compound_id, committee_id = create_compound("基准花园")
     rows = rosterfile.roster_rows(subjects, seed=10, phone_prefix="139", co_owned_share=0.0,
                                   unsold_share=0.0)
@@ -132,7 +134,7 @@ def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
             select(BallotVoter.subject_id, BallotVoter.phone)
             .where(BallotVoter.ballot_id == ballot_id, BallotVoter.is_representative,
                    BallotVoter.phone.is_not(None))
-            .order_by(BallotVoter.subject_id).limit(voters)
+            .order_by(BallotVoter.subject_id).limit(voters + owners)
         ).all()
         accounts = [UserAccount(phone=phone, display_name="业主（基准）") for _sid, phone in picked]
         session.add_all(accounts)
@@ -141,7 +143,7 @@ def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
                   for a, (sid, phone) in zip(accounts, picked, strict=True)]
     return CastWorld(compound_id=compound_id, ballot_id=ballot_id, matter_ids=matter_ids,
                      subjects=subjects, committee_token=mint_access_token(committee_id),
-                     voters=tuple(people))
+                     voters=tuple(people[:voters]), owners=tuple(people[voters:]))
 
 
 # --- fully voted ballots for the tally ----------------------------------------------------------

@@ -131,10 +131,7 @@ def test_arrivals_are_sent_at_their_time_and_measured_from_it() -> None:
     assert len(s.arrivals) == 20
     for a in s.arrivals:
         assert a.sent == pytest.approx(a.intended, abs=1e-9)
-    for a in s.arrivals[:-1]:
         assert a.latency == pytest.approx(0.02, abs=1e-9)
-    # The last arrival (1.9 s) is after the measured window: not waited for, not counted.
-    assert s.arrivals[-1].latency is None and s.unfinished == 0
     summary = s.summary()
     assert summary["arrivals"] == 10  # 0.5, 0.6, …, 1.4
     assert summary["offered_rps"] == 10
