@@ -2,14 +2,20 @@
 
 Served only by this module's app factory, `uvicorn bench.ceiling:create_app --factory`, which
 the bench's servers run (bench/server.py); the deployment's `app.main:create_app` never has them.
+The factory also adds `Server-Timing: app;dur=<ms>` to every answer: the time from the moment
+uvicorn handed the request to the application to the moment the answer's head left it, so the
+load generator can tell time spent in the application from time spent before and after it
+(uvicorn, the event loop, the network, the load generator itself).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import tokens
 from app.deps import CurrentPrincipal
@@ -19,10 +25,34 @@ router = APIRouter(prefix="/bench", tags=["bench"])
 
 
 def create_app() -> FastAPI:
-    """The deployment's app plus the ceiling routes under /api/v1/bench."""
+    """The deployment's app plus the ceiling routes under /api/v1/bench, timed (ServerTiming)."""
     from app.main import create_app as app_factory
 
-    return app_factory(extra_routers=[router])
+    app = app_factory(extra_routers=[router])
+    app.add_middleware(ServerTiming)  # added last: outermost, around every other middleware
+    return app
+
+
+class ServerTiming:
+    """`Server-Timing: app;dur=<ms>` on every HTTP answer: the application's own time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - started) * 1000
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"server-timing", f"app;dur={took:.3f}".encode())]}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
 
 
 @router.get("/ceiling")

@@ -68,6 +68,7 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.server_ms: float | None = None  # the last answer's `Server-Timing: app;dur=` (bench/ceiling.py)
 
     async def open(self) -> None:
         if self.writer is None:
@@ -82,11 +83,15 @@ class Connection:
         status = int(head[9:12])
         length: int | None = None
         chunked = close = False
+        self.server_ms = None
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             if name == b"content-length":
                 length = int(value)
+            elif name == b"server-timing" and b"app;dur=" in value:
+                with contextlib.suppress(ValueError):
+                    self.server_ms = float(value.split(b"app;dur=", 1)[1].split(b",")[0].split(b";")[0])
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
             elif name == b"connection" and b"close" in value.lower():
@@ -165,6 +170,7 @@ class Arrival:
     status: int | None = None  # None: transport error or unfinished
     waited_for_connection: bool = False
     error: str | None = None
+    server: float | None = None  # the application's own time, when the server says (Server-Timing)
 
     @property
     def latency(self) -> float | None:
@@ -225,6 +231,8 @@ class OpenStream:
                 arrival.sent = self.clock() - origin
                 try:
                     arrival.status, _ = await conn.request(payload)
+                    server_ms = getattr(conn, "server_ms", None)
+                    arrival.server = None if server_ms is None else server_ms / 1000
                 except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                     arrival.error = type(exc).__name__
                     conn.close()
@@ -275,6 +283,10 @@ class OpenStream:
         answered = sum(1 for a in measured if a.status is not None)
         late = [a for a in measured
                 if a.waited_for_connection or (a.sent is not None and a.sent - a.intended > self.late_s)]
+        # Where the time went, when the server reports its own: in the application (from uvicorn's
+        # hand-over to the answer's head), and the rest of each answered arrival's latency (waiting
+        # to be sent, the network, uvicorn and the event loops on both sides).
+        timed = [a for a in measured if a.server is not None and a.latency is not None]
         return {
             "arrivals": len(measured),
             "offered_rps": round(len(measured) / window, 2) if window > 0 and math.isfinite(window) else None,
@@ -294,7 +306,26 @@ class OpenStream:
             "late_ms": round(self.late_s * 1000, 3),
             "connections_opened": self.connections_opened,
             "max_in_flight": self.max_in_flight,
+            **_split(timed),
         }
+
+
+def _split(timed: list[Arrival]) -> dict[str, Any]:
+    """Latency split into the application's own time and the rest, overall and for the slowest 1 %."""
+    inside = [a.server or 0.0 for a in timed]
+    outside = [(a.latency or 0.0) - (a.server or 0.0) for a in timed]
+    slowest = sorted(timed, key=lambda a: a.latency or 0.0)[-max(1, len(timed) // 100):] if timed else []
+    ms = lambda v: round(v * 1000, 2)  # noqa: E731
+    return {
+        "server_timed": len(timed),
+        "in_app_p50_ms": summarize(inside)["p50_ms"],
+        "in_app_p99_ms": summarize(inside)["p99_ms"],
+        "outside_app_p50_ms": summarize(outside)["p50_ms"],
+        "outside_app_p99_ms": summarize(outside)["p99_ms"],
+        # The slowest 1 % of answers (those at or beyond p99): how much of their time was in the app.
+        "slowest_1pct_in_app_mean_ms": ms(sum(a.server or 0.0 for a in slowest) / len(slowest)) if slowest else None,
+        "slowest_1pct_latency_mean_ms": ms(sum(a.latency or 0.0 for a in slowest) / len(slowest)) if slowest else None,
+    }
 
 
 def open_streams(spec: dict[str, Any], connect: Callable[[], Requester],

@@ -285,3 +285,28 @@ def test_open_loop_over_a_real_socket_answers_every_arrival() -> None:
     assert hits["all_statuses"] == {"200": 15}  # the warm-up's five too
     assert hits["unfinished"] == 0 and hits["transport_errors"] == {}
     assert hits["samples"] == 10
+
+
+def test_the_servers_own_time_splits_the_latency() -> None:
+    """A server that reports 5 ms in its application (Server-Timing) for answers taking 20 ms."""
+
+    class TimedConnection(FakeConnection):
+        server_ms: float | None = None
+
+        async def request(self, payload: bytes) -> tuple[int, bytes]:
+            answer = await super().request(payload)
+            self.server_ms = 5.0
+            return answer
+
+    async def scenario(loop: VirtualClockLoop) -> OpenStream:
+        server = FakeServer(loop, service_s=0.02)
+        s = OpenStream(name="t", times=arrival_times(10, 1.0, kind="uniform"), payloads=[b"x"],
+                       connect=lambda: TimedConnection(server), clock=loop.time)
+        await s.run()
+        return s
+
+    summary = run_virtual(scenario).summary()
+    assert summary["server_timed"] == 10
+    assert summary["in_app_p99_ms"] == pytest.approx(5, abs=0.01)
+    assert summary["outside_app_p50_ms"] == pytest.approx(15, abs=0.01)
+    assert summary["slowest_1pct_latency_mean_ms"] == pytest.approx(20, abs=0.01)

@@ -64,6 +64,24 @@ def progress_path(world: CastWorld) -> str:
     return f"/api/v1/compounds/{world.compound_id}/ballots/{world.ballot_id}/progress"
 
 
+def _vote_bodies(world: CastWorld) -> list[list[str]]:
+    return [[json.dumps({"subject_id": v.subject_id, "choices": choices_json(world.matter_ids, k)})
+             for k in range(3)] for v in world.voters]
+
+
+def closed_loop(server: Server, world: CastWorld, *, warmup_s: float, duration_s: float,
+                pollers: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every closed-loop owner votes, then changes the vote as soon as the answer comes."""
+    ballot_path = f"/api/v1/compounds/{world.compound_id}/ballots/{world.ballot_id}"
+    with transaction(write=False) as session:
+        casts_before = _cast_count(session, world.ballot_id)
+    cast = _measure(server, _spec(
+        server, _clients_for(world, "POST", f"{ballot_path}/votes", _vote_bodies(world)),
+        warmup_s=warmup_s, duration_s=duration_s, pollers=pollers))
+    accepted = sum(v for k, v in cast["all_statuses"].items() if k == "201")
+    return cast, _check_votes(world, accepted, casts_before)
+
+
 OPEN_LOOP_FRACTION = 0.5  # of the closed loop's votes/s
 OPEN_LOOP_LATE_MS = 10  # an arrival sent later than this after its time counts as late
 
@@ -137,15 +155,8 @@ def run(server: Server, world: CastWorld, *, warmup_s: float, duration_s: float,
     ceiling_nodb = _measure(server, _spec(
         server, _clients_for(world, "GET", "/api/v1/bench/ceiling-nodb", None),
         warmup_s=warmup_s, duration_s=duration_s)) if extras else {}
-    bodies = [[json.dumps({"subject_id": v.subject_id, "choices": choices_json(world.matter_ids, k)})
-               for k in range(3)] for v in world.voters]
-    with transaction(write=False) as session:
-        casts_before = _cast_count(session, world.ballot_id)
-    cast = _measure(server, _spec(
-        server, _clients_for(world, "POST", f"{ballot_path}/votes", bodies),
-        warmup_s=warmup_s, duration_s=duration_s, pollers=[poller]))
-    checks = _check_votes(world, sum(v for k, v in cast["all_statuses"].items() if k == "201"),
-                          casts_before)
+    bodies = _vote_bodies(world)
+    cast, checks = closed_loop(server, world, warmup_s=warmup_s, duration_s=duration_s, pollers=[poller])
     # The open loop at half the rate just measured, progress polled at the closed loop's pace.
     opened = open_loop(server, world, rate_rps=cast["throughput_rps"] * OPEN_LOOP_FRACTION,
                        progress_rps=round(1 / poll_interval_s, 2), warmup_s=warmup_s,
