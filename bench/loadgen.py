@@ -24,6 +24,7 @@ Spec (JSON on stdin):
              "requests": [{"method", "path", "headers", "body"}, ...],        # one per arrival, cycling
              "max_connections", "prewarm"}],
    "late_ms": 10, "drain_s": 30,             # open loop: lateness threshold, wait after the window
+   "timeline": false,                        # open loop: every arrival's figures in the answer
    "collect": "pid"}                          # optional: distinct values of this response key
 """
 
@@ -63,12 +64,26 @@ def summarize(latencies: list[float]) -> dict[str, Any]:
     }
 
 
+def parse_server_timing(value: str) -> dict[str, float]:
+    """`app;dur=12.5, db;dur=3` → {"app": 12.5, "db": 3.0} (entries without a duration skipped)."""
+    out: dict[str, float] = {}
+    for entry in value.split(","):
+        name, *params = (part.strip() for part in entry.split(";"))
+        for param in params:
+            key, _, number = param.partition("=")
+            if key == "dur" and name:
+                with contextlib.suppress(ValueError):
+                    out[name] = float(number)
+    return out
+
+
 class Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
-        self.server_ms: float | None = None  # the last answer's `Server-Timing: app;dur=` (bench/ceiling.py)
+        # The last answer's `Server-Timing` durations in ms, e.g. {"app": 12.5} (bench/ceiling.py).
+        self.server_timing: dict[str, float] = {}
 
     async def open(self) -> None:
         if self.writer is None:
@@ -83,15 +98,14 @@ class Connection:
         status = int(head[9:12])
         length: int | None = None
         chunked = close = False
-        self.server_ms = None
+        self.server_timing = {}
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             if name == b"content-length":
                 length = int(value)
-            elif name == b"server-timing" and b"app;dur=" in value:
-                with contextlib.suppress(ValueError):
-                    self.server_ms = float(value.split(b"app;dur=", 1)[1].split(b",")[0].split(b";")[0])
+            elif name == b"server-timing":
+                self.server_timing = parse_server_timing(value.decode("latin-1"))
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
             elif name == b"connection" and b"close" in value.lower():
@@ -171,6 +185,7 @@ class Arrival:
     waited_for_connection: bool = False
     error: str | None = None
     server: float | None = None  # the application's own time, when the server says (Server-Timing)
+    phases: dict[str, float] = field(default_factory=dict)  # the server's other durations, seconds
 
     @property
     def latency(self) -> float | None:
@@ -231,8 +246,10 @@ class OpenStream:
                 arrival.sent = self.clock() - origin
                 try:
                     arrival.status, _ = await conn.request(payload)
-                    server_ms = getattr(conn, "server_ms", None)
-                    arrival.server = None if server_ms is None else server_ms / 1000
+                    timing = dict(getattr(conn, "server_timing", None) or {})
+                    app_ms = timing.pop("app", None)
+                    arrival.server = None if app_ms is None else app_ms / 1000
+                    arrival.phases = {k: v / 1000 for k, v in timing.items()}
                 except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                     arrival.error = type(exc).__name__
                     conn.close()
@@ -270,6 +287,12 @@ class OpenStream:
 
     def _measured(self, arrival: Arrival) -> bool:
         return self.measure_from <= arrival.intended < self.measure_to
+
+    def timeline(self) -> list[list[Any]]:
+        """Every measured arrival: [intended s, latency ms, in-app ms, {phase: ms}, status]."""
+        ms = lambda v: None if v is None else round(v * 1000, 2)  # noqa: E731
+        return [[round(a.intended, 4), ms(a.latency), ms(a.server), {k: ms(v) for k, v in a.phases.items()},
+                 a.status] for a in self.arrivals if self._measured(a)]
 
     def summary(self) -> dict[str, Any]:
         measured = [a for a in self.arrivals if self._measured(a)]
@@ -316,8 +339,14 @@ def _split(timed: list[Arrival]) -> dict[str, Any]:
     outside = [(a.latency or 0.0) - (a.server or 0.0) for a in timed]
     slowest = sorted(timed, key=lambda a: a.latency or 0.0)[-max(1, len(timed) // 100):] if timed else []
     ms = lambda v: round(v * 1000, 2)  # noqa: E731
+    phases = sorted({k for a in timed for k in a.phases})
     return {
         "server_timed": len(timed),
+        # The server's finer phases (bench/ceiling.py with BENCH_DB_TIMING=1): median, and the mean
+        # over the slowest 1 %.
+        "phases_p50_ms": {k: summarize([a.phases.get(k, 0.0) for a in timed])["p50_ms"] for k in phases},
+        "slowest_1pct_phases_mean_ms": {k: ms(sum(a.phases.get(k, 0.0) for a in slowest) / len(slowest))
+                                        for k in phases},
         "in_app_p50_ms": summarize(inside)["p50_ms"],
         "in_app_p99_ms": summarize(inside)["p99_ms"],
         "outside_app_p50_ms": summarize(outside)["p50_ms"],
@@ -434,7 +463,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "loadgen_cpu_s": round((cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), 2),
         "pollers": {name: {**summarize(lat), "statuses": {str(k): v for k, v in codes.items()}}
                     for name, (lat, codes) in poll_results.items()},
-        "open": {stream.name: stream.summary() for stream in streams},
+        "open": {stream.name: {**stream.summary(),
+                               **({"timeline": stream.timeline()} if spec.get("timeline") else {})}
+                 for stream in streams},
     }
     if collect:
         out["collected"] = dict(collected)

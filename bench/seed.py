@@ -129,6 +129,7 @@ def seed_cast_world(*, subjects: int, voters: int, owners: int = 0) -> CastWorld
                 .order_by(BallotMatter.position)).scalars())
     finally:
         clock.set_now(None)
+    delivered_announcements(compound_id, at=frozen.current)
     with transaction() as session:
         picked = session.execute(
             select(BallotVoter.subject_id, BallotVoter.phone)
@@ -144,6 +145,25 @@ def seed_cast_world(*, subjects: int, voters: int, owners: int = 0) -> CastWorld
     return CastWorld(compound_id=compound_id, ballot_id=ballot_id, matter_ids=matter_ids,
                      subjects=subjects, committee_token=mint_access_token(committee_id),
                      voters=tuple(people[:voters]), owners=tuple(people[voters:]))
+
+
+def delivered_announcements(compound_id: int, *, at: datetime) -> int:
+    """Mark the compound's queued SMS (the opening announcement to every owner) as sent at `at`.
+
+    The ballot opened yesterday in the bench's history, so its 10,000 announcements went out then;
+    left queued, the server's outbox worker would deliver them during the measurements (the console
+    sender is instant, so one commit per message, thousands per minute, beside the votes).
+    """
+    from app.notify.models import OutboxMessage, OutboxStatus
+
+    with transaction() as session:
+        done = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.compound_id == compound_id, OutboxMessage.status == OutboxStatus.QUEUED)
+            .values(status=OutboxStatus.SENT, attempts=1, last_attempt_at=at, finished_at=at,
+                    last_outcome="sent", provider="console")
+        )
+        return int(done.rowcount or 0)
 
 
 # --- fully voted ballots for the tally ----------------------------------------------------------

@@ -291,11 +291,11 @@ def test_the_servers_own_time_splits_the_latency() -> None:
     """A server that reports 5 ms in its application (Server-Timing) for answers taking 20 ms."""
 
     class TimedConnection(FakeConnection):
-        server_ms: float | None = None
+        server_timing: dict[str, float] = {}
 
         async def request(self, payload: bytes) -> tuple[int, bytes]:
             answer = await super().request(payload)
-            self.server_ms = 5.0
+            self.server_timing = loadgen.parse_server_timing("app;dur=5, db;dur=2.5, statements;desc=9")
             return answer
 
     async def scenario(loop: VirtualClockLoop) -> OpenStream:
@@ -310,3 +310,10 @@ def test_the_servers_own_time_splits_the_latency() -> None:
     assert summary["in_app_p99_ms"] == pytest.approx(5, abs=0.01)
     assert summary["outside_app_p50_ms"] == pytest.approx(15, abs=0.01)
     assert summary["slowest_1pct_latency_mean_ms"] == pytest.approx(20, abs=0.01)
+    assert summary["phases_p50_ms"] == {"db": pytest.approx(2.5, abs=0.01)}
+
+
+def test_server_timing_header_parsing() -> None:
+    assert loadgen.parse_server_timing("app;dur=12.5, pre;dur=0.3;desc=x, statements;desc=10, bad;dur=x") \
+        == {"app": 12.5, "pre": 0.3}
+    assert loadgen.parse_server_timing("") == {}

@@ -87,7 +87,7 @@ OPEN_LOOP_LATE_MS = 10  # an arrival sent later than this after its time counts 
 
 
 def open_loop(server: Server, world: CastWorld, *, rate_rps: float, progress_rps: float,
-              warmup_s: float, duration_s: float, seed: int = 278) -> dict[str, Any]:
+              warmup_s: float, duration_s: float, seed: int = 278, timeline: bool = False) -> dict[str, Any]:
     """Votes arriving at `rate_rps` (Poisson) from the world's open-loop owners, each owner in
     turn (a first vote, then changed ones), and the progress page polled `progress_rps` times a
     second (evenly spaced), both open loops: latencies from each arrival's intended send time."""
@@ -109,6 +109,7 @@ def open_loop(server: Server, world: CastWorld, *, rate_rps: float, progress_rps
         ],
         "late_ms": OPEN_LOOP_LATE_MS,
         "drain_s": 30,
+        "timeline": timeline,
     })
     with transaction(write=False) as session:
         casts_before = _cast_count(session, world.ballot_id)
