@@ -213,20 +213,24 @@ class OpenStream:
     measure_from: float = 0.0  # offsets from the stream's start: the measured window
     measure_to: float = math.inf
     drain_s: float = 30.0
+    # A connection idle longer than this is closed and opened again before use: uvicorn closes
+    # keep-alive connections idle for 5 s, and a request written as it does so would fail.
+    keepalive_s: float = 4.0
     arrivals: list[Arrival] = field(default_factory=list)
     connections_opened: int = 0
+    connections_reopened: int = 0
     max_in_flight: int = 0
     unfinished: int = 0
 
     async def run(self, start: float | None = None) -> None:
         """Send every arrival at its time (from `start` on the stream's clock), then wait for the
         answers, at most `drain_s` after the last arrival time."""
-        idle: deque[Requester] = deque()
+        idle: deque[tuple[Requester, float]] = deque()  # with the time it became idle
         for _ in range(min(self.prewarm, self.max_connections)):  # connected before the first arrival
             conn = self.connect()
             with contextlib.suppress(OSError):
                 await conn.open()
-            idle.append(conn)
+            idle.append((conn, self.clock()))
             self.connections_opened += 1
         slots = asyncio.Semaphore(self.max_connections)
         in_flight = 0
@@ -236,8 +240,11 @@ class OpenStream:
             nonlocal in_flight
             arrival.waited_for_connection = slots.locked()
             async with slots:
-                if idle:
-                    conn = idle.popleft()  # the longest idle: spreads the load over every connection
+                if idle:  # the longest idle: spreads the load over every connection
+                    conn, since = idle.popleft()
+                    if self.clock() - since > self.keepalive_s:  # the server may be closing it now
+                        conn.close()
+                        self.connections_reopened += 1
                 else:
                     conn = self.connect()
                     self.connections_opened += 1
@@ -259,7 +266,7 @@ class OpenStream:
                 finally:
                     in_flight -= 1
                 arrival.done = self.clock() - origin
-                idle.append(conn)  # a closed connection reconnects on its next request
+                idle.append((conn, self.clock()))  # a closed connection reconnects on its next request
 
         tasks: list[asyncio.Task[None]] = []
         for index, intended in enumerate(self.times):
@@ -283,7 +290,7 @@ class OpenStream:
                     arrival.error = "unfinished"
         await asyncio.gather(*tasks, return_exceptions=True)
         while idle:
-            idle.popleft().close()
+            idle.popleft()[0].close()
 
     def _measured(self, arrival: Arrival) -> bool:
         return self.measure_from <= arrival.intended < self.measure_to
@@ -328,6 +335,7 @@ class OpenStream:
             "send_lag_max_ms": summarize(lags)["max_ms"],
             "late_ms": round(self.late_s * 1000, 3),
             "connections_opened": self.connections_opened,
+            "connections_reopened": self.connections_reopened,
             "max_in_flight": self.max_in_flight,
             **_split(timed),
         }

@@ -317,3 +317,26 @@ def test_server_timing_header_parsing() -> None:
     assert loadgen.parse_server_timing("app;dur=12.5, pre;dur=0.3;desc=x, statements;desc=10, bad;dur=x") \
         == {"app": 12.5, "pre": 0.3}
     assert loadgen.parse_server_timing("") == {}
+
+
+def test_a_connection_idle_past_the_keep_alive_is_opened_again() -> None:
+    """Uvicorn closes keep-alive connections idle for 5 s: the pool reconnects one idle for longer
+    than `keepalive_s` before writing to it."""
+
+    async def scenario(loop: VirtualClockLoop) -> tuple[OpenStream, list[FakeConnection]]:
+        server = FakeServer(loop, service_s=0.01)
+        conns: list[FakeConnection] = []
+
+        def connect() -> FakeConnection:
+            conns.append(FakeConnection(server))
+            return conns[-1]
+
+        s = OpenStream(name="t", times=[0.0, 1.0, 7.0], payloads=[b"x"], connect=connect,
+                       clock=loop.time, keepalive_s=4.0)
+        await s.run()
+        return s, conns
+
+    s, conns = run_virtual(scenario)
+    assert s.connections_opened == 1 and s.connections_reopened == 1
+    assert len(conns) == 1 and conns[0].closed  # closed before the third request, reconnected by it
+    assert s.summary()["statuses"] == {"200": 3}
