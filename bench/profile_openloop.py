@@ -1,16 +1,21 @@
 """Open-loop latency of the vote and the progress page, with what the server and database did.
 
-    python -m bench.profile_openloop [--db postgres|sqlite] [--fractions 0.5] [--rate 60]
-        [--duration 15] [--repeat 3] [--pgstat] [--pyspy samples.txt] [--env KEY=VALUE ...]
+    python -m bench.profile_openloop [--db postgres|sqlite] [--fractions 0.5] [--rate 80]
+        [--duration 15] [--repeat 3] [--db-timing] [--pgstat] [--pyspy samples.txt]
+        [--config NAME:KEY=VALUE,… ...] [--out runs.json]
 
 Not part of `python -m bench`: a developer's tool for bench/PROFILE.md §11. The bench's cast
 compound (10,000 flats, a three-matter ballot open now) and the real server (2 workers on
 PostgreSQL, 1 on SQLite, as `python -m bench`); a closed loop of `--voters` owners measures the
 most votes per second (unless `--rate` is given), then open loops at the given fractions of it:
 votes arriving as a Poisson stream from 1,000 other owners, the progress page polled 5 times a
-second. `--pgstat` samples pg_stat_activity every 10 ms during each open loop (what the server's
-connections wait on); `--pyspy` records the workers' stacks during the first open loop; `--env`
-sets server settings (e.g. GONGJUE_DB_WRITE_CONCURRENCY=2) to compare runs.
+second. `--db-timing` makes the server split its own time (Server-Timing: before the first
+connection, pool, SQL, COMMIT, after it; bench/ceiling.py); `--pgstat` samples pg_stat_activity
+every 10 ms (what the server's connections wait on); `--pyspy` records the workers' stacks
+(idle ones included) during the first open loop; each `--config` is a server configuration
+(settings, WORKERS=n) and every round runs each of them in turn, with its own server, so that
+configurations are compared in the same minutes of a shared machine; `--out` keeps every
+arrival's figures.
 """
 
 from __future__ import annotations
