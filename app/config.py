@@ -123,18 +123,7 @@ class Settings(BaseSettings):
     # Requests holding a database session at once, per process (< thread pool and pool size).
     db_request_concurrency: int = Field(default=16, ge=1, le=64)
     # Of those, writes at once per process: they queue on their compound's audit-chain head anyway.
-    # Unset: 4 on PostgreSQL, 1 on SQLite (_one_writer_on_sqlite).
     db_write_concurrency: int = Field(default=4, ge=1, le=64)
-
-    @model_validator(mode="after")
-    def _one_writer_on_sqlite(self) -> Settings:
-        """SQLite has one writer at a time: a second write turn only waits in SQLite's busy handler,
-        which sleeps up to 100 ms between tries and serves no one in order, where a write waiting
-        for its turn on the event loop starts the moment the writer before it ends (bench/PROFILE.md
-        §11: the slowest votes spent 0.6–1.9 s there at 30 votes/s with 4 turns, 1–7 ms with 1)."""
-        if "db_write_concurrency" not in self.model_fields_set and self.is_sqlite:
-            self.db_write_concurrency = 1
-        return self
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

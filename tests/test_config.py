@@ -41,14 +41,3 @@ def test_production_accepts_real_secrets() -> None:
 def test_env_prefix_is_gongjue(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GONGJUE_ACCESS_TOKEN_MINUTES", "7")
     assert Settings().access_token_minutes == 7
-
-
-def test_write_turns_default_to_one_on_sqlite_and_four_on_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("GONGJUE_DB_WRITE_CONCURRENCY", raising=False)
-    assert Settings(database_url="sqlite:///./x.db").db_write_concurrency == 1
-    assert Settings(database_url="postgresql://u@h/db").db_write_concurrency == 4
-    # Set explicitly, it is kept on either.
-    assert Settings(database_url="sqlite:///./x.db", db_write_concurrency=3).db_write_concurrency == 3
-    monkeypatch.setenv("GONGJUE_DB_WRITE_CONCURRENCY", "2")
-    assert Settings(database_url="sqlite:///./x.db").db_write_concurrency == 2
-    assert Settings(database_url="postgresql://u@h/db").db_write_concurrency == 2
