@@ -161,6 +161,7 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
         t = time.perf_counter()
         voters = args.concurrency if kind == "postgres" else args.sqlite_concurrency
         world = seed.seed_cast_world(subjects=sizes.subjects, voters=voters, owners=sizes.open_owners)
+        databases.analyze(engine)
         log(f"[{kind}] cast compound of {sizes.subjects} subjects, ballot open now "
             f"({time.perf_counter() - t:.1f} s)")
         with Server(env=ctx.server_env(db.url), workers=db.workers,
@@ -201,6 +202,7 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
         compound_id, committee_id = seed.create_compound("计票基准")
         ballots = [seed.seed_tally_ballot(compound_id=compound_id, committee_id=committee_id,
                                           subjects=n, seed=n) for n in sizes.tally_subjects]
+        databases.analyze(engine)
         log(f"[{kind}] tally ballots loaded ({time.perf_counter() - t:.1f} s)")
         out["tally"] = tally.run(ballots, repeats=sizes.tally_repeats)
         out["tally"].setdefault("growth_10k_to_100k", None)
