@@ -75,3 +75,16 @@ def settings(engine: Engine) -> dict[str, Any]:
         for name in ("synchronous_commit", "fsync", "shared_buffers", "max_connections"):
             out[name] = conn.execute(text(f"SHOW {name}")).scalar_one()
     return out
+
+
+def analyze(engine: Engine) -> None:
+    """PostgreSQL: planner statistics for the rows just loaded, as autovacuum would have gathered
+    them in the days the bench's history pretends have passed (the ballots opened yesterday and
+    closed weeks ago). Without them the plans depend on whether autovacuum happened to run during
+    the measurements: the tally's reference join once ran for more than nine minutes on a loaded
+    machine for want of them. SQLite gathers none unless told, in the bench as in a deployment."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()

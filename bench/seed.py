@@ -53,7 +53,8 @@ class CastWorld:
     matter_ids: tuple[int, ...]
     subjects: int
     committee_token: str
-    voters: tuple[Voter, ...]
+    voters: tuple[Voter, ...]  # the closed loop's owners, one connection each
+    owners: tuple[Voter, ...] = ()  # the open loop's owners: other flats, one vote each in turn
 
 
 def mint_access_token(user_id: int, version: int = 0) -> str:
@@ -101,8 +102,9 @@ def import_roster(compound_id: int, content: bytes, file_name: str, actor_id: in
     return t1 - t0, t2 - t1, time.process_time() - c0
 
 
-def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
-    """A compound of `subjects` owners (one flat each) and a three-matter ballot open now."""
+def seed_cast_world(*, subjects: int, voters: int, owners: int = 0) -> CastWorld:
+    """A compound of `subjects` owners (one flat each) and a three-matter ballot open now, with
+    signed-in accounts for `voters` owners and for `owners` more (other flats)."""
     compound_id, committee_id = create_compound("基准花园")
     rows = rosterfile.roster_rows(subjects, seed=10, phone_prefix="139", co_owned_share=0.0,
                                   unsold_share=0.0)
@@ -127,12 +129,13 @@ def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
                 .order_by(BallotMatter.position)).scalars())
     finally:
         clock.set_now(None)
+    delivered_announcements(compound_id, at=frozen.current)
     with transaction() as session:
         picked = session.execute(
             select(BallotVoter.subject_id, BallotVoter.phone)
             .where(BallotVoter.ballot_id == ballot_id, BallotVoter.is_representative,
                    BallotVoter.phone.is_not(None))
-            .order_by(BallotVoter.subject_id).limit(voters)
+            .order_by(BallotVoter.subject_id).limit(voters + owners)
         ).all()
         accounts = [UserAccount(phone=phone, display_name="业主（基准）") for _sid, phone in picked]
         session.add_all(accounts)
@@ -141,7 +144,26 @@ def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
                   for a, (sid, phone) in zip(accounts, picked, strict=True)]
     return CastWorld(compound_id=compound_id, ballot_id=ballot_id, matter_ids=matter_ids,
                      subjects=subjects, committee_token=mint_access_token(committee_id),
-                     voters=tuple(people))
+                     voters=tuple(people[:voters]), owners=tuple(people[voters:]))
+
+
+def delivered_announcements(compound_id: int, *, at: datetime) -> int:
+    """Mark the compound's queued SMS (the opening announcement to every owner) as sent at `at`.
+
+    The ballot opened yesterday in the bench's history, so its 10,000 announcements went out then;
+    left queued, the server's outbox worker would deliver them during the measurements (the console
+    sender is instant, so one commit per message, thousands per minute, beside the votes).
+    """
+    from app.notify.models import OutboxMessage, OutboxStatus
+
+    with transaction() as session:
+        done = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.compound_id == compound_id, OutboxMessage.status == OutboxStatus.QUEUED)
+            .values(status=OutboxStatus.SENT, attempts=1, last_attempt_at=at, finished_at=at,
+                    last_outcome="sent", provider="console")
+        )
+        return int(done.rowcount or 0)
 
 
 # --- fully voted ballots for the tally ----------------------------------------------------------

@@ -21,6 +21,12 @@ CAST_FIELDS = ("concurrency", "subjects", "matters", "throughput_rps", "p50_ms",
                "server_cpu_ms_per_request", "cpu_ratio", "checks")
 CEILING_FIELDS = ("endpoint", "reads_account", "throughput_rps", "p50_ms", "p99_ms")
 PROGRESS_FIELDS = ("endpoint", "p50_ms", "p99_ms", "during_cast", "idle")
+OPEN_LOOP_FIELDS = ("fraction_of_closed_loop", "closed_loop_votes_per_s", "rate_rps", "votes",
+                    "progress", "p50_ms", "p99_ms", "progress_p50_ms", "progress_p99_ms", "late",
+                    "checks")
+OPEN_STREAM_FIELDS = ("arrivals", "offered_rps", "answered", "p50_ms", "p99_ms", "statuses",
+                      "unfinished", "late", "waited_for_connection", "send_lag_p99_ms",
+                      "connections_opened")
 TALLY_SIZE_FIELDS = ("subjects", "seconds", "reference_seconds", "ratio", "sums_match_reference")
 AUDIT_FIELDS = ("events", "ok", "verify_seconds", "events_per_s", "events_per_cpu_s",
                 "db_read_seconds", "db_end_to_end_events_per_s")
@@ -54,14 +60,17 @@ def test_smoke_run_writes_every_field(tmp_path: Path) -> None:
     assert data["mode"] == "smoke"
     _has(data["machine"], ("cpu", "cores", "memory_bytes"), "machine")
     result = data["results"]["sqlite"]
-    _has(result, ("database", "cast", "progress", "tally", "audit_verify", "roster_import",
-                  "stateless"), "sqlite results")
+    _has(result, ("database", "cast", "open_loop", "progress", "tally", "audit_verify",
+                  "roster_import", "stateless"), "sqlite results")
     _has(result["database"], ("kind", "version", "workers"), "database")
     _has(result["cast"], CAST_FIELDS, "cast")
     _has(result["cast"]["ceiling"], CEILING_FIELDS, "ceiling")
     _has(result["cast"]["checks"], ("all_accepted_votes_stored", "one_effective_vote_per_subject",
                                     "audit_chain_ok"), "cast checks")
     _has(result["progress"], PROGRESS_FIELDS, "progress")
+    _has(result["open_loop"], OPEN_LOOP_FIELDS, "open_loop")
+    for name in ("votes", "progress"):
+        _has(result["open_loop"][name], OPEN_STREAM_FIELDS, f"open_loop {name}")
     _has(result["tally"], ("sizes", "growth_10k_to_100k", "reference_growth_10k_to_100k"), "tally")
     for size in result["tally"]["sizes"].values():
         _has(size, TALLY_SIZE_FIELDS, "tally size")
@@ -75,5 +84,12 @@ def test_smoke_run_writes_every_field(tmp_path: Path) -> None:
     # Correctness the run checks on its own data (not speed).
     assert result["cast"]["checks"]["all_accepted_votes_stored"] is True
     assert result["cast"]["checks"]["audit_chain_ok"] is True
+    # The open loop sent votes and every one it saw accepted is stored once.
+    assert result["open_loop"]["votes"]["arrivals"] > 0
+    assert result["open_loop"]["checks"]["all_accepted_votes_stored"] is True
+    assert result["open_loop"]["checks"]["audit_chain_ok"] is True
+    names = [t["name"] for t in data["targets"]]
+    assert "vote p99, open loop at half the max votes/s" in names
+    assert "progress p99 during the open-loop cast" in names
     assert all(s["sums_match_reference"] for s in result["tally"]["sizes"].values())
     assert result["audit_verify"]["ok"] is True
