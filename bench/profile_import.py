@@ -42,6 +42,27 @@ def _xls(rows: list[tuple[str, ...]]) -> bytes:
     return out.getvalue()
 
 
+def _server_cpu(session) -> tuple[int | None, float]:  # type: ignore[no-untyped-def]
+    """The PostgreSQL backend serving this session, and its CPU seconds so far (from /proc: the
+    server runs on this machine). (None, 0.0) on SQLite, where the database runs in-process."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return None, 0.0
+    pid = int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    return pid, _pid_cpu(pid)
+
+
+def _pid_cpu(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             profiler = cProfile.Profile()
             c0, t0 = time.process_time(), time.perf_counter()
             with transaction() as session:
+                pid, s0 = _server_cpu(session)
                 if args.profile == "preview":
                     profiler.enable()
                 record = importer.create_preview(session, compound_id=compound_id,
@@ -100,16 +122,22 @@ def main(argv: list[str] | None = None) -> int:
                 profiler.disable()
                 import_id = record.id or 0
             c1, t1 = time.process_time(), time.perf_counter()
+            preview_server = _pid_cpu(pid) - s0
             with transaction() as session:
+                pid, s1 = _server_cpu(session)
+                a1, u1 = time.process_time(), time.perf_counter()
                 if args.profile == "apply":
                     profiler.enable()
                 importer.apply_import(session, compound_id=compound_id, import_id=import_id,
                                       actor=actor)
                 profiler.disable()
             c2, t2 = time.process_time(), time.perf_counter()
+            apply_server = _pid_cpu(pid) - s1
+            server = (f" | database server CPU: preview {preview_server:.2f} s, apply "
+                      f"{apply_server:.2f} s" if pid is not None else "")
             print(f"read {read_s:.2f} s | preview {t1 - t0:.2f} s (CPU {c1 - c0:.2f}) | "
-                  f"apply {t2 - t1:.2f} s (CPU {c2 - c1:.2f}) | preview+apply {t2 - t0:.2f} s",
-                  flush=True)
+                  f"apply {t2 - u1:.2f} s (CPU {c2 - a1:.2f}) | preview+apply {t1 - t0 + t2 - u1:.2f} s"
+                  f"{server}", flush=True)
             if args.profile:
                 pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(35)
     finally:
