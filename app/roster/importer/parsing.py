@@ -36,6 +36,7 @@ from app.roster.importer.columns import (
     COL_STATUS,
     COL_USAGE,
     COLUMNS,
+    ID_ON_FILE_PREFIX,
     MAX_AREA_HUNDREDTHS,
     MAX_TOTAL_AREA_HUNDREDTHS,
     OWNER_KINDS,
@@ -214,6 +215,54 @@ def resident_id_valid(number: str) -> bool:
     return _ID_CHECK[total % 11] == number[17]
 
 
+class _ResidentIds:
+    """`resident_id_valid` for the many IDs of one file: an ID is a region code (6 digits), a
+    birth date (8) and a serial (3) plus the check character, and the weighted sum is the sum of
+    the three parts' sums. Region codes and birth dates repeat across a compound, so each part's
+    sum (and each birth date's check) is computed once and looked up after that."""
+
+    def __init__(self) -> None:
+        self.region: dict[str, int] = {}
+        self.born: dict[str, int | None] = {}  # None: not a valid birth date from 1900 on
+        self.serial: dict[str, int] = {}
+
+    def valid(self, number: str) -> bool:
+        if not number.isascii():
+            return resident_id_valid(number)
+        if not _RESIDENT_ID.fullmatch(number):
+            return False
+        born_digits = number[6:14]
+        try:
+            born = self.born[born_digits]
+        except KeyError:
+            born = self.born[born_digits] = _born_sum(born_digits)
+        if born is None:
+            return False
+        region_digits, serial_digits = number[:6], number[14:17]
+        try:
+            region = self.region[region_digits]
+        except KeyError:
+            region = self.region[region_digits] = _weighted(region_digits, 0)
+        try:
+            serial = self.serial[serial_digits]
+        except KeyError:
+            serial = self.serial[serial_digits] = _weighted(serial_digits, 14)
+        return _ID_CHECK[(region + born + serial) % 11] == number[17]
+
+
+def _weighted(digits: str, offset: int) -> int:
+    return sum(int(c) * w for c, w in zip(digits, _ID_WEIGHTS[offset:offset + len(digits)],
+                                          strict=True))
+
+
+def _born_sum(digits: str) -> int | None:
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
+    return None if born.year < 1900 else _weighted(digits, 6)
+
+
 def credit_code_valid(code: str) -> bool:
     """A unified social credit code (GB 32100): 18 characters with the check character."""
     if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
@@ -297,6 +346,7 @@ class _RowChecker:
         self.kinds = _Memo(lambda v: tuple(_split(_choice(v))))
         self.name_formula = _Memo(looks_like_formula)
         self.hash_id = id_number_hasher()
+        self.resident_ids = _ResidentIds()
 
     def row_cells(self, values: list[Any]) -> tuple[Any, ...]:
         width = self.width
@@ -423,19 +473,22 @@ class _RowChecker:
             if self.name_formula(name):
                 fail(COL_OWNER_NAME, f"{who}姓名{FORMULA_MESSAGE}")
                 continue
-            id_number = _SPACES.sub("", ids[i]) if ids else ""
+            id_number = ids[i] if ids else ""
+            if not id_number.isalnum():  # an alphanumeric text has no space to remove
+                id_number = _SPACES.sub("", id_number)
             phone_text = phones[i] if phones else ""
             id_hash = id_last4 = phone = None
-            on_file = _ID_ON_FILE.match(id_number) if id_number else None
+            on_file = (_ID_ON_FILE.match(id_number) if id_number.startswith(ID_ON_FILE_PREFIX)
+                       else None)
             if on_file:
                 id_hash, id_last4 = on_file.group(2).lower(), on_file.group(1)
                 id_number = ""
             if id_number:
-                if _SCIENTIFIC.match(id_number):
+                if ("E" in id_number or "e" in id_number) and _SCIENTIFIC.match(id_number):
                     fail(COL_ID_NUMBER, "证件号码被显示为科学计数法，请将该列设为“文本”格式后重新填写")
                     continue
                 ok = (credit_code_valid(id_number) if kind == OwnerKind.ORGANIZATION
-                      else resident_id_valid(id_number))
+                      else self.resident_ids.valid(id_number))
                 if not ok:
                     expected = ("18位统一社会信用代码" if kind == OwnerKind.ORGANIZATION
                                 else "18位居民身份证号码，末位校验码正确")
