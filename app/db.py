@@ -201,10 +201,11 @@ def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
     if count <= 0:
         return []
     if is_postgres(session):
-        return list(session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+        ids = session.execute(
+            text("SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) "
                  "FROM generate_series(1, :count)"),
             {"table": table.name, "count": count},
-        ).scalars())
+        ).scalar_one()
+        return list(ids)
     top = session.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table.name}"')).scalar_one()
     return list(range(int(top) + 1, int(top) + 1 + count))

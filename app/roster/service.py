@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
@@ -282,33 +282,48 @@ def rebuild_subjects(session: Session, *, compound_id: int,
         compound = get_compound(session, compound_id=compound_id)
         facts = _facts(units, parking_counts_as_area=compound.parking_counts_as_area)
     derived = derive_subjects(facts)
+    # The stored subjects as plain rows (a re-import compares tens of thousands of them).
     existing = {
-        s.key: s
-        for s in session.execute(
-            select(VotingSubject).where(VotingSubject.compound_id == compound_id)
-        ).scalars()
+        key: (sid, area, count, rep)
+        for sid, key, area, count, rep in session.execute(
+            select(VotingSubject.id, VotingSubject.key, VotingSubject.area_hundredths,
+                   VotingSubject.unit_count, VotingSubject.representative_owner_id)
+            .where(VotingSubject.compound_id == compound_id)
+        )
     }
     session.execute(delete(UnitSubject).where(UnitSubject.compound_id == compound_id))
     wanted = {d.key for d in derived}
-    stale = [s.id for k, s in existing.items() if k not in wanted]
+    stale = [sid for k, (sid, *_) in existing.items() if k not in wanted]
     for start in range(0, len(stale), 5000):  # bounded IN lists (SQLite/psycopg parameter caps)
         chunk = stale[start:start + 5000]
         session.execute(delete(VotingSubject).where(VotingSubject.id.in_(chunk)))
     subject_ids: dict[str, int] = {}
     new_subjects: list[DerivedSubject] = []
+    changed: list[dict[str, object]] = []
     for d in derived:
-        subject = existing.get(d.key)
-        if subject is None:
+        found = existing.get(d.key)
+        if found is None:
             new_subjects.append(d)
-        else:
-            subject_ids[d.key] = subject.id or 0
-            # Assign only real changes: a re-import touches tens of thousands of subjects.
-            if subject.area_hundredths != d.area_hundredths:
-                subject.area_hundredths = d.area_hundredths
-            if subject.unit_count != len(d.unit_ids):
-                subject.unit_count = len(d.unit_ids)
-            if subject.representative_owner_id not in d.owner_ids:
-                subject.representative_owner_id = d.owner_ids[0] if d.owner_ids else None
+            continue
+        sid, area, count, rep = found
+        subject_ids[d.key] = sid
+        new_rep = rep if rep in d.owner_ids else (d.owner_ids[0] if d.owner_ids else None)
+        # Only real changes are written: a re-import touches tens of thousands of subjects.
+        if (area, count, rep) != (d.area_hundredths, len(d.unit_ids), new_rep):
+            changed.append({"b_id": sid, "b_area": d.area_hundredths,
+                            "b_count": len(d.unit_ids), "b_rep": new_rep})
+    if changed:
+        table = VotingSubject.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                area_hundredths=bindparam("b_area"), unit_count=bindparam("b_count"),
+                representative_owner_id=bindparam("b_rep")),
+            changed,
+        )
+    # A subject this session had loaded before may be stale now: read it again when used.
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, VotingSubject):
+            session.expire(loaded)
     session.flush()
     # New subjects go in as one bulk insert with ids taken beforehand (a roster import may
     # create tens of thousands), so nothing is read back.

@@ -27,7 +27,7 @@ class DerivedSubject(NamedTuple):
 
 
 def subject_key(owner_ids: Iterable[int]) -> str:
-    return "o:" + ",".join(str(i) for i in sorted(owner_ids))
+    return "o:" + ",".join(map(str, sorted(owner_ids)))
 
 
 def derive_subjects(units: Iterable[UnitFacts]) -> list[DerivedSubject]:
