@@ -247,6 +247,32 @@ def _break_lines(text: str, font: str, size: float, width: float) -> list[tuple[
     return spans
 
 
+# Table's own paddings (reportlab's CellStyle defaults), which grid_table keeps left and right.
+_CELL_SIDE_PADDING = 6.0
+_CELL_PADDING = 3.0
+# Rows up to this tall are measured here, once; a taller one (a long cell that may continue on
+# the next page) leaves the whole table to reportlab's own measuring and in-row splitting.
+_FIXED_ROW_MAX = 200.0
+
+
+def _row_heights(data: list[list[TextCell]], widths: Sequence[float],
+                 padding: float | None) -> list[float] | None:
+    """Each row's height as reportlab's Table computes it (the tallest cell wrapped inside its
+    padding, plus the top and bottom padding), measured once: given the heights, a table that
+    splits over many pages no longer measures every remaining row again on each page (its
+    measuring loop looks for the next unmeasured row from the top, quadratic in the rows)."""
+    vertical = 2 * (_CELL_PADDING if padding is None else padding)
+    inner = [w - 2 * _CELL_SIDE_PADDING for w in widths]
+    heights: list[float] = []
+    for row in data:
+        height = max((c.wrap(w, 1e9)[1] for c, w in zip(row, inner, strict=True)), default=0.0)
+        height += vertical
+        if height > _FIXED_ROW_MAX:
+            return None
+        heights.append(height)
+    return heights
+
+
 def grid_table(
     columns: Sequence[Any], rows: Sequence[Sequence[Any]], *, style: ParagraphStyle,
     widths: Sequence[float], column_styles: dict[int, ParagraphStyle] | None = None,
@@ -261,7 +287,8 @@ def grid_table(
 
     data = [[cell(i, c) for i, c in enumerate(columns)]]
     data += [[cell(i, v) for i, v in enumerate(row)] for row in rows]
-    table = Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, splitInRow=1)
+    table = Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, splitInRow=1,
+                  rowHeights=_row_heights(data, widths, padding))
     commands: list[Any] = [
         ("FONTNAME", (0, 0), (-1, -1), style.fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
