@@ -1,13 +1,22 @@
 """A4 pages in Chinese for every PDF the product prints (notices, ledger statements).
 
-One place for the embedded CJK font, the page template with its footer and page numbers, the
-render lock, text markup and grid tables whose long cells wrap and continue on the next page.
+One place for the embedded CJK font, the page template with its footer and page numbers, text
+markup and grid tables whose long cells wrap and continue on the next page.
+
+Prints render concurrently: no lock is held across a build. reportlab keeps a document's font
+subset in per-document state (`TTFont.state`, keyed by the document), but writes the subset by
+moving one read cursor over the shared font file (`TTFontFile.makeSubset` seeks and reads
+`face._pos`); two documents finishing at once could read each other's glyph data. The font
+registered here makes each subset through its own cursor (`_ThreadSafeFace`), which is what
+the process-wide render lock used to guard.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import io
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,11 +25,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.textsplit import ALL_CANNOT_START
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.errors import DomainError
@@ -53,8 +64,21 @@ CREATOR = "共决 Gongjue"
 
 _registered: set[str] = set()
 _font_lock = threading.Lock()
-# reportlab keeps per-document state in shared font objects; one build at a time is safe.
-render_lock = threading.Lock()
+
+
+class _ThreadSafeFace(TTFontFace):
+    """The font file as reportlab parsed it, subset through a cursor of the caller's own: the
+    parsed tables are only read while subsetting, the cursor `_pos` is what moves, and a
+    shallow copy gives each subset its own."""
+
+    def makeSubset(self, subset: Any) -> bytes:
+        return bytes(TTFontFace.makeSubset(copy.copy(self), subset))
+
+
+def _font(name: str, path: str) -> TTFont:
+    font = TTFont(name, path, subfontIndex=0)
+    font.face.__class__ = _ThreadSafeFace  # same layout: only makeSubset differs
+    return font
 
 
 class PdfFontMissing(DomainError):
@@ -73,7 +97,7 @@ def font_name() -> str:
                     "（pip install -c constraints.txt -e .，含 paperang-p2-fonts-cjk）"
                     "或安装 fonts-wqy-microhei"
                 )
-            pdfmetrics.registerFont(TTFont(FONT_NAME, key, subfontIndex=0))
+            pdfmetrics.registerFont(_font(FONT_NAME, key))
             _registered.add(key)
     return FONT_NAME
 
@@ -116,6 +140,139 @@ def paragraphs(text: str, style: ParagraphStyle) -> list[Flowable]:
     return out
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
+class TextCell(Flowable):
+    """A table cell of plain text in one paragraph style: what `Paragraph(markup(text), style)`
+    prints for it (indentation kept, other whitespace runs as one space, Chinese wrapped
+    anywhere, a closing punctuation mark never starting a line), without parsing markup and
+    with its lines broken once per width. A 2,000-row table has 10,000 cells, measured several
+    times while the table splits over pages; as Paragraphs they took most of the render."""
+
+    def __init__(self, value: object, style: ParagraphStyle,
+                 broken: tuple[float, list[str]] | None = None) -> None:
+        super().__init__()
+        text = str(value)
+        stripped = text.lstrip(" \u3000\t")
+        self.text = text[: len(text) - len(stripped)] + _WHITESPACE.sub(" ", stripped).rstrip()
+        self.style = style
+        self._broken = broken  # (width, its lines): the last breaking, reused while it holds
+
+    def _lines(self, width: float) -> list[str]:
+        if self._broken is not None and self._broken[0] == width:
+            return self._broken[1]
+        style = self.style
+        font, size = style.fontName, style.fontSize
+        text = self.text
+        if not text:
+            lines: list[str] = []
+        elif pdfmetrics.stringWidth(text, font, size) <= width:
+            lines = [text]
+        else:
+            lines = [text[a:b] for a, b in _break_lines(text, font, size, width)]
+        self._broken = (width, lines)
+        return lines
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        self.height = len(self._lines(availWidth)) * self.style.leading
+        return availWidth, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        # A table splitting a row passes its column's width; the text is broken where it was
+        # measured (the width inside the cell's padding), so the parts keep those lines.
+        width = self.width or availWidth
+        text, style = self.text, self.style
+        if not text or pdfmetrics.stringWidth(text, style.fontName, style.fontSize) <= width:
+            spans = [(0, len(text))]
+        else:
+            spans = _break_lines(text, style.fontName, style.fontSize, width)
+        fits = int(availHeight // style.leading)
+        if fits <= 0:
+            return []
+        if fits >= len(spans):
+            return [self]
+        head, tail = spans[:fits], spans[fits:]
+        cut = tail[0][0]
+        return [
+            TextCell(text[:head[-1][1]], style, (width, [text[a:b] for a, b in head])),
+            TextCell(text[cut:], style, (width, [text[a:b] for a, b in tail])),
+        ]
+
+    def draw(self) -> None:
+        lines = self._lines(self.width)
+        if not lines:
+            return
+        style, canvas = self.style, self.canv
+        canvas.setFont(style.fontName, style.fontSize, style.leading)
+        canvas.setFillColor(style.textColor)
+        y = self.height - style.fontSize
+        for line in lines:
+            if style.alignment == TA_RIGHT:
+                canvas.drawRightString(self.width, y, line)
+            elif style.alignment == TA_CENTER:
+                canvas.drawCentredString(self.width / 2, y, line)
+            else:
+                canvas.drawString(0, y, line)
+            y -= style.leading
+
+
+def _break_lines(text: str, font: str, size: float, width: float) -> list[tuple[int, int]]:
+    """Greedy breaking by character widths, as reportlab's CJK wrapping does: a line ends
+    before the character that would overflow it, except that a mark that cannot start a line
+    (reportlab's list: 。、」 etc.) stays on the line it closes; a space at a break is dropped.
+    The lines as (start, end) offsets into the text."""
+    face = pdfmetrics.getFont(font).face
+    widths, default = face.charWidths, face.defaultWidth
+    scale = size / 1000.0
+    spans: list[tuple[int, int]] = []
+    start, used = 0, 0.0
+    for i, ch in enumerate(text):
+        if i < start:
+            continue
+        w = widths.get(ord(ch), default) * scale
+        if used + w > width and i > start and ch not in ALL_CANNOT_START:
+            end = i
+            while end > start and text[end - 1] == " ":
+                end -= 1
+            spans.append((start, end))
+            start, used = i, 0.0
+            if ch == " ":
+                start = i + 1
+                continue
+        used += w
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+# Table's own paddings (reportlab's CellStyle defaults), which grid_table keeps left and right.
+_CELL_SIDE_PADDING = 6.0
+_CELL_PADDING = 3.0
+# Rows up to this tall are measured here, once; a taller one (a long cell that may continue on
+# the next page) leaves the whole table to reportlab's own measuring and in-row splitting.
+_FIXED_ROW_MAX = 200.0
+
+
+def _row_heights(data: list[list[TextCell]], widths: Sequence[float],
+                 padding: float | None) -> list[float] | None:
+    """Each row's height as reportlab's Table computes it (the tallest cell wrapped inside its
+    padding, plus the top and bottom padding), measured once: given the heights, a table that
+    splits over many pages no longer measures every remaining row again on each page (its
+    measuring loop looks for the next unmeasured row from the top, quadratic in the rows)."""
+    vertical = 2 * (_CELL_PADDING if padding is None else padding)
+    inner = [w - 2 * _CELL_SIDE_PADDING for w in widths]
+    heights: list[float] = []
+    for row in data:
+        height = max((c.wrap(w, 1e9)[1] for c, w in zip(row, inner, strict=True)), default=0.0)
+        height += vertical
+        if height > _FIXED_ROW_MAX:
+            return None
+        heights.append(height)
+    return heights
+
+
 def grid_table(
     columns: Sequence[Any], rows: Sequence[Sequence[Any]], *, style: ParagraphStyle,
     widths: Sequence[float], column_styles: dict[int, ParagraphStyle] | None = None,
@@ -125,12 +282,13 @@ def grid_table(
     3,000-character cell) continues on the next page instead of failing the whole print."""
     column_styles = column_styles or {}
 
-    def cell(i: int, value: Any) -> Paragraph:
-        return Paragraph(markup(value), column_styles.get(i, style))
+    def cell(i: int, value: Any) -> TextCell:
+        return TextCell(value, column_styles.get(i, style))
 
     data = [[cell(i, c) for i, c in enumerate(columns)]]
     data += [[cell(i, v) for i, v in enumerate(row)] for row in rows]
-    table = Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, splitInRow=1)
+    table = Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, splitInRow=1,
+                  rowHeights=_row_heights(data, widths, padding))
     commands: list[Any] = [
         ("FONTNAME", (0, 0), (-1, -1), style.fontName),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -178,6 +336,5 @@ def render_a4(setup: PageSetup, story: Callable[[float], list[Flowable]]) -> byt
         topMargin=setup.top_margin, bottomMargin=setup.bottom_margin, title=setup.title,
         author=setup.author, subject=setup.subject, creator=CREATOR, initialFontName=font,
     )
-    with render_lock:
-        doc.build(story(doc.width), onFirstPage=on_page, onLaterPages=on_page)
+    doc.build(story(doc.width), onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

@@ -6,11 +6,11 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
-from app.db import bulk_insert, is_postgres
+from app.db import bulk_insert_rows, is_postgres, reserve_ids
 from app.errors import Invalid, NotFound
 from app.roster.labels import format_area, subject_label, unit_label, units_text
 from app.roster.models import (
@@ -25,7 +25,13 @@ from app.roster.models import (
     VotingSubject,
 )
 from app.roster.scope import Place, Scope, scope_words
-from app.roster.subjects import DEVELOPER_KEY, PARKING_USAGES, UnitFacts, derive_subjects
+from app.roster.subjects import (
+    DEVELOPER_KEY,
+    PARKING_USAGES,
+    DerivedSubject,
+    UnitFacts,
+    derive_subjects,
+)
 from app.search import contains_text, flat_parts, starts_with_text
 
 __all__ = ["PARKING_USAGES", "format_area", "unit_label", "units_text"]  # roster's wording, re-exported for callers
@@ -229,6 +235,20 @@ def scope_label(session: Session, *, compound_id: int, scope: Scope) -> str:
 # --- voting subjects -------------------------------------------------------------------------
 
 
+# A unit as subject derivation sees it: id, area in hundredths, status, usage, owner ids.
+StoredUnit = tuple[int, int, UnitStatus, str, frozenset[int]]
+
+
+def _facts(units: Iterable[StoredUnit], *, parking_counts_as_area: bool) -> list[UnitFacts]:
+    """The units that carry a vote (parking spaces only when the compound counts them)."""
+    delivered = UnitStatus.DELIVERED
+    return [
+        UnitFacts(unit_id, area, owners, status != delivered)
+        for unit_id, area, status, usage, owners in units
+        if parking_counts_as_area or usage not in PARKING_USAGES
+    ]
+
+
 def unit_facts(session: Session, *, compound_id: int) -> list[UnitFacts]:
     """The facts subject derivation needs, read in two set-based queries."""
     compound = get_compound(session, compound_id=compound_id)
@@ -237,73 +257,91 @@ def unit_facts(session: Session, *, compound_id: int) -> list[UnitFacts]:
         select(UnitOwner.unit_id, UnitOwner.owner_id).where(UnitOwner.compound_id == compound_id)
     ):
         owners[unit_id].add(owner_id)
-    facts = []
-    for unit_id, area, status, usage in session.execute(
-        select(Unit.id, Unit.area_hundredths, Unit.status, Unit.usage).where(
-            Unit.compound_id == compound_id
-        )
-    ):
-        if usage in PARKING_USAGES and not compound.parking_counts_as_area:
-            continue
-        facts.append(
-            UnitFacts(
-                unit_id=unit_id, area_hundredths=area, owner_ids=frozenset(owners[unit_id]),
-                held_by_developer=UnitStatus(status) != UnitStatus.DELIVERED,
+    stored = (
+        (unit_id, area, UnitStatus(status), usage, frozenset(owners[unit_id]))
+        for unit_id, area, status, usage in session.execute(
+            select(Unit.id, Unit.area_hundredths, Unit.status, Unit.usage).where(
+                Unit.compound_id == compound_id
             )
         )
-    return facts
+    )
+    return _facts(stored, parking_counts_as_area=compound.parking_counts_as_area)
 
 
-def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
-    """Re-derive the subjects, keeping the id of every subject whose owner set is unchanged."""
-    derived = derive_subjects(unit_facts(session, compound_id=compound_id))
+def rebuild_subjects(session: Session, *, compound_id: int,
+                     units: Iterable[StoredUnit] | None = None) -> tuple[int, int]:
+    """Re-derive the subjects, keeping the id of every subject whose owner set is unchanged.
+
+    `units`: every unit of the compound as it now stands, when the caller has them in memory
+    (a roster import, which has just written them) and the compound row is locked; otherwise
+    they are read back.
+    """
+    if units is None:
+        facts = unit_facts(session, compound_id=compound_id)
+    else:
+        compound = get_compound(session, compound_id=compound_id)
+        facts = _facts(units, parking_counts_as_area=compound.parking_counts_as_area)
+    derived = derive_subjects(facts)
+    # The stored subjects as plain rows (a re-import compares tens of thousands of them).
     existing = {
-        s.key: s
-        for s in session.execute(
-            select(VotingSubject).where(VotingSubject.compound_id == compound_id)
-        ).scalars()
+        key: (sid, area, count, rep)
+        for sid, key, area, count, rep in session.execute(
+            select(VotingSubject.id, VotingSubject.key, VotingSubject.area_hundredths,
+                   VotingSubject.unit_count, VotingSubject.representative_owner_id)
+            .where(VotingSubject.compound_id == compound_id)
+        )
     }
     session.execute(delete(UnitSubject).where(UnitSubject.compound_id == compound_id))
     wanted = {d.key for d in derived}
-    stale = [s.id for k, s in existing.items() if k not in wanted]
+    stale = [sid for k, (sid, *_) in existing.items() if k not in wanted]
     for start in range(0, len(stale), 5000):  # bounded IN lists (SQLite/psycopg parameter caps)
         chunk = stale[start:start + 5000]
         session.execute(delete(VotingSubject).where(VotingSubject.id.in_(chunk)))
-    new_subjects: list[dict[str, object]] = []
+    subject_ids: dict[str, int] = {}
+    new_subjects: list[DerivedSubject] = []
+    changed: list[dict[str, object]] = []
     for d in derived:
-        subject = existing.get(d.key)
-        if subject is None:
-            new_subjects.append({
-                "compound_id": compound_id, "key": d.key,
-                "kind": SubjectKind.DEVELOPER if d.is_developer else SubjectKind.OWNERS,
-                "area_hundredths": d.area_hundredths, "unit_count": len(d.unit_ids),
-                "representative_owner_id": d.owner_ids[0] if d.owner_ids else None,
-            })
-        else:
-            # Assign only real changes: a re-import touches tens of thousands of subjects.
-            if subject.area_hundredths != d.area_hundredths:
-                subject.area_hundredths = d.area_hundredths
-            if subject.unit_count != len(d.unit_ids):
-                subject.unit_count = len(d.unit_ids)
-            if subject.representative_owner_id not in d.owner_ids:
-                subject.representative_owner_id = d.owner_ids[0] if d.owner_ids else None
-    session.flush()
-    # New subjects go in as one bulk insert (a roster import may create tens of thousands).
-    bulk_insert(session, VotingSubject.__table__, new_subjects)
-    subject_ids = {
-        key: sid
-        for key, sid in session.execute(
-            select(VotingSubject.key, VotingSubject.id).where(
-                VotingSubject.compound_id == compound_id
-            )
+        found = existing.get(d.key)
+        if found is None:
+            new_subjects.append(d)
+            continue
+        sid, area, count, rep = found
+        subject_ids[d.key] = sid
+        new_rep = rep if rep in d.owner_ids else (d.owner_ids[0] if d.owner_ids else None)
+        # Only real changes are written: a re-import touches tens of thousands of subjects.
+        if (area, count, rep) != (d.area_hundredths, len(d.unit_ids), new_rep):
+            changed.append({"b_id": sid, "b_area": d.area_hundredths,
+                            "b_count": len(d.unit_ids), "b_rep": new_rep})
+    if changed:
+        table = VotingSubject.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                area_hundredths=bindparam("b_area"), unit_count=bindparam("b_count"),
+                representative_owner_id=bindparam("b_rep")),
+            changed,
         )
-    }
-    links = [
-        {"compound_id": compound_id, "unit_id": u, "subject_id": subject_ids[d.key]}
-        for d in derived
-        for u in d.unit_ids
-    ]
-    bulk_insert(session, UnitSubject.__table__, links)
+    # A subject this session had loaded before may be stale now: read it again when used.
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, VotingSubject):
+            session.expire(loaded)
+    session.flush()
+    # New subjects go in as one bulk insert with ids taken beforehand (a roster import may
+    # create tens of thousands), so nothing is read back.
+    new_ids = reserve_ids(session, VotingSubject.__table__, len(new_subjects))
+    subject_ids.update(zip((d.key for d in new_subjects), new_ids, strict=True))
+    owners_kind, developer_kind = SubjectKind.OWNERS.value, SubjectKind.DEVELOPER.value
+    bulk_insert_rows(
+        session, VotingSubject.__table__,
+        ("id", "compound_id", "key", "kind", "area_hundredths", "unit_count",
+         "representative_owner_id"),
+        ((sid, compound_id, d.key, developer_kind if d.is_developer else owners_kind,
+          d.area_hundredths, len(d.unit_ids), d.owner_ids[0] if d.owner_ids else None)
+         for sid, d in zip(new_ids, new_subjects, strict=True)),
+    )
+    bulk_insert_rows(
+        session, UnitSubject.__table__, ("compound_id", "unit_id", "subject_id"),
+        ((compound_id, u, subject_ids[d.key]) for d in derived for u in d.unit_ids),
+    )
     return sum(d.area_hundredths for d in derived), len(derived)
 
 

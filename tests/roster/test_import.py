@@ -32,6 +32,7 @@ from app.roster.models import (
     UnitSubject,
     VotingSubject,
 )
+from app.roster.subjects import derive_subjects
 from tests.factories import make_compound
 
 ROSTER_TABLES = (Compound, Building, Unit, Owner, UnitOwner, VotingSubject, UnitSubject,
@@ -101,7 +102,10 @@ def import_file(db: Session, compound_id: int, content: bytes, name: str = "名�
     record = importer.create_preview(db, compound_id=compound_id, content=content, file_name=name,
                                      **kwargs)
     assert record.id is not None
-    return importer.apply_import(db, compound_id=compound_id, import_id=record.id, actor=SYSTEM)
+    applied = importer.apply_import(db, compound_id=compound_id, import_id=record.id,
+                                    actor=SYSTEM)
+    assert_subjects_follow_stored_units(db, compound_id)
+    return applied
 
 
 def stored_units(db: Session, compound_id: int) -> dict[str, tuple[int, str, list[str]]]:
@@ -468,6 +472,27 @@ def test_first_import_of_empty_compound_is_all_added(db: Session) -> None:
     assert table_counts(db)["unit"] == 0  # a preview writes nothing to the roster
 
 
+def assert_subjects_follow_stored_units(db: Session, compound_id: int) -> None:
+    """The subjects an import derived from its plan in memory are the ones the stored units and
+    owner links give when read back."""
+    db.flush()
+    expected = {d.key: (d.area_hundredths, d.unit_ids, d.owner_ids)
+                for d in derive_subjects(service.unit_facts(db, compound_id=compound_id))}
+    units: dict[int, list[int]] = {}
+    for unit_id, subject_id in db.execute(select(UnitSubject.unit_id, UnitSubject.subject_id)
+                                          .where(UnitSubject.compound_id == compound_id)):
+        units.setdefault(subject_id, []).append(unit_id)
+    stored = {key: (area, tuple(sorted(units.get(sid, []))), rep)
+              for sid, key, area, count, rep in db.execute(
+                  select(VotingSubject.id, VotingSubject.key, VotingSubject.area_hundredths,
+                         VotingSubject.unit_count, VotingSubject.representative_owner_id)
+                  .where(VotingSubject.compound_id == compound_id))
+              if count == len(units.get(sid, []))}
+    assert {k: v[:2] for k, v in stored.items()} == {k: v[:2] for k, v in expected.items()}
+    for key, (_, _, rep) in stored.items():
+        assert rep in expected[key][2] or (rep is None and not expected[key][2])
+
+
 def test_reimport_diff_lists_exactly_the_changes_and_apply_matches(db: Session) -> None:
     compound = make_compound(db)
     import_file(db, compound.id, csv_bytes(BASE))
@@ -503,6 +528,7 @@ def test_reimport_diff_lists_exactly_the_changes_and_apply_matches(db: Session) 
     applied = importer.apply_import(db, compound_id=compound.id, import_id=record.id,
                                     actor=SYSTEM)
     assert applied.status == "applied" and applied.applied_at is not None
+    assert_subjects_follow_stored_units(db, compound.id)
     # The import adds and changes; it removes nothing: 104 and 张三 stay until the removal step.
     assert stored_units(db, compound.id) == {
         "1栋1单元101": (8912, "delivered", ["孙七"]),

@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
 from app.clock import now
-from app.db import bulk_insert, is_postgres
+from app.db import bulk_insert_rows, is_postgres, reserve_ids
 from app.errors import NotFound
 from app.roster import service as roster_service
 from app.roster.importer.columns import _CHUNK, RosterImportConflict
-from app.roster.importer.current import load_current, roster_fingerprint
-from app.roster.importer.parsing import ValidatedRoster, owner_key
+from app.roster.importer.current import CurrentRoster, load_current, roster_fingerprint
+from app.roster.importer.parsing import ValidatedRoster
 from app.roster.importer.planning import RosterPlan, plan_changes
 from app.roster.importer.previews import _load_roster, get_import
 from app.roster.models import (
@@ -69,8 +69,12 @@ def apply_import(
             code="roster_changed",
         )
     plan = plan_changes(current, roster)
-    _write_plan(session, compound_id=compound_id, roster=roster, plan=plan)
-    area, headcount = roster_service.rebuild_subjects(session, compound_id=compound_id)
+    units = _write_plan(session, compound_id=compound_id, roster=roster, plan=plan,
+                        current=current)
+    # The subjects are derived from the units as just written, without reading them back (the
+    # compound row is locked: every roster writer takes that lock first).
+    area, headcount = roster_service.rebuild_subjects(session, compound_id=compound_id,
+                                                      units=units)
     # Units and owners the file lacks stay: the removal step lists them from here and removes
     # them only after the member types their count (app/roster/removals.py).
     record.removal_json = json.dumps({
@@ -105,9 +109,10 @@ def apply_import(
     return record
 
 
-def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
-                plan: RosterPlan) -> None:
-    """Apply the plan with bulk statements: no query per row."""
+def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster, plan: RosterPlan,
+                current: CurrentRoster) -> list[roster_service.StoredUnit]:
+    """Apply the plan with bulk statements: no query per row, nothing read back. Returns every
+    unit of the compound as it now stands (id, area, status, usage, owner ids)."""
     unit_table = Unit.__table__
     owner_table = Owner.__table__
     link_table = UnitOwner.__table__
@@ -153,42 +158,52 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster,
                 for o, e, _ in plan.owners_updated
             ],
         )
+    # New owners and units get their ids before they are written, so nothing is read back.
     if plan.owners_added:
-        bulk_insert(session, owner_table, [
-            {"compound_id": compound_id, "kind": e.kind, "name": e.name, "id_hash": e.id_hash,
-             "id_last4": e.id_last4, "phone": e.phone}
-            for e in (roster.owners[k] for k in plan.owners_added)
-        ])
-        added = set(plan.owners_added)
-        for oid, name, id_hash, phone in session.execute(
-            select(Owner.id, Owner.name, Owner.id_hash, Owner.phone).where(
-                Owner.compound_id == compound_id
-            )
-        ):
-            key = owner_key(id_hash=id_hash, name=name, phone=phone)
-            if key in added:
-                plan.owner_ids.setdefault(key, oid)
-    unit_ids = {u.unit_key: u.id for u, _ in plan.owners_moved}
-    if plan.units_added:
-        bulk_insert(session, unit_table, [
-            {"compound_id": compound_id, "building_id": building_ids[r.building],
-             "entrance": r.entrance, "room": r.room, "area_hundredths": r.area_hundredths,
-             "area_source": r.area_source, "usage": r.usage, "status": r.status}
-            for r in plan.units_added
-        ])
-        names = {bid: name for name, bid in building_ids.items()}
-        unit_ids.update(
-            ((names[bid], entrance, room), uid)
-            for uid, bid, entrance, room in session.execute(
-                select(Unit.id, Unit.building_id, Unit.entrance, Unit.room).where(
-                    Unit.compound_id == compound_id
-                )
-            )
+        owner_ids = reserve_ids(session, owner_table, len(plan.owners_added))
+        bulk_insert_rows(
+            session, owner_table,
+            ("id", "compound_id", "kind", "name", "id_hash", "id_last4", "phone"),
+            ((oid, compound_id, e.kind.value, e.name, e.id_hash, e.id_last4, e.phone)
+             for oid, e in zip(owner_ids, (roster.owners[k] for k in plan.owners_added),
+                               strict=True)),
         )
-    bulk_insert(session, link_table, [
-        {"compound_id": compound_id, "unit_id": unit_ids[r.unit_key],
-         "owner_id": plan.owner_ids[k]}
-        for r in [*plan.units_added, *(r for _, r in plan.owners_moved)]
-        for k in r.owner_keys
-    ])
+        plan.owner_ids.update(zip(plan.owners_added, owner_ids, strict=True))
+    unit_ids = {u.unit_key: u.id for u, _ in plan.owners_moved}
+    new_ids = reserve_ids(session, unit_table, len(plan.units_added))
+    bulk_insert_rows(
+        session, unit_table,
+        ("id", "compound_id", "building_id", "entrance", "room", "area_hundredths",
+         "area_source", "usage", "status"),
+        ((uid, compound_id, building_ids[r.building], r.entrance, r.room, r.area_hundredths,
+          r.area_source.value, r.usage, r.status.value)
+         for uid, r in zip(new_ids, plan.units_added, strict=True)),
+    )
+    unit_ids.update(zip((r.unit_key for r in plan.units_added), new_ids, strict=True))
+    owner_id = plan.owner_ids.__getitem__
+    bulk_insert_rows(
+        session, link_table, ("compound_id", "unit_id", "owner_id"),
+        ((compound_id, unit_ids[r.unit_key], owner_id(k))
+         for r in [*plan.units_added, *(r for _, r in plan.owners_moved)]
+         for k in r.owner_keys),
+    )
+    # Every unit of the compound as it now stands: the stored ones with their changes and new
+    # owners, and the added ones.
+    changed = {u.id: r for u, r, _ in plan.units_changed}
+    moved = {u.id: r for u, r in plan.owners_moved}
+    units: list[roster_service.StoredUnit] = []
+    for unit in current.units.values():
+        row = changed.get(unit.id)
+        new_owners = moved.get(unit.id)
+        units.append((
+            unit.id,
+            row.area_hundredths if row is not None else unit.area_hundredths,
+            row.status if row is not None else unit.status,
+            row.usage if row is not None else unit.usage,
+            frozenset(map(owner_id, new_owners.owner_keys)) if new_owners is not None
+            else unit.owner_ids,
+        ))
+    units += [(uid, r.area_hundredths, r.status, r.usage, frozenset(map(owner_id, r.owner_keys)))
+              for uid, r in zip(new_ids, plan.units_added, strict=True)]
     session.flush()
+    return units

@@ -26,7 +26,7 @@ MAX_AREA_HUNDREDTHS = 10_000_000  # 100,000 m² for one unit is already implausi
 MAX_TOTAL_AREA_HUNDREDTHS = 2**31 - 1  # subject areas are 32-bit integers in PostgreSQL
 DIFF_LIST_LIMIT = 1000  # entries listed per diff section; the counts are always exact
 _CHUNK = 5000  # ids per IN (...) list: SQLite and psycopg cap bound parameters per statement
-_ROWS_FORMAT = 1
+_ROWS_FORMAT = 2  # the stored preview rows (importer/previews.py)
 
 # --- columns and values ------------------------------------------------------------------------
 

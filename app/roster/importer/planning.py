@@ -21,7 +21,7 @@ from app.roster.models import (
     OwnerKind,
     UnitStatus,
 )
-from app.roster.subjects import PARKING_USAGES, UnitFacts, derive_subjects, totals
+from app.roster.subjects import PARKING_USAGES, subject_totals
 
 # --- comparing ---------------------------------------------------------------------------------
 
@@ -233,32 +233,31 @@ def summarize(roster: ValidatedRoster, *, parking_counts_as_area: bool,
     them (only the separate removal step removes them).
     """
     owner_ids = plan.owner_ids if plan is not None else {}
-    # One identity per owner: the stored owner id when the file's owner is a stored one.
-    identity: dict[str, object] = {key: owner_ids.get(key, key) for key in roster.owners}
+    # One identity per owner: the stored owner id when the file's owner is a stored one, each
+    # numbered once.
     ids: dict[object, int] = {}
-
-    def number(who: object) -> int:
-        return ids.setdefault(who, len(ids))
-
+    number = {key: ids.setdefault(owner_ids.get(key, key), len(ids)) for key in roster.owners}
+    owner_number = number.__getitem__
     kept: list[tuple[int, str, frozenset[int], UnitStatus]] = [
-        (r.area_hundredths, r.usage, frozenset(number(identity[k]) for k in r.owner_keys), r.status)
+        (r.area_hundredths, r.usage, frozenset(map(owner_number, r.owner_keys)), r.status)
         for r in roster.rows
     ]
     missing = plan.units_missing if plan is not None and current is not None else []
-    kept += [(u.area_hundredths, u.usage, frozenset(number(o) for o in u.owner_ids), u.status)
+    kept += [(u.area_hundredths, u.usage,
+              frozenset(ids.setdefault(o, len(ids)) for o in u.owner_ids), u.status)
              for u in missing]
-    facts = [
-        UnitFacts(unit_id=i, area_hundredths=area, owner_ids=owners,
-                  held_by_developer=status != UnitStatus.DELIVERED)
-        for i, (area, usage, owners, status) in enumerate(kept)
+    delivered = UnitStatus.DELIVERED
+    counted = [
+        (area, owners, status != delivered)
+        for area, usage, owners, status in kept
         if parking_counts_as_area or usage not in PARKING_USAGES
     ]
-    area, headcount = totals(derive_subjects(facts))
+    area, headcount = subject_totals(counted)
     missing_owners = len(plan.owners_missing) if plan is not None and current is not None else 0
     buildings = {r.building for r in roster.rows} | {u.building for u in missing}
     return {
         "units": len(kept),
-        "voting_units": len(facts),
+        "voting_units": len(counted),
         "developer_units": sum(1 for *_, status in kept if status != UnitStatus.DELIVERED),
         "co_owned_units": sum(1 for _, _, owners, _ in kept if len(owners) > 1),
         "parking_units": sum(1 for _, usage, _, _ in kept if usage in PARKING_USAGES),
