@@ -15,7 +15,6 @@ from sqlalchemy import (
     cast,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -69,7 +68,10 @@ _HEAD_UPDATE = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compou
 _COMBINED: dict[tuple[Any, ...], Any] = {}
 
 # Statements to run with the event, given as (statement, parameters); they may use the bound
-# parameters "a_seq" and "a_hash" (the new event's sequence number and hash).
+# parameters "a_seq" and "a_hash" (the new event's sequence number and hash). Their parameters
+# share one namespace: a name two of them use must have the same value in both, and no name may
+# be a column of a table one of them updates (SQLAlchemy would add it to that UPDATE's SET). On
+# PostgreSQL they are data-modifying CTEs of the append's statement: no two may write one row.
 Also = Sequence[tuple[Executable, dict[str, Any]]]
 
 
@@ -82,6 +84,18 @@ def _with_new_head(extra: Any, new_seq: Any, new_hash: Any) -> Any:
         return None
 
     return visitors.replacement_traverse(extra, {}, replace)
+
+
+_NEW_HEAD_USERS: dict[Any, bool] = {}
+
+
+def _uses_new_head(extra: Any) -> bool:
+    """Whether a statement of `also` reads the new event's seq or hash ("a_seq", "a_hash")."""
+    uses = _NEW_HEAD_USERS.get(extra)
+    if uses is None:
+        uses = _NEW_HEAD_USERS[extra] = any(
+            isinstance(e, BindParameter) and e.key in ("a_seq", "a_hash") for e in visitors.iterate(extra))
+    return uses
 
 
 def _pg_append(extras: tuple[Any, ...], check: Any) -> Any:
@@ -98,8 +112,10 @@ def _pg_append(extras: tuple[Any, ...], check: Any) -> Any:
     key = (extras, check)
     stmt = _COMBINED.get(key)
     if stmt is None:
-        body = (bindparam("a_prefix", type_=Text) + _HEADS.c.hash + literal('","seq":', Text)
-                + cast(_HEADS.c.seq + 1, Text) + literal("}", Text))
+        # The constant pieces are named parameters: SQLAlchemy (2.1) loses the values of anonymous
+        # literals in a statement that holds two or more UPDATE CTEs.
+        body = (bindparam("a_prefix", type_=Text) + _HEADS.c.hash + bindparam("a_seq_key", type_=Text)
+                + cast(_HEADS.c.seq + 1, Text) + bindparam("a_close", type_=Text))
         head = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compound"))
                 .values(seq=_HEADS.c.seq + 1, prev_hash=_HEADS.c.hash,
                         hash=func.encode(func.sha256(func.convert_to(body, "UTF8")), "hex"))
@@ -159,7 +175,8 @@ def append_event(
     """Append one event to the compound's chain inside the caller's transaction.
 
     The caller's pending ORM changes are flushed first (they come before the event). `also` gives
-    statements that need the event's seq and hash (e.g. a receipt's copy of them). On PostgreSQL
+    statements that need the event's seq and hash (e.g. a receipt's copy of them), or that the
+    caller wants written in the same round trip (a vote's other rows). On PostgreSQL
     the head's lock, the hash, the event, the new head and `also` are one statement (`_pg_append`),
     so the lock is held for that statement and the commit only; on SQLite (one writer, no network)
     the same rows are written one statement after the other.
@@ -217,8 +234,10 @@ def append_event_checked(
     digest = event_hash(**fields, payload_json=payload_json)
     params.update({"a_seq": seq + 1, "a_prev": prev_hash, "a_hash": digest})
     conn = session.connection()
-    for stmt in (_EVENT_INSERT, _HEAD_UPDATE, *(stmt for stmt, _ in also)):
-        conn.execute(stmt, params)
+    conn.execute(_EVENT_INSERT, params)
+    conn.execute(_HEAD_UPDATE, params)
+    for stmt, extra_params in also:
+        conn.execute(stmt, {"a_seq": seq + 1, "a_hash": digest, **extra_params})
     # As stored (not attached to the session).
     return AuditEvent(**fields, payload=payload_json, hash=digest), None
 
@@ -226,6 +245,7 @@ def append_event_checked(
 def _append_postgres(
     session: Session, params: dict[str, Any], *, also: Also, check: tuple[Any, dict[str, Any]] | None
 ) -> tuple[AuditEvent, Any]:
+    params["a_seq_key"], params["a_close"] = '","seq":', "}"
     params["a_prefix"] = event_hash_prefix(
         params["a_compound"], params["a_at"], params["a_user"], params["a_role"],
         params["a_action"], params["a_type"], params["a_object"], params["a_payload"])
@@ -234,8 +254,12 @@ def _append_postgres(
     stmt = _pg_append(tuple(s for s, _ in also), check[0] if check is not None else None)
     conn = session.connection()
     row = conn.execute(stmt, params).first()
-    if row is None:  # the compound's first event: create its head, then append
+    if row is None:
+        # The compound's first event: no head row, so nothing was appended, but the statements of
+        # `also` that do not use the new head ran. Create the head, then append with the others.
         _lock_head(session, params["a_compound"])
+        stmt = _pg_append(tuple(s for s, _ in also if _uses_new_head(s)),
+                          check[0] if check is not None else None)
         row = conn.execute(stmt, params).one()
     event = AuditEvent(
         compound_id=params["a_compound"], seq=row.seq, occurred_at=params["a_at"],
