@@ -56,9 +56,10 @@ class CastWorld:
     voters: tuple[Voter, ...]
 
 
-def mint_access_token(user_id: int, version: int = 0) -> str:
-    """A bearer token exactly as login issues it (signed with the deployment's secret)."""
-    token, _claims = tokens.issue(user_id, version, "access", secrets.token_urlsafe(24), method="pwd")
+def mint_access_token(user_id: int, version: int = 0, method: tokens.AuthMethod = "pwd") -> str:
+    """A bearer token exactly as login issues it (signed with the deployment's secret): "pwd" for
+    staff (username and password), "otp" for owners (phone and one-time code)."""
+    token, _claims = tokens.issue(user_id, version, "access", secrets.token_urlsafe(24), method=method)
     return token
 
 
@@ -137,7 +138,7 @@ def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
         accounts = [UserAccount(phone=phone, display_name="业主（基准）") for _sid, phone in picked]
         session.add_all(accounts)
         session.flush()
-        people = [Voter(user_id=a.id or 0, subject_id=sid, phone=phone, token=mint_access_token(a.id or 0))
+        people = [Voter(user_id=a.id or 0, subject_id=sid, phone=phone, token=mint_access_token(a.id or 0, method="otp"))
                   for a, (sid, phone) in zip(accounts, picked, strict=True)]
     return CastWorld(compound_id=compound_id, ballot_id=ballot_id, matter_ids=matter_ids,
                      subjects=subjects, committee_token=mint_access_token(committee_id),

@@ -181,9 +181,23 @@ def append_event(
     so the lock is held for that statement and the commit only; on SQLite (one writer, no network)
     the same rows are written one statement after the other.
     """
-    return append_event_checked(session, compound_id=compound_id, actor=actor, action=action,
-                                object_type=object_type, object_id=object_id, payload=payload,
-                                also=also)[0]
+    appended, _, params = _append(session, compound_id=compound_id, actor=actor, action=action,
+                                  object_type=object_type, object_id=object_id, payload=payload,
+                                  also=also, check=None)
+    # As stored (not attached to the session).
+    return AuditEvent(compound_id=compound_id, seq=appended.seq, occurred_at=params["a_at"],
+                      actor_user_id=actor.user_id, actor_role=actor.role, action=action,
+                      object_type=object_type, object_id=params["a_object"],
+                      payload=params["a_payload"], prev_hash=appended.prev_hash, hash=appended.hash)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an appended event landed in its compound's chain."""
+
+    seq: int
+    hash: str
+    prev_hash: str
 
 
 def append_event_checked(
@@ -197,8 +211,10 @@ def append_event_checked(
     payload: dict[str, Any] | None = None,
     also: Also = (),
     check: tuple[Any, dict[str, Any]] | None = None,
-) -> tuple[AuditEvent, Any]:
+) -> tuple[Appended, Any]:
     """`append_event`, plus a scalar SQL expression read once this append holds the chain lock.
+
+    Returns where the event landed (no ORM object is built: the vote path needs only that).
 
     On PostgreSQL the expression is evaluated by the appending statement once it holds the lock;
     it must be VOLATILE (a PL/pgSQL function such as `gongjue_ballot_closed_at`), whose query takes
@@ -207,6 +223,17 @@ def append_event_checked(
     On SQLite the write lock is held from the transaction's first statement, so the caller's
     earlier reads are already current: None is returned.
     """
+    appended, checked, _ = _append(session, compound_id=compound_id, actor=actor, action=action,
+                                   object_type=object_type, object_id=object_id, payload=payload,
+                                   also=also, check=check)
+    return appended, checked
+
+
+def _append(
+    session: Session, *, compound_id: int, actor: Actor, action: str, object_type: str,
+    object_id: str | int, payload: dict[str, Any] | None, also: Also,
+    check: tuple[Any, dict[str, Any]] | None,
+) -> tuple[Appended, Any, dict[str, Any]]:
     session.flush()
     payload_json = canonical_json(payload or {})
     occurred_at = format_time(now())
@@ -218,7 +245,8 @@ def append_event_checked(
     for _stmt, extra_params in also:
         params.update(extra_params)
     if is_postgres(session):
-        return _append_postgres(session, params, also=also, check=check)
+        appended, checked = _append_postgres(session, params, also=also, check=check)
+        return appended, checked, params
     seq, prev_hash = _lock_head(session, compound_id)
     fields: dict[str, Any] = {
         "compound_id": compound_id,
@@ -238,13 +266,12 @@ def append_event_checked(
     conn.execute(_HEAD_UPDATE, params)
     for stmt, extra_params in also:
         conn.execute(stmt, {"a_seq": seq + 1, "a_hash": digest, **extra_params})
-    # As stored (not attached to the session).
-    return AuditEvent(**fields, payload=payload_json, hash=digest), None
+    return Appended(seq=seq + 1, hash=digest, prev_hash=prev_hash), None, params
 
 
 def _append_postgres(
     session: Session, params: dict[str, Any], *, also: Also, check: tuple[Any, dict[str, Any]] | None
-) -> tuple[AuditEvent, Any]:
+) -> tuple[Appended, Any]:
     params["a_seq_key"], params["a_close"] = '","seq":', "}"
     params["a_prefix"] = event_hash_prefix(
         params["a_compound"], params["a_at"], params["a_user"], params["a_role"],
@@ -261,13 +288,8 @@ def _append_postgres(
         stmt = _pg_append(tuple(s for s, _ in also if _uses_new_head(s)),
                           check[0] if check is not None else None)
         row = conn.execute(stmt, params).one()
-    event = AuditEvent(
-        compound_id=params["a_compound"], seq=row.seq, occurred_at=params["a_at"],
-        actor_user_id=params["a_user"], actor_role=params["a_role"], action=params["a_action"],
-        object_type=params["a_type"], object_id=params["a_object"], payload=params["a_payload"],
-        prev_hash=row.prev_hash, hash=row.hash,
-    )
-    return event, (row.audit_check if check is not None else None)
+    return (Appended(seq=row.seq, hash=row.hash, prev_hash=row.prev_hash),
+            row.audit_check if check is not None else None)
 
 
 def sign_checkpoint(
