@@ -42,7 +42,11 @@ if DATABASE_URL.startswith("sqlite"):
     def _begin(connection):  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 else:
-    engine = create_engine(DATABASE_URL)
+    # Gongjue's pool size. With SQLAlchemy's default (5 + 10) the tutorial's pattern stalls under
+    # 64 clients: a session holds its connection across FastAPI's thread hops, so requests
+    # waiting for a connection fill the 40 worker threads while the ones holding connections wait
+    # for a thread (QueuePool timeout after 30 s; bench/PROFILE.md §1 and §10).
+    engine = create_engine(DATABASE_URL, pool_size=20, max_overflow=20)
 
 
 class User(SQLModel, table=True):

@@ -378,11 +378,25 @@ def proxy_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> li
     )
 
 
+@dataclass(frozen=True)
+class RecordedCast:
+    """A cast just stored, as its receipt needs it (the row itself is written with Core: building
+    the ORM object only to answer cost the vote path more than one of its statements)."""
+
+    id: int
+    channel: Channel
+    cast_at: datetime
+    receipt_code: str
+    receipt_short: str
+    audit_seq: int
+    audit_hash: str
+
+
 def _record_cast(
     session: Session, *, ballot: Ballot, subject: BallotSubject | LockedSubject, channel: Channel,
     choices: dict[str, Any], actor: Actor, proxy_id: int | None = None,
     paper_entry_id: int | None = None, window: tuple[datetime, int] | None = None,
-) -> VoteCast:
+) -> RecordedCast:
     """Store the cast, make it the subject's effective vote and chain its audit event.
 
     `window` is the subject's submission window after this one (online and proxy votes).
@@ -420,12 +434,6 @@ def _record_cast(
             break
     else:
         raise Conflict("回执码生成失败，请重新提交", code="receipt_code_exhausted")
-    cast = VoteCast(
-        id=cast_id, compound_id=ballot.compound_id, ballot_id=ballot.id or 0,
-        subject_id=subject.subject_id, channel=channel, cast_at=cast_at, cast_by=actor.user_id,
-        proxy_id=proxy_id, paper_entry_id=paper_entry_id, choices_json=choices_json, nonce=nonce,
-        commitment=commitment, receipt_code=receipt, receipt_short=short,
-    )
     previous_id = subject.effective_cast_id
     # Statements that go with the audit append (on PostgreSQL: in the append's own statement).
     writes: list[tuple[Any, dict[str, Any]]] = []
@@ -468,8 +476,8 @@ def _record_cast(
     )
     if closed_at is not None:
         raise _closed_meanwhile()
-    cast.audit_seq, cast.audit_hash = event.seq, event.hash
-    return cast
+    return RecordedCast(id=cast_id, channel=channel, cast_at=cast_at, receipt_code=receipt,
+                        receipt_short=short, audit_seq=event.seq, audit_hash=event.hash)
 
 
 def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, choices: dict[str, Any],
@@ -566,7 +574,7 @@ def _refuse_as_conflict(existing_channel: str | None) -> Conflict:
 def cast_vote(
     session: Session, *, ballot: Ballot, subject_id: int, user: UserAccount, raw_choices: dict[str, Any],
     matters: list[BallotMatter] | None = None,
-) -> VoteCast:
+) -> RecordedCast:
     """An owner (or the co-owners' representative, or an accepted proxy) votes or changes the vote."""
     _require_voting_open(ballot)
     subject, is_voter, is_representative = _lock_subject_for_voter(session, ballot, subject_id,
@@ -599,7 +607,7 @@ def cast_vote(
                         actor=actor, proxy_id=proxy_id, window=window)
 
 
-def receipt_of(cast: VoteCast) -> Receipt:
+def receipt_of(cast: VoteCast | RecordedCast) -> Receipt:
     from app.audit.canonical import format_time
 
     return Receipt(code=cast.receipt_code, short_code=group_short_code(cast.receipt_short),

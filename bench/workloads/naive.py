@@ -95,3 +95,30 @@ def run(server: NaiveServer, naive: Naive, *, matter_ids: tuple[int, ...], warmu
     out["server_cpu_ms_per_request"] = round(used / answered * 1000, 2) if answered else None
     out["accepted"] = result["all_statuses"].get("201", 0)
     return out
+
+
+def summarize(runs: list[dict[str, Any]], chain: dict[str, Any], cast: dict[str, Any],
+              ceiling: dict[str, Any]) -> dict[str, Any]:
+    """The naive endpoint's runs (one before and one after Gongjue's cast run) against ours."""
+    rps = [r["throughput_rps"] for r in runs]
+    cpu = [r["server_cpu_ms_per_request"] for r in runs if r["server_cpu_ms_per_request"]]
+    mean_rps = sum(rps) / len(rps) if rps else None
+    ours_cpu, ceiling_cpu = cast.get("server_cpu_ms_per_request"), ceiling.get("server_cpu_ms_per_request")
+    return {
+        "endpoint": "POST /votes (bench/naive.py: FastAPI + SQLModel, sync, JWT + user read, "
+                    "vote row + hash-chained audit row under pg_advisory_xact_lock / BEGIN IMMEDIATE)",
+        "note": "measured once just before and once just after Gongjue's cast run, same clients "
+                "and workers; throughput_rps is their mean",
+        "runs": runs,
+        "throughput_rps": round(mean_rps, 1) if mean_rps is not None else None,
+        "throughput_range": [min(rps), max(rps)] if rps else None,
+        "server_cpu_ms_per_request": round(sum(cpu) / len(cpu), 2) if cpu else None,
+        "chain": chain,
+        "chain_ok": bool(chain.get("ok")) and chain.get("rows") == chain.get("votes")
+        == sum(r["accepted"] for r in runs),
+        "ratio": round(cast["throughput_rps"] / mean_rps, 3) if mean_rps else None,
+        "ratio_note": "Gongjue's votes/s ÷ the naive endpoint's (target >= 1.0)",
+        "cpu_per_vote_x_ceiling": round(ours_cpu / ceiling_cpu, 2) if ours_cpu and ceiling_cpu else None,
+        "cpu_per_vote_x_ceiling_note": "Gongjue's server CPU per vote ÷ per authenticated ceiling "
+                                       "request (target <= 2.0)",
+    }
