@@ -42,11 +42,12 @@ if DATABASE_URL.startswith("sqlite"):
     def _begin(connection):  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 else:
-    # Gongjue's pool size. With SQLAlchemy's default (5 + 10) the tutorial's pattern stalls under
-    # 64 clients: a session holds its connection across FastAPI's thread hops, so requests
-    # waiting for a connection fill the 40 worker threads while the ones holding connections wait
-    # for a thread (QueuePool timeout after 30 s; bench/PROFILE.md §1 and §10).
-    engine = create_engine(DATABASE_URL, pool_size=20, max_overflow=20)
+    # With SQLAlchemy's default pool (5 + 10) the tutorial's pattern stalls under 64 clients: a
+    # session keeps its connection across FastAPI's thread hops, so requests waiting for a
+    # connection fill the 40 worker threads while those holding one wait for a thread (QueuePool
+    # timeout after 30 s; bench/PROFILE.md §1, §10). 25 per process cannot stall at 64 clients
+    # (it would take 25 + 40 requests in one process) and stays well under max_connections.
+    engine = create_engine(DATABASE_URL, pool_size=25, max_overflow=0)
 
 
 class User(SQLModel, table=True):

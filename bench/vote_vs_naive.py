@@ -3,10 +3,11 @@
     python -m bench.vote_vs_naive [--db postgres|sqlite] [--rounds 3] [--duration 4] [--concurrency 64]
 
 Not part of `python -m bench` (which measures the naive endpoint once before and once after its
-own cast run): a developer's tool for passes over the vote path. Both servers stay up; each round
-runs the naive load, then ours, then the ceiling, each for `--duration` seconds, and prints votes/s
-and server CPU ms per request of each, so a change is compared with the naive endpoint under the
-same machine load (the machine is shared: compare ratios within a round, report ranges).
+own server runs): a developer's tool for passes over the vote path. Each round starts the naive
+server, warms it up and measures it, stops it, then does the same with ours (votes, then the
+ceiling), each for `--duration` seconds, and prints votes/s and server CPU ms per request, so a
+change is compared with the naive endpoint under the same machine load (the machine is shared:
+compare within a round, report ranges).
 """
 
 from __future__ import annotations
@@ -67,30 +68,34 @@ def main(argv: list[str] | None = None) -> int:
                for k in range(3)] for v in world.voters]
     rows: list[dict[str, Any]] = []
     try:
-        with yardstick.server() as naive_server, \
-                Server(env=ctx.server_env(db.url), workers=workers, log_path=run_dir / "server.log") as server:
-            def ours(method: str, path: str, with_bodies: bool) -> dict[str, Any]:
-                return cast._measure(server, cast._spec(
-                    server, cast._clients_for(world, method, path, bodies if with_bodies else None),
-                    warmup_s=0.5, duration_s=args.duration))
-
-            for r in range(args.rounds):
+        for r in range(args.rounds):
+            # One server up at a time (their pools together could exhaust a shared server's
+            # max_connections), each warmed up by a second of load before it is measured.
+            with yardstick.server() as naive_server:
+                naive.run(naive_server, yardstick, matter_ids=world.matter_ids, warmup_s=0.2, duration_s=1)
                 n = naive.run(naive_server, yardstick, matter_ids=world.matter_ids, warmup_s=0.5,
                               duration_s=args.duration)
-                v = ours("POST", f"{ballot_path}/votes", True)
-                c = ours("GET", "/api/v1/bench/ceiling", False)
-                row = {"round": r + 1, "naive_rps": n["throughput_rps"], "ours_rps": v["throughput_rps"],
-                       "ratio": round(v["throughput_rps"] / n["throughput_rps"], 3) if n["throughput_rps"] else None,
-                       "naive_cpu_ms": n["server_cpu_ms_per_request"],
-                       "ours_cpu_ms": v["server_cpu_ms_per_request"],
-                       "ceiling_rps": c["throughput_rps"], "ceiling_cpu_ms": c["server_cpu_ms_per_request"],
-                       "cpu_x_ceiling": round(v["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"], 2)
-                       if v["server_cpu_ms_per_request"] and c["server_cpu_ms_per_request"] else None,
-                       "ours_p99_ms": v["p99_ms"], "naive_p99_ms": n["p99_ms"],
-                       "ours_statuses": v["statuses"], "naive_statuses": n["statuses"],
-                       "loadavg": round(os.getloadavg()[0], 2)}
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+            with Server(env=ctx.server_env(db.url), workers=workers, log_path=run_dir / "server.log") as server:
+                def ours(method: str, path: str, with_bodies: bool, duration: float) -> dict[str, Any]:
+                    return cast._measure(server, cast._spec(
+                        server, cast._clients_for(world, method, path, bodies if with_bodies else None),
+                        warmup_s=0.5, duration_s=duration))
+
+                ours("POST", f"{ballot_path}/votes", True, 1)
+                v = ours("POST", f"{ballot_path}/votes", True, args.duration)
+                c = ours("GET", "/api/v1/bench/ceiling", False, args.duration)
+            row = {"round": r + 1, "naive_rps": n["throughput_rps"], "ours_rps": v["throughput_rps"],
+                   "ratio": round(v["throughput_rps"] / n["throughput_rps"], 3) if n["throughput_rps"] else None,
+                   "naive_cpu_ms": n["server_cpu_ms_per_request"],
+                   "ours_cpu_ms": v["server_cpu_ms_per_request"],
+                   "ceiling_rps": c["throughput_rps"], "ceiling_cpu_ms": c["server_cpu_ms_per_request"],
+                   "cpu_x_ceiling": round(v["server_cpu_ms_per_request"] / c["server_cpu_ms_per_request"], 2)
+                   if v["server_cpu_ms_per_request"] and c["server_cpu_ms_per_request"] else None,
+                   "ours_p99_ms": v["p99_ms"], "naive_p99_ms": n["p99_ms"],
+                   "ours_statuses": v["statuses"], "naive_statuses": n["statuses"],
+                   "loadavg": round(os.getloadavg()[0], 2)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
         checks = cast._check_votes(world, {"all_statuses": {"201": 0}}, 0)
         print(json.dumps({"ours_chain_ok": checks["audit_chain_ok"],
                           "one_effective_vote_per_subject": checks["one_effective_vote_per_subject"],

@@ -107,8 +107,8 @@ def summarize(runs: list[dict[str, Any]], chain: dict[str, Any], cast: dict[str,
     return {
         "endpoint": "POST /votes (bench/naive.py: FastAPI + SQLModel, sync, JWT + user read, "
                     "vote row + hash-chained audit row under pg_advisory_xact_lock / BEGIN IMMEDIATE)",
-        "note": "measured once just before and once just after Gongjue's cast run, same clients "
-                "and workers; throughput_rps is their mean",
+        "note": "measured once just before Gongjue's server starts and once just after it stops "
+                "(same clients and workers, one server up at a time); throughput_rps is their mean",
         "runs": runs,
         "throughput_rps": round(mean_rps, 1) if mean_rps is not None else None,
         "throughput_range": [min(rps), max(rps)] if rps else None,
