@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "server stalls, see bench/PROFILE.md")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="server (a database "
                         "gongjue_bench_<mode> is created on it and dropped afterwards)")
+    parser.add_argument("--postgres-db", default=None, help="the database created and dropped on "
+                        "the server (default gongjue_bench_<mode>; give another name when someone "
+                        "else may run the bench on the same server: the run drops it with FORCE)")
     parser.add_argument("--out", type=Path, default=None, help="JSON output "
                         "(default bench/results/latest.json; smoke: bench/runs/smoke.json)")
     parser.add_argument("--no-lighthouse", action="store_true")
@@ -136,7 +139,9 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
     from bench.workloads import audit, cast, naive, page, roster, stateless, tally
 
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    pg_name = f"gongjue_bench_{mode}"
+    pg_name = args.postgres_db or f"gongjue_bench_{mode}"
+    if "bench" not in pg_name:
+        raise SystemExit(f"--postgres-db {pg_name!r}: a bench database's name contains 'bench'")
     db = (databases.sqlite_database(ctx.run_dir) if kind == "sqlite"
           else databases.postgres_database(args.postgres_url, pg_name))
     engine = db.engine()
@@ -162,7 +167,7 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
         # The naive vote endpoint (bench/naive.py) under the same load, just before and just
         # after ours: its own database and server, stopped while ours is measured.
         naive_url = (f"sqlite:///{ctx.run_dir / 'naive.db'}" if kind == "sqlite" else
-                     databases.postgres_database(args.postgres_url, f"gongjue_bench_naive_{mode}").url)
+                     databases.postgres_database(args.postgres_url, f"{pg_name}_naive").url)
         yardstick = naive.Naive(naive_url, users=voters, workers=db.workers,
                                 log_path=ctx.run_dir / f"naive-{kind}.log")
         naive_runs = []
@@ -232,7 +237,7 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
         engine.dispose()
         if kind == "postgres":
             databases.drop_postgres(args.postgres_url, pg_name)
-            databases.drop_postgres(args.postgres_url, f"gongjue_bench_naive_{mode}")
+            databases.drop_postgres(args.postgres_url, f"{pg_name}_naive")
     return out, page_result
 
 

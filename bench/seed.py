@@ -21,6 +21,7 @@ from app.audit.service import SYSTEM, Actor
 from app.auth import tokens
 from app.auth.models import Role, RoleGrant, UserAccount
 from app.db import transaction
+from app.notify.models import OutboxMessage, OutboxStatus
 from app.roster import importer
 from app.roster import service as roster_service
 from app.roster.models import Building
@@ -129,6 +130,12 @@ def seed_cast_world(*, subjects: int, voters: int) -> CastWorld:
     finally:
         clock.set_now(None)
     with transaction() as session:
+        # The opening queued a "ballot opened" SMS to every owner; the servers' outbox workers
+        # would deliver those 10,000 messages during the measurements (their CPU counted as the
+        # votes'). The bench's owners are told otherwise: marked skipped, never sent.
+        session.execute(update(OutboxMessage).where(
+            OutboxMessage.kind == "ballot_opened", OutboxMessage.status == OutboxStatus.QUEUED,
+        ).values(status=OutboxStatus.SKIPPED, skip_reason="bench", finished_at=real_now))
         picked = session.execute(
             select(BallotVoter.subject_id, BallotVoter.phone)
             .where(BallotVoter.ballot_id == ballot_id, BallotVoter.is_representative,
