@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "server stalls, see bench/PROFILE.md")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="server (a database "
                         "gongjue_bench_<mode> is created on it and dropped afterwards)")
+    parser.add_argument("--postgres-db", default=None, help="the database created and dropped on "
+                        "the server (default gongjue_bench_<mode>; give another name when someone "
+                        "else may run the bench on the same server: the run drops it with FORCE)")
     parser.add_argument("--out", type=Path, default=None, help="JSON output "
                         "(default bench/results/latest.json; smoke: bench/runs/smoke.json)")
     parser.add_argument("--no-lighthouse", action="store_true")
@@ -137,10 +140,12 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
     from app.db import set_engine
     from bench import databases, seed
     from bench.server import Server
-    from bench.workloads import audit, cast, page, roster, stateless, tally
+    from bench.workloads import audit, cast, naive, page, roster, stateless, tally
 
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    pg_name = f"gongjue_bench_{mode}"
+    pg_name = args.postgres_db or f"gongjue_bench_{mode}"
+    if "bench" not in pg_name:
+        raise SystemExit(f"--postgres-db {pg_name!r}: a bench database's name contains 'bench'")
     db = (databases.sqlite_database(ctx.run_dir) if kind == "sqlite"
           else databases.postgres_database(args.postgres_url, pg_name))
     engine = db.engine()
@@ -164,6 +169,20 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
         databases.analyze(engine)
         log(f"[{kind}] cast compound of {sizes.subjects} subjects, ballot open now "
             f"({time.perf_counter() - t:.1f} s)")
+        # The naive vote endpoint (bench/naive.py) under the same load, just before and just
+        # after ours: its own database and server, stopped while ours is measured.
+        naive_url = (f"sqlite:///{ctx.run_dir / 'naive.db'}" if kind == "sqlite" else
+                     databases.postgres_database(args.postgres_url, f"{pg_name}_naive").url)
+        yardstick = naive.Naive(naive_url, users=voters, workers=db.workers,
+                                log_path=ctx.run_dir / f"naive-{kind}.log")
+        naive_runs = []
+
+        def measure_naive() -> None:
+            with yardstick.server() as naive_server:
+                naive_runs.append(naive.run(naive_server, yardstick, matter_ids=world.matter_ids,
+                                            warmup_s=sizes.warmup_s, duration_s=sizes.duration_s))
+
+        measure_naive()
         with Server(env=ctx.server_env(db.url), workers=db.workers,
                     log_path=ctx.run_dir / f"server-{kind}.log") as server:
             out["server"] = {"command": " ".join(["python", *server.command[1:]]),
@@ -198,6 +217,12 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
                                        with_lighthouse=sizes.lighthouse and not args.no_lighthouse)
                 log(f"[{kind}] page weight {page_result.get('bytes_gzip')} B gzip")
 
+        measure_naive()  # after ours has stopped: the two servers' pools never add up
+        out["naive"] = naive.summarize(naive_runs, yardstick.verify(), out["cast"],
+                                       out["cast"]["ceiling"])
+        log(f"[{kind}] naive vote endpoint {out['naive']['throughput_rps']} votes/s "
+            f"(ours ÷ naive {out['naive']['ratio']})")
+
         t = time.perf_counter()
         compound_id, committee_id = seed.create_compound("计票基准")
         ballots = [seed.seed_tally_ballot(compound_id=compound_id, committee_id=committee_id,
@@ -220,6 +245,7 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
         engine.dispose()
         if kind == "postgres":
             databases.drop_postgres(args.postgres_url, pg_name)
+            databases.drop_postgres(args.postgres_url, f"{pg_name}_naive")
     return out, page_result
 
 
@@ -257,7 +283,13 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     kb = page.get("bytes_gzip")
     open_p99 = _get(pg, "open_loop", "p99_ms")
     open_progress_p99 = _get(pg, "open_loop", "progress_p99_ms")
+    vs_naive = _get(pg, "naive", "ratio")
+    cpu_x = _get(pg, "naive", "cpu_per_vote_x_ceiling")
     return [
+        check("votes/s ÷ naive vote endpoint votes/s (same run)", ">= 1.0", vs_naive,
+              vs_naive is not None and vs_naive >= 1.0),
+        check("server CPU per vote ÷ per ceiling request", "<= 2.0", cpu_x,
+              cpu_x is not None and cpu_x <= 2.0),
         check("cast ratio (votes/s ÷ ceiling req/s)", ">= 0.5", ratio, ratio is not None and ratio >= 0.5),
         check("cast p99 at 64 concurrent", "<= 100 ms", p99, isinstance(p99, int | float) and p99 <= 100),
         check("vote p99, open loop at half the max votes/s", "<= 100 ms", open_p99,
@@ -310,6 +342,15 @@ def table(result: dict[str, Any]) -> str:
     row("", "server CPU ms per vote", "cast", "server_cpu_ms_per_request")
     row("", "server CPU ms per ceiling request", "cast", "ceiling", "server_cpu_ms_per_request")
     row("", "CPU ratio (ceiling ÷ vote)", "cast", "cpu_ratio")
+    lines.append("| naive vote endpoint (same load) | votes/s (before, after) | " + " | ".join(
+        "{} ({})".format(_fmt(_get(result["results"][d], "naive", "throughput_rps")),
+                         ", ".join(_fmt(r.get("throughput_rps")) for r in
+                                   (_get(result["results"][d], "naive", "runs") or [])))
+        for d in dbs) + " |")
+    row("", "server CPU ms per vote", "naive", "server_cpu_ms_per_request")
+    row("", "ratio cast ÷ naive", "naive", "ratio")
+    row("", "CPU per vote ÷ ceiling's", "naive", "cpu_per_vote_x_ceiling")
+    row("", "naive chain ok", "naive", "chain_ok")
     row("", "all accepted votes stored, chain ok", "cast", "checks", "all_accepted_votes_stored")
     lines.append("| cast (16 owners) | votes/s, p99 ms, ratio | " + " | ".join(
         "{} / {} / {}".format(*(_fmt(_get(result["results"][d], "cast", "at_other_concurrency", "16", k))

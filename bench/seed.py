@@ -21,6 +21,7 @@ from app.audit.service import SYSTEM, Actor
 from app.auth import tokens
 from app.auth.models import Role, RoleGrant, UserAccount
 from app.db import transaction
+from app.notify.models import OutboxMessage, OutboxStatus
 from app.roster import importer
 from app.roster import service as roster_service
 from app.roster.models import Building
@@ -57,9 +58,10 @@ class CastWorld:
     owners: tuple[Voter, ...] = ()  # the open loop's owners: other flats, one vote each in turn
 
 
-def mint_access_token(user_id: int, version: int = 0) -> str:
-    """A bearer token exactly as login issues it (signed with the deployment's secret)."""
-    token, _claims = tokens.issue(user_id, version, "access", secrets.token_urlsafe(24), method="pwd")
+def mint_access_token(user_id: int, version: int = 0, method: tokens.AuthMethod = "pwd") -> str:
+    """A bearer token exactly as login issues it (signed with the deployment's secret): "pwd" for
+    staff (username and password), "otp" for owners (phone and one-time code)."""
+    token, _claims = tokens.issue(user_id, version, "access", secrets.token_urlsafe(24), method=method)
     return token
 
 
@@ -140,7 +142,7 @@ def seed_cast_world(*, subjects: int, voters: int, owners: int = 0) -> CastWorld
         accounts = [UserAccount(phone=phone, display_name="业主（基准）") for _sid, phone in picked]
         session.add_all(accounts)
         session.flush()
-        people = [Voter(user_id=a.id or 0, subject_id=sid, phone=phone, token=mint_access_token(a.id or 0))
+        people = [Voter(user_id=a.id or 0, subject_id=sid, phone=phone, token=mint_access_token(a.id or 0, method="otp"))
                   for a, (sid, phone) in zip(accounts, picked, strict=True)]
     return CastWorld(compound_id=compound_id, ballot_id=ballot_id, matter_ids=matter_ids,
                      subjects=subjects, committee_token=mint_access_token(committee_id),
@@ -154,7 +156,6 @@ def delivered_announcements(compound_id: int, *, at: datetime) -> int:
     left queued, the server's outbox worker would deliver them during the measurements (the console
     sender is instant, so one commit per message, thousands per minute, beside the votes).
     """
-    from app.notify.models import OutboxMessage, OutboxStatus
 
     with transaction() as session:
         done = session.execute(

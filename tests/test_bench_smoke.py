@@ -33,6 +33,8 @@ AUDIT_FIELDS = ("events", "ok", "verify_seconds", "events_per_s", "events_per_cp
 IMPORT_FIELDS = ("units", "preview_seconds", "apply_seconds", "seconds")
 STATELESS_FIELDS = ("workers", "otp_login_across_connections", "otp_rate_limit_across_connections",
                     "revoked_token_refused", "ok")
+NAIVE_FIELDS = ("endpoint", "runs", "throughput_rps", "server_cpu_ms_per_request", "chain_ok", "ratio",
+                "cpu_per_vote_x_ceiling")
 PAGE_FIELDS = ("route", "view", "bytes_gzip", "files", "lighthouse")
 
 
@@ -61,7 +63,9 @@ def test_smoke_run_writes_every_field(tmp_path: Path) -> None:
     _has(data["machine"], ("cpu", "cores", "memory_bytes"), "machine")
     result = data["results"]["sqlite"]
     _has(result, ("database", "cast", "open_loop", "progress", "tally", "audit_verify",
-                  "roster_import", "stateless"), "sqlite results")
+                  "roster_import", "stateless", "naive"), "sqlite results")
+    _has(result["naive"], NAIVE_FIELDS, "naive")
+    assert len(result["naive"]["runs"]) == 2 and result["naive"]["chain_ok"] is True
     _has(result["database"], ("kind", "version", "workers"), "database")
     _has(result["cast"], CAST_FIELDS, "cast")
     _has(result["cast"]["ceiling"], CEILING_FIELDS, "ceiling")

@@ -15,7 +15,6 @@ from sqlalchemy import (
     cast,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -69,7 +68,10 @@ _HEAD_UPDATE = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compou
 _COMBINED: dict[tuple[Any, ...], Any] = {}
 
 # Statements to run with the event, given as (statement, parameters); they may use the bound
-# parameters "a_seq" and "a_hash" (the new event's sequence number and hash).
+# parameters "a_seq" and "a_hash" (the new event's sequence number and hash). Their parameters
+# share one namespace: a name two of them use must have the same value in both, and no name may
+# be a column of a table one of them updates (SQLAlchemy would add it to that UPDATE's SET). On
+# PostgreSQL they are data-modifying CTEs of the append's statement: no two may write one row.
 Also = Sequence[tuple[Executable, dict[str, Any]]]
 
 
@@ -82,6 +84,18 @@ def _with_new_head(extra: Any, new_seq: Any, new_hash: Any) -> Any:
         return None
 
     return visitors.replacement_traverse(extra, {}, replace)
+
+
+_NEW_HEAD_USERS: dict[Any, bool] = {}
+
+
+def _uses_new_head(extra: Any) -> bool:
+    """Whether a statement of `also` reads the new event's seq or hash ("a_seq", "a_hash")."""
+    uses = _NEW_HEAD_USERS.get(extra)
+    if uses is None:
+        uses = _NEW_HEAD_USERS[extra] = any(
+            isinstance(e, BindParameter) and e.key in ("a_seq", "a_hash") for e in visitors.iterate(extra))
+    return uses
 
 
 def _pg_append(extras: tuple[Any, ...], check: Any) -> Any:
@@ -98,8 +112,10 @@ def _pg_append(extras: tuple[Any, ...], check: Any) -> Any:
     key = (extras, check)
     stmt = _COMBINED.get(key)
     if stmt is None:
-        body = (bindparam("a_prefix", type_=Text) + _HEADS.c.hash + literal('","seq":', Text)
-                + cast(_HEADS.c.seq + 1, Text) + literal("}", Text))
+        # The constant pieces are named parameters: SQLAlchemy (2.1) loses the values of anonymous
+        # literals in a statement that holds two or more UPDATE CTEs.
+        body = (bindparam("a_prefix", type_=Text) + _HEADS.c.hash + bindparam("a_seq_key", type_=Text)
+                + cast(_HEADS.c.seq + 1, Text) + bindparam("a_close", type_=Text))
         head = (update(_HEADS).where(_HEADS.c.compound_id == bindparam("a_compound"))
                 .values(seq=_HEADS.c.seq + 1, prev_hash=_HEADS.c.hash,
                         hash=func.encode(func.sha256(func.convert_to(body, "UTF8")), "hex"))
@@ -159,14 +175,29 @@ def append_event(
     """Append one event to the compound's chain inside the caller's transaction.
 
     The caller's pending ORM changes are flushed first (they come before the event). `also` gives
-    statements that need the event's seq and hash (e.g. a receipt's copy of them). On PostgreSQL
+    statements that need the event's seq and hash (e.g. a receipt's copy of them), or that the
+    caller wants written in the same round trip (a vote's other rows). On PostgreSQL
     the head's lock, the hash, the event, the new head and `also` are one statement (`_pg_append`),
     so the lock is held for that statement and the commit only; on SQLite (one writer, no network)
     the same rows are written one statement after the other.
     """
-    return append_event_checked(session, compound_id=compound_id, actor=actor, action=action,
-                                object_type=object_type, object_id=object_id, payload=payload,
-                                also=also)[0]
+    appended, _, params = _append(session, compound_id=compound_id, actor=actor, action=action,
+                                  object_type=object_type, object_id=object_id, payload=payload,
+                                  also=also, check=None)
+    # As stored (not attached to the session).
+    return AuditEvent(compound_id=compound_id, seq=appended.seq, occurred_at=params["a_at"],
+                      actor_user_id=actor.user_id, actor_role=actor.role, action=action,
+                      object_type=object_type, object_id=params["a_object"],
+                      payload=params["a_payload"], prev_hash=appended.prev_hash, hash=appended.hash)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an appended event landed in its compound's chain."""
+
+    seq: int
+    hash: str
+    prev_hash: str
 
 
 def append_event_checked(
@@ -180,8 +211,10 @@ def append_event_checked(
     payload: dict[str, Any] | None = None,
     also: Also = (),
     check: tuple[Any, dict[str, Any]] | None = None,
-) -> tuple[AuditEvent, Any]:
+) -> tuple[Appended, Any]:
     """`append_event`, plus a scalar SQL expression read once this append holds the chain lock.
+
+    Returns where the event landed (no ORM object is built: the vote path needs only that).
 
     On PostgreSQL the expression is evaluated by the appending statement once it holds the lock;
     it must be VOLATILE (a PL/pgSQL function such as `gongjue_ballot_closed_at`), whose query takes
@@ -190,6 +223,17 @@ def append_event_checked(
     On SQLite the write lock is held from the transaction's first statement, so the caller's
     earlier reads are already current: None is returned.
     """
+    appended, checked, _ = _append(session, compound_id=compound_id, actor=actor, action=action,
+                                   object_type=object_type, object_id=object_id, payload=payload,
+                                   also=also, check=check)
+    return appended, checked
+
+
+def _append(
+    session: Session, *, compound_id: int, actor: Actor, action: str, object_type: str,
+    object_id: str | int, payload: dict[str, Any] | None, also: Also,
+    check: tuple[Any, dict[str, Any]] | None,
+) -> tuple[Appended, Any, dict[str, Any]]:
     session.flush()
     payload_json = canonical_json(payload or {})
     occurred_at = format_time(now())
@@ -201,7 +245,8 @@ def append_event_checked(
     for _stmt, extra_params in also:
         params.update(extra_params)
     if is_postgres(session):
-        return _append_postgres(session, params, also=also, check=check)
+        appended, checked = _append_postgres(session, params, also=also, check=check)
+        return appended, checked, params
     seq, prev_hash = _lock_head(session, compound_id)
     fields: dict[str, Any] = {
         "compound_id": compound_id,
@@ -217,15 +262,17 @@ def append_event_checked(
     digest = event_hash(**fields, payload_json=payload_json)
     params.update({"a_seq": seq + 1, "a_prev": prev_hash, "a_hash": digest})
     conn = session.connection()
-    for stmt in (_EVENT_INSERT, _HEAD_UPDATE, *(stmt for stmt, _ in also)):
-        conn.execute(stmt, params)
-    # As stored (not attached to the session).
-    return AuditEvent(**fields, payload=payload_json, hash=digest), None
+    conn.execute(_EVENT_INSERT, params)
+    conn.execute(_HEAD_UPDATE, params)
+    for stmt, extra_params in also:
+        conn.execute(stmt, {"a_seq": seq + 1, "a_hash": digest, **extra_params})
+    return Appended(seq=seq + 1, hash=digest, prev_hash=prev_hash), None, params
 
 
 def _append_postgres(
     session: Session, params: dict[str, Any], *, also: Also, check: tuple[Any, dict[str, Any]] | None
-) -> tuple[AuditEvent, Any]:
+) -> tuple[Appended, Any]:
+    params["a_seq_key"], params["a_close"] = '","seq":', "}"
     params["a_prefix"] = event_hash_prefix(
         params["a_compound"], params["a_at"], params["a_user"], params["a_role"],
         params["a_action"], params["a_type"], params["a_object"], params["a_payload"])
@@ -234,16 +281,15 @@ def _append_postgres(
     stmt = _pg_append(tuple(s for s, _ in also), check[0] if check is not None else None)
     conn = session.connection()
     row = conn.execute(stmt, params).first()
-    if row is None:  # the compound's first event: create its head, then append
+    if row is None:
+        # The compound's first event: no head row, so nothing was appended, but the statements of
+        # `also` that do not use the new head ran. Create the head, then append with the others.
         _lock_head(session, params["a_compound"])
+        stmt = _pg_append(tuple(s for s, _ in also if _uses_new_head(s)),
+                          check[0] if check is not None else None)
         row = conn.execute(stmt, params).one()
-    event = AuditEvent(
-        compound_id=params["a_compound"], seq=row.seq, occurred_at=params["a_at"],
-        actor_user_id=params["a_user"], actor_role=params["a_role"], action=params["a_action"],
-        object_type=params["a_type"], object_id=params["a_object"], payload=params["a_payload"],
-        prev_hash=row.prev_hash, hash=row.hash,
-    )
-    return event, (row.audit_check if check is not None else None)
+    return (Appended(seq=row.seq, hash=row.hash, prev_hash=row.prev_hash),
+            row.audit_check if check is not None else None)
 
 
 def sign_checkpoint(

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -197,13 +199,21 @@ _VOTER = select(_BV.c.id).where(_BV.c.ballot_id == bindparam("ballot_id"),
 _SUBJECT_FOR_VOTER = select(
     _BS.c.ballot_id, _BS.c.subject_id, _BS.c.effective_cast_id, _BS.c.effective_channel,
     _BS.c.first_voted_at, _BS.c.window_started_at, _BS.c.window_submissions,
+    _CASTS.c.id.label("effective_cast_read"), _CASTS.c.choices_json.label("effective_choices"),
     _VOTER.exists().label("is_voter"),
     _VOTER.where(_BV.c.is_representative).exists().label("is_representative"),
-).where(_BS.c.ballot_id == bindparam("ballot_id"), _BS.c.subject_id == bindparam("subject_id"))
+).select_from(_BS.outerjoin(_CASTS, _CASTS.c.id == _BS.c.effective_cast_id)).where(
+    _BS.c.ballot_id == bindparam("ballot_id"), _BS.c.subject_id == bindparam("subject_id"))
 _SUBJECT_FOR_VOTER_LOCKED = _SUBJECT_FOR_VOTER.with_for_update(of=_BS)
-_INSERT_CAST = _CASTS.insert().returning(_CASTS.c.id)
-_SHORT_TAKEN = select(_CASTS.c.id).where(_CASTS.c.ballot_id == bindparam("s_ballot"),
-                                         _CASTS.c.receipt_short == bindparam("s_code")).limit(1)
+# The cast, unless its short code is already taken in the ballot (then no row: draw another
+# nonce). The unique constraint decides, so a concurrent insert of the same code is seen too.
+_INSERT_CAST = {
+    "postgresql": pg_insert(_CASTS).on_conflict_do_nothing(
+        index_elements=["ballot_id", "receipt_short"]).returning(_CASTS.c.id),
+    "sqlite": sqlite_insert(_CASTS).on_conflict_do_nothing(
+        index_elements=["ballot_id", "receipt_short"]).returning(_CASTS.c.id),
+}
+_EFFECTIVE_CHOICES = select(_CASTS.c.choices_json).where(_CASTS.c.id == bindparam("previous_id"))
 _SUPERSEDE = (update(_CASTS).where(_CASTS.c.id == bindparam("previous_id"))
               .values(superseded_at=bindparam("at"), superseded_by_id=bindparam("cast_id"))
               .returning(_CASTS.c.choices_json))
@@ -225,7 +235,7 @@ def _set_effective(first: bool, window: bool) -> Any:
     stmt = _SET_EFFECTIVE.get((first, window))
     if stmt is None:
         values: dict[str, Any] = {"effective_cast_id": bindparam("cast_id"),
-                                  "effective_channel": bindparam("channel")}
+                                  "effective_channel": bindparam("p_channel")}
         if first:
             values["first_voted_at"] = bindparam("at")
         if window:
@@ -240,6 +250,21 @@ _DELETE_APPROVALS = delete(_APPROVALS).where(_APPROVALS.c.ballot_id == bindparam
 _INSERT_EFF = _EFF.insert()
 _INSERT_APPROVALS = _APPROVALS.insert()
 _REWRITE_EFF: dict[int, Any] = {}
+
+
+_INSERT_EFF_ROWS: dict[int, Any] = {}
+
+
+def _insert_effective(matters: int) -> Any:
+    """INSERT the `matters` effective rows of a subject's plain (no candidates) vote: one statement."""
+    stmt = _INSERT_EFF_ROWS.get(matters)
+    if stmt is None:
+        stmt = insert(_EFF).values([
+            {"ballot_id": bindparam("p_ballot"), "matter_id": bindparam(f"m{i}"),
+             "subject_id": bindparam("p_subject"), "compound_id": bindparam("p_compound"),
+             "choice": bindparam(f"c{i}")} for i in range(matters)])
+        _INSERT_EFF_ROWS[matters] = stmt
+    return stmt
 
 
 def _rewrite_effective(matters: int) -> Any:
@@ -264,6 +289,7 @@ class LockedSubject:
     first_voted_at: Any
     window_started_at: Any = None
     window_submissions: int = 0
+    effective_choices: str | None = None  # the effective cast's choices_json
 
 
 # Submissions of one subject are counted in fixed windows of this length.
@@ -305,7 +331,12 @@ def _lock_subject_for_voter(
                           effective_cast_id=row.effective_cast_id,
                           effective_channel=row.effective_channel, first_voted_at=row.first_voted_at,
                           window_started_at=row.window_started_at,
-                          window_submissions=row.window_submissions)
+                          window_submissions=row.window_submissions,
+                          # The joined cast is read in the statement's snapshot, the locked row
+                          # in its latest version (PostgreSQL, after waiting for the lock): their
+                          # choices are the effective ones only when both name the same cast.
+                          effective_choices=row.effective_choices
+                          if row.effective_cast_read == row.effective_cast_id else None)
     return state, bool(phone) and bool(row.is_voter), bool(phone) and bool(row.is_representative)
 
 
@@ -347,11 +378,25 @@ def proxy_subjects(session: Session, *, ballot: Ballot, phone: str | None) -> li
     )
 
 
+@dataclass(frozen=True)
+class RecordedCast:
+    """A cast just stored, as its receipt needs it (the row itself is written with Core: building
+    the ORM object only to answer cost the vote path more than one of its statements)."""
+
+    id: int
+    channel: Channel
+    cast_at: datetime
+    receipt_code: str
+    receipt_short: str
+    audit_seq: int
+    audit_hash: str
+
+
 def _record_cast(
     session: Session, *, ballot: Ballot, subject: BallotSubject | LockedSubject, channel: Channel,
     choices: dict[str, Any], actor: Actor, proxy_id: int | None = None,
     paper_entry_id: int | None = None, window: tuple[datetime, int] | None = None,
-) -> VoteCast:
+) -> RecordedCast:
     """Store the cast, make it the subject's effective vote and chain its audit event.
 
     `window` is the subject's submission window after this one (online and proxy votes).
@@ -359,10 +404,12 @@ def _record_cast(
     """
     cast_at = now()
     choices_json = canonical_json(choices)
-    # The vote's rows are written with Core INSERT/UPDATE statements on the session's connection,
-    # not through the ORM's unit of work: the same rows, a fraction of the CPU on the path every
-    # owner takes.
+    # The vote's rows are written with Core statements on the session's connection, not through
+    # the ORM's unit of work: the same rows, a fraction of the CPU on the path every owner takes.
+    # Two statements write them: the cast's INSERT (it names the audit event, so it comes first),
+    # then the audit append, which carries every other write as part of the same statement.
     conn = session.connection()
+    insert_cast = _INSERT_CAST[conn.dialect.name]
     for _attempt in range(_SHORT_CODE_ATTEMPTS):
         nonce = _new_nonce()
         commitment = hashlib.sha256(
@@ -375,38 +422,36 @@ def _record_cast(
         ).hexdigest()[:32]
         short = short_receipt_code(receipt)
         # The short code owners keep must name one vote of the ballot: on the (about 2^-50 per
-        # pair) chance that it is taken, draw another nonce, hence another receipt.
-        if conn.execute(_SHORT_TAKEN, {"s_ballot": ballot.id, "s_code": short}).first() is None:
+        # pair) chance that it is taken, nothing is inserted; draw another nonce, hence another
+        # receipt.
+        cast_id = conn.execute(insert_cast, {
+            "compound_id": ballot.compound_id, "ballot_id": ballot.id, "subject_id": subject.subject_id,
+            "channel": channel, "cast_at": cast_at, "cast_by": actor.user_id, "proxy_id": proxy_id,
+            "paper_entry_id": paper_entry_id, "choices_json": choices_json, "nonce": nonce,
+            "commitment": commitment, "receipt_code": receipt, "receipt_short": short,
+        }).scalar_one_or_none()
+        if cast_id is not None:
             break
     else:
         raise Conflict("回执码生成失败，请重新提交", code="receipt_code_exhausted")
-    cast = VoteCast(
-        compound_id=ballot.compound_id, ballot_id=ballot.id or 0, subject_id=subject.subject_id,
-        channel=channel, cast_at=cast_at, cast_by=actor.user_id, proxy_id=proxy_id,
-        paper_entry_id=paper_entry_id, choices_json=choices_json, nonce=nonce,
-        commitment=commitment, receipt_code=receipt, receipt_short=short,
-    )
-    cast.id = conn.execute(_INSERT_CAST, {
-        "compound_id": cast.compound_id, "ballot_id": cast.ballot_id, "subject_id": cast.subject_id,
-        "channel": channel, "cast_at": cast_at, "cast_by": actor.user_id, "proxy_id": proxy_id,
-        "paper_entry_id": paper_entry_id, "choices_json": choices_json, "nonce": nonce,
-        "commitment": commitment, "receipt_code": receipt, "receipt_short": short,
-    }).scalar_one()
     previous_id = subject.effective_cast_id
+    # Statements that go with the audit append (on PostgreSQL: in the append's own statement).
+    writes: list[tuple[Any, dict[str, Any]]] = []
     previous_choices: str | None = None
     if previous_id is not None:
-        # One UPDATE … RETURNING instead of loading the superseded cast and then updating it.
-        previous_choices = conn.execute(
-            _SUPERSEDE, {"previous_id": previous_id, "at": cast_at, "cast_id": cast.id}
-        ).scalar_one()
-    _replace_effective(session, ballot=ballot, subject_id=subject.subject_id, choices=choices,
-                       previous_choices=previous_choices)
+        writes.append((_SUPERSEDE, {"previous_id": previous_id, "at": cast_at, "cast_id": cast_id}))
+        previous_choices = (subject.effective_choices if isinstance(subject, LockedSubject) else None)
+        if previous_choices is None:  # not read with the lock (paper, or a vote that waited)
+            previous_choices = conn.execute(_EFFECTIVE_CHOICES, {"previous_id": previous_id}).scalar()
+    writes += _replace_effective(session, ballot=ballot, subject_id=subject.subject_id,
+                                 choices=choices, previous_choices=previous_choices)
     first = subject.first_voted_at is None
-    conn.execute(_set_effective(first, window is not None), {
-        "p_ballot": subject.ballot_id, "p_subject": subject.subject_id, "cast_id": cast.id,
-        "channel": channel.value, "at": cast_at,
-        "w_start": window[0] if window else None, "w_count": window[1] if window else None})
-    changes: dict[str, Any] = {"effective_cast_id": cast.id, "effective_channel": channel.value}
+    writes.append((_set_effective(first, window is not None), {
+        "p_ballot": subject.ballot_id, "p_subject": subject.subject_id, "cast_id": cast_id,
+        "p_channel": channel.value, "at": cast_at,
+        "w_start": window[0] if window else None, "w_count": window[1] if window else None}))
+    writes.append((_CAST_AUDIT, {"cast_id": cast_id}))
+    changes: dict[str, Any] = {"effective_cast_id": cast_id, "effective_channel": channel.value}
     if first:
         changes["first_voted_at"] = cast_at
     for name, value in changes.items():  # keep the loaded row in step, without a second write
@@ -417,12 +462,12 @@ def _record_cast(
     event, closed_at = append_event_checked(
         session, compound_id=ballot.compound_id, actor=actor,
         action="vote.changed" if previous_id else "vote.cast",
-        object_type="vote_cast", object_id=cast.id or 0,
+        object_type="vote_cast", object_id=cast_id,
         payload={"ballot_id": ballot.id, "subject_id": subject.subject_id, "channel": channel.value,
                  "commitment": commitment, "receipt_code": receipt,
                  "supersedes_cast_id": previous_id, "proxy_id": proxy_id,
                  "paper_entry_id": paper_entry_id},
-        also=[(_CAST_AUDIT, {"cast_id": cast.id})],
+        also=writes,
         # The period was checked on the ballot row as read before any lock. Closing appends
         # `ballot.closed` under the chain lock this append now holds: a close that got there
         # first has committed and is seen here; any later close comes after this vote and
@@ -431,31 +476,37 @@ def _record_cast(
     )
     if closed_at is not None:
         raise _closed_meanwhile()
-    cast.audit_seq, cast.audit_hash = event.seq, event.hash
-    return cast
+    return RecordedCast(id=cast_id, channel=channel, cast_at=cast_at, receipt_code=receipt,
+                        receipt_short=short, audit_seq=event.seq, audit_hash=event.hash)
 
 
 def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, choices: dict[str, Any],
-                       previous_choices: str | None) -> None:
+                       previous_choices: str | None) -> list[tuple[Any, dict[str, Any]]]:
     """Make `choices` the subject's effective rows; `previous_choices` is the superseded vote's JSON.
 
-    A first vote inserts its rows; a change that answers the same matters without candidates (the
-    online case) rewrites them with one UPDATE; anything else deletes and inserts.
+    Returns the one statement that finishes the job, to run with the audit append: a first vote
+    of plain choices inserts its rows; a change that answers the same matters without candidates
+    (the online case) rewrites them with one UPDATE. Anything else deletes and inserts here.
     """
     conn = session.connection()
     mine = {"p_ballot": ballot.id, "p_subject": subject_id}
     plain = all(isinstance(v, str) for v in choices.values())
+    params: dict[str, Any] = dict(mine)
+    for i, (matter_id, value) in enumerate(choices.items()):
+        params[f"m{i}"], params[f"c{i}"] = int(matter_id), value
     if previous_choices is not None:
         old = json.loads(previous_choices)
         if plain and old.keys() == choices.keys() and all(isinstance(v, str) for v in old.values()):
-            params: dict[str, Any] = dict(mine)
-            for i, (matter_id, value) in enumerate(choices.items()):
-                params[f"m{i}"], params[f"c{i}"] = int(matter_id), value
-            conn.execute(_rewrite_effective(len(choices)), params)
-            return
+            return [(_rewrite_effective(len(choices)), params)]
         conn.execute(_DELETE_EFF, mine)
         if '"approve"' in previous_choices:
             conn.execute(_DELETE_APPROVALS, mine)
+        # Not with the append: a statement may not delete and re-insert the same keys.
+        if plain and choices:
+            conn.execute(_insert_effective(len(choices)), {**params, "p_compound": ballot.compound_id})
+            return []
+    elif plain and choices:
+        return [(_insert_effective(len(choices)), {**params, "p_compound": ballot.compound_id})]
     choice_rows, approval_rows = [], []
     for matter_id, value in choices.items():
         if isinstance(value, dict):
@@ -473,6 +524,7 @@ def _replace_effective(session: Session, *, ballot: Ballot, subject_id: int, cho
         conn.execute(_INSERT_EFF, choice_rows)
     if approval_rows:
         conn.execute(_INSERT_APPROVALS, approval_rows)
+    return []
 
 
 def _conflict(
@@ -522,7 +574,7 @@ def _refuse_as_conflict(existing_channel: str | None) -> Conflict:
 def cast_vote(
     session: Session, *, ballot: Ballot, subject_id: int, user: UserAccount, raw_choices: dict[str, Any],
     matters: list[BallotMatter] | None = None,
-) -> VoteCast:
+) -> RecordedCast:
     """An owner (or the co-owners' representative, or an accepted proxy) votes or changes the vote."""
     _require_voting_open(ballot)
     subject, is_voter, is_representative = _lock_subject_for_voter(session, ballot, subject_id,
@@ -555,7 +607,7 @@ def cast_vote(
                         actor=actor, proxy_id=proxy_id, window=window)
 
 
-def receipt_of(cast: VoteCast) -> Receipt:
+def receipt_of(cast: VoteCast | RecordedCast) -> Receipt:
     from app.audit.canonical import format_time
 
     return Receipt(code=cast.receipt_code, short_code=group_short_code(cast.receipt_short),

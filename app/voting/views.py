@@ -34,7 +34,6 @@ from app.voting.models import (
     Channel,
     PaperEntry,
     ProxyAuthorization,
-    VoteCast,
     VoteConflict,
     VotingSetting,
 )
@@ -311,7 +310,7 @@ def objection_view(o: BallotObjection) -> BallotObjectionOut:
                               answer=o.answer, answered_at=o.answered_at)
 
 
-def vote_receipt(cast: VoteCast) -> VoteReceiptOut:
+def vote_receipt(cast: casting.RecordedCast) -> VoteReceiptOut:
     """The answer to a vote: its receipt (the code, and where it sits in the audit chain)."""
     receipt = casting.receipt_of(cast)
     return VoteReceiptOut(receipt_code=receipt.code, receipt_short=receipt.short_code,
