@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
@@ -21,12 +23,67 @@ function slimVantIcons() {
   };
 }
 
+/**
+ * The page's early start (early.js): emitted with the chunks and stylesheets of each landing
+ * view it names (beyond what the entry already loads), under a content-hashed name, and loaded
+ * by index.html with `async` before the app's bundle. Build only: the dev server has no chunks.
+ */
+function earlyStart() {
+  const root = fileURLToPath(new URL('.', import.meta.url));
+  const sourcePath = resolve(root, 'early.js');
+  return {
+    name: 'gongjue-early-start',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      const html = bundle['index.html'];
+      if (!html) this.error('index.html is not in the bundle: the early start cannot be linked');
+      const source = readFileSync(sourcePath, 'utf8');
+      const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
+      const byFile = new Map(chunks.map((c) => [c.fileName, c]));
+      const closure = (start) => {
+        const seen = new Set();
+        const visit = (chunk) => {
+          if (seen.has(chunk.fileName)) return;
+          seen.add(chunk.fileName);
+          chunk.imports.forEach((f) => visit(byFile.get(f)));
+        };
+        visit(start);
+        return [...seen].map((f) => byFile.get(f));
+      };
+      const entry = chunks.find((c) => c.isEntry && c.facadeModuleId && c.facadeModuleId.endsWith('index.html'));
+      const loaded = new Set(entry ? closure(entry).map((c) => c.fileName) : []);
+      const files = {};
+      for (const [, view] of source.matchAll(/view: '([^']+)'/g)) {
+        const chunk = chunks.find((c) => c.facadeModuleId === resolve(root, view));
+        if (!chunk) this.error(`early.js names ${view}, which is no chunk of the build`);
+        const wanted = closure(chunk).filter((c) => !loaded.has(c.fileName));
+        files[view] = [
+          ...wanted.map((c) => `/${c.fileName}`),
+          ...wanted.flatMap((c) => [...(c.viteMetadata?.importedCss || [])].map((f) => `/${f}`)),
+        ];
+      }
+      const code = source
+        .replace('__GJ_VIEW_FILES__', JSON.stringify(files))
+        .split('\n')
+        .filter((line) => !/^\s*\/\//.test(line))
+        .map((line) => line.trim())
+        .join('\n');
+      const fileName = this.getFileName(this.emitFile({ type: 'asset', name: 'early.js', source: code }));
+      const tag = `<script async src="/${fileName}"></script>`;
+      html.source = String(html.source).replace(/(\s*)<script /, `$1${tag}$1<script `);
+      if (!html.source.includes(tag)) this.error('index.html has no script to put the early start before');
+    },
+  };
+}
+
 export default defineConfig({
   plugins: [
     slimVantIcons(),
     vue(),
     // Vant components are imported on demand, each with its own CSS, to keep phones' downloads small.
     Components({ resolvers: [VantResolver()], dts: false }),
+    earlyStart(),
   ],
   build: {
     outDir: 'dist',

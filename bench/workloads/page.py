@@ -80,6 +80,9 @@ def _manifest_files(module: str) -> list[str] | None:
 
     visit("index.html")
     visit(f"src/{module}")
+    # What index.html loads beside the bundle's entry (the early start, frontend/early.js).
+    html = (FRONTEND_DIST / "index.html").read_text(encoding="utf-8")
+    files.extend(m.lstrip("/") for m in re.findall(r'(?:src|href)="(/assets/[^"]+)"', html))
     return list(dict.fromkeys(files))
 
 
