@@ -92,10 +92,22 @@ export default defineConfig({
     manifest: true, // read by scripts/size.mjs to measure what each screen downloads
     rollupOptions: {
       output: {
-        // Vue and the router change less often than our code: one long-cached vendor file.
-        manualChunks(id) {
-          if (/[\\/]node_modules[\\/](@vue|vue|vue-router)[\\/]/.test(id)) return 'vue';
-          return undefined;
+        // Few, larger files: a phone on HTTP/1.1 fetches six at a time, one round trip each, so
+        // the owner's ballot page loading 40 small chunks took seven round trips (bench/PROFILE.md
+        // §13). Vue and the router change less often than our code: one long-cached file. The UI
+        // kit and shared pieces used by three or more screens: one file. Voting's components and
+        // calls used by two or more screens: one file. The rest splits as the bundler decides.
+        codeSplitting: {
+          groups: [
+            { name: 'vue', test: /[\\/]node_modules[\\/](@vue|vue|vue-router)[\\/]/, priority: 3 },
+            {
+              name: 'ui',
+              test: /[\\/]node_modules[\\/](vant|@vant)[\\/]|[\\/]src[\\/]shared[\\/]/,
+              minShareCount: 3,
+              priority: 2,
+            },
+            { name: 'voting', test: /[\\/]src[\\/]voting[\\/](components[\\/][^\\/]+\.vue|api\.js|voting\.js)$/, minShareCount: 2, priority: 1 },
+          ],
         },
       },
     },
