@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { defineConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import Components from 'unplugin-vue-components/vite';
@@ -77,6 +78,34 @@ function earlyStart() {
   };
 }
 
+/**
+ * Brotli and gzip copies of every script and stylesheet (`x.js.br`, `x.js.gz`), written once at
+ * build time at the highest levels: app/main.py sends them to browsers that accept them, so no
+ * request compresses on the fly (brotli is some 15 % smaller than gzip; browsers ask for it over
+ * HTTPS).
+ */
+function precompress() {
+  let outDir;
+  return {
+    name: 'gongjue-precompress',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir, config.build.assetsDir);
+    },
+    closeBundle() {
+      for (const name of readdirSync(outDir)) {
+        if (!/\.(js|css|svg)$/.test(name)) continue;
+        const body = readFileSync(join(outDir, name));
+        if (body.length < 1024) continue; // one packet either way
+        writeFileSync(join(outDir, `${name}.gz`), gzipSync(body, { level: 9 }));
+        writeFileSync(join(outDir, `${name}.br`), brotliCompressSync(body, {
+          params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length },
+        }));
+      }
+    },
+  };
+}
+
 export default defineConfig({
   plugins: [
     slimVantIcons(),
@@ -84,7 +113,13 @@ export default defineConfig({
     // Vant components are imported on demand, each with its own CSS, to keep phones' downloads small.
     Components({ resolvers: [VantResolver()], dts: false }),
     earlyStart(),
+    precompress(),
   ],
+  define: {
+    // Every component is written with <script setup> or setup(): Vue's Options API support is
+    // dead weight on a phone (about 2 KB gzip of the vendor file).
+    __VUE_OPTIONS_API__: 'false',
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
