@@ -208,7 +208,7 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def lighthouse(url: str, cookie: str, out_dir: Path, timeout_s: int = 240,
-               name: str = "lighthouse") -> dict[str, Any]:
+               name: str = "lighthouse", save_assets: bool = False) -> dict[str, Any]:
     """One mobile Lighthouse run (its default form factor and throttling) with the owner's
     session cookie; the report stays in out_dir/<name>.json."""
     missing = install_lighthouse()
@@ -221,6 +221,8 @@ def lighthouse(url: str, cookie: str, out_dir: Path, timeout_s: int = 240,
     cmd = [node, str(LIGHTHOUSE_CLI), url, "--output=json", f"--output-path={report_path}",
            "--only-categories=performance,accessibility", f"--chrome-flags={CHROME_FLAGS}",
            f"--extra-headers={headers_path}", "--quiet", "--max-wait-for-load=60000"]
+    if save_assets:  # the trace and DevTools log beside the report (<name>-0.trace.json)
+        cmd.append("--save-assets")
     env = {**os.environ, "CHROME_PATH": CHROME_PATH}
     # Lighthouse sometimes loses the trace of the page load (NO_NAVSTART, "run Lighthouse again"):
     # one more try then, and the JSON says how many it took.
@@ -244,11 +246,11 @@ def lighthouse(url: str, cookie: str, out_dir: Path, timeout_s: int = 240,
 
 
 def lighthouse_runs(url: str, cookie: str, out_dir: Path, runs: int,
-                    log: Any = None) -> dict[str, Any]:
+                    log: Any = None, save_assets: bool = False) -> dict[str, Any]:
     """`runs` consecutive Lighthouse runs; the page's figures are the worst run's scores."""
     done: list[dict[str, Any]] = []
     for i in range(1, runs + 1):
-        one = lighthouse(url, cookie, out_dir, name=f"lighthouse-{i}")
+        one = lighthouse(url, cookie, out_dir, name=f"lighthouse-{i}", save_assets=save_assets)
         done.append(one)
         if log is not None:
             log(describe_run(i, one))
@@ -289,7 +291,8 @@ def describe_run(i: int, one: dict[str, Any]) -> str:
 
 
 def run(server: Server, *, compound_id: int, ballot_id: int, owner_token: str, out_dir: Path,
-        with_lighthouse: bool, lighthouse_runs_count: int = 3, log: Any = None) -> dict[str, Any]:
+        with_lighthouse: bool, lighthouse_runs_count: int = 3, log: Any = None,
+        save_assets: bool = False) -> dict[str, Any]:
     build_error = ensure_frontend_built()
     if build_error:
         return {"error": build_error, "bytes_gzip": None,
@@ -315,7 +318,7 @@ def run(server: Server, *, compound_id: int, ballot_id: int, owner_token: str, o
     }
     if with_lighthouse:
         out["lighthouse"] = lighthouse_runs(f"{server.base_url}{page_path}", f"gj_access={owner_token}",
-                                            out_dir, lighthouse_runs_count, log)
+                                            out_dir, lighthouse_runs_count, log, save_assets)
     else:
         out["lighthouse"] = {"error": "skipped (--smoke or --no-lighthouse)"}
     return out
@@ -343,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="server for --db postgres (a database gongjue_bench_page is created "
                              "and dropped)")
     parser.add_argument("--out", type=Path, default=None, help="JSON of the runs (default: the run folder)")
+    parser.add_argument("--save-assets", action="store_true",
+                        help="keep each run's trace and DevTools log (Lighthouse --save-assets)")
     args = parser.parse_args(argv)
 
     from bench import context
@@ -371,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                     log_path=run_dir / "server.log") as server:
             result = run(server, compound_id=world.compound_id, ballot_id=world.ballot_id,
                          owner_token=world.voters[0].token, out_dir=run_dir, with_lighthouse=True,
-                         lighthouse_runs_count=args.runs, log=log)
+                         lighthouse_runs_count=args.runs, log=log, save_assets=args.save_assets)
     finally:
         set_engine(None)
         engine.dispose()
