@@ -354,6 +354,8 @@ def table(result: dict[str, Any]) -> str:
                  + (f"performance {_lighthouse_runs(lh)}, accessibility {lh.get('accessibility')}"
                     + (f" (LCP {_fmt(lh.get('largest_contentful_paint_ms'))} ms at most)"
                        if lh.get("largest_contentful_paint_ms") else "")
+                    + (f"; Lighthouse's CPU benchmark {' / '.join(_fmt(b) for b in lh['benchmark_index_runs'])}"
+                       if lh.get("benchmark_index_runs") else "")
                     if "error" not in lh else f"not run: {lh['error']}"))
     af = result.get("audit_verify_file") or {}
     if af:

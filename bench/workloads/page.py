@@ -275,6 +275,9 @@ def lighthouse_runs(url: str, cookie: str, out_dir: Path, runs: int,
         "largest_contentful_paint_ms": max(r["largest_contentful_paint_ms"] or 0 for r in ok),
         "first_contentful_paint_ms": max(r["first_contentful_paint_ms"] or 0 for r in ok),
         "failed_a11y_audits": sorted({a for r in ok for a in r["failed_a11y_audits"]}),
+        # Lighthouse's CPU benchmark in each run (about 2,000 on this machine when it is quiet):
+        # a low one says the machine was busy, and the simulated phone four times slower still.
+        "benchmark_index_runs": [r.get("benchmark_index") for r in done],
     }
 
 
