@@ -10,12 +10,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -115,7 +115,7 @@ class ImmutableStaticFiles(StaticFiles):
             if coding not in accepted or scope["method"] not in ("GET", "HEAD"):
                 continue
             try:
-                full_path, stat_result = await anyio.to_thread.run_sync(self.lookup_path, path + suffix)
+                full_path, stat_result = await run_in_threadpool(self.lookup_path, path + suffix)
             except (OSError, ValueError):
                 break  # the plain file's lookup below answers as StaticFiles does
             if stat_result is None or not stat.S_ISREG(stat_result.st_mode):
