@@ -24,44 +24,14 @@ function slimVantIcons() {
   };
 }
 
-// The UI kit and the front end's shared pieces (src/shared).
-const SHARED = /[\\/]node_modules[\\/](vant|@vant)[\\/]|[\\/]src[\\/]shared[\\/]/;
-const VANT_INDEX = /[\\/]node_modules[\\/]vant[\\/]es[\\/]index\.mjs$/;
-const VANT_STYLE = /^(.*[\\/]node_modules[\\/]vant[\\/]es[\\/][\w-]+)([\\/])style[\\/]index\.mjs$/;
-const ROOT = fileURLToPath(new URL('.', import.meta.url));
-/** The landing views early.js names (`view: 'src/…/X.vue'`): the pages owners open from links. */
-const landingViews = () => [...readFileSync(resolve(ROOT, 'early.js'), 'utf8').matchAll(/view: '([^']+)'/g)].map((m) => m[1]);
-
-/** Every module the app's entry and the landing views import statically, filled in once the
- *  module graph is built (before chunking): the `ui` group below holds only what they need. */
-const landingModules = new Set();
-function findLandingModules() {
-  return {
-    name: 'gongjue-landing-modules',
-    apply: 'build',
-    buildEnd() {
-      landingModules.clear();
-      const pending = ['src/main.js', ...landingViews()].map((file) => resolve(ROOT, file));
-      while (pending.length) {
-        const id = pending.pop();
-        // Vant's index re-exports all of Vant; the resolver's style import names each part used.
-        const info = landingModules.has(id) || VANT_INDEX.test(id) ? null : this.getModuleInfo(id);
-        if (!info) continue;
-        landingModules.add(id);
-        pending.push(...info.importedIds);
-        const part = VANT_STYLE.exec(id);
-        if (part) pending.push(`${part[1]}${part[2]}index.mjs`);
-      }
-    },
-  };
-}
-
 /**
  * The page's early start (early.js): emitted with the chunks and stylesheets of each landing
  * view it names (beyond what the entry already loads), under a content-hashed name, and loaded
  * by index.html with `async` before the app's bundle. Build only: the dev server has no chunks.
  */
 function earlyStart() {
+  const root = fileURLToPath(new URL('.', import.meta.url));
+  const sourcePath = resolve(root, 'early.js');
   return {
     name: 'gongjue-early-start',
     apply: 'build',
@@ -69,7 +39,7 @@ function earlyStart() {
     generateBundle(_options, bundle) {
       const html = bundle['index.html'];
       if (!html) this.error('index.html is not in the bundle: the early start cannot be linked');
-      const source = readFileSync(resolve(ROOT, 'early.js'), 'utf8');
+      const source = readFileSync(sourcePath, 'utf8');
       const chunks = Object.values(bundle).filter((c) => c.type === 'chunk');
       const byFile = new Map(chunks.map((c) => [c.fileName, c]));
       const closure = (start) => {
@@ -85,8 +55,8 @@ function earlyStart() {
       const entry = chunks.find((c) => c.isEntry && c.facadeModuleId && c.facadeModuleId.endsWith('index.html'));
       const loaded = new Set(entry ? closure(entry).map((c) => c.fileName) : []);
       const files = {};
-      for (const view of landingViews()) {
-        const chunk = chunks.find((c) => c.facadeModuleId === resolve(ROOT, view));
+      for (const [, view] of source.matchAll(/view: '([^']+)'/g)) {
+        const chunk = chunks.find((c) => c.facadeModuleId === resolve(root, view));
         if (!chunk) this.error(`early.js names ${view}, which is no chunk of the build`);
         const wanted = closure(chunk).filter((c) => !loaded.has(c.fileName));
         files[view] = [
@@ -142,7 +112,6 @@ export default defineConfig({
     vue(),
     // Vant components are imported on demand, each with its own CSS, to keep phones' downloads small.
     Components({ resolvers: [VantResolver()], dts: false }),
-    findLandingModules(),
     earlyStart(),
     precompress(),
   ],
@@ -161,15 +130,17 @@ export default defineConfig({
         // Few, larger files: a phone on HTTP/1.1 fetches six at a time, one round trip each, so
         // the owner's ballot page loading 40 small chunks took seven round trips (bench/PROFILE.md
         // §13). Vue and the router change less often than our code: one long-cached file. The UI
-        // kit and shared pieces the entry and the landing pages (early.js) use: `ui`; the rest of
-        // them shared by three or more screens (staff tables, forms): `kit`.
-        // Voting's components and calls used by two or more screens: `voting`. The rest splits
-        // as the bundler decides.
+        // kit and shared pieces used by three or more screens: one file. Voting's components and
+        // calls used by two or more screens: one file. The rest splits as the bundler decides.
         codeSplitting: {
           groups: [
-            { name: 'vue', test: /[\\/]node_modules[\\/](@vue|vue|vue-router)[\\/]/, priority: 4 },
-            { name: 'ui', test: (id) => SHARED.test(id) && landingModules.has(id), priority: 3 },
-            { name: 'kit', test: SHARED, minShareCount: 3, priority: 2 },
+            { name: 'vue', test: /[\\/]node_modules[\\/](@vue|vue|vue-router)[\\/]/, priority: 3 },
+            {
+              name: 'ui',
+              test: /[\\/]node_modules[\\/](vant|@vant)[\\/]|[\\/]src[\\/]shared[\\/]/,
+              minShareCount: 3,
+              priority: 2,
+            },
             { name: 'voting', test: /[\\/]src[\\/]voting[\\/](components[\\/][^\\/]+\.vue|api\.js|voting\.js)$/, minShareCount: 2, priority: 1 },
           ],
         },
