@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
+import stat
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +15,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
+from starlette.types import Scope
 
 from app.appraisals.router import router as appraisals_router
 from app.audit.router import router as audit_router
@@ -78,13 +85,61 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     return doc
 
 
-class ImmutableStaticFiles(StaticFiles):
-    """Vite's asset names carry a content hash, so browsers may keep them for a year."""
+# The build writes a brotli and a gzip copy beside each script and stylesheet (frontend/vite.config.js
+# precompress), preferred in this order when the browser accepts the encoding.
+PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))
 
-    def file_response(self, *args, **kwargs):
-        response = super().file_response(*args, **kwargs)
+
+def accepted_encodings(accept_encoding: str) -> set[str]:
+    """The content codings an Accept-Encoding header allows (`q=0` refuses one)."""
+    accepted = set()
+    for part in accept_encoding.lower().split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        refused = any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+        if coding and not refused:
+            accepted.add(coding)
+    return accepted
+
+
+class ImmutableStaticFiles(StaticFiles):
+    """Vite's asset names carry a content hash, so browsers may keep them for a year. A browser
+    that accepts brotli or gzip gets the build's compressed copy, so no request is compressed on
+    the fly; the copies themselves are not addressable."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path.endswith(tuple(suffix for _, suffix in PRECOMPRESSED)):
+            raise HTTPException(status_code=404)  # as StaticFiles answers a missing file
+        accepted = accepted_encodings(Headers(scope=scope).get("accept-encoding", ""))
+        if "*" in accepted:
+            accepted |= {coding for coding, _ in PRECOMPRESSED}
+        for coding, suffix in PRECOMPRESSED:
+            if coding not in accepted or scope["method"] not in ("GET", "HEAD"):
+                continue
+            try:
+                full_path, stat_result = await run_in_threadpool(self.lookup_path, path + suffix)
+            except (OSError, ValueError):
+                break  # the plain file's lookup below answers as StaticFiles does
+            if stat_result is None or not stat.S_ISREG(stat_result.st_mode):
+                continue
+            response = self.file_response(full_path, stat_result, scope)
+            # The copy's type is the file's own (x.js.br is JavaScript), sent encoded.
+            response.headers["Content-Type"] = _media_type(path)
+            if response.status_code == 200:
+                response.headers["Content-Encoding"] = coding
+            response.headers["Vary"] = "Accept-Encoding"
+            return self._cacheable(response)
+        # The plain file; GZipMiddleware compresses it (and says Vary) if it has no copy.
+        return self._cacheable(await super().get_response(path, scope))
+
+    @staticmethod
+    def _cacheable(response: Response) -> Response:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
+
+
+def _media_type(path: str) -> str:
+    media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
 
 
 def _mount_frontend(app: FastAPI, dist: Path) -> None:

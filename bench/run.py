@@ -23,6 +23,8 @@ from typing import Any
 from bench import context
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432"
+LIGHTHOUSE_RUNS = 3  # consecutive runs on the owner's page; the performance target holds in each
+LIGHTHOUSE_TARGET = 95
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None, help="JSON output "
                         "(default bench/results/latest.json; smoke: bench/runs/smoke.json)")
     parser.add_argument("--no-lighthouse", action="store_true")
+    parser.add_argument("--lighthouse-runs", type=int, default=LIGHTHOUSE_RUNS,
+                        help=f"Lighthouse runs in a row on the owner's page ({LIGHTHOUSE_RUNS}; the "
+                             "target must hold in each); the page alone: python -m bench.workloads.page")
     parser.add_argument("--report", type=Path, metavar="JSON", default=None,
                         help="only print the table (targets re-evaluated) of an earlier run's JSON")
     return parser.parse_args(argv)
@@ -214,7 +219,9 @@ def run_database(kind: str, sizes: Sizes, args: argparse.Namespace, ctx: context
                 page_result = page.run(server, compound_id=world.compound_id,
                                        ballot_id=world.ballot_id, owner_token=world.voters[0].token,
                                        out_dir=ctx.run_dir,
-                                       with_lighthouse=sizes.lighthouse and not args.no_lighthouse)
+                                       with_lighthouse=sizes.lighthouse and not args.no_lighthouse,
+                                       lighthouse_runs_count=args.lighthouse_runs,
+                                       log=lambda line: log(f"[{kind}] Lighthouse {line}"))
                 log(f"[{kind}] page weight {page_result.get('bytes_gzip')} B gzip")
 
         measure_naive()  # after ours has stopped: the two servers' pools never add up
@@ -304,11 +311,26 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
               verify_cpu is not None and verify_cpu >= 200_000),
         check("roster import 50k units", "<= 30 s", imp, imp is not None and imp <= 30),
         check("owner page gzip bytes", "<= 153600", kb, kb is not None and kb <= 150 * 1024),
-        check("Lighthouse performance (mobile)", ">= 90", lh.get("performance"),
-              (lh.get("performance") or 0) >= 90),
+        check("Lighthouse performance (mobile)", f">= {LIGHTHOUSE_TARGET} in each of {LIGHTHOUSE_RUNS} runs",
+              _lighthouse_runs(lh), _lighthouse_met(lh)),
         check("Lighthouse accessibility (mobile)", ">= 90", lh.get("accessibility"),
               (lh.get("accessibility") or 0) >= 90),
     ]
+
+
+def _lighthouse_runs(lh: dict[str, Any]) -> str | int | None:
+    """The performance score of each run ("96 / 97 / 95"); an earlier single-run JSON's score."""
+    runs = lh.get("performance_runs")
+    if runs is None:
+        return lh.get("performance")
+    return " / ".join("—" if p is None else str(p) for p in runs)
+
+
+def _lighthouse_met(lh: dict[str, Any]) -> bool:
+    runs = lh.get("performance_runs")
+    if runs is None:  # a JSON from before the runs were repeated: one run cannot meet it
+        return False
+    return len(runs) >= LIGHTHOUSE_RUNS and all(p is not None and p >= LIGHTHOUSE_TARGET for p in runs)
 
 
 def _fmt(value: Any) -> str:
@@ -397,7 +419,11 @@ def table(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"Owner page ({page.get('view')}, {page.get('url_path')}): "
                  f"{_fmt(page.get('bytes_gzip'))} B gzip over the wire; Lighthouse mobile "
-                 + (f"performance {lh.get('performance')}, accessibility {lh.get('accessibility')}"
+                 + (f"performance {_lighthouse_runs(lh)}, accessibility {lh.get('accessibility')}"
+                    + (f" (LCP {_fmt(lh.get('largest_contentful_paint_ms'))} ms at most)"
+                       if lh.get("largest_contentful_paint_ms") else "")
+                    + (f"; Lighthouse's CPU benchmark {' / '.join(_fmt(b) for b in lh['benchmark_index_runs'])}"
+                       if lh.get("benchmark_index_runs") else "")
                     if "error" not in lh else f"not run: {lh['error']}"))
     af = result.get("audit_verify_file") or {}
     if af:

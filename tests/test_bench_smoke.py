@@ -83,6 +83,8 @@ def test_smoke_run_writes_every_field(tmp_path: Path) -> None:
         _has(size, IMPORT_FIELDS, "roster import size")
     _has(result["stateless"], STATELESS_FIELDS, "stateless")
     _has(data["page"], PAGE_FIELDS, "page")
+    # The owner's ballot page is found in the router (not the compound page it falls back to).
+    assert data["page"]["view"] == "BallotView" and data["page"]["ballot_view_present"] is True
     for target in data["targets"]:
         _has(target, ("name", "target", "value", "met"), "target")
     # Correctness the run checks on its own data (not speed).

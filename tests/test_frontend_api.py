@@ -169,3 +169,29 @@ def test_no_screen_writes_an_api_path_or_calls_the_client(contract: dict[str, se
                 f"{f.relative_to(SRC).as_posix()}: calls the HTTP client ({m.group(0)})"
             )
     assert not problems, "\n".join(problems)
+
+
+EARLY = SRC.parent / "early.js"
+
+
+def test_the_early_start_asks_only_for_gets_its_pages_already_make(
+    contract: dict[str, set[str]],
+) -> None:
+    """frontend/early.js asks for a landing page's data before the app runs (the app takes each
+    answer for its first identical GET): every path it asks for is a GET that an api.js module
+    makes, and a GET route of the API; and it calls nothing but fetch for those."""
+    text = _strip_comments(EARLY.read_text(encoding="utf-8"))
+    asked = [p for p in re.findall(r"'(/[a-z][^'\s]*)'", text) if p != PREFIX]
+    assert "/auth/me" in asked and "/compounds/$1/ballots/$2" in asked  # the parser reads them
+    gets = {template for _, method, template in _calls() if method == "get"}
+    problems = []
+    for path in asked:
+        template = re.sub(r"\$\d", "{}", path)
+        if template not in gets:
+            problems.append(f"early.js: GET {path} is made by no api.js module")
+        routes = _matching(template, contract)
+        if not any("get" in contract[r] for r in routes):
+            problems.append(f"early.js: GET {path} is no GET route of the API")
+    assert not problems, "\n".join(problems)
+    assert re.findall(r"\bfetch\(", text) == ["fetch("], "early.js makes exactly one kind of call"
+    assert "method" not in text, "early.js only reads (GET)"

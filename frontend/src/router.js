@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory } from 'vue-router';
 import { loadMe, clearMe } from './shared/session.js';
 import { setPasswordChangeHandler, setSessionLostHandler } from './shared/api.js';
+import { dropEarlyAnswers } from './shared/earlyAnswers.js';
 
 const routes = [
   { path: '/login', name: 'login', component: () => import('./auth/views/LoginView.vue'), meta: { title: '登录', public: true } },
@@ -74,8 +75,10 @@ router.beforeEach(async (to) => {
   }
 });
 
-router.afterEach((to) => {
+router.afterEach((to, from) => {
   document.title = `${to.meta.title || ''} - 共决`;
+  // Early answers belong to the landing page (frontend/early.js): never served to a later one.
+  if (from.matched.length) dropEarlyAnswers();
 });
 
 setSessionLostHandler(() => {

@@ -2,6 +2,8 @@
 // It also holds the calls every domain shares (the account, stored files); each domain's own calls
 // live in its api.js (src/<domain>/api.js), and no screen writes an API path itself.
 
+import { takeEarlyAnswer } from './earlyAnswers.js';
+
 const API = '/api/v1';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 // 401 codes meaning "the session is gone"; other 401s (wrong code, bad password) are shown as is.
@@ -81,8 +83,19 @@ async function send(method, path, { json, form, query } = {}) {
     body = form; // the browser sets the multipart boundary
   }
   if (!SAFE.has(method)) headers['X-CSRF-Token'] = readCookie('gj_csrf');
+  const url = buildUrl(path, query);
+  if (method === 'GET') {
+    // The page's early start may have asked already (frontend/early.js); a 401 is asked again,
+    // since the session may have been refreshed in between.
+    const early = takeEarlyAnswer(url);
+    if (early) {
+      const res = await early.catch(() => null);
+      if (res && res.status !== 401) return res;
+      if (res) res.text().catch(() => {}); // read to the end, so the request completes
+    }
+  }
   try {
-    return await fetch(buildUrl(path, query), { method, headers, body, credentials: 'same-origin' });
+    return await fetch(url, { method, headers, body, credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, null);
   }
