@@ -188,8 +188,8 @@ def bulk_insert_rows(session: Session, table: Any, columns: Sequence[str],
     rows = list(rows)
     if rows:
         marks = ", ".join("?" * len(columns))
-        session.connection().exec_driver_sql(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        insert = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # nosec B608 - model names only
+        session.connection().exec_driver_sql(insert, rows)
 
 
 def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
@@ -207,5 +207,5 @@ def reserve_ids(session: Session, table: Any, count: int) -> list[int]:
             {"table": table.name, "count": count},
         ).scalar_one()
         return list(ids)
-    top = session.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table.name}"')).scalar_one()
+    top = session.execute(text(f'SELECT coalesce(max(id), 0) FROM "{table.name}"')).scalar_one()  # nosec B608 - model names only
     return list(range(int(top) + 1, int(top) + 1 + count))
