@@ -95,7 +95,15 @@ test('owner votes on all matters, gets a receipt, then changes the vote', async 
   await screenshot(page, '23-receipt');
   await assertAccessible(page, 'receipt');
 
-  // Change the vote: the form comes back with the recorded choices ticked.
+  // Change the vote: the form comes back with the recorded choices ticked. The server's answer
+  // with the recorded vote is held back 1.5 s (a slow phone network): when it arrives after the
+  // owner has started changing the choices, the changes stay.
+  let heldBack = 0;
+  await page.route('**/my-votes', async (route) => {
+    heldBack += 1;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
   await page.getByRole('button', { name: '修改投票' }).click();
   await page.waitForURL(/edit=1/);
   await page.getByRole('heading', { name: '修改投票' }).waitFor();
@@ -104,6 +112,12 @@ test('owner votes on all matters, gets a receipt, then changes the vote', async 
   await choose(page, 2, '弃权');
   await picker.locator('label', { hasText: election.candidates[0].name }).click(); // untick
   await picker.locator('label', { hasText: election.candidates[6].name }).click();
+  await page.waitForResponse('**/my-votes', { timeout: 10_000 }).catch(() => {});
+  await page.waitForTimeout(300); // let the page apply the late answer
+  await page.unroute('**/my-votes');
+  assert.ok(heldBack >= 1, 'the ballot page asked for my votes while changing');
+  assert.equal(await page.getByTestId('matter-1').getByRole('radio', { name: '反对' }).isChecked(), true);
+  assert.equal(await page.getByTestId('matter-2').getByRole('radio', { name: '弃权' }).isChecked(), true);
   await page.getByRole('button', { name: '提交', exact: true }).click();
   await sheet.getByText('反对', { exact: true }).waitFor();
   await sheet.getByRole('button', { name: '确认提交' }).click();
