@@ -12,7 +12,7 @@ from app.clock import now
 from app.deps import CurrentPrincipal, SessionDep
 from app.errors import Forbidden
 from app.supervision import exports, service
-from app.supervision.schemas import SupervisionOut, SupervisionRowOut
+from app.supervision.schemas import SupervisionOut
 from app.timefmt import format_moment
 
 router = APIRouter(tags=["supervision"])
@@ -52,7 +52,7 @@ def supervision(
                                    f"filename*=UTF-8''{quote(file_name)}",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-cache"})
     return SupervisionOut(satisfaction_line_tenths=service.SATISFACTION_LINE_TENTHS,
-                          rows=[SupervisionRowOut(**r.as_dict()) for r in rows])
+                          rows=rows)
 
 
 

@@ -7,9 +7,8 @@ a phone or any text an owner typed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -62,9 +61,6 @@ class SupervisionRow:
     appraisal_score_tenths: int | None
     appraisal_grade: str | None
     rectifications_open: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def supervised_compound_ids(session: Session, *, user: auth_service.UserAccount,
