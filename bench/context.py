@@ -30,6 +30,9 @@ class BenchContext:
         """The environment of a server process: a production deployment plus the bench routes."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJUE_")}
         env.update(self.app_env(database_url))
+        # A developer's override for tuning runs: BENCH_GONGJUE_X=v starts the servers with GONGJUE_X=v.
+        env.update({k.removeprefix("BENCH_"): v for k, v in os.environ.items()
+                    if k.startswith("BENCH_GONGJUE_")})
         return env
 
     def app_env(self, database_url: str) -> dict[str, str]:

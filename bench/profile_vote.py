@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--votes", type=int, default=400)
     parser.add_argument("--subjects", type=int, default=2000)
     parser.add_argument("--pyspy", type=Path, help="py-spy raw samples of the vote phase")
+    parser.add_argument("--pyspy-ceiling", action="store_true",
+                        help="sample the ceiling's requests instead of the votes")
+    parser.add_argument("--pyspy-rate", type=int, default=250, help="samples per second")
     args = parser.parse_args(argv)
 
     run_dir = Path(tempfile.mkdtemp(prefix="gj-profile-"))
@@ -117,12 +120,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.pyspy:
             import subprocess
 
-            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.process.pid), "-r", "250",
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(server.process.pid), "-r", str(args.pyspy_rate),
                                     "-f", "raw", "-o", str(args.pyspy), "--nonblocking", "--gil"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1)
             for i in range(args.votes * 2):
-                vote(20 * args.votes + i)
+                if args.pyspy_ceiling:
+                    ceiling(i)
+                else:
+                    vote(20 * args.votes + i)
             spy.send_signal(signal.SIGINT)
             spy.wait()
             print(f"py-spy samples written to {args.pyspy}")
