@@ -24,11 +24,14 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m uvicorn app.main:create_app --factory --workers N` (the README's command), with
-    the bench's factory (bench/ceiling.py: the same app plus the ceiling routes)."""
+    """`python -m app.serve app.main:create_app --factory --workers N` (the deployment's command:
+    uvicorn, one listening socket per worker), with the bench's factory (bench/ceiling.py: the
+    same app plus the ceiling routes)."""
 
-    def __init__(self, *, env: dict[str, str], workers: int, log_path: Path) -> None:
+    def __init__(self, *, env: dict[str, str], workers: int, log_path: Path,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.env = env
+        self.extra_args = extra_args
         self.workers = workers
         self.log_path = log_path
         self.port = free_port()
@@ -36,9 +39,9 @@ class Server:
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "bench.ceiling:create_app", "--factory",
+        return [sys.executable, "-m", "app.serve", "bench.ceiling:create_app", "--factory",
                 "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-                "--proxy-headers"]
+                "--proxy-headers", *self.extra_args]
 
     @property
     def base_url(self) -> str:

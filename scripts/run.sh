@@ -9,5 +9,5 @@ mkdir -p data
 if [ "${GONGJUE_DEMO_DATA:-true}" = "true" ]; then
   .venv/bin/python -m app.demo
 fi
-exec .venv/bin/python -m uvicorn app.main:create_app --factory \
+exec .venv/bin/python -m app.serve app.main:create_app --factory \
   --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" --proxy-headers

@@ -22,11 +22,12 @@ from bench.server import Server
 
 
 class NaiveServer(Server):
-    """`uvicorn bench.naive:app --workers N`."""
+    """`python -m app.serve bench.naive:app --workers N`: uvicorn's workers served as Gongjue's are
+    (one listening socket per worker, app/serve.py), so the two are compared endpoint for endpoint."""
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "bench.naive:app", "--host", "127.0.0.1",
+        return [sys.executable, "-m", "app.serve", "bench.naive:app", "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(self.workers)]
 
     def _healthy(self) -> bool:

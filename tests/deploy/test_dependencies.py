@@ -23,7 +23,6 @@ USED_WITHOUT_IMPORT = {
     "argon2-cffi": "libpass's argon2 password hashes (app/auth/passwords.py)",
     "bcrypt": "libpass's bcrypt backend for hashes of older accounts",
     "python-multipart": "FastAPI's form and upload parsing",
-    "uvicorn": "the server: python -m uvicorn app.main:create_app",
     "httpx": "fastapi.testclient and the SMS providers' HTTP calls",
     "paperang-p2-fonts-cjk": "the PDF font file, found by importlib.util.find_spec",
 }
