@@ -669,3 +669,23 @@ def test_entrance_suffix_and_full_width_forms_are_normalized(db: Session) -> Non
     (unit,) = roster.rows
     assert (unit.entrance, unit.room) == ("2", "101")
     assert roster.owners[unit.owner_keys[0]].phone == "13800000001"
+
+
+def test_preview_and_apply_run_with_the_collector_paused(db: Session,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both phases build their rows with the cyclic collector off (app/memory.py), and leave it
+    as they found it."""
+    import gc
+
+    from app.roster.importer import applying, previews
+
+    seen: list[bool] = []
+    for module in (previews, applying):
+        planned = module.plan_changes
+        monkeypatch.setattr(module, "plan_changes",
+                            lambda *a, _p=planned, **k: seen.append(gc.isenabled()) or _p(*a, **k))
+    was = gc.isenabled()
+    compound = make_compound(db)
+    import_file(db, compound.id, csv_bytes(BASE))
+    assert seen == [False, False]
+    assert gc.isenabled() == was

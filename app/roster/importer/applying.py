@@ -13,6 +13,7 @@ from app.audit.service import Actor, append_event
 from app.clock import now
 from app.db import BackgroundInserts, is_postgres, reserve_ids
 from app.errors import NotFound
+from app.memory import collector_paused
 from app.roster import service as roster_service
 from app.roster.importer.columns import _CHUNK, RosterImportConflict
 from app.roster.importer.current import CurrentRoster, load_current, roster_fingerprint
@@ -50,6 +51,7 @@ def _lock_compound(session: Session, compound_id: int) -> Compound:
     return compound
 
 
+@collector_paused()  # builds ~10 objects per row, none in a cycle: see app/memory.py
 def apply_import(
     session: Session, *, compound_id: int, import_id: int, actor: Actor
 ) -> RosterImport:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.db import is_postgres
+from app.memory import collector_paused
 from app.roster import service as roster_service
 from app.roster.importer.columns import _ROWS_FORMAT, RosterImportConflict, RosterImportNotFound
 from app.roster.importer.current import load_current, roster_fingerprint
@@ -92,6 +93,7 @@ def _load_rows_format_1(data: dict[str, Any]) -> ValidatedRoster:
     return ValidatedRoster(rows=rows, owners={e.key: e for e in entries})
 
 
+@collector_paused()  # builds ~10 objects per row, none in a cycle: see app/memory.py
 def create_preview(
     session: Session, *, compound_id: int, content: bytes, file_name: str,
     known_buildings_only: bool = False, uploaded_by: int | None = None,
