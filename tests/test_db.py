@@ -6,11 +6,17 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import BackgroundInserts, bulk_insert_rows, reserve_ids
+from app.db import (
+    BackgroundInserts,
+    bulk_insert_rows,
+    compress_large_values_quickly,
+    is_postgres,
+    reserve_ids,
+)
 from app.roster.models import Building, Owner, Unit
 from tests.factories import make_compound
 
@@ -95,3 +101,16 @@ def test_an_error_of_the_caller_waits_for_the_worker_before_it_propagates(db: Se
     assert not [t for t in threading.enumerate() if t.name.startswith("bulk-insert")]
     db.rollback()
     assert db.execute(select(Unit.id).where(Unit.compound_id == cid)).first() is None
+
+
+def test_large_values_are_compressed_with_lz4_in_that_transaction_only(db: Session) -> None:
+    if not is_postgres(db):
+        pytest.skip("PostgreSQL compresses large values; SQLite does not")
+    has_lz4 = db.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                              "WHERE name = 'default_toast_compression'")).scalar_one()
+    before = db.execute(text("SHOW default_toast_compression")).scalar_one()
+    compress_large_values_quickly(db)
+    assert db.execute(text("SHOW default_toast_compression")).scalar_one() \
+        == ("lz4" if has_lz4 else before)
+    db.rollback()
+    assert db.execute(text("SHOW default_toast_compression")).scalar_one() == before

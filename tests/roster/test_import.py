@@ -689,3 +689,19 @@ def test_preview_and_apply_run_with_the_collector_paused(db: Session,
     import_file(db, compound.id, csv_bytes(BASE))
     assert seen == [False, False]
     assert gc.isenabled() == was
+
+
+def test_a_large_preview_is_stored_compressed_with_lz4(db: Session) -> None:
+    """PostgreSQL compresses the stored rows with lz4 (when it has it), not the slower pglz."""
+    from sqlalchemy import text
+
+    if db.get_bind().dialect.name != "postgresql" or not db.execute(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+            "WHERE name = 'default_toast_compression'")).scalar_one():
+        pytest.skip("only PostgreSQL built with lz4 compresses with it")
+    compound = make_compound(db)
+    record = importer.create_preview(db, compound_id=compound.id, content=csv_bytes(big_rows(300)),
+                                     file_name="名册.csv")
+    assert len(record.rows_json) > 8000  # past the size PostgreSQL compresses at
+    assert db.execute(text("SELECT pg_column_compression(rows_json) FROM roster_import "
+                           "WHERE id = :id"), {"id": record.id}).scalar_one() == "lz4"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.db import is_postgres
+from app.db import compress_large_values_quickly, is_postgres
 from app.memory import collector_paused
 from app.roster import service as roster_service
 from app.roster.importer.columns import _ROWS_FORMAT, RosterImportConflict, RosterImportNotFound
@@ -121,6 +121,7 @@ def create_preview(
         diff_json=json.dumps(describe_diff(plan, current, roster), ensure_ascii=False),
         uploaded_by=uploaded_by,
     )
+    compress_large_values_quickly(session)  # rows_json: several MB for a large roster
     session.add(record)
     session.flush()
     return record
