@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePath
 from typing import Any
 
@@ -100,8 +101,13 @@ def create_preview(
 ) -> RosterImport:
     """Validate a roster file completely, compare it with the roster and store the preview."""
     compound = roster_service.get_compound(session, compound_id=compound_id)
-    table = read_table(content, file_name)
-    current = load_current(session, compound_id=compound_id)
+    # The file is read by a worker thread while the stored roster loads here: python-calamine
+    # parses a sheet without holding the GIL (after the safety scan, which stays first), and a
+    # re-import loads tens of thousands of stored units meanwhile. read_table uses no session.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-read") as reader:
+        reading = reader.submit(read_table, content, file_name)
+        current = load_current(session, compound_id=compound_id)
+        table = reading.result()
     roster = validate_table(
         table, known_buildings=set(current.buildings) if known_buildings_only else None
     )
