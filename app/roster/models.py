@@ -1,11 +1,12 @@
-"""Roster tables: every row belongs to exactly one compound."""
+"""Roster tables: every row belongs to exactly one compound, and every link between roster rows
+stays inside it (foreign keys on (compound_id, id), so the database refuses a side door)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.clock import now
@@ -49,21 +50,31 @@ class Compound(SQLModel, table=True):
 
 
 class Building(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("compound_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("compound_id", "name"),
+        # What the compound-consistent foreign keys of the rows below point at.
+        UniqueConstraint("compound_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    compound_id: int = Field(foreign_key="compound.id", index=True)
+    compound_id: int = Field(foreign_key="compound.id")
     name: str = Field(max_length=50)  # e.g. 1栋
 
 
 class Unit(SQLModel, table=True):
     """A 专有部分 with its exact exclusive area in hundredths of m²."""
 
-    __table_args__ = (UniqueConstraint("compound_id", "building_id", "entrance", "room"),)
+    __table_args__ = (
+        UniqueConstraint("compound_id", "building_id", "entrance", "room"),
+        UniqueConstraint("compound_id", "id"),
+        # The building is one of the unit's own compound (which the building's key refers to).
+        ForeignKeyConstraint(["compound_id", "building_id"],
+                             ["building.compound_id", "building.id"]),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    compound_id: int = Field(foreign_key="compound.id", index=True)
-    building_id: int = Field(foreign_key="building.id", index=True)
+    compound_id: int
+    building_id: int = Field(index=True)
     entrance: str = Field(default="", max_length=20)  # 单元
     room: str = Field(max_length=30)  # 房号
     area_hundredths: int = Field(gt=0)
@@ -75,10 +86,10 @@ class Unit(SQLModel, table=True):
 class Owner(SQLModel, table=True):
     """A natural person or organization; the ID number is kept only as a keyed hash."""
 
-    __table_args__ = (UniqueConstraint("compound_id", "id_hash"),)
+    __table_args__ = (UniqueConstraint("compound_id", "id_hash"), UniqueConstraint("compound_id", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
-    compound_id: int = Field(foreign_key="compound.id", index=True)
+    compound_id: int = Field(foreign_key="compound.id")
     kind: OwnerKind = Field(default=OwnerKind.PERSON, sa_type=str_enum(OwnerKind))
     name: str = Field(max_length=100)
     id_hash: str | None = Field(default=None, max_length=64)
@@ -90,10 +101,15 @@ class UnitOwner(SQLModel, table=True):
     """Ownership of a unit; several rows for one unit are co-ownership."""
 
     __tablename__ = "unit_owner"
+    # The unit and the owner are both of this row's compound.
+    __table_args__ = (
+        ForeignKeyConstraint(["compound_id", "unit_id"], ["unit.compound_id", "unit.id"]),
+        ForeignKeyConstraint(["compound_id", "owner_id"], ["owner.compound_id", "owner.id"]),
+    )
 
-    compound_id: int = Field(foreign_key="compound.id", index=True)
-    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
-    owner_id: int = Field(foreign_key="owner.id", primary_key=True, index=True)
+    compound_id: int = Field(index=True)
+    unit_id: int = Field(primary_key=True)
+    owner_id: int = Field(primary_key=True, index=True)
 
 
 class VotingSubject(SQLModel, table=True):
@@ -102,26 +118,36 @@ class VotingSubject(SQLModel, table=True):
     __tablename__ = "voting_subject"
     __table_args__ = (
         UniqueConstraint("compound_id", "key"),
+        UniqueConstraint("compound_id", "id"),
         Index("ix_voting_subject_compound_rep", "compound_id", "representative_owner_id"),
+        # The representative is an owner of the subject's own compound.
+        ForeignKeyConstraint(["compound_id", "representative_owner_id"],
+                             ["owner.compound_id", "owner.id"]),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    compound_id: int = Field(foreign_key="compound.id", index=True)
+    compound_id: int = Field(foreign_key="compound.id")
     key: str = Field(max_length=400)  # "developer" or "o:<sorted owner ids>"
     kind: SubjectKind = Field(sa_type=str_enum(SubjectKind))
     area_hundredths: int
     unit_count: int
-    representative_owner_id: int | None = Field(default=None, foreign_key="owner.id")
+    representative_owner_id: int | None = Field(default=None)
 
 
 class UnitSubject(SQLModel, table=True):
     """Which subject each unit currently belongs to (derived, rebuilt with the subjects)."""
 
     __tablename__ = "unit_subject"
+    # The unit and the subject are both of this row's compound.
+    __table_args__ = (
+        ForeignKeyConstraint(["compound_id", "unit_id"], ["unit.compound_id", "unit.id"]),
+        ForeignKeyConstraint(["compound_id", "subject_id"],
+                             ["voting_subject.compound_id", "voting_subject.id"]),
+    )
 
-    compound_id: int = Field(foreign_key="compound.id", index=True)
-    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
-    subject_id: int = Field(foreign_key="voting_subject.id", index=True)
+    compound_id: int = Field(index=True)
+    unit_id: int = Field(primary_key=True)
+    subject_id: int = Field(index=True)
 
 
 class RosterImportStatus(StrEnum):

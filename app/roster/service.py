@@ -279,20 +279,25 @@ def unit_facts(session: Session, *, compound_id: int) -> list[UnitFacts]:
     return _facts(stored, parking_counts_as_area=compound.parking_counts_as_area)
 
 
-def rebuild_subjects(session: Session, *, compound_id: int,
-                     units: Iterable[StoredUnit] | None = None) -> tuple[int, int]:
-    """Re-derive the subjects, keeping the id of every subject whose owner set is unchanged.
+def rebuild_subjects(session: Session, *, compound_id: int) -> tuple[int, int]:
+    """Re-derive the subjects from the units as stored, keeping the id of every subject whose
+    owner set is unchanged. Returns (total area in hundredths of m², subject count)."""
+    return store_subjects(session, compound_id=compound_id,
+                          derived=derive_subjects(unit_facts(session, compound_id=compound_id)))
 
-    `units`: every unit of the compound as it now stands, when the caller has them in memory
-    (a roster import, which has just written them) and the compound row is locked; otherwise
-    they are read back.
-    """
-    if units is None:
-        facts = unit_facts(session, compound_id=compound_id)
-    else:
-        compound = get_compound(session, compound_id=compound_id)
-        facts = _facts(units, parking_counts_as_area=compound.parking_counts_as_area)
-    derived = derive_subjects(facts)
+
+def subjects_of_units(units: Iterable[StoredUnit], *, parking_counts_as_area: bool
+                      ) -> list[DerivedSubject]:
+    """The subjects of a compound whose units (all of them, as they now stand) the caller holds
+    in memory: a roster import, which has just written them, under the compound row lock that
+    every roster writer takes first. Pure: it may run while the writes are still finishing."""
+    return derive_subjects(_facts(units, parking_counts_as_area=parking_counts_as_area))
+
+
+def store_subjects(session: Session, *, compound_id: int,
+                   derived: list[DerivedSubject]) -> tuple[int, int]:
+    """Make the stored subjects and unit-subject links those derived, keeping the id of every
+    subject whose owner set is unchanged. Returns (total area in hundredths of m², count)."""
     # The stored subjects as plain rows (a re-import compares tens of thousands of them).
     existing = {
         key: (sid, area, count, rep)

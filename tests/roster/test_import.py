@@ -669,3 +669,39 @@ def test_entrance_suffix_and_full_width_forms_are_normalized(db: Session) -> Non
     (unit,) = roster.rows
     assert (unit.entrance, unit.room) == ("2", "101")
     assert roster.owners[unit.owner_keys[0]].phone == "13800000001"
+
+
+def test_preview_and_apply_run_with_the_collector_paused(db: Session,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both phases build their rows with the cyclic collector off (app/memory.py), and leave it
+    as they found it."""
+    import gc
+
+    from app.roster.importer import applying, previews
+
+    seen: list[bool] = []
+    for module in (previews, applying):
+        planned = module.plan_changes
+        monkeypatch.setattr(module, "plan_changes",
+                            lambda *a, _p=planned, **k: seen.append(gc.isenabled()) or _p(*a, **k))
+    was = gc.isenabled()
+    compound = make_compound(db)
+    import_file(db, compound.id, csv_bytes(BASE))
+    assert seen == [False, False]
+    assert gc.isenabled() == was
+
+
+def test_a_large_preview_is_stored_compressed_with_lz4(db: Session) -> None:
+    """PostgreSQL compresses the stored rows with lz4 (when it has it), not the slower pglz."""
+    from sqlalchemy import text
+
+    if db.get_bind().dialect.name != "postgresql" or not db.execute(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+            "WHERE name = 'default_toast_compression'")).scalar_one():
+        pytest.skip("only PostgreSQL built with lz4 compresses with it")
+    compound = make_compound(db)
+    record = importer.create_preview(db, compound_id=compound.id, content=csv_bytes(big_rows(300)),
+                                     file_name="名册.csv")
+    assert len(record.rows_json) > 8000  # past the size PostgreSQL compresses at
+    assert db.execute(text("SELECT pg_column_compression(rows_json) FROM roster_import "
+                           "WHERE id = :id"), {"id": record.id}).scalar_one() == "lz4"

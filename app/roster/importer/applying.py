@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from app.audit.service import Actor, append_event
 from app.clock import now
-from app.db import bulk_insert_rows, is_postgres, reserve_ids
+from app.db import BackgroundInserts, is_postgres, reserve_ids
 from app.errors import NotFound
+from app.memory import collector_paused
 from app.roster import service as roster_service
 from app.roster.importer.columns import _CHUNK, RosterImportConflict
 from app.roster.importer.current import CurrentRoster, load_current, roster_fingerprint
@@ -50,6 +51,7 @@ def _lock_compound(session: Session, compound_id: int) -> Compound:
     return compound
 
 
+@collector_paused()  # builds ~10 objects per row, none in a cycle: see app/memory.py
 def apply_import(
     session: Session, *, compound_id: int, import_id: int, actor: Actor
 ) -> RosterImport:
@@ -57,7 +59,8 @@ def apply_import(
 
     Nothing is removed: units and owners the file lacks are recorded for the removal step.
     """
-    _lock_compound(session, compound_id)
+    compound = _lock_compound(session, compound_id)
+    parking_counts_as_area = compound.parking_counts_as_area
     record = get_import(session, compound_id=compound_id, import_id=import_id, for_update=True)
     if record.status == RosterImportStatus.APPLIED:
         raise RosterImportConflict("该名册已经导入，不能重复导入", code="roster_import_already_applied")
@@ -69,12 +72,16 @@ def apply_import(
             code="roster_changed",
         )
     plan = plan_changes(current, roster)
-    units = _write_plan(session, compound_id=compound_id, roster=roster, plan=plan,
-                        current=current)
-    # The subjects are derived from the units as just written, without reading them back (the
-    # compound row is locked: every roster writer takes that lock first).
-    area, headcount = roster_service.rebuild_subjects(session, compound_id=compound_id,
-                                                      units=units)
+    with BackgroundInserts(session) as inserts:
+        units = _write_plan(session, compound_id=compound_id, roster=roster, plan=plan,
+                            current=current, inserts=inserts)
+        # The subjects are derived while the server still checks the rows just sent, from the
+        # units as just written, without reading them back (the compound row is locked: every
+        # roster writer takes that lock first).
+        derived = roster_service.subjects_of_units(units,
+                                                   parking_counts_as_area=parking_counts_as_area)
+    area, headcount = roster_service.store_subjects(session, compound_id=compound_id,
+                                                    derived=derived)
     # Units and owners the file lacks stay: the removal step lists them from here and removes
     # them only after the member types their count (app/roster/removals.py).
     record.removal_json = json.dumps({
@@ -110,9 +117,12 @@ def apply_import(
 
 
 def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster, plan: RosterPlan,
-                current: CurrentRoster) -> list[roster_service.StoredUnit]:
-    """Apply the plan with bulk statements: no query per row, nothing read back. Returns every
-    unit of the compound as it now stands (id, area, status, usage, owner ids)."""
+                current: CurrentRoster, inserts: BackgroundInserts
+                ) -> list[roster_service.StoredUnit]:
+    """Apply the plan with bulk statements: no query per row, nothing read back. The new owners,
+    units and links are queued on `inserts` (which then holds the connection): the caller
+    waits for them. Returns every unit of the compound as it now stands (id, area, status,
+    usage, owner ids)."""
     unit_table = Unit.__table__
     owner_table = Owner.__table__
     link_table = UnitOwner.__table__
@@ -158,21 +168,19 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster, 
                 for o, e, _ in plan.owners_updated
             ],
         )
-    # New owners and units get their ids before they are written, so nothing is read back.
-    if plan.owners_added:
-        owner_ids = reserve_ids(session, owner_table, len(plan.owners_added))
-        bulk_insert_rows(
-            session, owner_table,
-            ("id", "compound_id", "kind", "name", "id_hash", "id_last4", "phone"),
-            ((oid, compound_id, e.kind.value, e.name, e.id_hash, e.id_last4, e.phone)
-             for oid, e in zip(owner_ids, (roster.owners[k] for k in plan.owners_added),
-                               strict=True)),
-        )
-        plan.owner_ids.update(zip(plan.owners_added, owner_ids, strict=True))
-    unit_ids = {u.unit_key: u.id for u, _ in plan.owners_moved}
+    # New owners and units get their ids before they are written, so nothing is read back;
+    # both are taken before the first insert is queued (the connection is the worker's then).
+    owner_ids = reserve_ids(session, owner_table, len(plan.owners_added))
     new_ids = reserve_ids(session, unit_table, len(plan.units_added))
-    bulk_insert_rows(
-        session, unit_table,
+    plan.owner_ids.update(zip(plan.owners_added, owner_ids, strict=True))
+    inserts.insert(
+        owner_table, ("id", "compound_id", "kind", "name", "id_hash", "id_last4", "phone"),
+        ((oid, compound_id, e.kind.value, e.name, e.id_hash, e.id_last4, e.phone)
+         for oid, e in zip(owner_ids, (roster.owners[k] for k in plan.owners_added), strict=True)),
+    )
+    unit_ids = {u.unit_key: u.id for u, _ in plan.owners_moved}
+    inserts.insert(
+        unit_table,
         ("id", "compound_id", "building_id", "entrance", "room", "area_hundredths",
          "area_source", "usage", "status"),
         ((uid, compound_id, building_ids[r.building], r.entrance, r.room, r.area_hundredths,
@@ -181,8 +189,8 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster, 
     )
     unit_ids.update(zip((r.unit_key for r in plan.units_added), new_ids, strict=True))
     owner_id = plan.owner_ids.__getitem__
-    bulk_insert_rows(
-        session, link_table, ("compound_id", "unit_id", "owner_id"),
+    inserts.insert(
+        link_table, ("compound_id", "unit_id", "owner_id"),
         ((compound_id, unit_ids[r.unit_key], owner_id(k))
          for r in [*plan.units_added, *(r for _, r in plan.owners_moved)]
          for k in r.owner_keys),
@@ -205,5 +213,4 @@ def _write_plan(session: Session, *, compound_id: int, roster: ValidatedRoster, 
         ))
     units += [(uid, r.area_hundredths, r.status, r.usage, frozenset(map(owner_id, r.owner_keys)))
               for uid, r in zip(new_ids, plan.units_added, strict=True)]
-    session.flush()
     return units

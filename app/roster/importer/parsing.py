@@ -415,7 +415,7 @@ class _RowChecker:
             fail(COL_STATUS, "状态须为：已交付、未售、已售未交付")
 
         owner_errors = len(self.errors)
-        owners = self.check_owners(number, (raw_kind, raw_name, raw_id, raw_phone), fail)
+        owners, keys = self.check_owners(number, (raw_kind, raw_name, raw_id, raw_phone), fail)
         owners_failed = len(self.errors) > owner_errors
         if status == UnitStatus.DELIVERED and not owners and not owners_failed:
             fail(COL_OWNER_NAME, "已交付房屋缺少业主")
@@ -424,13 +424,14 @@ class _RowChecker:
 
         if len(self.errors) == before:
             assert area_source is not None and status is not None
-            for entry in owners:
-                self.owners.setdefault(entry.key, entry)
+            for okey, entry in zip(keys, owners, strict=True):
+                self.owners.setdefault(okey, entry)
             self.rows.append(RosterRow(number, building, entrance, room, area, area_source, usage,
-                                       status, tuple(e.key for e in owners)))
+                                       status, keys))
 
     def check_owners(self, number: int, cells: tuple[Any, Any, Any, Any],
-                     fail: _Fail) -> list[OwnerEntry]:
+                     fail: _Fail) -> tuple[list[OwnerEntry], tuple[str, ...]]:
+        """The row's owners and their keys (each key made once), or none when one is invalid."""
         raw_kind, raw_name, raw_id, raw_phone = cells
         names = _split(_text(raw_name))
         ids = _split(_normal(raw_id).upper())
@@ -439,7 +440,7 @@ class _RowChecker:
         if not names:
             if any(ids) or any(phones):
                 fail(COL_OWNER_NAME, "填写了证件号码或手机号，但缺少业主姓名")
-            return []
+            return [], ()
         count = len(names)
         aligned = True
         for column, items in ((COL_ID_NUMBER, ids), (COL_PHONE, phones)):
@@ -451,11 +452,11 @@ class _RowChecker:
             fail(COL_OWNER_KIND, f"业主类型个数（{len(kinds)}）与业主姓名个数（{count}）不一致")
             aligned = False
         if not aligned:
-            return []
+            return [], ()
         if isinstance(raw_id, float):
             # Excel keeps 15 significant digits: an ID typed as a number has lost its last digits.
             fail(COL_ID_NUMBER, "证件号码被存成了数字，末几位已丢失，请将该列设为“文本”格式后重新填写")
-            return []
+            return [], ()
         entries: list[OwnerEntry] = []
         for i, name in enumerate(names):
             who = f"第{i + 1}位业主" if count > 1 else "业主"
@@ -505,23 +506,24 @@ class _RowChecker:
                 continue
             entries.append(OwnerEntry(kind, name, id_hash, id_last4, phone))
         if len(entries) != count:
-            return []
-        if len({e.key for e in entries}) != len(entries):
+            return [], ()
+        keys = tuple(e.key for e in entries)
+        if count > 1 and len(set(keys)) != count:
             fail(COL_OWNER_NAME, "同一房屋的共有人重复")
-            return []
-        for entry in entries:
-            self.check_consistency(number, entry, fail)
-        return entries
+            return [], ()
+        for key, entry in zip(keys, entries, strict=True):
+            self.check_consistency(number, entry, key, fail)
+        return entries, keys
 
-    def check_consistency(self, number: int, entry: OwnerEntry, fail: _Fail) -> None:
+    def check_consistency(self, number: int, entry: OwnerEntry, key: str, fail: _Fail) -> None:
         """The same ID number must mean the same name, kind and phone on every row."""
         if entry.id_hash is None:
             return
-        first_row = self.owner_rows.setdefault(entry.key, number)
+        first_row = self.owner_rows.setdefault(key, number)
         if first_row == number:
-            self.owners.setdefault(entry.key, entry)
+            self.owners.setdefault(key, entry)
             return
-        first = self.owners[entry.key]
+        first = self.owners[key]
         if first.name != entry.name:
             fail(COL_ID_NUMBER, f"证件号码与第{first_row}行相同，但业主姓名不同")
         elif first.kind != entry.kind:
@@ -529,7 +531,7 @@ class _RowChecker:
         elif first.phone and entry.phone and first.phone != entry.phone:
             fail(COL_PHONE, f"证件号码与第{first_row}行相同，但手机号不同")
         elif entry.phone and not first.phone:
-            self.owners[entry.key] = entry
+            self.owners[key] = entry
 
 
 def validate_table(table: RawTable, *, known_buildings: set[str] | None = None) -> ValidatedRoster:

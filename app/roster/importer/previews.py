@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.db import is_postgres
+from app.db import compress_large_values_quickly, is_postgres
+from app.memory import collector_paused
 from app.roster import service as roster_service
 from app.roster.importer.columns import _ROWS_FORMAT, RosterImportConflict, RosterImportNotFound
 from app.roster.importer.current import load_current, roster_fingerprint
@@ -92,14 +94,20 @@ def _load_rows_format_1(data: dict[str, Any]) -> ValidatedRoster:
     return ValidatedRoster(rows=rows, owners={e.key: e for e in entries})
 
 
+@collector_paused()  # builds ~10 objects per row, none in a cycle: see app/memory.py
 def create_preview(
     session: Session, *, compound_id: int, content: bytes, file_name: str,
     known_buildings_only: bool = False, uploaded_by: int | None = None,
 ) -> RosterImport:
     """Validate a roster file completely, compare it with the roster and store the preview."""
     compound = roster_service.get_compound(session, compound_id=compound_id)
-    table = read_table(content, file_name)
-    current = load_current(session, compound_id=compound_id)
+    # The file is read by a worker thread while the stored roster loads here: python-calamine
+    # parses a sheet without holding the GIL (after the safety scan, which stays first), and a
+    # re-import loads tens of thousands of stored units meanwhile. read_table uses no session.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-read") as reader:
+        reading = reader.submit(read_table, content, file_name)
+        current = load_current(session, compound_id=compound_id)
+        table = reading.result()
     roster = validate_table(
         table, known_buildings=set(current.buildings) if known_buildings_only else None
     )
@@ -119,6 +127,7 @@ def create_preview(
         diff_json=json.dumps(describe_diff(plan, current, roster), ensure_ascii=False),
         uploaded_by=uploaded_by,
     )
+    compress_large_values_quickly(session)  # rows_json: several MB for a large roster
     session.add(record)
     session.flush()
     return record
