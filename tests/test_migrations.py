@@ -112,15 +112,21 @@ def _roster_snapshot(engine) -> dict[str, list[tuple[object, ...]]]:  # type: ig
         }
 
 
+def _rosters_before_the_keys(url: str):  # type: ignore[no-untyped-def]
+    """A database migrated to just before the compound-consistent keys, holding two rosters."""
+    cfg = _config(url)
+    command.upgrade(cfg, _BEFORE_ROSTER_KEYS)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for table, (columns, rows) in _ROSTER_ROWS.items():
+            _insert(conn, table, columns, rows)
+    return cfg, engine
+
+
 def test_roster_keys_migration_keeps_rows_up_and_down(fresh_url: str) -> None:
     """The compound-consistent keys migrate a database holding rosters, and migrate back."""
-    cfg = _config(fresh_url)
-    command.upgrade(cfg, _BEFORE_ROSTER_KEYS)
-    engine = make_engine(fresh_url)
+    cfg, engine = _rosters_before_the_keys(fresh_url)
     try:
-        with engine.begin() as conn:
-            for table, (columns, rows) in _ROSTER_ROWS.items():
-                _insert(conn, table, columns, rows)
         before = _roster_snapshot(engine)
         command.upgrade(cfg, _ROSTER_KEYS)
         assert _roster_snapshot(engine) == before
@@ -148,13 +154,9 @@ def test_roster_keys_migration_keeps_rows_up_and_down(fresh_url: str) -> None:
 
 def test_roster_keys_migration_refuses_a_cross_compound_row(fresh_url: str) -> None:
     """A link that already points into another compound stops the upgrade, which says what."""
-    cfg = _config(fresh_url)
-    command.upgrade(cfg, _BEFORE_ROSTER_KEYS)
-    engine = make_engine(fresh_url)
+    cfg, engine = _rosters_before_the_keys(fresh_url)
     try:
         with engine.begin() as conn:
-            for table, (columns, rows) in _ROSTER_ROWS.items():
-                _insert(conn, table, columns, rows)
             # Allowed before: each column's own foreign key is satisfied.
             _insert(conn, "unit_owner", "compound_id, unit_id, owner_id", [(1, 1001, 200)])
         with pytest.raises(RuntimeError, match="unit_owner -> owner: 1"):
