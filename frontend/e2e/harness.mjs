@@ -94,7 +94,10 @@ export async function startBackend({ seed = true, env: extraEnv = {}, setup = []
       if (!script && !existsSync(join(REPO, 'app', 'demo.py')) && !existsSync(join(REPO, 'app', 'demo', '__main__.py'))) {
         throw new Error('no demo seed: app/demo.py is missing (or set GONGJUE_E2E_SEED=<script>)');
       }
-      await run(PYTHON, script ? [script] : ['-m', 'app.demo'], env);
+      // -P: the script's folder is not put first on sys.path, where a module of that folder would
+      // hide the standard library's namesake (app/procedures/queue.py hid `queue`, which
+      // concurrent.futures imports). The seed scripts put the repository on the path themselves.
+      await run(PYTHON, script ? ['-P', script] : ['-m', 'app.demo'], env);
     }
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -278,6 +281,11 @@ export async function openCompound(page, name = '阳光花园') {
  */
 export async function accessibilityProblems(page) {
   await page.waitForLoadState('networkidle').catch(() => {});
+  // A dialog still fading in has its text at part opacity, which axe measures as low contrast:
+  // wait until no CSS transition or animation is running (Vant's dialogs and popups use both).
+  await page
+    .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 })
+    .catch(() => {});
   // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses the
   // inline <script> that addScriptTag would insert.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE, 'utf8'));
