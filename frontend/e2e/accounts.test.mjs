@@ -3,7 +3,7 @@
 // the committee's home; a revocation takes the compound away; the audit trail shows both.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertAccessible, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
+import { PHONE, assertAccessible, openScreen, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
 
 let backend;
 let b;
@@ -15,13 +15,7 @@ const OWN = 'wang-own-secret-2027';
 before(async () => {
   backend = await startBackend();
   b = await startBrowser(backend.baseURL);
-  const context = await b.browser.newContext({
-    baseURL: backend.baseURL, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
-    deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-  });
-  context.setDefaultTimeout(Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000);
-  member = { context, page: await context.newPage(), errors: [] };
-  member.page.on('pageerror', (err) => member.errors.push(String(err)));
+  member = await openScreen(b.browser, backend.baseURL, PHONE);
 });
 
 after(async () => {

@@ -8,15 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  REPO,
-  assertAccessible,
-  confirmStep,
-  openCompound,
-  ownerLogin,
-  screenshot,
-  staffLogin,
-  startBackend,
-  startBrowser,
+  PC, PHONE, REPO, assertAccessible, confirmStep, openCompound, openScreen, ownerLogin, screenshot, staffLogin, startBackend, startBrowser,
 } from './harness.mjs';
 import { join } from 'node:path';
 
@@ -37,18 +29,8 @@ after(async () => {
   await backend?.stop();
 });
 
-async function context(kind) {
-  const phone = kind === 'phone';
-  const ctx = await b.browser.newContext({
-    baseURL: backend.baseURL, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-    ...(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
-      : { viewport: { width: 1366, height: 768 } }),
-  });
-  ctx.setDefaultTimeout(30_000);
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return { ctx, page, errors };
+function context(kind) {
+  return openScreen(b.browser, backend.baseURL, kind === 'phone' ? PHONE : PC);
 }
 
 async function asStaff(username) {
@@ -67,7 +49,7 @@ test('the clerk files a quarterly report and the reviewer acknowledges it', asyn
   await clerk.page.getByText('本季度完成电梯年检').waitFor();
   await screenshot(clerk.page, 'appraisal-quarterly-clerk');
   assert.deepEqual(clerk.errors, []);
-  await clerk.ctx.close();
+  await clerk.context.close();
 
   const reviewer = await asStaff('reviewer');
   await reviewer.page.goto(`/c/${compoundId}/appraisals`);
@@ -80,7 +62,7 @@ test('the clerk files a quarterly report and the reviewer acknowledges it', asyn
   await row.getByText('收悉，报修处置情况请按月公示。').waitFor();
   await assertAccessible(reviewer.page, 'quarterly reports (reviewer, PC)');
   assert.deepEqual(reviewer.errors, []);
-  await reviewer.ctx.close();
+  await reviewer.context.close();
 });
 
 async function fillScores(page, name, values, kind = null) {
@@ -102,7 +84,7 @@ test('accounts are filed, the appraisal entered and published', async () => {
   await committee.page.getByTestId('accounts').getByText('业委会本年度召开业主大会两次').waitFor();
   await fillScores(committee.page, '业委会', [80, 80, 80, 80, 80], 'committee');
   await fillScores(committee.page, '业主代表甲', [70, 70, 70, 70, 70], 'owner_rep');
-  await committee.ctx.close();
+  await committee.context.close();
 
   const clerk = await asStaff('clerk');
   await clerk.page.goto(`/c/${compoundId}/appraisals/${YEAR}`);
@@ -110,7 +92,7 @@ test('accounts are filed, the appraisal entered and published', async () => {
   await clerk.page.getByRole('button', { name: '提交述职报告' }).click();
   await clerk.page.getByTestId('accounts').getByText('物业全年履行服务合同情况述职。').waitFor();
   assert.equal(await clerk.page.getByTestId('score-form').count(), 0); // the company does not appraise
-  await clerk.ctx.close();
+  await clerk.context.close();
 
   const reviewer = await asStaff('reviewer');
   await reviewer.page.goto(`/c/${compoundId}/appraisals/${YEAR}`);
@@ -130,7 +112,7 @@ test('accounts are filed, the appraisal entered and published', async () => {
   await reviewer.page.getByTestId('appraisal-status').getByText('已公布').waitFor();
   await assertAccessible(reviewer.page, 'appraisal (reviewer, PC)');
   assert.deepEqual(reviewer.errors, []);
-  await reviewer.ctx.close();
+  await reviewer.context.close();
 
   const clerk2 = await asStaff('clerk');
   await clerk2.page.goto(`/c/${compoundId}/appraisals/${YEAR}`);
@@ -144,7 +126,7 @@ test('accounts are filed, the appraisal entered and published', async () => {
   await item.getByRole('button', { name: '报告整改完成' }).click();
   await item.getByText('已整改待确认').waitFor();
   assert.deepEqual(clerk2.errors, []);
-  await clerk2.ctx.close();
+  await clerk2.context.close();
 });
 
 test('an owner reads the result and a rectification item on a phone', async () => {
@@ -164,5 +146,5 @@ test('an owner reads the result and a rectification item on a phone', async () =
   await screenshot(owner.page, 'appraisal-owner-phone');
   await assertAccessible(owner.page, 'appraisal result (owner, phone)');
   assert.deepEqual(owner.errors, []);
-  await owner.ctx.close();
+  await owner.context.close();
 });

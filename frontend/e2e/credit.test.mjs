@@ -11,8 +11,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  OWNER_PHONES, REPO, assertAccessible, confirmStep, openCompound, ownerLogin, screenshot, staffLogin, startBackend,
-  startBrowser,
+  OWNER_PHONES, PC, PHONE, REPO, assertAccessible, confirmStep, openCompound, openScreen, ownerLogin, screenshot, staffLogin, startBackend, startBrowser,
 } from './harness.mjs';
 
 process.env.GONGJUE_E2E_SEED ||= join(REPO, 'frontend', 'e2e', 'seed_credit.py');
@@ -32,17 +31,8 @@ after(async () => {
   await backend?.stop();
 });
 
-async function context({ phone }) {
-  const ctx = await b.browser.newContext({
-    baseURL: backend.baseURL, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true,
-    ...(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
-      : { viewport: { width: 1366, height: 768 } }),
-  });
-  ctx.setDefaultTimeout(Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000);
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return { ctx, page, errors };
+function context({ phone }) {
+  return openScreen(b.browser, backend.baseURL, phone ? PHONE : PC);
 }
 
 test('company recorded → list published with it on the black list → the committee proposes the dismissal; owners see the place', async () => {
@@ -117,7 +107,7 @@ test('company recorded → list published with it on the black list → the comm
   assert.match(download.suggestedFilename(), /红黑榜.*\.xlsx$/);
   await screenshot(sv.page, 'credit-list-pc');
   assert.deepEqual(sv.errors, []);
-  await sv.ctx.close();
+  await sv.context.close();
 
   // 3. The committee is prompted on its compound page and its ballots screen; it proposes.
   await wy.page.goto(`/c/${sun}`);
@@ -155,7 +145,7 @@ test('company recorded → list published with it on the black list → the comm
   await wy.page.getByTestId('place-tag').filter({ hasText: '黑榜' }).waitFor();
   await assertAccessible(wy.page, 'compound credit (committee, phone)');
   assert.deepEqual(wy.errors, []);
-  await wy.ctx.close();
+  await wy.context.close();
 
   // The committee's credit page on a PC.
   const pc = await context({ phone: false });
@@ -163,7 +153,7 @@ test('company recorded → list published with it on the black list → the comm
   await pc.page.goto(`/c/${sun}/credit`);
   await pc.page.getByTestId('place-tag').waitFor();
   await screenshot(pc.page, 'credit-compound-pc');
-  await pc.ctx.close();
+  await pc.context.close();
 
   // 4. An owner sees the company's place and why on the phone; no prompt, no form.
   const owner = await context({ phone: true });
@@ -182,5 +172,5 @@ test('company recorded → list published with it on the black list → the comm
   await screenshot(owner.page, 'credit-owner-phone');
   await assertAccessible(owner.page, 'compound credit (owner, phone)');
   assert.deepEqual(owner.errors, []);
-  await owner.ctx.close();
+  await owner.context.close();
 });

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { PYTHON, REPO, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
+import { PC, PHONE, PYTHON, REPO, openScreen, screenshot, staffLogin, startBackend, startBrowser } from './harness.mjs';
 import { residentId, toCsv } from './roster-files.mjs';
 
 const ADMIN_PASSWORD = 'Golive-platform-7731';
@@ -21,8 +21,6 @@ const PHONES = [1, 2, 3, 4, 5, 6].map((n) => `1390000000${n}`);
 const TEMPLATES = { login_code: 'SMS_100000001', ballot_opened: 'SMS_100000002', ballot_reminder: 'SMS_100000003' };
 const DAY = 86_400;
 const OFFSET_DAYS = 17; // voting starts 16 days after today (Beijing); the notice needs 15
-const STAFF = { width: 1366, height: 768 };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
 let fake; // { process, url, env }
 let backend;
@@ -71,16 +69,10 @@ function beijingInput(days) {
   return `${d.toISOString().slice(0, 10)}T00:00`;
 }
 
-async function newContext(browser, options) {
-  const context = await browser.newContext({
-    baseURL: backend.baseURL, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options,
-  });
-  context.setDefaultTimeout(Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000);
-  await context.clock.install({ time: new Date() });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return { context, page, errors };
+async function newContext(browser, size) {
+  const screen = await openScreen(browser, backend.baseURL, size);
+  await screen.context.clock.install({ time: new Date() });
+  return screen;
 }
 
 before(async () => {
@@ -93,7 +85,7 @@ before(async () => {
   b = await startBrowser(backend.baseURL);
   await b.page.close();
   await b.context.close();
-  Object.assign(b, await newContext(b.browser, { viewport: STAFF }));
+  Object.assign(b, await newContext(b.browser, PC));
   owner = await newContext(b.browser, PHONE);
 });
 

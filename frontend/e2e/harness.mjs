@@ -185,24 +185,31 @@ export async function startBackend({ seed = true, env: extraEnv = {}, setup = []
   };
 }
 
-/** Launch Chromium and open a phone-sized context (390×844, touch, 2× pixels). */
+/** A phone's screen (390×844, touch, 2× pixels) and a PC's (1366×768), as `openScreen` sizes. */
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const PC = { viewport: { width: 1366, height: 768 } };
+// Generous enough for a loaded machine running several test files (GONGJUE_E2E_TIMEOUT_MS).
+const TIMEOUT_MS = Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000;
+
+/**
+ * A new browser context of the given size (PHONE or PC, plus any of Playwright's context options)
+ * with the suite's locale, time zone and timeout, its first page, and that page's uncaught errors.
+ */
+export async function openScreen(browser, baseURL, size = PHONE) {
+  const context = await browser.newContext({
+    baseURL, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true, ...size,
+  });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return { context, page, errors };
+}
+
+/** Launch Chromium and open a phone-sized screen (`openScreen`). */
 export async function startBrowser(baseURL) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  const context = await browser.newContext({
-    baseURL,
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-    deviceScaleFactor: 2,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    acceptDownloads: true,
-  });
-  // Generous enough for a loaded machine running several test files (GONGJUE_E2E_TIMEOUT_MS).
-  context.setDefaultTimeout(Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000);
-  const page = await context.newPage();
-  const consoleErrors = [];
-  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  const { context, page, errors: consoleErrors } = await openScreen(browser, baseURL);
   return { browser, context, page, consoleErrors };
 }
 

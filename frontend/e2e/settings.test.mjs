@@ -14,15 +14,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  OWNER_PHONES,
-  assertAccessible,
-  confirmStep,
-  openCompound,
-  ownerLogin,
-  screenshot,
-  staffLogin,
-  startBackend,
-  startBrowser,
+  OWNER_PHONES, PHONE, assertAccessible, confirmStep, openCompound, openScreen, ownerLogin, screenshot, staffLogin, startBackend, startBrowser,
 } from './harness.mjs';
 
 process.env.GONGJUE_E2E_SEED ||= join(import.meta.dirname, 'seed_unit_record.py');
@@ -197,12 +189,7 @@ test('PC: parking spaces carry area (audited); the per-unit record is read by th
   await context.close();
 
   // An owner reaches it from the ballot's page, on a phone.
-  const owner = await b.browser.newContext({
-    baseURL: backend.baseURL, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
-    deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-  });
-  owner.setDefaultTimeout(Number(process.env.GONGJUE_E2E_TIMEOUT_MS) || 30_000);
-  const phone = await owner.newPage();
+  const { context: owner, page: phone } = await openScreen(b.browser, backend.baseURL, PHONE);
   await ownerLogin(phone, backend, OWNER_PHONES[0]);
   const ballots = await api(owner, `/compounds/${compoundId}/ballots`);
   const published = ballots.find((x) => x.title === '2026年第五次业主大会');

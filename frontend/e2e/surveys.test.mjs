@@ -5,13 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAccessible,
-  openCompound,
-  ownerLogin,
-  screenshot,
-  staffLogin,
-  startBackend,
-  startBrowser,
+  PHONE, assertAccessible, openCompound, openScreen, ownerLogin, screenshot, staffLogin, startBackend, startBrowser,
 } from './harness.mjs';
 
 // Demo owners who answer for a flat (sole owner, or the co-owners' representative).
@@ -42,16 +36,8 @@ after(async () => {
   await backend?.stop();
 });
 
-async function phone() {
-  const context = await b.browser.newContext({
-    baseURL: backend.baseURL, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
-    deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-  });
-  context.setDefaultTimeout(30_000);
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return { context, page, errors };
+function phone() {
+  return openScreen(b.browser, backend.baseURL, PHONE);
 }
 
 async function confirmStep(page, button, ok) {

@@ -6,14 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  assertAccessible,
-  confirmStep,
-  openCompound,
-  ownerLogin,
-  screenshot,
-  staffLogin,
-  startBackend,
-  startBrowser,
+  PC, PHONE, assertAccessible, confirmStep, openCompound, openScreen, ownerLogin, screenshot, staffLogin, startBackend, startBrowser,
 } from './harness.mjs';
 
 const OWNER = '13800000001';
@@ -36,16 +29,8 @@ after(async () => {
   await backend?.stop();
 });
 
-async function context(kind) {
-  const options = kind === 'phone'
-    ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
-    : { viewport: { width: 1366, height: 768 } };
-  const ctx = await b.browser.newContext({ baseURL: backend.baseURL, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
-  ctx.setDefaultTimeout(30_000);
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  return { ctx, page, errors };
+function context(kind) {
+  return openScreen(b.browser, backend.baseURL, kind === 'phone' ? PHONE : PC);
 }
 
 async function staffStep(username, button, ok, consequence, fill) {
@@ -97,20 +82,20 @@ test('the committee dispatches it on a PC', async () => {
   await s.page.getByTestId('wo-due').waitFor();
   await screenshot(s.page, 'workorder-committee-dispatched');
   assert.deepEqual(s.errors, []);
-  await s.ctx.close();
+  await s.context.close();
 });
 
 test('the property company accepts it and records the work', async () => {
   let s = await staffStep('clerk', '接单', '接单', /不能撤回/);
   await s.page.getByTestId('wo-status').getByText('处理中').waitFor();
-  await s.ctx.close();
+  await s.context.close();
   s = await staffStep('clerk', '登记处理结果', '登记', /不能修改/, async (page) => {
     await page.getByLabel('处理情况').fill('已更换楼道灯泡，并检查了开关');
     await page.locator('#wo-done-photo').setInputFiles({ name: '换好了.png', mimeType: 'image/png', buffer: PNG });
     await page.getByText('已上传：换好了.png').waitFor();
   });
   await s.page.getByTestId('wo-status').getByText('待评价').waitFor();
-  await s.ctx.close();
+  await s.context.close();
 });
 
 test('the owner rates the result', async () => {
@@ -124,7 +109,7 @@ test('the owner rates the result', async () => {
   await confirmStep(p.page, '提交', /不能修改/);
   await p.page.getByTestId('wo-status').getByText('待回访').waitFor();
   assert.deepEqual(p.errors, []);
-  await p.ctx.close();
+  await p.context.close();
 });
 
 test('the party branch records the follow-up visit and closes it', async () => {
@@ -137,7 +122,7 @@ test('the party branch records the follow-up visit and closes it', async () => {
     await history.getByText(step, { exact: true }).first().waitFor();
   }
   await screenshot(s.page, 'workorder-reviewer-closed');
-  await s.ctx.close();
+  await s.context.close();
 });
 
 test('another owner sees the anonymous counts, not the order', async () => {
@@ -154,5 +139,5 @@ test('another owner sees the anonymous counts, not the order', async () => {
   await p.page.goto(orderPath);
   await p.page.getByRole('alert').getByText('工单不存在').waitFor();
   assert.deepEqual(p.errors, []);
-  await p.ctx.close();
+  await p.context.close();
 });
