@@ -353,11 +353,14 @@ def table(result: dict[str, Any]) -> str:
     def row(workload: str, metric: str, *path: str) -> None:
         lines.append("| " + " | ".join([workload, metric, *[_fmt(_get(result["results"][d], *path)) for d in dbs]]) + " |")
 
+    def pair(workload: str, metric: str, *paths: tuple[str, ...]) -> None:
+        """One cell per database holding several figures, `a / b`."""
+        lines.append(f"| {workload} | {metric} | " + " | ".join(
+            " / ".join(_fmt(_get(result["results"][d], *path)) for path in paths) for d in dbs) + " |")
+
     c, sc = result["settings"]["concurrency"], result["settings"]["sqlite_concurrency"]
     row(f"cast ({c} owners; SQLite {sc})", "votes/s", "cast", "throughput_rps")
-    lines.append("| | p50 / p99 ms | " + " | ".join(
-        f"{_fmt(_get(result['results'][d], 'cast', 'p50_ms'))} / {_fmt(_get(result['results'][d], 'cast', 'p99_ms'))}"
-        for d in dbs) + " |")
+    pair("", "p50 / p99 ms", ("cast", "p50_ms"), ("cast", "p99_ms"))
     row("ceiling (auth + account read)", "req/s", "cast", "ceiling", "throughput_rps")
     row("ceiling (token only, no DB)", "req/s", "cast", "ceiling_nodb", "throughput_rps")
     row("", "ratio cast ÷ ceiling", "cast", "ratio")
@@ -383,23 +386,13 @@ def table(result: dict[str, Any]) -> str:
         for d in dbs) + " |")
     lines.append("| cast, open loop at ½ the max | votes/s offered (Poisson) | " + " | ".join(
         _fmt(_get(result["results"][d], "open_loop", "votes", "offered_rps")) for d in dbs) + " |")
-    lines.append("| | vote p50 / p99 ms | " + " | ".join(
-        f"{_fmt(_get(result['results'][d], 'open_loop', 'p50_ms'))} / {_fmt(_get(result['results'][d], 'open_loop', 'p99_ms'))}"
-        for d in dbs) + " |")
-    lines.append("| | progress p50 / p99 ms | " + " | ".join(
-        f"{_fmt(_get(result['results'][d], 'open_loop', 'progress_p50_ms'))} / {_fmt(_get(result['results'][d], 'open_loop', 'progress_p99_ms'))}"
-        for d in dbs) + " |")
-    lines.append(f"| | arrivals late (> {_fmt(_get(result, 'settings', 'open_loop_late_ms'))} ms), unanswered | " + " | ".join(
-        "{} / {}".format(_fmt(_get(result["results"][d], "open_loop", "late")),
-                         _fmt(_get(result["results"][d], "open_loop", "votes", "unfinished")))
-        for d in dbs) + " |")
+    pair("", "vote p50 / p99 ms", ("open_loop", "p50_ms"), ("open_loop", "p99_ms"))
+    pair("", "progress p50 / p99 ms", ("open_loop", "progress_p50_ms"), ("open_loop", "progress_p99_ms"))
+    pair("", f"arrivals late (> {_fmt(_get(result, 'settings', 'open_loop_late_ms'))} ms), unanswered",
+         ("open_loop", "late"), ("open_loop", "votes", "unfinished"))
     row("", "all accepted votes stored, chain ok", "open_loop", "checks", "all_accepted_votes_stored")
-    lines.append("| progress (idle) | p50 / p99 ms | " + " | ".join(
-        f"{_fmt(_get(result['results'][d], 'progress', 'idle', 'p50_ms'))} / {_fmt(_get(result['results'][d], 'progress', 'idle', 'p99_ms'))}"
-        for d in dbs) + " |")
-    lines.append("| progress (during cast) | p50 / p99 ms | " + " | ".join(
-        f"{_fmt(_get(result['results'][d], 'progress', 'p50_ms'))} / {_fmt(_get(result['results'][d], 'progress', 'p99_ms'))}"
-        for d in dbs) + " |")
+    pair("progress (idle)", "p50 / p99 ms", ("progress", "idle", "p50_ms"), ("progress", "idle", "p99_ms"))
+    pair("progress (during cast)", "p50 / p99 ms", ("progress", "p50_ms"), ("progress", "p99_ms"))
     for n in result["settings"]["tally_subjects"]:
         lines.append(f"| tally {n:,} subjects | s (raw SQL s, ratio) | " + " | ".join(
             "{} ({}, {}×)".format(*(_fmt(_get(result["results"][d], "tally", "sizes", str(n), k))
